@@ -1,0 +1,61 @@
+"""SDG Forum: live, cross-border class exchanges on the UN Sustainable Development Goals."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .extensions import babel, csrf, db, login_manager, migrate, socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application; ``test_config`` overrides the environment."""
+    instance = os.environ.get("FORUM_INSTANCE_PATH") or str(ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=os.path.abspath(instance),
+        instance_relative_config=True,
+        static_folder=str(ROOT / "static"),
+        template_folder=str(ROOT / "templates"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from .config import from_environment
+
+    app.config.from_mapping(from_environment(Path(app.instance_path)))
+    if test_config:
+        app.config.update(test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from . import i18n
+
+    babel.init_app(
+        app,
+        default_locale="zh_Hant_TW",
+        default_translation_directories=str(ROOT / "translations"),
+        default_timezone=i18n.DEFAULT_TIMEZONE,
+        locale_selector=i18n.select_locale,
+        timezone_selector=i18n.select_timezone,
+    )
+
+    from . import web
+
+    web.init_app(app)
+
+    from .live import init_socketio
+
+    init_socketio(app)
+
+    from .cli import forum_cli
+
+    app.cli.add_command(forum_cli)
+    return app

@@ -1,0 +1,93 @@
+"""Who may see and change which exchange and session. Every path asks here."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from .errors import ActionError
+from .extensions import db
+from .models import (
+    Exchange,
+    ForumSession,
+    Role,
+    SchoolClass,
+    User,
+    class_students,
+    class_teachers,
+    exchange_classes,
+)
+
+
+def my_class_ids(user: User) -> sa.Select:
+    """The ids of the classes the user teaches or belongs to, as a subquery."""
+    table = class_students if user.role == Role.STUDENT else class_teachers
+    return sa.select(table.c.class_id).where(table.c.user_id == user.id)
+
+
+def visible_exchange_ids(user: User) -> sa.Select | None:
+    """Exchange ids the user may see; None means all (reviewers, admins)."""
+    if user.role in (Role.REVIEWER, Role.ADMIN):
+        return None
+    return sa.select(exchange_classes.c.exchange_id).where(
+        exchange_classes.c.class_id.in_(my_class_ids(user))
+    )
+
+
+def visible_sessions(user: User) -> sa.Select:
+    """A select of the forum sessions the user may see, cancelled ones left out."""
+    query = sa.select(ForumSession).where(ForumSession.cancelled_at.is_(None))
+    ids = visible_exchange_ids(user)
+    if ids is not None:
+        query = query.where(ForumSession.exchange_id.in_(ids))
+    return query
+
+
+def is_member(user: User, exchange: Exchange) -> bool:
+    """Does the user teach or belong to one of the exchange's classes?"""
+    if user.role not in (Role.STUDENT, Role.TEACHER):
+        return False
+    ids = {c.id for c in exchange.classes}
+    mine = set(db.session.scalars(my_class_ids(user)))
+    return bool(ids & mine)
+
+
+def can_view_session(user: User, session: ForumSession) -> bool:
+    if session.cancelled_at is not None:
+        return False
+    return user.role in (Role.REVIEWER, Role.ADMIN) or is_member(user, session.exchange)
+
+
+def can_manage_exchange(user: User, exchange: Exchange) -> bool:
+    """Teachers of any class in the exchange, and admins, schedule and moderate."""
+    if user.role == Role.ADMIN:
+        return True
+    return user.role == Role.TEACHER and is_member(user, exchange)
+
+
+def can_teach(user: User, school_class: SchoolClass) -> bool:
+    return user.role == Role.ADMIN or (
+        user.role == Role.TEACHER and any(t.id == user.id for t in school_class.teachers)
+    )
+
+
+def get_session_for(user: User, session_id: int) -> ForumSession:
+    """The session if the user may see it; not_found otherwise (no existence leak)."""
+    session = db.session.get(ForumSession, session_id)
+    if session is None or not can_view_session(user, session):
+        raise ActionError("not_found", _("This session does not exist or is not yours to see."))
+    return session
+
+
+def get_class_for(user: User, class_id: int) -> SchoolClass:
+    school_class = db.session.get(SchoolClass, class_id)
+    if school_class is None or not can_teach(user, school_class):
+        raise ActionError("not_found", _("This class does not exist or is not yours."))
+    return school_class
+
+
+def require_manager(user: User, exchange: Exchange) -> None:
+    if not can_manage_exchange(user, exchange):
+        raise ActionError(
+            "forbidden", _("Only the teachers of this exchange may do that.")
+        )

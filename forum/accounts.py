@@ -1,0 +1,265 @@
+"""People and how they prove who they are: passwords, access codes, tokens, sign-ins."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .errors import ActionError
+from .extensions import db
+from .models import (
+    AccessCode,
+    ApiToken,
+    LoginSession,
+    Role,
+    SchoolClass,
+    SignInFailure,
+    User,
+    utcnow,
+)
+
+# Codes avoid look-alikes (0/O, 1/I/L) because children copy them from paper.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 10  # 31**10 ≈ 2**49.5; online guessing is throttled.
+# A dummy hash so an unknown username costs as much time as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def digest(secret: str) -> str:
+    """SHA-256 hex of a high-entropy secret (codes, tokens, session ids)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def normalise_code(raw: str) -> str:
+    """Upper-case a typed code and drop spaces and dashes; "abcd-e fgh" → "ABCDEFGH"."""
+    return "".join(ch for ch in raw.upper() if ch.isalnum())
+
+
+def format_code(code: str) -> str:
+    """How a code is printed: two groups of five."""
+    return f"{code[:5]}-{code[5:]}"
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+# --- throttling -----------------------------------------------------------------
+
+def _throttle_keys(kind: str, identity: str, address: str) -> list[str]:
+    keys = [f"{kind}:addr:{address}"]
+    if identity:
+        keys.append(f"{kind}:id:{digest(identity.lower())[:32]}")
+    return keys
+
+
+def check_throttle(kind: str, identity: str, address: str) -> None:
+    """Refuse with 429 while an account or an address has failed too often lately."""
+    cfg = current_app.config
+    window = timedelta(seconds=cfg["SIGNIN_WINDOW_SECONDS"])
+    since = utcnow() - window
+    keys = _throttle_keys(kind, identity, address)
+    rows = db.session.execute(
+        sa.select(SignInFailure.key, sa.func.count(), sa.func.min(SignInFailure.at))
+        .where(SignInFailure.key.in_(keys), SignInFailure.at > since)
+        .group_by(SignInFailure.key)
+    ).all()
+    # The address limit is wider: a classroom shares one public address.
+    limits = {keys[0]: cfg["SIGNIN_MAX_FAILURES"] * 6}
+    for key in keys[1:]:
+        limits[key] = cfg["SIGNIN_MAX_FAILURES"]
+    for key, count, oldest in rows:
+        if count >= limits[key]:
+            retry = max(1, int((oldest + window - utcnow()).total_seconds()) + 1)
+            raise ActionError(
+                "rate_limited",
+                _("Too many failed sign-in attempts. Please wait %(minutes)s minute(s) "
+                  "and try again.", minutes=max(1, round(retry / 60))),
+                extra={"retry_after": retry},
+            )
+
+
+def record_failure(kind: str, identity: str, address: str) -> None:
+    for key in _throttle_keys(kind, identity, address):
+        db.session.add(SignInFailure(key=key))
+    # Old rows are useless once outside every window.
+    db.session.execute(
+        sa.delete(SignInFailure).where(SignInFailure.at < utcnow() - timedelta(days=1))
+    )
+    db.session.commit()
+
+
+def clear_failures(kind: str, identity: str) -> None:
+    keys = _throttle_keys(kind, identity, "")[1:]
+    db.session.execute(sa.delete(SignInFailure).where(SignInFailure.key.in_(keys)))
+
+
+# --- staff ----------------------------------------------------------------------
+
+def set_password(user: User, password: str) -> None:
+    user.password_hash = generate_password_hash(password)
+
+
+def authenticate_staff(username: str, password: str, address: str) -> User:
+    """The staff member with that username and password, or ActionError."""
+    username = username.strip()
+    check_throttle("staff", username, address)
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    ok = check_password_hash(
+        user.password_hash if user and user.password_hash else _DUMMY_HASH, password
+    )
+    if not (user and ok and user.is_staff and user.is_active_account):
+        record_failure("staff", username, address)
+        raise ActionError("unauthorized", _("Wrong username or password."))
+    clear_failures("staff", username)
+    return user
+
+
+# --- students -------------------------------------------------------------------
+
+def issue_code(student: User) -> str:
+    """Revoke the student's current code and return a new one (shown once, kept hashed)."""
+    if student.role != Role.STUDENT:
+        raise ActionError("invalid", _("Only students sign in with an access code."))
+    now = utcnow()
+    db.session.execute(
+        sa.update(AccessCode)
+        .where(AccessCode.user_id == student.id, AccessCode.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    while True:
+        code = new_code()
+        if not db.session.scalar(sa.select(AccessCode.id).where(
+                AccessCode.code_hash == digest(code))):
+            break
+    db.session.add(AccessCode(user_id=student.id, code_hash=digest(code)))
+    return code
+
+
+def revoke_codes(student: User) -> None:
+    db.session.execute(
+        sa.update(AccessCode)
+        .where(AccessCode.user_id == student.id, AccessCode.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def authenticate_student(raw_code: str, address: str) -> User:
+    """The student whose current code this is, or ActionError."""
+    code = normalise_code(raw_code)
+    check_throttle("code", "", address)
+    row = None
+    if len(code) == CODE_LENGTH:
+        row = db.session.scalar(sa.select(AccessCode).where(AccessCode.code_hash == digest(code)))
+    if row is None or row.revoked_at is not None or not row.user.is_active_account:
+        record_failure("code", "", address)
+        if row is not None and row.revoked_at is not None:
+            raise ActionError(
+                "unauthorized",
+                _("This code is no longer valid. Please ask your teacher for a new one."),
+            )
+        raise ActionError(
+            "unauthorized", _("We do not know this code. Please check it and try again.")
+        )
+    return row.user
+
+
+def add_student(school_class: SchoolClass, display_name: str) -> tuple[User, str]:
+    """Enrol a new student in a class and issue their first code."""
+    name = " ".join(display_name.split())
+    if not name:
+        raise ActionError("invalid", _("A display name is required."),
+                          fields={"display_name": _("A display name is required.")})
+    if len(name) > 100:
+        raise ActionError("too_large", _("A display name may have at most 100 characters."),
+                          fields={"display_name": _("At most 100 characters.")})
+    student = User(role=Role.STUDENT, display_name=name, school_id=school_class.school_id)
+    school_class.students.append(student)
+    db.session.add(student)
+    db.session.flush()
+    return student, issue_code(student)
+
+
+# --- sign-in sessions -------------------------------------------------------------
+
+def start_login_session(user: User) -> str:
+    """A new sign-in session id (the cookie holds it; the database its hash)."""
+    sid = secrets.token_urlsafe(32)
+    db.session.add(LoginSession(user_id=user.id, sid_hash=digest(sid)))
+    user.current_sid = sid
+    return sid
+
+
+def user_for_login_session(sid: str) -> User | None:
+    if not sid:
+        return None
+    row = db.session.scalar(sa.select(LoginSession).where(LoginSession.sid_hash == digest(sid)))
+    if row is None or row.ended_at is not None:
+        return None
+    lifetime = timedelta(seconds=current_app.config["PERMANENT_SESSION_LIFETIME"])
+    if row.created_at + lifetime < utcnow():
+        return None
+    user = row.user
+    if not user.is_active_account:
+        return None
+    user.current_sid = sid
+    return user
+
+
+def end_login_session(sid: str) -> None:
+    db.session.execute(
+        sa.update(LoginSession)
+        .where(LoginSession.sid_hash == digest(sid), LoginSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+# --- API tokens -------------------------------------------------------------------
+
+def issue_token(user: User) -> str:
+    """A new API token for the user, shown once."""
+    token = "sdgf_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=digest(token)))
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    if not token:
+        return None
+    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest(token)))
+    if row is None or row.revoked_at is not None or not row.user.is_active_account:
+        return None
+    now = utcnow()
+    # Avoid a write per request: last use to the minute is plenty.
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        row.last_used_at = now
+        db.session.commit()
+    return row.user
+
+
+# --- calendar feed ----------------------------------------------------------------
+
+def calendar_feed_key(user: User) -> str:
+    """The secret part of a user's calendar feed URL, derived rather than stored."""
+    message = f"calendar:{user.id}:{user.calendar_feed_version}".encode()
+    mac = hmac.new(current_app.config["SECRET_KEY"].encode(), message, hashlib.sha256)
+    return f"{user.id}-{user.calendar_feed_version}-{mac.hexdigest()[:32]}"
+
+
+def user_for_calendar_key(key: str) -> User | None:
+    try:
+        user_id, version, _mac = key.split("-", 2)
+        user = db.session.get(User, int(user_id))
+    except (ValueError, TypeError):
+        return None
+    if user is None or str(user.calendar_feed_version) != version:
+        return None
+    return user if hmac.compare_digest(calendar_feed_key(user), key) else None
+

@@ -1,0 +1,99 @@
+"""``flask --app wsgi forum ...``: demo data, tokens, rosters, staff accounts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from . import accounts, demo, roster
+from .errors import ActionError
+from .extensions import db
+from .models import Role, School, SchoolClass, User
+
+forum_cli = AppGroup("forum", help="SDG Forum administration.")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+@forum_cli.command("seed-demo")
+@click.option("--json", "as_json", is_flag=True, help="Print the demo credentials as JSON.")
+def seed_demo(as_json: bool) -> None:
+    """Load the demo schools, people, exchanges and sessions (idempotent)."""
+    result = demo.seed()
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    click.echo("Demo data ready. Sign in at /auth/login (staff) or /auth/code (students):")
+    for user in result["users"]:
+        secret = (f"{user['username']} / {user['password']}" if "username" in user
+                  else f"code {user['code']}")
+        click.echo(f"  {user['role']:<9} {user['school']:<14} {user['display_name']}: {secret}")
+
+
+@forum_cli.command("token")
+@click.argument("username")
+def token(username: str) -> None:
+    """Print a new API token for USERNAME."""
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        _fail(f"no user named {username!r}")
+    value = accounts.issue_token(user)
+    db.session.commit()
+    click.echo(value)
+
+
+@forum_cli.command("import-roster")
+@click.argument("class_id", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print names and codes as JSON.")
+def import_roster(class_id: int, file: Path, as_json: bool) -> None:
+    """Add the students listed in FILE (CSV, display_name column) to CLASS_ID."""
+    school_class = db.session.get(SchoolClass, class_id)
+    if school_class is None:
+        _fail(f"no class with id {class_id}")
+    try:
+        issued = roster.import_roster(school_class, file.read_bytes())
+    except ActionError as exc:
+        _fail(exc.message)
+    rows = [{"display_name": s.display_name, "code": accounts.format_code(c)}
+            for s, c in issued]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+    else:
+        for row in rows:
+            click.echo(f"{row['code']}  {row['display_name']}")
+
+
+@forum_cli.command("add-staff")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["teacher", "reviewer", "admin"]), required=True)
+@click.option("--school", "school_slug", help="School slug (teachers need one).")
+@click.option("--name", "display_name", required=True)
+@click.password_option()
+def add_staff(username: str, role: str, school_slug: str | None, display_name: str,
+              password: str) -> None:
+    """Create a staff account."""
+    if db.session.scalar(sa.select(User).where(User.username == username)):
+        _fail(f"{username!r} is taken")
+    school = None
+    if school_slug:
+        school = db.session.scalar(sa.select(School).where(School.slug == school_slug))
+        if school is None:
+            _fail(f"no school {school_slug!r}")
+    elif role == "teacher":
+        _fail("a teacher needs --school")
+    if len(password) < 10:
+        _fail("the password needs at least 10 characters")
+    user = User(username=username, role=Role(role), display_name=display_name, school=school)
+    accounts.set_password(user, password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"created {role} {username}")

@@ -1,0 +1,55 @@
+"""Configuration read from the environment (see README, "Configuration")."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(instance_path: Path) -> str:
+    """FORUM_SECRET_KEY, else a random key kept in the instance folder.
+
+    A key made up per process would sign everybody out on every restart and
+    break several processes sharing one database, so it is written once.
+    """
+    configured = os.environ.get("FORUM_SECRET_KEY")
+    if configured:
+        return configured
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: Path) -> dict:
+    """Build the Flask config mapping from FORUM_* variables."""
+    database_url = os.environ.get("FORUM_DATABASE_URL") or (
+        f"sqlite:///{instance_path / 'forum.sqlite3'}"
+    )
+    allowed = os.environ.get("FORUM_ALLOWED_ORIGINS", "")
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "FORUM_MESSAGE_QUEUE": os.environ.get("FORUM_MESSAGE_QUEUE") or None,
+        "FORUM_ASYNC_MODE": os.environ.get("FORUM_ASYNC_MODE", "eventlet"),
+        "FORUM_HOST": os.environ.get("FORUM_HOST", "127.0.0.1"),
+        "FORUM_PORT": int(os.environ.get("FORUM_PORT", "5000")),
+        # Origins other than the app's own that may open Socket.IO connections.
+        "FORUM_ALLOWED_ORIGINS": [o.strip() for o in allowed.split(",") if o.strip()],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("FORUM_SECURE_COOKIES", "") == "1",
+        "SESSION_COOKIE_NAME": "forum_session",
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
+        "WTF_CSRF_TIME_LIMIT": None,  # tied to the sign-in session instead
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "BABEL_DEFAULT_LOCALE": "zh_Hant_TW",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Taipei",
+        # Sign-in throttling: this many failures per window per account or address.
+        "SIGNIN_MAX_FAILURES": int(os.environ.get("FORUM_SIGNIN_MAX_FAILURES", "5")),
+        "SIGNIN_WINDOW_SECONDS": int(os.environ.get("FORUM_SIGNIN_WINDOW_SECONDS", "300")),
+    }

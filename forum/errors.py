@@ -1,0 +1,64 @@
+"""The one error type that actions raise, and how it is shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ActionError(Exception):
+    """A refused action: a protocol error code, a translated message, an HTTP status.
+
+    ``fields`` names the offending input fields (field -> message) for 422s.
+    """
+
+    status_by_code = {
+        "invalid": 422,
+        "too_large": 422,
+        "unauthorized": 401,
+        "forbidden": 403,
+        "not_member": 403,
+        "removed": 403,
+        "not_found": 404,
+        "conflict": 409,
+        "closed": 409,
+        "locked": 409,
+        "muted": 403,
+        "slow_mode": 429,
+        "rate_limited": 429,
+        "bad_request": 400,
+    }
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        fields: dict[str, str] | None = None,
+        status: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = str(message)
+        self.fields = {k: str(v) for k, v in (fields or {}).items()}
+        self.status = status or self.status_by_code.get(code, 400)
+        self.extra = extra or {}
+
+    def to_json(self) -> dict[str, Any]:
+        """The protocol's error body."""
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.fields:
+            body["fields"] = self.fields
+        body.update(self.extra)
+        return {"error": body}
+
+
+class ValidationError(ActionError):
+    """Input that fails validation; always names its fields."""
+
+    def __init__(self, fields: dict[str, str], message: str | None = None) -> None:
+        from flask_babel import gettext as _
+
+        super().__init__(
+            "invalid", message or _("Please correct the highlighted fields."), fields=fields
+        )

@@ -1,0 +1,295 @@
+"""The data model: schools, classes, people, exchanges and their forum sessions.
+
+Times are stored as UTC. ``UTCDateTime`` hands back aware datetimes on every
+database, so nothing downstream has to guess what a naive value meant.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as naive UTC and returned as aware UTC."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC was expected")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Role(enum.StrEnum):
+    STUDENT = "student"
+    TEACHER = "teacher"
+    REVIEWER = "reviewer"
+    ADMIN = "admin"
+
+
+class SessionStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    CLOSED = "closed"
+
+
+class ExchangeMode(enum.StrEnum):
+    ONLINE = "online"
+    IN_PERSON = "in_person"
+
+
+class ExchangeStatus(enum.StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
+    # Stored as plain strings with a CHECK, so PostgreSQL needs no enum type.
+    return sa.Enum(
+        cls, name=name, native_enum=False, create_constraint=True, length=16,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class School(db.Model):
+    __tablename__ = "schools"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name_zh_tw: Mapped[str] = mapped_column(sa.String(200))
+    name_en: Mapped[str] = mapped_column(sa.String(200))
+    name_ja: Mapped[str] = mapped_column(sa.String(200))
+    name_ko: Mapped[str] = mapped_column(sa.String(200))
+    country: Mapped[str] = mapped_column(sa.String(2))  # ISO 3166-1 alpha-2
+    region: Mapped[str] = mapped_column(sa.String(100))
+    timezone: Mapped[str] = mapped_column(sa.String(64))
+
+    classes: Mapped[list[SchoolClass]] = relationship(back_populates="school")
+
+    def name_in(self, locale: str) -> str:
+        """The school's name in a UI language, English when unknown."""
+        lang = locale.split("_")[0].split("-")[0]
+        return {
+            "zh": self.name_zh_tw, "ja": self.name_ja, "ko": self.name_ko,
+        }.get(lang) or self.name_en
+
+
+class_teachers = sa.Table(
+    "class_teachers",
+    db.metadata,
+    sa.Column("class_id", sa.ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+class_students = sa.Table(
+    "class_students",
+    db.metadata,
+    sa.Column("class_id", sa.ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class SchoolClass(db.Model):
+    """A class of students at one school, taught by one or more teachers."""
+
+    __tablename__ = "classes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(sa.ForeignKey("schools.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    grade: Mapped[int | None] = mapped_column(sa.SmallInteger)
+
+    school: Mapped[School] = relationship(back_populates="classes")
+    teachers: Mapped[list[User]] = relationship(
+        secondary=class_teachers, back_populates="teaching", order_by="User.display_name"
+    )
+    students: Mapped[list[User]] = relationship(
+        secondary=class_students, back_populates="enrolled", order_by="User.display_name"
+    )
+
+
+class User(UserMixin, db.Model):
+    """A person: student (code sign-in, no e-mail, no password) or staff."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    # Staff only; students have neither a username nor a password.
+    username: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    display_name: Mapped[str] = mapped_column(sa.String(100))
+    school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("schools.id"), index=True)
+    locale: Mapped[str | None] = mapped_column(sa.String(16))
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+    # Bumped to invalidate the user's calendar feed URL (derived, never stored).
+    calendar_feed_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    school: Mapped[School | None] = relationship()
+    teaching: Mapped[list[SchoolClass]] = relationship(
+        secondary=class_teachers, back_populates="teachers"
+    )
+    enrolled: Mapped[list[SchoolClass]] = relationship(
+        secondary=class_students, back_populates="students"
+    )
+
+    # Set by the user loader: which sign-in (LoginSession) this request belongs to.
+    current_sid = None  # str | None; a plain attribute, not a column
+
+    def get_id(self) -> str:
+        """Flask-Login keeps the sign-in session id, not the user id, in the cookie."""
+        return self.current_sid or ""
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_account
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role != Role.STUDENT
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value} {self.display_name!r}>"
+
+
+class AccessCode(db.Model):
+    """A student's personal sign-in code, kept only as a hash; revocable."""
+
+    __tablename__ = "access_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API and Socket.IO, kept only as a hash."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginSession(db.Model):
+    """One sign-in. A fresh id at every sign-in; ended at sign-out on every device."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class SignInFailure(db.Model):
+    """A failed sign-in, by throttle key; shared by every server process."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(128), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+exchange_classes = sa.Table(
+    "exchange_classes",
+    db.metadata,
+    sa.Column("exchange_id", sa.ForeignKey("exchanges.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("class_id", sa.ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Exchange(db.Model):
+    """Two or more classes from different schools paired around some SDGs."""
+
+    __tablename__ = "exchanges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    sdgs: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    mode: Mapped[ExchangeMode] = mapped_column(_enum(ExchangeMode, "exchange_mode"))
+    # ROC (Minguo) academic year, e.g. 113 for 1 Aug 2024 – 31 Jul 2025.
+    academic_year: Mapped[int] = mapped_column(sa.SmallInteger, index=True)
+    status: Mapped[ExchangeStatus] = mapped_column(
+        _enum(ExchangeStatus, "exchange_status"), default=ExchangeStatus.ACTIVE
+    )
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    classes: Mapped[list[SchoolClass]] = relationship(
+        secondary=exchange_classes, order_by="SchoolClass.id"
+    )
+    sessions: Mapped[list[ForumSession]] = relationship(
+        back_populates="exchange", order_by="ForumSession.starts_at"
+    )
+
+    @property
+    def schools(self) -> list[School]:
+        """The schools taking part, each once, in class order."""
+        seen: dict[int, School] = {}
+        for cls in self.classes:
+            seen.setdefault(cls.school_id, cls.school)
+        return list(seen.values())
+
+
+class ForumSession(db.Model):
+    """One scheduled online forum of an exchange."""
+
+    __tablename__ = "forum_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exchange_id: Mapped[int] = mapped_column(sa.ForeignKey("exchanges.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    sdgs: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[SessionStatus] = mapped_column(
+        _enum(SessionStatus, "session_status"), default=SessionStatus.SCHEDULED
+    )
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A cancelled session disappears from lists and the API, but stays in calendars
+    # as cancelled so that subscribed calendars drop it.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped at every change, for calendar SEQUENCE.
+    revision: Mapped[int] = mapped_column(default=0)
+
+    exchange: Mapped[Exchange] = relationship(back_populates="sessions")

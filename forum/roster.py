@@ -1,0 +1,76 @@
+"""Class rosters: students come in from a CSV of display names and get access codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask_babel import gettext as _
+
+from .accounts import add_student, issue_code
+from .errors import ActionError
+from .extensions import db
+from .models import SchoolClass, User
+
+MAX_ROSTER = 200
+MAX_FILE_BYTES = 256 * 1024
+
+
+def read_names(data: bytes) -> list[str]:
+    """Display names from a UTF-8 CSV with a ``display_name`` column (BOM allowed)."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ActionError("too_large", _("The file is too large (at most 256 KB)."))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ActionError(
+            "invalid", _("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")
+        ) from None
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        if "display_name" not in header:
+            raise ActionError(
+                "invalid", _("The file needs a column named display_name.")
+            )
+        reader.fieldnames = header
+        names: list[str] = []
+        for line, row in enumerate(reader, start=2):
+            name = " ".join((row.get("display_name") or "").split())
+            if not name:
+                continue
+            if len(name) > 100:
+                raise ActionError(
+                    "invalid",
+                    _("Line %(line)s: a display name may have at most 100 characters.",
+                      line=line),
+                )
+            names.append(name)
+    except csv.Error as exc:
+        raise ActionError("invalid", _("The file is not valid CSV: %(error)s", error=exc)) from None
+    if not names:
+        raise ActionError("invalid", _("The file lists no students."))
+    if len(names) > MAX_ROSTER:
+        raise ActionError(
+            "too_large", _("At most %(n)s students can be imported at once.", n=MAX_ROSTER)
+        )
+    return names
+
+
+def import_roster(school_class: SchoolClass, data: bytes) -> list[tuple[User, str]]:
+    """Add every student in the file to the class, all or nothing; returns (student, code)."""
+    names = read_names(data)
+    try:
+        issued = [add_student(school_class, name) for name in names]
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return issued
+
+
+def reissue_all(school_class: SchoolClass) -> list[tuple[User, str]]:
+    """New codes for every student of the class (the old ones stop working)."""
+    issued = [(student, issue_code(student)) for student in school_class.students]
+    db.session.commit()
+    return issued

@@ -1,0 +1,95 @@
+"""Sign-in for staff (username + password) and students (access code); sign-out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from .. import accounts
+from ..errors import ActionError
+from ..extensions import db
+from ..forms import CodeForm, LoginForm, LogoutForm
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths, so ?next= cannot send anyone to another site."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") \
+                and not target.startswith("//") and "\\" not in target:
+            return target
+    return url_for("home.index")
+
+
+def _sign_in(user) -> None:
+    lang = session.get("lang")
+    session.clear()  # a fresh session at every sign-in
+    if lang:
+        session["lang"] = lang
+    accounts.start_login_session(user)
+    db.session.commit()
+    login_user(user)
+
+
+def _form_page(template: str, form, status: int = 200, error: str | None = None):
+    return render_template(template, form=form, error=error), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Staff sign-in."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate_staff(
+                form.username.data, form.password.data, request.remote_addr or ""
+            )
+        except ActionError as exc:
+            return _form_page("auth/login.html", form, exc.status, exc.message)
+        _sign_in(user)
+        return redirect(_safe_next(request.args.get("next")))
+    status = 422 if request.method == "POST" else 200
+    return _form_page("auth/login.html", form, status)
+
+
+@bp.route("/code", methods=["GET", "POST"])
+def code():
+    """Student sign-in with the personal code from their teacher."""
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate_student(form.code.data, request.remote_addr or "")
+        except ActionError as exc:
+            return _form_page("auth/code.html", form, exc.status, exc.message)
+        _sign_in(user)
+        return redirect(url_for("home.index"))
+    status = 422 if request.method == "POST" else 200
+    return _form_page("auth/code.html", form, status)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    """Sign out: end this sign-in everywhere it is used, live connections included."""
+    form = LogoutForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("home.index"))
+    sid = current_user.get_id()
+    user_id = current_user.id
+    accounts.end_login_session(sid)
+    db.session.commit()
+    from ..live import disconnect_login_session
+
+    disconnect_login_session(user_id, sid)
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.code"))

@@ -1,0 +1,128 @@
+"""Teachers' classes: rosters, code cards, regenerating a student's code."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import access, accounts, roster
+from ..errors import ActionError
+from ..extensions import db
+from ..forms import ConfirmForm, RosterForm, StudentForm
+from ..models import Role, User
+
+bp = Blueprint("classes", __name__, url_prefix="/classes")
+
+
+@bp.before_request
+@login_required
+def _staff_only():
+    if current_user.role not in (Role.TEACHER, Role.ADMIN):
+        abort(403)
+
+
+@bp.route("/")
+def index():
+    """My classes."""
+    return render_template("classes/index.html", classes=current_user.teaching)
+
+
+@bp.route("/<int:class_id>", methods=["GET"])
+def show(class_id: int):
+    """A class: roster, import form, add one student."""
+    school_class = access.get_class_for(current_user, class_id)
+    return render_template(
+        "classes/show.html", school_class=school_class, roster_form=RosterForm(),
+        student_form=StudentForm(), confirm=ConfirmForm(),
+    )
+
+
+def _cards(school_class, issued, status: int = 200):
+    """The printable page of code cards; codes are shown this once only."""
+    cards = [(s, accounts.format_code(c)) for s, c in issued]
+    return render_template("classes/cards.html", school_class=school_class, cards=cards), status
+
+
+@bp.route("/<int:class_id>/roster", methods=["POST"])
+def import_roster(class_id: int):
+    """Import a CSV of display names; show the new students' code cards."""
+    school_class = access.get_class_for(current_user, class_id)
+    form = RosterForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return redirect(url_for("classes.show", class_id=class_id))
+    try:
+        issued = roster.import_roster(school_class, form.file.data.read())
+    except ActionError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("classes.show", class_id=class_id))
+    flash(_("%(n)s students added. Print their code cards now: the codes are not shown again.",
+            n=len(issued)), "success")
+    return _cards(school_class, issued)
+
+
+@bp.route("/<int:class_id>/students", methods=["POST"])
+def add_student(class_id: int):
+    school_class = access.get_class_for(current_user, class_id)
+    form = StudentForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return redirect(url_for("classes.show", class_id=class_id))
+    try:
+        student, code = accounts.add_student(school_class, form.display_name.data)
+        db.session.commit()
+    except ActionError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("classes.show", class_id=class_id))
+    return _cards(school_class, [(student, code)])
+
+
+def _student_of(school_class, student_id: int) -> User:
+    student = next((s for s in school_class.students if s.id == student_id), None)
+    if student is None:
+        abort(404)
+    return student
+
+
+@bp.route("/<int:class_id>/students/<int:student_id>/code", methods=["POST"])
+def regenerate_code(class_id: int, student_id: int):
+    """Give one student a new code; the old one stops working at once."""
+    school_class = access.get_class_for(current_user, class_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    student = _student_of(school_class, student_id)
+    code = accounts.issue_code(student)
+    db.session.commit()
+    flash(_("New code for %(name)s. The old code no longer works.",
+            name=student.display_name), "success")
+    return _cards(school_class, [(student, code)])
+
+
+@bp.route("/<int:class_id>/students/<int:student_id>/revoke", methods=["POST"])
+def revoke_code(class_id: int, student_id: int):
+    """Stop a student's code working without issuing a new one."""
+    school_class = access.get_class_for(current_user, class_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    student = _student_of(school_class, student_id)
+    accounts.revoke_codes(student)
+    db.session.commit()
+    flash(_("%(name)s's code no longer works.", name=student.display_name), "success")
+    return redirect(url_for("classes.show", class_id=class_id))
+
+
+@bp.route("/<int:class_id>/cards", methods=["POST"])
+def reissue_all(class_id: int):
+    """New codes for the whole class, printed as cards (old codes stop working)."""
+    school_class = access.get_class_for(current_user, class_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    issued = roster.reissue_all(school_class)
+    flash(_("New codes for the whole class. The old codes no longer work."), "success")
+    return _cards(school_class, issued)

@@ -1,0 +1,131 @@
+"""HTTP plumbing shared by every page: sign-in loading, headers, errors, template helpers."""
+
+from __future__ import annotations
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from . import accounts, clock, i18n, sdgs
+from .errors import ActionError
+from .extensions import login_manager
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please sign in to see this page.")
+login_manager.login_message_category = "info"
+# The cookie holds a server-side sign-in id; a stolen cookie is ended at sign-out.
+login_manager.session_protection = None
+
+
+@login_manager.user_loader
+def _load_user(sid: str):
+    return accounts.user_for_login_session(sid)
+
+
+@login_manager.request_loader
+def _load_user_from_header(req):
+    header = req.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        user = accounts.user_for_token(header[7:].strip())
+        if user is not None:
+            g.auth_by_token = True
+        return user
+    return None
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.blueprint == "api"
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def init_app(app: Flask) -> None:
+    """Register blueprints, headers, error pages and template helpers."""
+    from .views import api, auth, calendar, classes, exchanges, home, pages
+
+    for module in (auth, home, classes, exchanges, pages, calendar, api):
+        app.register_blueprint(module.bp)
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if current_user and current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "private, no-store")
+        response.headers.add("Vary", "Cookie")
+        return response
+
+    @app.errorhandler(ActionError)
+    def _action_error(exc: ActionError):
+        headers = {}
+        if "retry_after" in exc.extra:
+            headers["Retry-After"] = str(exc.extra["retry_after"])
+        if wants_json():
+            return jsonify(exc.to_json()), exc.status, headers
+        return (
+            render_template("error.html", status=exc.status, message=exc.message),
+            exc.status,
+            headers,
+        )
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError):
+        message = _("Your form expired or was sent from another site. "
+                    "Please reload the page and try again.")
+        if wants_json():
+            return jsonify({"error": {"code": "forbidden", "message": message}}), 400
+        return render_template("error.html", status=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        messages = {
+            400: _("The request could not be understood."),
+            401: _("Please sign in first."),
+            403: _("You may not do that."),
+            404: _("This page does not exist."),
+            405: _("This action is not allowed here."),
+            413: _("What you sent is too large."),
+            429: _("Too many requests. Please wait a moment."),
+        }
+        status = exc.code or 500
+        message = messages.get(status, _("Something went wrong on our side."))
+        if wants_json():
+            codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden",
+                     404: "not_found", 405: "bad_request", 413: "too_large",
+                     429: "rate_limited"}
+            body = {"error": {"code": codes.get(status, "error"), "message": message}}
+            return jsonify(body), status
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        from .extensions import db
+
+        db.session.rollback()
+        message = _("Something went wrong on our side. Nothing was saved; please try again.")
+        if wants_json():
+            return jsonify({"error": {"code": "server_error", "message": message}}), 500
+        return render_template("error.html", status=500, message=message), 500
+
+    @app.context_processor
+    def _template_helpers():
+        return {
+            "languages": i18n.LANGUAGES,
+            "current_language": i18n.current_language,
+            "html_lang": i18n.html_lang,
+            "html_lang_of": i18n.html_lang_of,
+            "goal": sdgs.goal,
+            "clock": clock,
+            "user_zone": i18n.select_timezone,
+        }

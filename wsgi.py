@@ -1,0 +1,29 @@
+"""Entry point: ``python wsgi.py`` serves the app; ``flask --app wsgi`` runs commands.
+
+This is the only module that may know about eventlet: everything else runs under
+whatever FORUM_ASYNC_MODE names (eventlet, gevent or threading).
+"""
+
+import os
+import warnings
+
+# Eventlet warns on import that it is in maintenance mode; we know (see README).
+warnings.filterwarnings("ignore", message="Eventlet is deprecated")
+
+if __name__ == "__main__" and os.environ.get("FORUM_ASYNC_MODE", "eventlet") == "eventlet":
+    import eventlet
+
+    eventlet.monkey_patch()
+
+from forum import create_app  # noqa: E402
+from forum.extensions import socketio  # noqa: E402
+
+app = create_app()
+
+if __name__ == "__main__":
+    socketio.run(
+        app,
+        host=app.config["FORUM_HOST"],
+        port=app.config["FORUM_PORT"],
+        log_output=os.environ.get("FORUM_ACCESS_LOG", "1") == "1",
+    )
