@@ -291,5 +291,85 @@ class ForumSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Bumped at every change, for calendar SEQUENCE.
     revision: Mapped[int] = mapped_column(default=0)
+    # The head of the session's event log: last seq and its chain hash.
+    head_seq: Mapped[int] = mapped_column(default=0)
+    head_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # Room state folded from the log (see forum/room.py).
+    locked: Mapped[bool] = mapped_column(default=False)
+    slow_mode: Mapped[int] = mapped_column(default=0)  # seconds between messages; 0 = off
+    pinned_message_id: Mapped[int | None] = mapped_column()
 
     exchange: Mapped[Exchange] = relationship(back_populates="sessions")
+
+
+class Event(db.Model):
+    """One entry of a session's event log: the record everything else is folded from.
+
+    ``seq`` runs 1, 2, 3 … per session with no gaps; ``hash`` chains each entry
+    to the one before (protocol.md, "Transcript export").
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        sa.UniqueConstraint("session_id", "seq", name="uq_events_session_seq"),
+        # Idempotent sends: one event per (session, sender, client_id).
+        sa.UniqueConstraint("session_id", "actor_id", "client_id", name="uq_events_client"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"))
+    seq: Mapped[int] = mapped_column()
+    type: Mapped[str] = mapped_column(sa.String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    client_id: Mapped[str | None] = mapped_column(sa.String(64))
+    data: Mapped[dict] = mapped_column(sa.JSON)
+    hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class Message(db.Model):
+    """A chat message as the log leaves it; ``id`` is the seq of its message.posted."""
+
+    __tablename__ = "messages"
+
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"),
+                                            primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    reply_to: Mapped[int | None] = mapped_column()
+    lang: Mapped[str] = mapped_column(sa.String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    hidden: Mapped[bool] = mapped_column(default=False)
+    # {"👍": [user ids], ...}
+    reactions: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+
+class RoomMember(db.Model):
+    """A person's standing in one session's room: attendance, mute, removal."""
+
+    __tablename__ = "room_members"
+
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"),
+                                            primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    first_joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    present: Mapped[bool] = mapped_column(default=False)
+    muted: Mapped[bool] = mapped_column(default=False)
+    muted_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None = until unmuted
+    removed: Mapped[bool] = mapped_column(default=False)
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Connection(db.Model):
+    """A live Socket.IO connection in a room, so every process sees who is online."""
+
+    __tablename__ = "connections"
+
+    sid: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    process: Mapped[str] = mapped_column(sa.String(64))
+    connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
