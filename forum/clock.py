@@ -48,8 +48,12 @@ def city(tz: str) -> str:
 
 
 def local_time(moment: datetime, tz: str) -> str:
-    """Short time of day in a zone, in the reader's language."""
-    return format_time(moment, "short", tzinfo=ZoneInfo(tz), locale=_locale())
+    """Time of day in a zone on the 24-hour clock, "14:00", in every language.
+
+    Locale "short" formats give "2:00 PM" or "下午2:00", which are easy to misread
+    when two zones are shown side by side.
+    """
+    return format_time(moment, "HH:mm", tzinfo=ZoneInfo(tz), locale=_locale())
 
 
 def local_date(moment: datetime, tz: str) -> str:

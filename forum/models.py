@@ -298,6 +298,9 @@ class ForumSession(db.Model):
     locked: Mapped[bool] = mapped_column(default=False)
     slow_mode: Mapped[int] = mapped_column(default=0)  # seconds between messages; 0 = off
     pinned_message_id: Mapped[int | None] = mapped_column()
+    # The board's columns: a named template, or the teacher's own titles.
+    board_template: Mapped[str] = mapped_column(sa.String(32), default="see-why-do")
+    board_columns: Mapped[list | None] = mapped_column(sa.JSON)
 
     exchange: Mapped[Exchange] = relationship(back_populates="sessions")
 
@@ -364,12 +367,47 @@ class RoomMember(db.Model):
 
 
 class Connection(db.Model):
-    """A live Socket.IO connection in a room, so every process sees who is online."""
+    """A live Socket.IO connection in a room, so every process sees who is online
+    and can reach (disconnect) a connection held by another process."""
 
     __tablename__ = "connections"
 
     sid: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"), index=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    process: Mapped[str] = mapped_column(sa.String(64))
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"),
+                                            primary_key=True, index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # Which sign-in opened it, so signing out can end it (None for token connections).
+    login_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Note(db.Model):
+    """A sticky note on a session's board; ``id`` is the seq of its note.added."""
+
+    __tablename__ = "notes"
+
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"),
+                                            primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    column: Mapped[str] = mapped_column(sa.String(32))
+    text: Mapped[str] = mapped_column(sa.Text)
+    color: Mapped[str] = mapped_column(sa.String(16))
+    x: Mapped[float] = mapped_column(sa.Float, default=0)
+    y: Mapped[float] = mapped_column(sa.Float, default=0)
+    version: Mapped[int] = mapped_column(default=1)
+    votes: Mapped[int] = mapped_column(default=0)
+    hidden: Mapped[bool] = mapped_column(default=False)
+    removed: Mapped[bool] = mapped_column(default=False)
+    lang: Mapped[str] = mapped_column(sa.String(16), default="zh-Hant-TW")
+
+
+class NoteVote(db.Model):
+    """One person's vote on one note (toggled)."""
+
+    __tablename__ = "note_votes"
+
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"),
+                                            primary_key=True)
+    note_id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)

@@ -160,30 +160,20 @@ def cancel(user: User, session: ForumSession) -> None:
 
 
 def open_session(user: User, session: ForumSession) -> ForumSession:
-    """Open the room: scheduled → live."""
-    access.require_manager(user, session.exchange)
-    if session.status == SessionStatus.CLOSED:
-        raise ActionError("closed", _("This session is closed."))
-    if session.status == SessionStatus.LIVE:
-        raise ActionError("conflict", _("This session is already open."))
-    session.status = SessionStatus.LIVE
-    session.opened_at = utcnow()
-    session.revision += 1
-    db.session.commit()
+    """Open the room: scheduled → live (logged as session.opened)."""
+    from . import room
+
+    room.open_room(room.seat_for(user, session.id))
+    db.session.refresh(session)
     return session
 
 
 def close_session(user: User, session: ForumSession) -> ForumSession:
-    """Close the room: live → closed. A closed session takes no more writes."""
-    access.require_manager(user, session.exchange)
-    if session.status == SessionStatus.CLOSED:
-        raise ActionError("closed", _("This session is already closed."))
-    if session.status == SessionStatus.SCHEDULED:
-        raise ActionError("conflict", _("This session has not been opened yet."))
-    session.status = SessionStatus.CLOSED
-    session.closed_at = utcnow()
-    session.revision += 1
-    db.session.commit()
+    """Close the room: live → closed (logged as session.closed). No writes after."""
+    from . import room
+
+    room.close_room(room.seat_for(user, session.id))
+    db.session.refresh(session)
     return session
 
 

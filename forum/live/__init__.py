@@ -1,6 +1,8 @@
-"""The live room over Socket.IO, namespace ``/live``."""
+"""The live room over Socket.IO, namespace ``/live`` (protocol.md)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Flask
 
@@ -12,8 +14,26 @@ NAMESPACE = "/live"
 MAX_PACKET_BYTES = 16 * 1024
 
 
+def session_room(session_id: int) -> str:
+    """The Socket.IO room of everyone joined to one forum session."""
+    return f"session:{session_id}"
+
+
+def login_room(user_id: int, sid: str) -> str:
+    """The Socket.IO room holding every connection of one sign-in."""
+    from ..accounts import digest
+
+    return f"login:{digest(sid)[:32]}"
+
+
+def _publish(payload: dict[str, Any]) -> None:
+    socketio.emit("event", payload, namespace=NAMESPACE, to=session_room(payload["session_id"]))
+
+
 def init_socketio(app: Flask) -> None:
     """Bind Socket.IO with the configured async mode, queue and allowed origins."""
+    from .. import room
+
     allowed = app.config["FORUM_ALLOWED_ORIGINS"]
     socketio.init_app(
         app,
@@ -26,26 +46,27 @@ def init_socketio(app: Flask) -> None:
         logger=False,
         engineio_logger=False,
     )
+    room.set_publisher(_publish)
     from . import handlers  # noqa: F401  (registers the event handlers)
 
 
-def login_room(user_id: int, sid: str) -> str:
-    """The Socket.IO room holding every connection of one sign-in."""
-    from ..accounts import digest
-
-    return f"login:{digest(sid)[:32]}"
-
-
 def disconnect_login_session(user_id: int, sid: str) -> None:
-    """Tell every connection of a sign-in, on every process, that it has ended."""
-    socketio.emit("signed_out", {}, namespace=NAMESPACE, to=login_room(user_id, sid))
-    server = getattr(socketio, "server", None)
-    if server is None:
+    """End every live connection of a sign-in, on every process."""
+    import sqlalchemy as sa
+
+    from ..accounts import digest
+    from ..extensions import db
+    from ..models import Connection
+
+    if getattr(socketio, "server", None) is None:
         return
-    room = login_room(user_id, sid)
+    socketio.emit("signed_out", {}, namespace=NAMESPACE, to=login_room(user_id, sid))
+    socket_ids = set(db.session.scalars(
+        sa.select(Connection.sid).where(Connection.login_hash == digest(sid))))
     try:
-        participants = list(server.manager.get_participants(NAMESPACE, room))
+        socket_ids |= {s for s, _ in socketio.server.manager.get_participants(
+            NAMESPACE, login_room(user_id, sid))}
     except (KeyError, ValueError):
-        participants = []
-    for socket_sid, _eio_sid in participants:
-        server.disconnect(socket_sid, namespace=NAMESPACE)
+        pass
+    for socket_id in socket_ids:
+        socketio.server.disconnect(socket_id, namespace=NAMESPACE)

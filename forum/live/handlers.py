@@ -1,34 +1,314 @@
-"""Socket.IO handlers for ``/live``: thin, each one checks who is asking."""
+"""Socket.IO handlers for ``/live``: each parses its payload, works out who is
+asking (again, on every event), calls one action in ``room`` or ``board`` and
+acks ``{"ok": true, ...}`` or ``{"ok": false, "error", "message"}``.
+
+No exception leaves a handler: a bad payload gets an error ack, never a crash.
+"""
 
 from __future__ import annotations
 
-from flask import g, request
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from flask import request
+from flask_babel import gettext as _
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, join_room
+from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
-from .. import accounts
+from .. import accounts, board, room
+from ..errors import ActionError
 from ..extensions import db, socketio
-from . import NAMESPACE, login_room
+from ..models import Connection, RoomMember, User
+from . import NAMESPACE, login_room, session_room
+
+log = logging.getLogger(__name__)
 
 
-def _user_for_connect(auth: object):
-    """The connecting user: the sign-in cookie, else ``auth: {"token": ...}``."""
+# --- who is connected ----------------------------------------------------------------
+
+def _current_user() -> User | None:
+    """The user behind this connection, checked again now: a sign-out or a revoked
+    token ends what the connection may do at its next event."""
+    token = request.environ.get("forum.token")
+    if token:
+        return accounts.user_for_token(token)
     if current_user and current_user.is_authenticated:
         return current_user._get_current_object()
-    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
-        return accounts.user_for_token(auth["token"])
     return None
 
 
 @socketio.on("connect", namespace=NAMESPACE)
 def on_connect(auth=None):
+    """Accept the sign-in cookie or ``auth: {"token": ...}``; refuse anyone else."""
     try:
-        user = _user_for_connect(auth)
+        user = None
+        if current_user and current_user.is_authenticated:
+            user = current_user._get_current_object()
+        elif isinstance(auth, dict) and isinstance(auth.get("token"), str):
+            user = accounts.user_for_token(auth["token"])
+            if user is not None:
+                request.environ["forum.token"] = auth["token"]
+        if user is None:
+            raise ConnectionRefusedError({"code": "unauthorized",
+                                          "message": _("Please sign in first.")})
+        if user.current_sid:
+            request.environ["forum.login_hash"] = accounts.digest(user.current_sid)
+            join_room(login_room(user.id, user.current_sid))
+        join_room(f"user:{user.id}")
+    except ConnectionRefusedError:
+        raise
+    except Exception:
+        log.exception("connect failed")
+        raise ConnectionRefusedError({"code": "unauthorized"}) from None
     finally:
         db.session.remove()
+
+
+@socketio.on("disconnect", namespace=NAMESPACE)
+def on_disconnect(*_args):
+    try:
+        rows = db.session.scalars(sa.select(Connection).where(Connection.sid == request.sid))
+        session_ids = [row.session_id for row in rows]
+        user = _current_user()
+        for session_id in session_ids:
+            _leave(user, session_id)
+    except Exception:
+        log.exception("disconnect cleanup failed")
+        db.session.rollback()
+    finally:
+        db.session.remove()
+
+
+# --- the handler wrapper ---------------------------------------------------------------
+
+def _error_ack(exc: ActionError) -> dict[str, Any]:
+    ack = {"ok": False, "error": exc.code, "message": exc.message}
+    ack.update(exc.extra)
+    return ack
+
+
+def handler(event: str) -> Callable:
+    """Register a ``/live`` event whose function takes (user, payload) and returns
+    the ack's extra fields; every failure becomes an error ack."""
+
+    def decorate(fn: Callable[[User, dict[str, Any]], dict[str, Any]]) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(payload=None, *_extra):
+            try:
+                user = _current_user()
+                if user is None:
+                    raise ActionError("unauthorized", _("Please sign in again."))
+                if not isinstance(payload, dict):
+                    raise ActionError("invalid", _("The event needs an object payload."))
+                return {"ok": True, **(fn(user, payload) or {})}
+            except ActionError as exc:
+                db.session.rollback()
+                return _error_ack(exc)
+            except Exception:
+                log.exception("handler %s failed", event)
+                db.session.rollback()
+                return {"ok": False, "error": "invalid",
+                        "message": _("Something went wrong on our side. Please try again.")}
+            finally:
+                db.session.remove()
+
+        socketio.on_event(event, wrapper, namespace=NAMESPACE)
+        return wrapper
+
+    return decorate
+
+
+def _seat(user: User, payload: dict[str, Any]) -> room.Seat:
+    return room.seat_for(user, payload.get("session_id"))
+
+
+# --- joining and leaving -------------------------------------------------------------
+
+@handler("join")
+def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
+    seat = _seat(user, payload)
+    since = payload.get("since", 0)
+    if since is None:
+        since = 0
+    if not isinstance(since, int) or isinstance(since, bool) or since < 0:
+        raise ActionError("invalid", _("since must be a number."))
+    member = db.session.get(RoomMember, (seat.session.id, user.id))
+    if member is not None and member.removed:
+        raise ActionError("removed", _("A teacher has removed you from this session."))
+    join_room(session_room(seat.session.id))
+    if db.session.get(Connection, (request.sid, seat.session.id)) is None:
+        db.session.add(Connection(sid=request.sid, session_id=seat.session.id,
+                                  user_id=user.id,
+                                  login_hash=request.environ.get("forum.login_hash")))
+        db.session.commit()
+    room.joined(seat)
+    _broadcast_presence(seat.session.id)
+    return {
+        "session": room.session_state(seat),
+        "you": room.you(seat),
+        "head": seat.session.head_seq,
+        "events": room.replay(seat, since),
+        "board": board.state(seat.session.id, with_hidden_text=seat.manager),
+    }
+
+
+def _leave(user: User | None, session_id: int) -> None:
+    db.session.execute(sa.delete(Connection).where(
+        Connection.sid == request.sid, Connection.session_id == session_id))
+    db.session.commit()
     if user is None:
-        raise ConnectionRefusedError({"code": "unauthorized"})
-    g.live_user_id = user.id
-    if user.current_sid:
-        join_room(login_room(user.id, user.current_sid))
-    request.environ["forum.user_id"] = user.id
+        return
+    still_here = db.session.scalar(sa.select(sa.func.count()).select_from(Connection).where(
+        Connection.session_id == session_id, Connection.user_id == user.id))
+    if not still_here:
+        try:
+            room.left(room.seat_for(user, session_id))
+        except ActionError:
+            pass
+    _broadcast_presence(session_id)
+
+
+@handler("leave")
+def on_leave(user: User, payload: dict[str, Any]) -> dict[str, Any]:
+    seat = _seat(user, payload)
+    leave_room(session_room(seat.session.id))
+    _leave(user, seat.session.id)
+    return {}
+
+
+def _broadcast_presence(session_id: int) -> None:
+    socketio.emit("presence", room.presence(session_id), namespace=NAMESPACE,
+                  to=session_room(session_id))
+
+
+# --- chat ------------------------------------------------------------------------------
+
+def _ack_event(recorded: room.Recorded) -> dict[str, Any]:
+    return {"event": recorded.payload()}
+
+
+@handler("chat.send")
+def on_chat_send(user, payload):
+    return _ack_event(room.send_message(_seat(user, payload), payload))
+
+
+@handler("chat.react")
+def on_chat_react(user, payload):
+    return _ack_event(room.react(_seat(user, payload), payload))
+
+
+_typing_limiter = room.RateLimiter(burst=3, per_second=0.5)
+
+
+@handler("typing")
+def on_typing(user, payload):
+    seat = _seat(user, payload)
+    member = db.session.get(RoomMember, (seat.session.id, user.id))
+    room.check_live(seat.session)
+    room.check_can_write(seat, member)
+    try:
+        _typing_limiter.take(user.id)
+    except ActionError:
+        return {}  # typing is a hint: extra ones are dropped quietly
+    emit("typing", {"session_id": seat.session.id,
+                    "user": {"id": user.id, "name": user.display_name}},
+         to=session_room(seat.session.id), include_self=False)
+    return {}
+
+
+# --- board -----------------------------------------------------------------------------
+
+@handler("note.add")
+def on_note_add(user, payload):
+    return _ack_event(board.add(_seat(user, payload), payload))
+
+
+@handler("note.edit")
+def on_note_edit(user, payload):
+    return _ack_event(board.edit(_seat(user, payload), payload))
+
+
+@handler("note.vote")
+def on_note_vote(user, payload):
+    return _ack_event(board.vote(_seat(user, payload), payload))
+
+
+@handler("note.remove")
+def on_note_remove(user, payload):
+    return _ack_event(board.remove(_seat(user, payload), payload))
+
+
+# --- moderation ------------------------------------------------------------------------
+
+@handler("mod.hide")
+def on_mod_hide(user, payload):
+    return _ack_event(room.hide(_seat(user, payload), payload, True))
+
+
+@handler("mod.unhide")
+def on_mod_unhide(user, payload):
+    return _ack_event(room.hide(_seat(user, payload), payload, False))
+
+
+@handler("mod.mute")
+def on_mod_mute(user, payload):
+    return _ack_event(room.mute(_seat(user, payload), payload, True))
+
+
+@handler("mod.unmute")
+def on_mod_unmute(user, payload):
+    return _ack_event(room.mute(_seat(user, payload), payload, False))
+
+
+@handler("mod.lock")
+def on_mod_lock(user, payload):
+    return _ack_event(room.lock(_seat(user, payload), payload))
+
+
+@handler("mod.slow")
+def on_mod_slow(user, payload):
+    return _ack_event(room.slow(_seat(user, payload), payload))
+
+
+@handler("mod.pin")
+def on_mod_pin(user, payload):
+    return _ack_event(room.pin(_seat(user, payload), payload))
+
+
+@handler("mod.remove")
+def on_mod_remove(user, payload):
+    seat = _seat(user, payload)
+    recorded = room.remove(seat, payload)
+    disconnect_member(seat.session.id, recorded.event.data["user_id"])
+    _broadcast_presence(seat.session.id)
+    return _ack_event(recorded)
+
+
+def disconnect_member(session_id: int, user_id: int) -> None:
+    """Tell a removed student and end their connections to that room, on any process."""
+    socketio.emit("removed", {"session_id": session_id}, namespace=NAMESPACE,
+                  to=f"user:{user_id}")
+    sids = list(db.session.scalars(sa.select(Connection.sid).where(
+        Connection.session_id == session_id, Connection.user_id == user_id)))
+    db.session.execute(sa.delete(Connection).where(
+        Connection.session_id == session_id, Connection.user_id == user_id))
+    db.session.commit()
+    for sid in sids:
+        socketio.server.leave_room(sid, session_room(session_id), namespace=NAMESPACE)
+        socketio.server.disconnect(sid, namespace=NAMESPACE)
+
+
+# --- the session's life ------------------------------------------------------------------
+
+@handler("session.open")
+def on_session_open(user, payload):
+    return _ack_event(room.open_room(_seat(user, payload)))
+
+
+@handler("session.close")
+def on_session_close(user, payload):
+    return _ack_event(room.close_room(_seat(user, payload)))
+

@@ -1,0 +1,684 @@
+"""The live room: chat, attendance and moderation as actions over the session log.
+
+Every write goes through ``record``: lock the session's log head, check what the
+rules say (``check_*``), append the event, fold it into the room state with
+``apply``, commit — and only then tell the room. The state tables (messages,
+room members, the session's lock and slow mode) are never written elsewhere, so
+folding the log from the start gives exactly what is stored (``rebuild``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from . import access, eventlog
+from .errors import ActionError
+from .extensions import db
+from .i18n import html_lang_of
+from .models import (
+    Event,
+    ForumSession,
+    Message,
+    Role,
+    RoomMember,
+    SessionStatus,
+    User,
+    utcnow,
+)
+from .timeutil import iso_utc, parse_instant
+
+MAX_BODY = 2000
+MAX_REASON = 500
+MAX_MUTE_MINUTES = 24 * 60
+MAX_SLOW_SECONDS = 600
+REACTIONS = ("👍", "❤️", "😂", "😮", "👏", "🌏", "💡", "❓")
+
+
+# --- who is asking --------------------------------------------------------------
+
+@dataclass
+class Seat:
+    """What one user may do in one session's room, worked out once per check."""
+
+    user: User
+    session: ForumSession
+    manager: bool  # teacher of the exchange, or admin: moderates
+    member: bool  # student or teacher of the exchange: writes
+
+    @property
+    def observer(self) -> bool:
+        return not (self.member or self.manager)
+
+
+def seat_for(user: User, session_id: object) -> Seat:
+    """The user's seat in the session, or not_found / invalid."""
+    if not isinstance(session_id, int) or isinstance(session_id, bool):
+        raise ActionError("invalid", _("session_id must be a number."))
+    session = db.session.get(ForumSession, session_id)
+    if session is None or not access.can_view_session(user, session):
+        raise ActionError("not_found", _("This session does not exist or is not yours to see."))
+    manager = access.can_manage_exchange(user, session.exchange)
+    member = access.is_member(user, session.exchange)
+    return Seat(user=user, session=session, manager=manager, member=member)
+
+
+def actor_of(user: User) -> dict[str, Any]:
+    """How an event names who caused it."""
+    return {
+        "id": user.id, "name": user.display_name, "role": user.role.value,
+        "school": user.school.slug if user.school else None,
+        "country": user.school.country if user.school else None,
+    }
+
+
+# --- reading --------------------------------------------------------------------
+
+def serialize_event(event: Event, actors: dict[int, dict[str, Any]],
+                    *, withhold: set[tuple[str, int]] | None = None) -> dict[str, Any]:
+    """The protocol's ``event`` object. ``withhold`` names hidden items whose text
+    the reader may not see: ("message", id) or ("note", id)."""
+    data = event.data
+    if withhold:
+        if event.type == "message.posted" and ("message", data["message_id"]) in withhold:
+            data = {**data, "body": None, "hidden": True}
+        elif event.type in ("note.added", "note.edited") \
+                and ("note", data["note"]["id"]) in withhold:
+            data = {**data, "note": {**data["note"], "text": None, "hidden": True}}
+    return {
+        "session_id": event.session_id, "seq": event.seq, "type": event.type,
+        "at": iso_utc(event.at, micro=True),
+        "actor": actors.get(event.actor_id) if event.actor_id else None,
+        "data": data,
+    }
+
+
+def actors_for(events: list[Event]) -> dict[int, dict[str, Any]]:
+    ids = {e.actor_id for e in events if e.actor_id}
+    if not ids:
+        return {}
+    users = db.session.scalars(sa.select(User).where(User.id.in_(ids)))
+    return {u.id: actor_of(u) for u in users}
+
+
+def hidden_items(session_id: int) -> set[tuple[str, int]]:
+    """The messages and notes of a session that moderators have hidden."""
+    from .models import Note
+
+    items = {("message", mid) for mid in db.session.scalars(
+        sa.select(Message.id).where(Message.session_id == session_id, Message.hidden))}
+    items |= {("note", nid) for nid in db.session.scalars(
+        sa.select(Note.id).where(Note.session_id == session_id, Note.hidden))}
+    return items
+
+
+def replay(seat: Seat, since: int = 0) -> list[dict[str, Any]]:
+    """Every event after ``since`` that the reader may see, hidden text withheld for
+    anyone who does not moderate."""
+    events = eventlog.events_since(seat.session.id, since)
+    withhold = None if seat.manager else hidden_items(seat.session.id)
+    actors = actors_for(events)
+    return [serialize_event(e, actors, withhold=withhold) for e in events]
+
+
+def session_state(seat: Seat) -> dict[str, Any]:
+    """The session object plus the room's state, as ``join`` returns it."""
+    from . import board, sessions
+
+    session = seat.session
+    return {
+        **sessions.serialize(session),
+        "locked": session.locked,
+        "slow_mode": session.slow_mode,
+        "pinned_message_id": session.pinned_message_id,
+        "columns": board.columns_of(session),
+    }
+
+
+def you(seat: Seat) -> dict[str, Any]:
+    member = db.session.get(RoomMember, (seat.session.id, seat.user.id))
+    return {
+        **actor_of(seat.user),
+        "lang": html_lang_of(seat.user.locale),
+        "can_moderate": seat.manager,
+        "can_write": seat.member or seat.manager,
+        "muted": bool(member and _is_muted(member)),
+        "muted_until": iso_utc(member.muted_until) if member and member.muted_until else None,
+    }
+
+
+def presence(session_id: int) -> dict[str, Any]:
+    """Who has been in the room, and who is here now."""
+    from .models import Connection
+
+    online = set(db.session.scalars(
+        sa.select(Connection.user_id).where(Connection.session_id == session_id)))
+    rows = db.session.execute(
+        sa.select(User, RoomMember).join(RoomMember, RoomMember.user_id == User.id)
+        .where(RoomMember.session_id == session_id, RoomMember.removed.is_(False))
+    ).all()
+    members = []
+    for user, _member in rows:
+        members.append({**actor_of(user), "online": user.id in online})
+    members.sort(key=lambda m: (m["country"] or "", m["school"] or "", m["role"] != "teacher",
+                                m["name"]))
+    return {"session_id": session_id, "members": members}
+
+
+# --- the fold -----------------------------------------------------------------
+
+def _member(session_id: int, user_id: int) -> RoomMember:
+    member = db.session.get(RoomMember, (session_id, user_id))
+    if member is None:
+        member = RoomMember(session_id=session_id, user_id=user_id, present=False,
+                            muted=False, removed=False)
+        db.session.add(member)
+    return member
+
+
+def _message(session_id: int, message_id: int) -> Message | None:
+    return db.session.get(Message, (session_id, message_id))
+
+
+def apply(session: ForumSession, event: Event) -> None:
+    """Fold one event into the room state (the only writer of that state)."""
+    data, kind = event.data, event.type
+    if kind == "session.opened":
+        session.status = SessionStatus.LIVE
+        session.opened_at = event.at
+    elif kind == "session.closed":
+        session.status = SessionStatus.CLOSED
+        session.closed_at = event.at
+    elif kind == "member.joined":
+        member = _member(session.id, event.actor_id)
+        member.present = True
+        member.first_joined_at = member.first_joined_at or event.at
+    elif kind == "member.left":
+        member = _member(session.id, event.actor_id)
+        member.present = False
+        member.last_left_at = event.at
+    elif kind == "message.posted":
+        db.session.add(Message(
+            session_id=session.id, id=data["message_id"], author_id=event.actor_id,
+            body=data["body"], reply_to=data["reply_to"], lang=data["lang"], at=event.at,
+            hidden=False, reactions={}))
+        _member(session.id, event.actor_id).last_message_at = event.at
+    elif kind == "message.reacted":
+        message = _message(session.id, data["message_id"])
+        reactions = {k: list(v) for k, v in (message.reactions or {}).items()}
+        users = [u for u in reactions.get(data["emoji"], []) if u != event.actor_id]
+        if data["on"]:
+            users.append(event.actor_id)
+        if users:
+            reactions[data["emoji"]] = users
+        else:
+            reactions.pop(data["emoji"], None)
+        message.reactions = reactions
+    elif kind in ("message.hidden", "message.unhidden"):
+        _message(session.id, data["message_id"]).hidden = kind == "message.hidden"
+    elif kind == "message.pinned":
+        session.pinned_message_id = data["message_id"] if data["pinned"] else None
+    elif kind == "member.muted":
+        member = _member(session.id, data["user_id"])
+        member.muted = True
+        member.muted_until = parse_instant(data["until"]) if data["until"] else None
+    elif kind == "member.unmuted":
+        member = _member(session.id, data["user_id"])
+        member.muted, member.muted_until = False, None
+    elif kind == "member.removed":
+        member = _member(session.id, data["user_id"])
+        member.removed, member.present = True, False
+    elif kind == "room.locked":
+        session.locked = data["locked"]
+    elif kind == "room.slow":
+        session.slow_mode = data["seconds"]
+    elif kind.startswith("note."):
+        from . import board
+
+        board.apply(session, event)
+    else:  # pragma: no cover - SHAPES and this fold are kept in step by tests
+        raise ValueError(f"unknown event type {kind}")
+
+
+def rebuild(session_id: int) -> None:
+    """Throw the room state away and fold it again from the log (tests, repairs)."""
+    from .models import Note, NoteVote
+
+    session = db.session.get(ForumSession, session_id)
+    db.session.execute(sa.delete(NoteVote).where(NoteVote.session_id == session_id))
+    db.session.execute(sa.delete(Note).where(Note.session_id == session_id))
+    db.session.execute(sa.delete(Message).where(Message.session_id == session_id))
+    db.session.execute(sa.delete(RoomMember).where(RoomMember.session_id == session_id))
+    session.locked, session.slow_mode, session.pinned_message_id = False, 0, None
+    session.status = SessionStatus.SCHEDULED
+    db.session.flush()
+    for event in eventlog.events_since(session_id):
+        apply(session, event)
+        db.session.flush()
+
+
+# --- rules ----------------------------------------------------------------------
+
+def _is_muted(member: RoomMember, now: datetime | None = None) -> bool:
+    if not member.muted:
+        return False
+    return member.muted_until is None or member.muted_until > (now or utcnow())
+
+
+def check_live(session: ForumSession) -> None:
+    if session.status != SessionStatus.LIVE:
+        raise ActionError("closed", _("This session is not live, so nothing can be added."))
+
+
+def check_can_write(seat: Seat, member: RoomMember | None) -> None:
+    """Members write; observers (reviewers) only read; removed people not at all."""
+    if member is not None and member.removed:
+        raise ActionError("removed", _("A teacher has removed you from this session."))
+    if seat.observer:
+        raise ActionError("forbidden", _("You are observing this session and cannot write."))
+
+
+def check_can_post(seat: Seat, member: RoomMember | None, now: datetime) -> None:
+    """Chat rules for students: lock, mute, slow mode. Teachers are not held back."""
+    check_can_write(seat, member)
+    if seat.manager:
+        return
+    session = seat.session
+    if session.locked:
+        raise ActionError("locked", _("The teacher has locked the room for now."))
+    if member is not None and _is_muted(member, now):
+        if member.muted_until:
+            minutes = max(1, round((member.muted_until - now).total_seconds() / 60))
+            raise ActionError("muted", _("A teacher has muted you for %(n)s more minute(s).",
+                                         n=minutes))
+        raise ActionError("muted", _("A teacher has muted you."))
+    if session.slow_mode and member is not None and member.last_message_at:
+        wait = member.last_message_at + timedelta(seconds=session.slow_mode) - now
+        if wait.total_seconds() > 0:
+            retry = max(1, int(wait.total_seconds() + 0.999))
+            raise ActionError(
+                "slow_mode",
+                _("Slow mode is on: you can send again in %(n)s second(s).", n=retry),
+                extra={"retry_after": retry})
+
+
+def check_manager(seat: Seat) -> None:
+    if not seat.manager:
+        raise ActionError("forbidden", _("Only the teachers of this exchange may do that."))
+
+
+class RateLimiter:
+    """A token bucket per user and process: a burst, then a steady rate."""
+
+    def __init__(self, burst: int = 10, per_second: float = 1.0) -> None:
+        self.burst, self.rate = burst, per_second
+        self._buckets: dict[int, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, user_id: int) -> None:
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(user_id, (float(self.burst), now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens < 1:
+                retry = max(1, int((1 - tokens) / self.rate + 0.999))
+                self._buckets[user_id] = (tokens, now)
+                raise ActionError(
+                    "rate_limited",
+                    _("You are sending too fast. Please wait %(n)s second(s).", n=retry),
+                    extra={"retry_after": retry})
+            self._buckets[user_id] = (tokens - 1, now)
+            if len(self._buckets) > 10000:  # forget idle users
+                cutoff = now - self.burst / self.rate
+                self._buckets = {k: v for k, v in self._buckets.items() if v[1] > cutoff}
+
+
+rate_limiter = RateLimiter()
+
+
+# --- writing --------------------------------------------------------------------
+
+@dataclass
+class Recorded:
+    """What ``record`` stored (or found already stored, for a repeated client_id)."""
+
+    event: Event
+    actor: dict[str, Any]
+    duplicate: bool = False
+    after: list[Callable[[], None]] = field(default_factory=list)
+
+    def payload(self) -> dict[str, Any]:
+        return serialize_event(self.event, {self.actor["id"]: self.actor})
+
+
+_head_locks: dict[int, threading.Lock] = {}
+_head_locks_guard = threading.Lock()
+
+
+def _head_lock(session_id: int) -> threading.Lock:
+    """Per-process lock per session, so this process tells the room in seq order."""
+    with _head_locks_guard:
+        lock = _head_locks.get(session_id)
+        if lock is None:
+            lock = _head_locks[session_id] = threading.Lock()
+        return lock
+
+
+Publisher = Callable[[dict[str, Any]], None]
+_publisher: Publisher | None = None
+
+
+def set_publisher(publisher: Publisher | None) -> None:
+    """Where committed events go (the Socket.IO room); None in plain HTTP tests."""
+    global _publisher
+    _publisher = publisher
+
+
+def record(
+    seat: Seat,
+    type_: str,
+    build: Callable[[ForumSession, RoomMember | None, datetime], dict[str, Any]],
+    *,
+    client_id: str | None = None,
+    check: Callable[[Seat, RoomMember | None, datetime], None] | None = None,
+    require_live: bool = True,
+) -> Recorded:
+    """Lock the log head, check, append, fold, commit; then publish in seq order."""
+    user = seat.user
+    actor = actor_of(user)
+    with _head_lock(seat.session.id):
+        try:
+            session = eventlog.lock_session(seat.session.id)
+            seat.session = session
+            if client_id is not None:
+                existing = eventlog.find_by_client_id(session.id, user.id, client_id)
+                if existing is not None:
+                    db.session.rollback()
+                    return Recorded(existing, actor, duplicate=True)
+            if require_live:
+                check_live(session)
+            member = db.session.get(RoomMember, (session.id, user.id))
+            now = utcnow()
+            if check is not None:
+                check(seat, member, now)
+            data = build(session, member, now)
+            event = eventlog.append(session, type_, user.id, data, client_id=client_id, at=now)
+            apply(session, event)
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        recorded = Recorded(event, actor)
+        if _publisher is not None:
+            _publisher(recorded.payload())
+    return recorded
+
+
+# --- chat -----------------------------------------------------------------------
+
+def _text(value: object, name: str, limit: int, *, required: bool = True) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise ActionError("invalid", _("%(field)s must be text.", field=name))
+    text = value.strip()
+    if not text:
+        if required:
+            raise ActionError("invalid", _("%(field)s is empty.", field=name))
+        return None
+    if len(text) > limit:
+        raise ActionError("too_large", _("%(field)s may have at most %(n)s characters.",
+                                         field=name, n=limit))
+    return text
+
+
+def client_id_of(payload: dict[str, Any]) -> str:
+    value = payload.get("client_id")
+    if not isinstance(value, str) or not 1 <= len(value) <= 64 or not value.isprintable():
+        raise ActionError("invalid", _("client_id must be 1 to 64 printable characters."))
+    return value
+
+
+def _int(value: object, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0 or value > 2**53:
+        raise ActionError("invalid", _("%(field)s must be a number.", field=name))
+    return value
+
+
+def _existing_message(session_id: int, message_id: int) -> Message:
+    message = _message(session_id, message_id)
+    if message is None:
+        raise ActionError("not_found", _("There is no such message."))
+    return message
+
+
+def send_message(seat: Seat, payload: dict[str, Any]) -> Recorded:
+    """chat.send: post a message (idempotent on client_id)."""
+    client_id = client_id_of(payload)
+    body = _text(payload.get("body"), "body", MAX_BODY)
+    reply_to = payload.get("reply_to")
+    if reply_to is not None:
+        reply_to = _int(reply_to, "reply_to")
+    rate_limiter.take(seat.user.id)
+
+    def check(seat: Seat, member, now) -> None:
+        check_can_post(seat, member, now)
+        if reply_to is not None:
+            _existing_message(seat.session.id, reply_to)
+
+    def build(session, member, now) -> dict[str, Any]:
+        return {"message_id": session.head_seq + 1, "client_id": client_id, "body": body,
+                "reply_to": reply_to, "lang": html_lang_of(seat.user.locale)}
+
+    return record(seat, "message.posted", build, client_id=client_id, check=check)
+
+
+def react(seat: Seat, payload: dict[str, Any]) -> Recorded:
+    """chat.react: toggle one of the offered reactions on a message."""
+    message_id = _int(payload.get("message_id"), "message_id")
+    emoji = payload.get("emoji")
+    if emoji not in REACTIONS:
+        raise ActionError("invalid", _("This reaction is not offered."))
+    rate_limiter.take(seat.user.id)
+
+    def check(seat, member, now) -> None:
+        check_can_write(seat, member)
+        if seat.session.locked and not seat.manager:
+            raise ActionError("locked", _("The teacher has locked the room for now."))
+        message = _existing_message(seat.session.id, message_id)
+        if message.hidden and not seat.manager:
+            raise ActionError("not_found", _("There is no such message."))
+
+    def build(session, member, now) -> dict[str, Any]:
+        message = _existing_message(session.id, message_id)
+        on = seat.user.id not in (message.reactions or {}).get(emoji, [])
+        return {"message_id": message_id, "emoji": emoji, "on": on}
+
+    return record(seat, "message.reacted", build, check=check)
+
+
+# --- moderation -----------------------------------------------------------------
+
+def _reason(payload: dict[str, Any]) -> str | None:
+    return _text(payload.get("reason"), "reason", MAX_REASON, required=False)
+
+
+def hide(seat: Seat, payload: dict[str, Any], hidden: bool) -> Recorded:
+    """mod.hide / mod.unhide of a message or a note; the record keeps the text."""
+    target = payload.get("target")
+    if target not in ("message", "note"):
+        raise ActionError("invalid", _("target must be message or note."))
+    item_id = _int(payload.get("id"), "id")
+    reason = _reason(payload) if hidden else None
+    check_manager(seat)
+    if target == "note":
+        from . import board
+
+        return board.hide(seat, item_id, hidden, reason)
+
+    def check(seat, member, now) -> None:
+        message = _existing_message(seat.session.id, item_id)
+        if message.hidden == hidden:
+            raise ActionError("conflict", _("The message is already hidden.") if hidden
+                              else _("The message is not hidden."))
+
+    def build(session, member, now) -> dict[str, Any]:
+        return {"message_id": item_id, "reason": reason} if hidden else {"message_id": item_id}
+
+    return record(seat, "message.hidden" if hidden else "message.unhidden", build, check=check)
+
+
+def pin(seat: Seat, payload: dict[str, Any]) -> Recorded:
+    """mod.pin: pin (or unpin) a message as the room's prompt."""
+    check_manager(seat)
+    message_id = _int(payload.get("message_id"), "message_id")
+    pinned = payload.get("pinned")
+    if not isinstance(pinned, bool):
+        raise ActionError("invalid", _("pinned must be true or false."))
+
+    def check(seat, member, now) -> None:
+        _existing_message(seat.session.id, message_id)
+
+    def build(session, member, now) -> dict[str, Any]:
+        return {"message_id": message_id, "pinned": pinned}
+
+    return record(seat, "message.pinned", build, check=check)
+
+
+def _target_user(seat: Seat, payload: dict[str, Any]) -> User:
+    user_id = _int(payload.get("user_id"), "user_id")
+    user = db.session.get(User, user_id)
+    if user is None or not access.is_member(user, seat.session.exchange):
+        raise ActionError("not_found", _("This person is not in this session."))
+    if user.role != Role.STUDENT:
+        raise ActionError("forbidden", _("Only students can be muted or removed."))
+    return user
+
+
+def mute(seat: Seat, payload: dict[str, Any], muted: bool) -> Recorded:
+    """mod.mute (optionally for some minutes; ends by itself) / mod.unmute."""
+    check_manager(seat)
+    target = _target_user(seat, payload)
+    minutes = payload.get("minutes")
+    if muted and minutes is not None:
+        minutes = _int(minutes, "minutes")
+        if not 1 <= minutes <= MAX_MUTE_MINUTES:
+            raise ActionError("invalid", _("minutes must be between 1 and %(n)s.",
+                                           n=MAX_MUTE_MINUTES))
+
+    def build(session, member, now) -> dict[str, Any]:
+        if not muted:
+            return {"user_id": target.id}
+        until = iso_utc(now + timedelta(minutes=minutes), micro=True) if minutes else None
+        return {"user_id": target.id, "minutes": minutes, "until": until}
+
+    return record(seat, "member.muted" if muted else "member.unmuted", build)
+
+
+def remove(seat: Seat, payload: dict[str, Any]) -> Recorded:
+    """mod.remove: the student is disconnected and cannot rejoin this session."""
+    check_manager(seat)
+    target = _target_user(seat, payload)
+
+    def check(seat, member, now) -> None:
+        row = db.session.get(RoomMember, (seat.session.id, target.id))
+        if row is not None and row.removed:
+            raise ActionError("conflict", _("This student has already been removed."))
+
+    return record(seat, "member.removed", lambda s, m, n: {"user_id": target.id}, check=check)
+
+
+def lock(seat: Seat, payload: dict[str, Any]) -> Recorded:
+    """mod.lock: students can no longer write (chat or board) until unlocked."""
+    check_manager(seat)
+    locked = payload.get("locked")
+    if not isinstance(locked, bool):
+        raise ActionError("invalid", _("locked must be true or false."))
+    return record(seat, "room.locked", lambda s, m, n: {"locked": locked})
+
+
+def slow(seat: Seat, payload: dict[str, Any]) -> Recorded:
+    """mod.slow: at most one message per N seconds per student (0 = off)."""
+    check_manager(seat)
+    seconds = _int(payload.get("seconds"), "seconds")
+    if seconds > MAX_SLOW_SECONDS:
+        raise ActionError("invalid", _("seconds must be between 0 and %(n)s.",
+                                       n=MAX_SLOW_SECONDS))
+    return record(seat, "room.slow", lambda s, m, n: {"seconds": seconds})
+
+
+# --- attendance and the session's life -----------------------------------------
+
+def joined(seat: Seat) -> Recorded | None:
+    """Log that a member came into the live room (first connection only)."""
+    if seat.observer or seat.session.status != SessionStatus.LIVE:
+        return None
+    member = db.session.get(RoomMember, (seat.session.id, seat.user.id))
+    if member is not None and member.present:
+        return None
+
+    def check(seat, member, now) -> None:
+        if member is not None and member.present:
+            raise _AlreadyThere()
+        check_can_write(seat, member)
+
+    try:
+        return record(seat, "member.joined", lambda s, m, n: {}, check=check)
+    except _AlreadyThere:
+        return None
+
+
+def left(seat: Seat) -> Recorded | None:
+    """Log that a member's last connection to the live room went away."""
+    if seat.observer or seat.session.status != SessionStatus.LIVE:
+        return None
+
+    def check(seat, member, now) -> None:
+        if member is None or not member.present or member.removed:
+            raise _AlreadyThere()
+
+    try:
+        return record(seat, "member.left", lambda s, m, n: {}, check=check)
+    except (_AlreadyThere, ActionError):
+        return None
+
+
+class _AlreadyThere(Exception):
+    """Nothing to log: attendance is already as it should be."""
+
+
+def open_room(seat: Seat) -> Recorded:
+    """session.open: scheduled → live, logged."""
+    check_manager(seat)
+
+    def check(seat, member, now) -> None:
+        status = seat.session.status
+        if status == SessionStatus.CLOSED:
+            raise ActionError("closed", _("This session is closed."))
+        if status == SessionStatus.LIVE:
+            raise ActionError("conflict", _("This session is already open."))
+        if seat.session.cancelled_at is not None:
+            raise ActionError("closed", _("This session was cancelled."))
+
+    return record(seat, "session.opened", lambda s, m, n: {}, check=check, require_live=False)
+
+
+def close_room(seat: Seat) -> Recorded:
+    """session.close: live → closed; the record is sealed and takes no more writes."""
+    check_manager(seat)
+
+    def check(seat, member, now) -> None:
+        status = seat.session.status
+        if status == SessionStatus.CLOSED:
+            raise ActionError("closed", _("This session is already closed."))
+        if status == SessionStatus.SCHEDULED:
+            raise ActionError("conflict", _("This session has not been opened yet."))
+
+    return record(seat, "session.closed", lambda s, m, n: {}, check=check, require_live=False)
