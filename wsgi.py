@@ -14,6 +14,10 @@ if __name__ == "__main__" and os.environ.get("FORUM_ASYNC_MODE", "eventlet") == 
     import eventlet
 
     eventlet.monkey_patch()
+    # psycopg2 waits on PostgreSQL through libpq; this lets eventlet switch meanwhile.
+    from psycogreen.eventlet import patch_psycopg
+
+    patch_psycopg()
 
 from forum import create_app  # noqa: E402
 from forum.extensions import socketio  # noqa: E402

@@ -25,15 +25,24 @@ def _secret_key(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+def database_url(raw: str) -> str:
+    """Pin PostgreSQL URLs to psycopg2, which eventlet can make cooperative
+    (psycogreen, in wsgi.py); a bare postgresql:// would pick another driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg2://" + raw[len(prefix):]
+    return raw
+
+
 def from_environment(instance_path: Path) -> dict:
     """Build the Flask config mapping from FORUM_* variables."""
-    database_url = os.environ.get("FORUM_DATABASE_URL") or (
-        f"sqlite:///{instance_path / 'forum.sqlite3'}"
+    url = database_url(
+        os.environ.get("FORUM_DATABASE_URL") or f"sqlite:///{instance_path / 'forum.sqlite3'}"
     )
     allowed = os.environ.get("FORUM_ALLOWED_ORIGINS", "")
     return {
         "SECRET_KEY": _secret_key(instance_path),
-        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_DATABASE_URI": url,
         "FORUM_MESSAGE_QUEUE": os.environ.get("FORUM_MESSAGE_QUEUE") or None,
         "FORUM_ASYNC_MODE": os.environ.get("FORUM_ASYNC_MODE", "eventlet"),
         "FORUM_HOST": os.environ.get("FORUM_HOST", "127.0.0.1"),

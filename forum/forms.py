@@ -12,6 +12,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     SubmitField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length
 
@@ -75,6 +76,9 @@ class SessionForm(FlaskForm):
         DataRequired(_l("A date and time is required."))])
     ends_at = DateTimeLocalField(_l("Ends"), format="%Y-%m-%dT%H:%M", validators=[
         DataRequired(_l("A date and time is required."))])
+    board_template = SelectField(_l("Board"))
+    board_columns = TextAreaField(_l("My own columns, one title per line"),
+                                  validators=[Length(max=600)])
     submit = SubmitField(_l("Save"))
 
 

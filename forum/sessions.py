@@ -78,6 +78,27 @@ def _clean_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
                 else:
                     errors[name] = _("Give a date and time with its UTC offset, "
                                      "e.g. 2025-03-12T14:00:00+08:00.")
+    if "board_template" in data or not partial:
+        template = data.get("board_template") or "see-why-do"
+        from . import board
+
+        if template not in board.TEMPLATE_NAMES:
+            errors["board_template"] = _("Choose one of the board templates.")
+        elif template == "custom":
+            titles = data.get("board_columns")
+            if isinstance(titles, str):
+                titles = titles.splitlines()
+            if not isinstance(titles, list) or not all(isinstance(t, str) for t in titles):
+                errors["board_columns"] = _("Give the column titles, one per line.")
+            else:
+                try:
+                    clean["board_columns"] = board.custom_columns(titles)
+                    clean["board_template"] = template
+                except ActionError as exc:
+                    errors["board_columns"] = exc.fields.get("columns", exc.message)
+        else:
+            clean["board_template"] = template
+            clean["board_columns"] = None
     if errors:
         raise ValidationError(errors)
     return clean
@@ -106,10 +127,7 @@ def schedule(user: User, data: dict[str, Any]) -> ForumSession:
     if raw_id is None or raw_id == "":
         errors["exchange_id"] = _("Choose an exchange.")
     else:
-        try:
-            exchange = db.session.get(Exchange, int(raw_id))
-        except (TypeError, ValueError):
-            exchange = None
+        exchange = access.get_row(Exchange, raw_id)
         if exchange is None:
             errors["exchange_id"] = _("There is no such exchange.")
     try:

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import access, calendar, i18n, sessions
+from .. import access, board, calendar, i18n, sessions
 from ..errors import ActionError
 from ..forms import ConfirmForm, SessionForm
 from ..models import Role
@@ -37,6 +37,7 @@ def _fill_choices(form: SessionForm) -> None:
         (e.id, e.title) for e in sessions.exchanges_managed_by(current_user)
     ]
     form.sdgs.choices = [(n, f"{n} · {g.name()}") for n, g in GOALS.items()]
+    form.board_template.choices = [(k, str(v)) for k, v in board.TEMPLATE_NAMES.items()]
 
 
 def _form_data(form: SessionForm) -> dict:
@@ -52,6 +53,8 @@ def _form_data(form: SessionForm) -> dict:
         "sdgs": form.sdgs.data,
         "starts_at": instant(form.starts_at.data),
         "ends_at": instant(form.ends_at.data),
+        "board_template": form.board_template.data,
+        "board_columns": (form.board_columns.data or "").splitlines(),
     }
 
 
@@ -101,6 +104,9 @@ def edit(session_id: int):
         form.sdgs.data = list(session.sdgs)
         form.starts_at.data = session.starts_at.astimezone(zone).replace(tzinfo=None)
         form.ends_at.data = session.ends_at.astimezone(zone).replace(tzinfo=None)
+        form.board_template.data = session.board_template
+        if session.board_template == "custom":
+            form.board_columns.data = "\n".join(c["title"] for c in session.board_columns or [])
     status = 200
     if form.validate_on_submit():
         data = _form_data(form)
