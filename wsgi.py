@@ -8,7 +8,7 @@ import os
 import warnings
 
 # Eventlet warns on import that it is in maintenance mode; we know (see README).
-warnings.filterwarnings("ignore", message="Eventlet is deprecated")
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 if __name__ == "__main__" and os.environ.get("FORUM_ASYNC_MODE", "eventlet") == "eventlet":
     import eventlet

@@ -10,7 +10,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from . import accounts, demo, roster
+from . import access, accounts, demo, roster
 from .errors import ActionError
 from .extensions import db
 from .models import Role, School, SchoolClass, User
@@ -56,7 +56,7 @@ def token(username: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print names and codes as JSON.")
 def import_roster(class_id: int, file: Path, as_json: bool) -> None:
     """Add the students listed in FILE (CSV, display_name column) to CLASS_ID."""
-    school_class = db.session.get(SchoolClass, class_id)
+    school_class = access.get_row(SchoolClass, class_id)
     if school_class is None:
         _fail(f"no class with id {class_id}")
     try:
@@ -97,3 +97,32 @@ def add_staff(username: str, role: str, school_slug: str | None, display_name: s
     db.session.add(user)
     db.session.commit()
     click.echo(f"created {role} {username}")
+
+
+@forum_cli.command("verify")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--session", "session_id", type=int, help="Check a stored session instead.")
+@click.option("--public-key", "key_file", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="Trust this PEM key instead of the one in the file.")
+def verify(file: Path | None, session_id: int | None, key_file: Path | None) -> None:
+    """Check a transcript export (offline) or a stored session; exit 1 if invalid."""
+    from . import transcript
+    from .models import ForumSession
+
+    if (file is None) == (session_id is None):
+        _fail("give either FILE or --session ID")
+    if session_id is not None:
+        session = db.session.get(ForumSession, session_id)
+        if session is None:
+            _fail(f"no session with id {session_id}")
+        verdict = transcript.verify_stored(session)
+    else:
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            click.echo(f"invalid: cannot read {file}: {exc.strerror}")
+            sys.exit(1)
+        trusted = key_file.read_text() if key_file else None
+        verdict = transcript.verify_bytes(raw, trusted_key_pem=trusted)
+    click.echo(verdict.line)
+    sys.exit(0 if verdict.valid else 1)

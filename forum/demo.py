@@ -108,13 +108,18 @@ def _ensure_session(exchange: Exchange, title: str, sdgs: list[int], status: Ses
     if session is None:
         start = (now + start_offset).replace(second=0, microsecond=0)
         session = ForumSession(
-            exchange=exchange, title=title, sdgs=sdgs, status=status,
+            exchange=exchange, title=title, sdgs=sdgs, status=SessionStatus.SCHEDULED,
             starts_at=start, ends_at=start + length,
-            opened_at=now if status != SessionStatus.SCHEDULED else None,
-            closed_at=start + length if status == SessionStatus.CLOSED else None,
         )
         db.session.add(session)
-        db.session.flush()
+        db.session.commit()
+        if status == SessionStatus.LIVE:
+            # Opened through the real action, so its log starts with session.opened.
+            from . import room
+
+            teacher = db.session.get(User, exchange.created_by_id)
+            room.open_room(room.seat_for(teacher, session.id))
+            db.session.refresh(session)
     elif status == SessionStatus.LIVE and session.ends_at < now + timedelta(minutes=30):
         session.ends_at = now.replace(second=0, microsecond=0) + timedelta(hours=2)
     return session

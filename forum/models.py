@@ -411,3 +411,37 @@ class NoteVote(db.Model):
                                             primary_key=True)
     note_id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+
+
+class Seal(db.Model):
+    """The signature over a closed session's head hash: its record is sealed."""
+
+    __tablename__ = "seals"
+
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"),
+                                            primary_key=True)
+    head_seq: Mapped[int] = mapped_column()
+    head_hash: Mapped[str] = mapped_column(sa.String(64))
+    signature: Mapped[str] = mapped_column(sa.String(128))
+    key_fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReviewState(enum.StrEnum):
+    VERIFIED = "verified"
+    FLAGGED = "flagged"
+
+
+class Review(db.Model):
+    """A reviewer's verdict on a sealed session. Kept beside the record, never in it."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    state: Mapped[ReviewState] = mapped_column(_enum(ReviewState, "review_state"))
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    reviewer: Mapped[User] = relationship()

@@ -389,6 +389,7 @@ def record(
     client_id: str | None = None,
     check: Callable[[Seat, RoomMember | None, datetime], None] | None = None,
     require_live: bool = True,
+    before_commit: Callable[[ForumSession, Event], None] | None = None,
 ) -> Recorded:
     """Lock the log head, check, append, fold, commit; then publish in seq order."""
     user = seat.user
@@ -411,6 +412,8 @@ def record(
             data = build(session, member, now)
             event = eventlog.append(session, type_, user.id, data, client_id=client_id, at=now)
             apply(session, event)
+            if before_commit is not None:
+                before_commit(session, event)
             db.session.commit()
         except BaseException:
             db.session.rollback()
@@ -681,4 +684,15 @@ def close_room(seat: Seat) -> Recorded:
         if status == SessionStatus.SCHEDULED:
             raise ActionError("conflict", _("This session has not been opened yet."))
 
-    return record(seat, "session.closed", lambda s, m, n: {}, check=check, require_live=False)
+    def seal_it(session: ForumSession, event: Event) -> None:
+        # Sealed in the same transaction as the close: never closed and unsealed.
+        from . import seal
+        from .models import Seal
+
+        db.session.flush()
+        db.session.add(Seal(session_id=session.id, head_seq=session.head_seq,
+                            head_hash=session.head_hash, signature=seal.sign(session.head_hash),
+                            key_fingerprint=seal.fingerprint(), sealed_at=event.at))
+
+    return record(seat, "session.closed", lambda s, m, n: {}, check=check, require_live=False,
+                  before_commit=seal_it)

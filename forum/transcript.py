@@ -1,0 +1,225 @@
+"""The session record as others read it: the evidence export, CSV, and verification.
+
+The export is the log itself (protocol.md, "Transcript export"): every event with
+its chain hash, the head hash and, once sealed, the platform's signature. Names
+are not hashed (the hash covers actor_id), so they can be pseudonymised for
+reviewers without breaking the proof.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from . import eventlog, seal, sessions
+from .extensions import db
+from .models import Event, ForumSession, Role, Seal, User
+from .timeutil import iso_utc
+
+FORMAT = "sdg-forum-transcript/1"
+
+
+# --- who reads it, and how ------------------------------------------------------
+
+@dataclass(frozen=True)
+class Reading:
+    """How a reader sees a record: with names or pseudonyms, hidden text or not."""
+
+    names: bool
+    hidden_text: bool
+
+
+def reading_for(user: User, *, pseudonyms: bool = False) -> Reading:
+    """Students: their own sessions, no hidden text. Reviewers: everything, students
+    under pseudonyms. Teachers and admins: everything, names unless they ask not."""
+    if user.role == Role.STUDENT:
+        return Reading(names=True, hidden_text=False)
+    if user.role == Role.REVIEWER:
+        return Reading(names=False, hidden_text=True)
+    return Reading(names=not pseudonyms, hidden_text=True)
+
+
+def actors(session: ForumSession, events: list[Event], reading: Reading) -> dict[str, dict]:
+    """Everyone who caused an event, by id; students as "Student 1, 2 …" (in order of
+    first appearance) when the reading asks for pseudonyms."""
+    order: list[int] = []
+    for event in events:
+        for uid in (event.actor_id, (event.data or {}).get("user_id")):
+            if isinstance(uid, int) and uid not in order:
+                order.append(uid)
+    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(order)))}
+    out: dict[str, dict] = {}
+    number = 0
+    for uid in order:
+        user = users.get(uid)
+        if user is None:
+            continue
+        name = user.display_name
+        if user.role == Role.STUDENT:
+            number += 1
+            if not reading.names:
+                name = _("Student %(n)s", n=number)
+        out[str(uid)] = {
+            "name": name, "role": user.role.value,
+            "school": user.school.slug if user.school else None,
+            "country": user.school.country if user.school else None,
+        }
+    return out
+
+
+def _withheld(events: list[Event], reading: Reading, session_id: int) -> set[tuple[str, int]]:
+    if reading.hidden_text:
+        return set()
+    from .room import hidden_items
+
+    return hidden_items(session_id)
+
+
+def export(session: ForumSession, reading: Reading) -> dict[str, Any]:
+    """The ``sdg-forum-transcript/1`` document for a reader."""
+    events = eventlog.events_since(session.id)
+    withhold = _withheld(events, reading, session.id)
+    items = []
+    for event in events:
+        data = event.data
+        if withhold:
+            if event.type == "message.posted" and ("message", data["message_id"]) in withhold:
+                data = {**data, "body": None, "hidden": True}
+            elif event.type in ("note.added", "note.edited") \
+                    and ("note", data["note"]["id"]) in withhold:
+                data = {**data, "note": {**data["note"], "text": None, "hidden": True}}
+        items.append({"seq": event.seq, "type": event.type,
+                      "at": iso_utc(event.at, micro=True), "actor_id": event.actor_id,
+                      "data": data, "hash": event.hash})
+    sealed = db.session.get(Seal, session.id)
+    return {
+        "format": FORMAT,
+        "session": sessions.serialize(session),
+        "actors": actors(session, events, reading),
+        "events": items,
+        "head_hash": session.head_hash or eventlog.genesis_hash(session.id),
+        "sealed_at": iso_utc(sealed.sealed_at, micro=True) if sealed else None,
+        "signature": sealed.signature if sealed else None,
+        "public_key": seal.public_key_pem(),
+    }
+
+
+def messages_csv(session: ForumSession, reading: Reading) -> bytes:
+    """One row per message, UTF-8 with BOM so spreadsheet programs read CJK text."""
+    doc = export(session, reading)
+    names = doc["actors"]
+    hidden: set[int] = set()
+    for event in doc["events"]:
+        if event["type"] == "message.hidden":
+            hidden.add(event["data"]["message_id"])
+        elif event["type"] == "message.unhidden":
+            hidden.discard(event["data"]["message_id"])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["seq", "at", "author", "role", "school", "country", "lang", "reply_to",
+                     "hidden", "body"])
+    for event in doc["events"]:
+        if event["type"] != "message.posted":
+            continue
+        actor = names.get(str(event["actor_id"]), {})
+        data = event["data"]
+        writer.writerow([event["seq"], event["at"], actor.get("name", ""), actor.get("role", ""),
+                         actor.get("school", ""), actor.get("country", ""), data.get("lang", ""),
+                         data.get("reply_to") or "",
+                         "yes" if data["message_id"] in hidden else "", data.get("body") or ""])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+# --- verification -----------------------------------------------------------------
+
+@dataclass
+class Verdict:
+    valid: bool
+    line: str  # "valid …" or "invalid …", as the CLI prints it
+    bad_seq: int | None = None
+    events: int = 0
+    fingerprint: str | None = None
+
+
+def _bad(seq: int | None, why: str) -> Verdict:
+    where = f"seq {seq}: " if seq is not None else ""
+    return Verdict(False, f"invalid: {where}{why}", bad_seq=seq)
+
+
+def verify_document(doc: Any, *, trusted_key_pem: str | None = None) -> Verdict:
+    """Check an export on its own: chain, head, signature. Names the first bad seq."""
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        return _bad(None, "not an sdg-forum-transcript/1 document")
+    try:
+        session_id = int(doc["session"]["id"])
+        events = doc["events"]
+        if not isinstance(events, list):
+            raise TypeError
+    except (KeyError, TypeError, ValueError):
+        return _bad(None, "the document lacks its session id or events")
+    previous = eventlog.genesis_hash(session_id)
+    for expected, event in enumerate(events, start=1):
+        if not isinstance(event, dict):
+            return _bad(expected, "not an event")
+        if event.get("seq") != expected:
+            return _bad(expected, f"expected seq {expected}, found {event.get('seq')!r} "
+                                  "(missing, extra or reordered event)")
+        try:
+            canonical = eventlog.canonical_bytes(session_id, expected, event["type"], event["at"],
+                                                 event["actor_id"], event["data"])
+            computed = eventlog.chain(previous, canonical)
+        except (KeyError, TypeError, ValueError):
+            return _bad(expected, "malformed event")
+        if computed != event.get("hash"):
+            return _bad(expected, "hash does not match the event's content")
+        previous = computed
+    if doc.get("head_hash") != previous:
+        return _bad(len(events) + 1 if events else None,
+                    "head_hash does not match the last event (events missing at the end?)")
+    signature = doc.get("signature")
+    fingerprint = None
+    if signature is not None:
+        key = trusted_key_pem or doc.get("public_key")
+        if not isinstance(key, str) or not seal.signature_valid(key, previous, signature):
+            return Verdict(False, "invalid: signature does not match the head hash")
+        fingerprint = seal.fingerprint_of(key)
+        if trusted_key_pem is None and not isinstance(doc.get("public_key"), str):
+            return Verdict(False, "invalid: signature without a public key")
+    status = f"sealed, signed by {fingerprint}" if signature else "not sealed (no signature)"
+    return Verdict(True, f"valid: {len(events)} events, head {previous}, {status}",
+                   events=len(events), fingerprint=fingerprint)
+
+
+def verify_bytes(raw: bytes, *, trusted_key_pem: str | None = None) -> Verdict:
+    try:
+        doc = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return _bad(None, "not a JSON document")
+    return verify_document(doc, trusted_key_pem=trusted_key_pem)
+
+
+def verify_stored(session: ForumSession) -> Verdict:
+    """Check the stored log of a session against its seal and the platform key."""
+    events = eventlog.events_since(session.id)
+    bad = eventlog.first_bad_seq(session.id, events)
+    if bad is not None:
+        return _bad(bad, "hash does not match the event's content")
+    head = events[-1].hash if events else eventlog.genesis_hash(session.id)
+    if head != (session.head_hash or eventlog.genesis_hash(session.id)):
+        return _bad(len(events) + 1, "the session's head does not match its last event")
+    sealed = db.session.get(Seal, session.id)
+    if sealed is None:
+        return Verdict(True, f"valid: {len(events)} events, head {head}, not sealed",
+                       events=len(events))
+    if sealed.head_hash != head or not seal.signature_valid(seal.public_key_pem(), head,
+                                                             sealed.signature):
+        return Verdict(False, "invalid: signature does not match the head hash")
+    return Verdict(True, f"valid: {len(events)} events, head {head}, sealed, signed by "
+                         f"{seal.fingerprint()}", events=len(events),
+                   fingerprint=seal.fingerprint())
