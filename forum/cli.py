@@ -126,3 +126,23 @@ def verify(file: Path | None, session_id: int | None, key_file: Path | None) -> 
         verdict = transcript.verify_bytes(raw, trusted_key_pem=trusted)
     click.echo(verdict.line)
     sys.exit(0 if verdict.valid else 1)
+
+
+@forum_cli.command("report")
+@click.option("--year", "roc_year", type=int, required=True, help="ROC academic year, e.g. 113.")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
+def report(roc_year: int, fmt: str) -> None:
+    """The academic-year report (1 August – 31 July) as JSON or CSV."""
+    import csv
+
+    from . import review
+
+    if not 1 <= roc_year <= 300:
+        _fail("--year is an ROC year such as 113")
+    data = review.report(roc_year)
+    if fmt == "json":
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["figure", "key", "value"])
+    writer.writerows(review.report_rows(data))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, format_timedelta, get_timezone_location
@@ -94,3 +94,14 @@ def relative(moment: datetime, now: datetime | None = None) -> str:
     """"in 2 hours" / "3 days ago", in the reader's language."""
     delta = moment - (now or datetime.now(UTC))
     return format_timedelta(delta, add_direction=True, locale=_locale(), threshold=1.0)
+
+
+def duration(delta: timedelta | None) -> str:
+    """"1 h 25 min" in the reader's language; empty for unknown."""
+    if delta is None:
+        return ""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return _("%(h)s h %(m)s min", h=hours, m=minutes)
+    return _("%(m)s min", m=minutes)

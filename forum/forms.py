@@ -86,3 +86,18 @@ class PreferencesForm(FlaskForm):
     language = SelectField(_l("Language"))
     timezone = SelectField(_l("Time zone"))
     submit = SubmitField(_l("Save"))
+
+
+class ReviewForm(FlaskForm):
+    state = SelectField(_l("Verdict"), choices=[
+        ("verified", _l("Verified: the exchange took place as recorded")),
+        ("flagged", _l("Flagged: something needs attention")),
+    ])
+    comment = TextAreaField(_l("Comment"), validators=[Length(max=2000)])
+    submit = SubmitField(_l("Record my review"))
+
+
+class VerifyForm(FlaskForm):
+    file = FileField(_l("Transcript file (.json)"), validators=[
+        FileRequired(_l("Choose a transcript file."))])
+    submit = SubmitField(_l("Verify"))

@@ -49,9 +49,9 @@ CSP = (
 
 def init_app(app: Flask) -> None:
     """Register blueprints, headers, error pages and template helpers."""
-    from .views import api, auth, calendar, classes, exchanges, home, pages
+    from .views import api, auth, calendar, classes, exchanges, home, pages, records, review
 
-    for module in (auth, home, classes, exchanges, pages, calendar, api):
+    for module in (auth, home, classes, exchanges, pages, records, review, calendar, api):
         app.register_blueprint(module.bp)
 
     @app.after_request

@@ -108,3 +108,15 @@ def open_session(session_id: int):
 def close_session(session_id: int):
     session = access.get_session_for(current_user, session_id)
     return jsonify(sessions.serialize(sessions.close_session(current_user, session)))
+
+
+@bp.get("/sessions/<int:session_id>/transcript")
+def session_transcript(session_id: int):
+    """Same body as transcript.json."""
+    from .. import transcript
+    from ..models import Role
+
+    session = access.get_session_for(current_user, session_id)
+    pseudonyms = request.args.get("pseudonyms") == "1" or current_user.role == Role.REVIEWER
+    return jsonify(transcript.export(
+        session, transcript.reading_for(current_user, pseudonyms=pseudonyms)))

@@ -1,0 +1,141 @@
+"""The Alliance review desk: sealed sessions, their records and figures, verdicts,
+file verification and the academic-year report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import access, review, seal, transcript
+from ..clock import academic_year_of
+from ..errors import ActionError
+from ..extensions import db
+from ..forms import ReviewForm, VerifyForm
+from ..models import Review, Role, School, Seal, utcnow
+from ..sdgs import GOALS
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+
+@bp.before_request
+@login_required
+def _reviewers_only():
+    if current_user.role not in (Role.REVIEWER, Role.ADMIN):
+        abort(403)
+
+
+def _int_arg(name: str, low: int, high: int) -> int | None:
+    value = request.args.get(name, type=int)
+    return value if value is not None and low <= value <= high else None
+
+
+@bp.route("/")
+def desk():
+    """Sealed sessions, filtered by academic year, country, school, SDG, review state."""
+    years = review.years_with_data() or [academic_year_of(utcnow())]
+    state = request.args.get("state")
+    f = review.DeskFilter(
+        year=_int_arg("year", 1, 300),
+        country=(request.args.get("country") or "").upper()[:2] or None,
+        school=request.args.get("school") or None,
+        sdg=_int_arg("sdg", 1, 17),
+        state=state if state in ("verified", "flagged", "unreviewed") else None,
+    )
+    rows = review.sealed_sessions(f)
+    schools = list(db.session.scalars(sa.select(School).order_by(School.country, School.slug)))
+    return render_template("review/desk.html", rows=rows, f=f, years=years, schools=schools,
+                           countries=sorted({s.country for s in schools}), goals=GOALS,
+                           fingerprint=seal.fingerprint())
+
+
+@bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
+def session(session_id: int):
+    """One sealed session: its record, figures, verification and verdicts."""
+    forum_session = access.get_session_for(current_user, session_id)
+    form = ReviewForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            review.mark(current_user, forum_session, form.state.data, form.comment.data)
+        except ActionError as exc:
+            for name, message in exc.fields.items():
+                getattr(form, name).errors = [*getattr(form, name).errors, message]
+            if not exc.fields:
+                flash(exc.message, "error")
+            status = exc.status
+        else:
+            flash(_("Your review is recorded."), "success")
+            return redirect(url_for("review.session", session_id=session_id))
+    elif form.is_submitted():
+        status = 422
+    reading = transcript.reading_for(current_user, pseudonyms=current_user.role == Role.REVIEWER)
+    view = review.record_view(forum_session, reading)
+    verdict = transcript.verify_stored(forum_session)
+    history = list(db.session.scalars(sa.select(Review).where(
+        Review.session_id == session_id).order_by(Review.at.desc())))
+    return render_template(
+        "review/session.html", session=forum_session, view=view, verdict=verdict,
+        history=history, form=form, sealed=db.session.get(Seal, session_id),
+        fingerprint=seal.fingerprint(),
+    ), status
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def verify():
+    """Upload a transcript export and see whether it is sound."""
+    form = VerifyForm()
+    verdict = None
+    key_matches = None
+    status = 200
+    if form.validate_on_submit():
+        raw = form.file.data.read(transcript_max_bytes() + 1)
+        if len(raw) > transcript_max_bytes():
+            form.file.errors = [*form.file.errors, _("The file is too large.")]
+            status = 413
+        else:
+            verdict = transcript.verify_bytes(raw)
+            try:
+                doc = json.loads(raw.decode("utf-8-sig"))
+                embedded = doc.get("public_key") if isinstance(doc, dict) else None
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                embedded = None
+            if verdict.valid and isinstance(embedded, str):
+                key_matches = embedded.strip() == seal.public_key_pem().strip()
+            status = 200 if verdict.valid else 422
+    elif form.is_submitted():
+        status = 422
+    return render_template("review/verify.html", form=form, verdict=verdict,
+                           key_matches=key_matches, fingerprint=seal.fingerprint()), status
+
+
+def transcript_max_bytes() -> int:
+    return 20 * 1024 * 1024
+
+
+@bp.route("/report")
+def report():
+    """The academic-year report: page with charts, or ?format=csv|json."""
+    years = review.years_with_data() or [academic_year_of(utcnow())]
+    year = _int_arg("year", 1, 300) or years[0]
+    data = review.report(year)
+    fmt = request.args.get("format")
+    if fmt == "json":
+        return Response(json.dumps(data, ensure_ascii=False, indent=2),
+                        mimetype="application/json")
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["figure", "key", "value"])
+        writer.writerows(review.report_rows(data))
+        return Response(
+            "\ufeff" + buffer.getvalue(), mimetype="text/csv",
+            headers={"Content-Disposition":
+                     f'attachment; filename="sdg-forum-report-{year}.csv"'})
+    return render_template("review/report.html", data=data, years=years, year=year,
+                           goals=GOALS)
