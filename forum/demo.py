@@ -125,6 +125,103 @@ def _ensure_session(exchange: Exchange, title: str, sdgs: list[int], status: Ses
     return session
 
 
+class _ScriptedClock:
+    """A clock that starts in the past and moves on by the script's steps."""
+
+    def __init__(self, start) -> None:
+        self.at = start
+
+    def now(self):
+        return self.at
+
+    def step(self, minutes: float) -> None:
+        self.at += timedelta(minutes=minutes)
+
+
+# (minutes after the previous line, who, what, payload): who is "tw"/"jp" teacher or
+# a student index per school ("tw0", "jp1", …).
+PAST_SCRIPT: list[tuple[float, str, str, dict[str, Any]]] = [
+    (0, "tw", "open", {}),
+    (1, "tw", "join", {}), (0.2, "jp", "join", {}),
+    (0.5, "tw0", "join", {}), (0.1, "tw1", "join", {}), (0.1, "tw2", "join", {}),
+    (0.2, "jp0", "join", {}), (0.1, "jp1", "join", {}), (0.1, "jp2", "join", {}),
+    (1, "tw", "say", {"body": "Welcome! Today: plastic on our beaches. "
+                              "What did you find on your beach clean-up?"}),
+    (0.2, "tw", "pin", {}),
+    (2, "tw0", "say", {"body": "我們在淡水的海邊撿到很多寶特瓶和吸管。"}),
+    (1, "jp0", "say", {"body": "私たちは用宗海岸でペットボトルのふたをたくさん見つけました。"}),
+    (0.5, "tw1", "react", {"emoji": "👍"}),
+    (1, "tw2", "say", {"body": "Some bottles had Japanese and Korean labels on them!"}),
+    (1, "jp1", "say", {"body": "海流で台湾から日本にも来るのかな？"}),
+    (0.5, "tw0", "say", {"body": "lol this is boring"}),
+    (0.3, "jp", "hide", {"reason": "Off topic"}),
+    (1, "jp0", "note", {"column": "see", "text": "ペットボトルのふたが一番多い"}),
+    (0.5, "tw0", "note", {"column": "see", "text": "吸管和塑膠袋很多"}),
+    (1, "tw1", "note", {"column": "why", "text": "颱風把垃圾從河流帶到海裡"}),
+    (1, "jp2", "note", {"column": "why", "text": "海流が国と国をつないでいる"}),
+    (1, "tw2", "note", {"column": "do", "text": "Bring our own cups and bottles to school"}),
+    (0.5, "jp1", "note", {"column": "do", "text": "月に一回、海岸清掃をする"}),
+    (0.5, "jp0", "vote", {"note": 0}), (0.2, "tw1", "vote", {"note": 4}),
+    (0.2, "jp2", "vote", {"note": 4}), (0.2, "tw0", "vote", {"note": 5}),
+    (2, "jp", "say", {"body": "Great ideas. Let's each try one action before next month."}),
+    (30, "tw", "close", {}),
+]
+
+
+def _replay_past_session(exchange: Exchange, title: str, sdgs: list[int],
+                         teachers: dict[str, User],
+                         students: dict[str, list[User]]) -> ForumSession:
+    """A closed, sealed session with a real conversation, made through the real actions
+    at the times it would have happened two weeks ago."""
+    from . import board, room
+
+    exists = db.session.scalar(sa.select(ForumSession).where(
+        ForumSession.exchange_id == exchange.id, ForumSession.title == title))
+    if exists:
+        return exists
+    start = (utcnow() - timedelta(days=14)).replace(hour=6, minute=0, second=0, microsecond=0)
+    session = ForumSession(exchange=exchange, title=title, sdgs=sdgs,
+                           status=SessionStatus.SCHEDULED, starts_at=start,
+                           ends_at=start + timedelta(minutes=50))
+    db.session.add(session)
+    db.session.commit()
+    scripted = _ScriptedClock(start)
+    real_clock, room.clock = room.clock, scripted
+    notes: list[int] = []
+    last_message: int | None = None
+    try:
+        for minutes, who, what, payload in PAST_SCRIPT:
+            scripted.step(minutes)
+            user = teachers[who] if who in teachers else students[who[:2]][int(who[2:])]
+            seat = room.seat_for(user, session.id)
+            if what == "open":
+                room.open_room(seat)
+            elif what == "close":
+                room.close_room(seat)
+            elif what == "join":
+                room.joined(seat)
+            elif what == "say":
+                last_message = room.send_message(
+                    seat, {"client_id": f"demo-{scripted.at.timestamp()}", **payload}
+                ).event.data["message_id"]
+            elif what == "pin":
+                room.pin(seat, {"message_id": last_message, "pinned": True})
+            elif what == "react":
+                room.react(seat, {"message_id": last_message, **payload})
+            elif what == "hide":
+                room.hide(seat, {"target": "message", "id": last_message, **payload}, True)
+            elif what == "note":
+                notes.append(board.add(seat, {"client_id": f"demo-n{len(notes)}", **payload})
+                             .event.data["note"]["id"])
+            elif what == "vote":
+                board.vote(seat, {"note_id": notes[payload["note"]]})
+    finally:
+        room.clock = real_clock
+        room.rate_limiter.forget()
+    db.session.refresh(session)
+    return session
+
+
 def seed() -> dict[str, list[dict[str, Any]]]:
     """Create (or find) the demo data; return what ``seed-demo --json`` prints."""
     schools = {s["slug"]: _get_or_add(School, {"slug": s["slug"]},
@@ -181,6 +278,11 @@ def seed() -> dict[str, list[dict[str, Any]]]:
         exchanges.append(exchange)
 
     tw_jp, tw_kr = exchanges
+    past = _replay_past_session(
+        tw_jp, "Plastic on our beaches", [14, 12],
+        teachers={"tw": staff["lin.teacher"], "jp": staff["sato.teacher"]},
+        students={"tw": classes["taipei-daan"].students, "jp": classes["shizuoka-aoi"].students},
+    )
     sessions = [
         _ensure_session(tw_jp, "Our rivers and the sea", [14], SessionStatus.LIVE,
                         timedelta(minutes=-15), timedelta(hours=2)),
@@ -188,6 +290,7 @@ def seed() -> dict[str, list[dict[str, Any]]]:
                         timedelta(days=7, hours=2), timedelta(minutes=90)),
         _ensure_session(tw_kr, "Saving energy in our classrooms", [7], SessionStatus.SCHEDULED,
                         timedelta(days=3, hours=1), timedelta(hours=1)),
+        past,
     ]
     db.session.commit()
     return {
