@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts
+from .. import accounts, i18n
 from ..errors import ActionError
 from ..extensions import db
 from ..forms import CodeForm, LoginForm, LogoutForm
@@ -31,6 +31,10 @@ def _sign_in(user) -> None:
     session.clear()  # a fresh session at every sign-in
     if lang:
         session["lang"] = lang
+        # A language picked on the sign-in page is the person's choice: keep it.
+        chosen = i18n.language_for(lang)
+        if chosen is not None:
+            user.locale = chosen.locale
     accounts.start_login_session(user)
     db.session.commit()
     login_user(user)

@@ -1,0 +1,114 @@
+"""End to end in a real browser: Debian's Chromium, driven by Playwright, against a
+real ``python wsgi.py`` (eventlet) on a migrated SQLite database with the demo data.
+
+Skipped when /usr/bin/chromium is missing, unless FORUM_REQUIRE_BROWSER=1 (as in CI),
+which turns the missing browser into a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from servers import ROOT, flask_cli, server_env, start_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+pytestmark = pytest.mark.browser
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    message = f"{CHROMIUM} is missing (apt-get install chromium fonts-noto-cjk)"
+    if os.environ.get("FORUM_REQUIRE_BROWSER") == "1":
+        pytest.fail(message + " and FORUM_REQUIRE_BROWSER=1", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """A served, migrated, seeded forum of its own: (server, demo JSON).
+
+    Always a fresh SQLite file in its own instance folder, also when the rest of the
+    suite runs on PostgreSQL (FORUM_TEST_DATABASE_URL): isolated and nothing to clean.
+    """
+    _require_chromium()
+    env = server_env(tmp_path_factory.mktemp("browser-instance"), FORUM_ACCESS_LOG="0")
+    flask_cli(["db", "upgrade"], env)
+    demo = json.loads(flask_cli(["forum", "seed-demo", "--json"], env).stdout)
+    server = start_server(env)
+    yield server, demo
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(live_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="Asia/Taipei"
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def _student(demo: dict, school: str) -> dict:
+    return next(u for u in demo["users"] if u["role"] == "student" and u["school"] == school)
+
+
+def test_student_signs_in_with_code_and_enters_live_room(live_server, page):
+    from playwright.sync_api import expect
+
+    server, demo = live_server
+    student = _student(demo, "taipei-daan")
+    title = "Our rivers and the sea"
+    assert any(s["title"] == title and s["status"] == "live" for s in demo["sessions"])
+
+    page.goto(server.url + "/auth/code?lang=en")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.get_by_label("Access code").fill(student["code"])
+    page.get_by_role("button", name="Enter", exact=True).click()
+
+    # Signed in: home, with the student's name in the top bar.
+    expect(page).to_have_url(server.url + "/")
+    expect(page.locator("header.topbar")).to_contain_text(student["display_name"])
+    # The live session is listed under the first group, whatever the language.
+    live = page.locator("section.group-live")
+    expect(live.get_by_role("link", name=title)).to_be_visible()
+
+    # In English (the student's saved language may differ): the "Live now" region.
+    page.goto(server.url + "/?lang=en")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    live = page.get_by_role("region", name="Live now")
+    link = live.get_by_role("link", name=title)
+    expect(link).to_be_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "home-student.png"), full_page=True)
+
+    link.click()
+    expect(page).to_have_url(re.compile(re.escape(server.url) + r"/sessions/\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    expect(page).to_have_title(re.compile(re.escape(title)))
