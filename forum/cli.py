@@ -146,3 +146,32 @@ def report(roc_year: int, fmt: str) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["figure", "key", "value"])
     writer.writerows(review.report_rows(data))
+
+
+@forum_cli.command("add-school")
+@click.argument("slug")
+@click.option("--country", required=True, help="ISO 3166 code, e.g. TW, JP, KR.")
+@click.option("--region", required=True, help="City or prefecture, e.g. Shizuoka.")
+@click.option("--timezone", "tz", required=True, help="IANA zone, e.g. Asia/Tokyo.")
+@click.option("--name-en", required=True)
+@click.option("--name-zh-tw")
+@click.option("--name-ja")
+@click.option("--name-ko")
+def add_school(slug: str, country: str, region: str, tz: str, name_en: str,
+               name_zh_tw: str | None, name_ja: str | None, name_ko: str | None) -> None:
+    """Register a school (names default to the English one where not given)."""
+    from zoneinfo import available_timezones
+
+    if not slug.replace("-", "").isalnum() or slug.lower() != slug or len(slug) > 64:
+        _fail("the slug is lower-case letters, digits and dashes")
+    if len(country) != 2 or not country.isalpha():
+        _fail("--country is a two-letter ISO code")
+    if tz not in available_timezones():
+        _fail(f"unknown time zone {tz!r}")
+    if db.session.scalar(sa.select(School).where(School.slug == slug)):
+        _fail(f"{slug!r} exists already")
+    db.session.add(School(slug=slug, country=country.upper(), region=region, timezone=tz,
+                          name_en=name_en, name_zh_tw=name_zh_tw or name_en,
+                          name_ja=name_ja or name_en, name_ko=name_ko or name_en))
+    db.session.commit()
+    click.echo(f"created school {slug}")

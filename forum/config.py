@@ -56,6 +56,7 @@ def from_environment(instance_path: Path) -> dict:
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the sign-in session instead
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "FORUM_EVIDENCE_KEY": os.environ.get("FORUM_EVIDENCE_KEY") or None,
         "BABEL_DEFAULT_LOCALE": "zh_Hant_TW",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Taipei",
         # Sign-in throttling: this many failures per window per account or address.

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    IntegerField,
     DateTimeLocalField,
     PasswordField,
     SelectField,
@@ -14,7 +15,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 
 class LoginForm(FlaskForm):
@@ -101,3 +102,11 @@ class VerifyForm(FlaskForm):
     file = FileField(_l("Transcript file (.json)"), validators=[
         FileRequired(_l("Choose a transcript file."))])
     submit = SubmitField(_l("Verify"))
+
+
+class ClassForm(FlaskForm):
+    name = StringField(_l("Class name"), validators=[
+        DataRequired(_l("A class name is required.")), Length(max=100)])
+    grade = IntegerField(_l("Grade (1–12)"), validators=[
+        Optional(), NumberRange(1, 12, _l("A grade from 1 to 12."))])
+    submit = SubmitField(_l("Create class"))

@@ -16,6 +16,26 @@ MAX_ROSTER = 200
 MAX_FILE_BYTES = 256 * 1024
 
 
+def create_class(teacher: User, name: str, grade: int | None) -> SchoolClass:
+    """A new class at the teacher's school, taught by them."""
+    from .models import Role
+
+    if teacher.role not in (Role.TEACHER, Role.ADMIN) or teacher.school_id is None:
+        raise ActionError("forbidden", _("Only teachers of a school can create classes."))
+    name = " ".join((name or "").split())
+    if not name:
+        raise ActionError("invalid", _("A class name is required."),
+                          fields={"name": _("A class name is required.")})
+    if len(name) > 100:
+        raise ActionError("invalid", _("At most %(n)s characters.", n=100),
+                          fields={"name": _("At most %(n)s characters.", n=100)})
+    school_class = SchoolClass(school_id=teacher.school_id, name=name, grade=grade)
+    school_class.teachers.append(teacher)
+    db.session.add(school_class)
+    db.session.commit()
+    return school_class
+
+
 def read_names(data: bytes) -> list[str]:
     """Display names from a UTF-8 CSV with a ``display_name`` column (BOM allowed)."""
     if len(data) > MAX_FILE_BYTES:

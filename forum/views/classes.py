@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from .. import access, accounts, roster
 from ..errors import ActionError
 from ..extensions import db
-from ..forms import ConfirmForm, RosterForm, StudentForm
+from ..forms import ClassForm, ConfirmForm, RosterForm, StudentForm
 from ..models import Role, User
 
 bp = Blueprint("classes", __name__, url_prefix="/classes")
@@ -22,10 +22,25 @@ def _staff_only():
         abort(403)
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 def index():
-    """My classes."""
-    return render_template("classes/index.html", classes=current_user.teaching)
+    """My classes, and a form to start a new one at my school."""
+    form = ClassForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            school_class = roster.create_class(current_user, form.name.data, form.grade.data)
+        except ActionError as exc:
+            for name, message in exc.fields.items():
+                getattr(form, name).errors = [*getattr(form, name).errors, message]
+            status = exc.status
+        else:
+            flash(_("The class is created. Add its students next."), "success")
+            return redirect(url_for("classes.show", class_id=school_class.id))
+    elif form.is_submitted():
+        status = 422
+    return render_template("classes/index.html", classes=current_user.teaching,
+                           form=form), status
 
 
 @bp.route("/<int:class_id>", methods=["GET"])
