@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -18,7 +19,48 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 
-class LoginForm(FlaskForm):
+class _Translations:
+    """WTForms' own messages ("Not a valid integer value.", …) through our catalogs,
+    so they follow the reader's language like every other string."""
+
+    def gettext(self, string: str) -> str:
+        return gettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return ngettext(singular, plural, n)
+
+
+# WTForms' built-in messages that our forms can show, listed so that extraction puts
+# them in the catalogs.
+BUILTIN_MESSAGES = [
+    _l("This field is required."),
+    _l("Not a valid integer value."),
+    _l("Not a valid datetime value."),
+    _l("Not a valid choice."),
+    _l("'%(value)s' is not a valid choice for this field."),
+    _l("'%(value)s' are not valid choices for this field."),
+    _l("Invalid Choice: could not coerce."),
+    _l("Choices cannot be None."),
+    _l("Invalid choice(s): one or more data inputs could not be coerced."),
+    _l("Field must be at least %(min)d character long."),
+    _l("Field cannot be longer than %(max)d character."),
+    _l("Field must be between %(min)d and %(max)d characters long."),
+    _l("Number must be between %(min)s and %(max)s."),
+    _l("The CSRF token is missing."),
+    _l("The CSRF token is invalid."),
+    _l("The CSRF token has expired."),
+]
+
+
+class Form(FlaskForm):
+    """Every form of the app: CSRF from Flask-WTF, messages from our catalogs."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _Translations()
+
+
+class LoginForm(Form):
     username = StringField(_l("Username"), validators=[
         DataRequired(_l("Please enter your username.")), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[
@@ -26,35 +68,35 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField(_l("Access code"), validators=[
         DataRequired(_l("Please enter the code from your teacher.")), Length(max=32)])
     submit = SubmitField(_l("Enter"))
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(Form):
     submit = SubmitField(_l("Sign out"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A bare form: a button and its CSRF token."""
 
     submit = SubmitField(_l("Confirm"))
 
 
-class RosterForm(FlaskForm):
+class RosterForm(Form):
     file = FileField(_l("CSV file with a display_name column"), validators=[
         FileRequired(_l("Choose a CSV file."))])
     submit = SubmitField(_l("Import and issue codes"))
 
 
-class StudentForm(FlaskForm):
+class StudentForm(Form):
     display_name = StringField(_l("Display name"), validators=[
         DataRequired(_l("A display name is required.")), Length(max=100)])
     submit = SubmitField(_l("Add student"))
 
 
-class ExchangeForm(FlaskForm):
+class ExchangeForm(Form):
     title = StringField(_l("Title"), validators=[
         DataRequired(_l("A title is required.")), Length(max=200)])
     class_id = SelectField(_l("Your class"), coerce=int, validators=[InputRequired()])
@@ -67,7 +109,7 @@ class ExchangeForm(FlaskForm):
     submit = SubmitField(_l("Create exchange"))
 
 
-class SessionForm(FlaskForm):
+class SessionForm(Form):
     exchange_id = SelectField(_l("Exchange"), coerce=int, validators=[InputRequired()])
     title = StringField(_l("Title"), validators=[
         DataRequired(_l("A title is required.")), Length(max=200)])
@@ -83,14 +125,15 @@ class SessionForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(Form):
     language = SelectField(_l("Language"))
     timezone = SelectField(_l("Time zone"))
     submit = SubmitField(_l("Save"))
 
 
-class ReviewForm(FlaskForm):
-    state = SelectField(_l("Verdict"), choices=[
+class ReviewForm(Form):
+    # A callable: WTForms 3.3 deprecates (value, label) tuples given to the constructor.
+    state = SelectField(_l("Verdict"), choices=lambda: [
         ("verified", _l("Verified: the exchange took place as recorded")),
         ("flagged", _l("Flagged: something needs attention")),
     ])
@@ -98,13 +141,13 @@ class ReviewForm(FlaskForm):
     submit = SubmitField(_l("Record my review"))
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(Form):
     file = FileField(_l("Transcript file (.json)"), validators=[
         FileRequired(_l("Choose a transcript file."))])
     submit = SubmitField(_l("Verify"))
 
 
-class ClassForm(FlaskForm):
+class ClassForm(Form):
     name = StringField(_l("Class name"), validators=[
         DataRequired(_l("A class name is required.")), Length(max=100)])
     grade = IntegerField(_l("Grade (1–12)"), validators=[
