@@ -104,7 +104,7 @@ class ExchangeForm(Form):
         DataRequired(_l("Choose a partner class."))])
     sdgs = SelectMultipleField(_l("SDG focus"), coerce=int, validators=[
         DataRequired(_l("Choose one or more goals, numbered 1 to 17."))])
-    mode = SelectField(_l("Mode"), choices=[
+    mode = SelectField(_l("Mode"), choices=lambda: [
         ("online", _l("Online")), ("in_person", _l("In person"))])
     submit = SubmitField(_l("Create exchange"))
 

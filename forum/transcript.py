@@ -184,6 +184,13 @@ def verify_document(doc: Any, *, trusted_key_pem: str | None = None) -> Verdict:
                     "head_hash does not match the last event (events missing at the end?)")
     signature = doc.get("signature")
     fingerprint = None
+    session_doc = doc["session"] if isinstance(doc["session"], dict) else {}
+    closed = (session_doc.get("status") == "closed" or doc.get("sealed_at") is not None
+              or any(e.get("type") == "session.closed" for e in events))
+    if signature is None and closed:
+        # Closing seals: a closed session's record without a signature has lost its seal.
+        return Verdict(False, "invalid: signature missing, but the session was closed "
+                              "(its record must be sealed)")
     if signature is not None:
         key = trusted_key_pem or doc.get("public_key")
         if not isinstance(key, str) or not seal.signature_valid(key, previous, signature):
