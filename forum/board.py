@@ -19,6 +19,7 @@ from .extensions import db
 from .i18n import html_lang_of
 from .models import Event, ForumSession, Note, NoteVote
 from .room import (
+    MAX_INT,
     Recorded,
     Seat,
     check_can_write,
@@ -153,10 +154,10 @@ def _text(value: object) -> str:
         raise ActionError("invalid", _("%(field)s must be text.", field="text"))
     text = value.strip()
     if not text:
-        raise ActionError("invalid", _("%(field)s is empty.", field="text"))
+        raise ActionError("invalid", _("Write something on the note first."))
     if len(text) > MAX_TEXT:
-        raise ActionError("too_large", _("%(field)s may have at most %(n)s characters.",
-                                         field="text", n=MAX_TEXT))
+        raise ActionError("too_large", _("A note may have at most %(n)s characters.",
+                                         n=MAX_TEXT))
     return text
 
 
@@ -177,7 +178,7 @@ def _column(seat: Seat, value: object) -> str:
 
 def _note_id(payload: dict[str, Any]) -> int:
     value = payload.get("note_id")
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_INT:
         raise ActionError("invalid", _("%(field)s must be a number.", field="note_id"))
     return value
 

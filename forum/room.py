@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from . import access, eventlog
 from .errors import ActionError
@@ -25,6 +26,7 @@ from .extensions import db
 from .i18n import html_lang_of
 from .models import (
     Event,
+    Exchange,
     ForumSession,
     Message,
     Role,
@@ -39,6 +41,7 @@ MAX_BODY = 2000
 MAX_REASON = 500
 MAX_MUTE_MINUTES = 24 * 60
 MAX_SLOW_SECONDS = 600
+MAX_INT = 2**53  # the largest id or count a payload may carry (JSON-safe, fits SQLite)
 REACTIONS = ("👍", "❤️", "😂", "😮", "👏", "🌏", "💡", "❓")
 
 
@@ -62,11 +65,20 @@ def seat_for(user: User, session_id: object) -> Seat:
     """The user's seat in the session, or not_found / invalid."""
     if not isinstance(session_id, int) or isinstance(session_id, bool):
         raise ActionError("invalid", _("session_id must be a number."))
-    session = db.session.get(ForumSession, session_id)
-    if session is None or not access.can_view_session(user, session):
+    # Beyond MAX_INT no row can match, and SQLite's driver overflows on it.
+    # With its exchange and classes in the same query: the checks below need them.
+    session = db.session.get(
+        ForumSession, session_id,
+        options=[joinedload(ForumSession.exchange).joinedload(Exchange.classes)],
+    ) if 0 < session_id <= MAX_INT else None
+    if session is None:
+        raise ActionError("not_found", _("This session does not exist or is not yours to see."))
+    member = access.is_member(user, session.exchange)
+    # A member sees the exchange's sessions unless cancelled (can_view_session); asking
+    # it again would repeat the membership query on every live event.
+    if not ((member and session.cancelled_at is None) or access.can_view_session(user, session)):
         raise ActionError("not_found", _("This session does not exist or is not yours to see."))
     manager = access.can_manage_exchange(user, session.exchange)
-    member = access.is_member(user, session.exchange)
     return Seat(user=user, session=session, manager=manager, member=member)
 
 
@@ -359,9 +371,12 @@ class Recorded:
     actor: dict[str, Any]
     duplicate: bool = False
     after: list[Callable[[], None]] = field(default_factory=list)
+    serialized: dict[str, Any] | None = field(default=None, repr=False)
 
     def payload(self) -> dict[str, Any]:
-        return serialize_event(self.event, {self.actor["id"]: self.actor})
+        if self.serialized is None:
+            self.serialized = serialize_event(self.event, {self.actor["id"]: self.actor})
+        return self.serialized
 
 
 class Clock:
@@ -431,11 +446,14 @@ def record(
             apply(session, event)
             if before_commit is not None:
                 before_commit(session, event)
+            # Serialised now, while loaded: after the commit every attribute would be
+            # read back from the database (expire_on_commit) for the broadcast and ack.
+            payload = serialize_event(event, {actor["id"]: actor})
             db.session.commit()
         except BaseException:
             db.session.rollback()
             raise
-        recorded = Recorded(event, actor)
+        recorded = Recorded(event, actor, serialized=payload)
         if _publisher is not None:
             _publisher(recorded.payload())
     return recorded
@@ -443,7 +461,10 @@ def record(
 
 # --- chat -----------------------------------------------------------------------
 
-def _text(value: object, name: str, limit: int, *, required: bool = True) -> str | None:
+def _text(value: object, name: str, limit: int, *, required: bool = True,
+          empty: str | None = None, too_long: str | None = None) -> str | None:
+    """Trimmed text of 1..limit characters; ``empty`` and ``too_long`` are the messages
+    a person sees for what they typed (the others only reach hand-made clients)."""
     if value is None and not required:
         return None
     if not isinstance(value, str):
@@ -451,11 +472,11 @@ def _text(value: object, name: str, limit: int, *, required: bool = True) -> str
     text = value.strip()
     if not text:
         if required:
-            raise ActionError("invalid", _("%(field)s is empty.", field=name))
+            raise ActionError("invalid", empty or _("%(field)s is empty.", field=name))
         return None
     if len(text) > limit:
-        raise ActionError("too_large", _("%(field)s may have at most %(n)s characters.",
-                                         field=name, n=limit))
+        raise ActionError("too_large", too_long or _(
+            "%(field)s may have at most %(n)s characters.", field=name, n=limit))
     return text
 
 
@@ -467,7 +488,7 @@ def client_id_of(payload: dict[str, Any]) -> str:
 
 
 def _int(value: object, name: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0 or value > 2**53:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0 or value > MAX_INT:
         raise ActionError("invalid", _("%(field)s must be a number.", field=name))
     return value
 
@@ -482,7 +503,8 @@ def _existing_message(session_id: int, message_id: int) -> Message:
 def send_message(seat: Seat, payload: dict[str, Any]) -> Recorded:
     """chat.send: post a message (idempotent on client_id)."""
     client_id = client_id_of(payload)
-    body = _text(payload.get("body"), "body", MAX_BODY)
+    body = _text(payload.get("body"), "body", MAX_BODY, empty=_("Write a message first."),
+                 too_long=_("A message may have at most %(n)s characters.", n=MAX_BODY))
     reply_to = payload.get("reply_to")
     if reply_to is not None:
         reply_to = _int(reply_to, "reply_to")
@@ -527,7 +549,8 @@ def react(seat: Seat, payload: dict[str, Any]) -> Recorded:
 # --- moderation -----------------------------------------------------------------
 
 def _reason(payload: dict[str, Any]) -> str | None:
-    return _text(payload.get("reason"), "reason", MAX_REASON, required=False)
+    return _text(payload.get("reason"), "reason", MAX_REASON, required=False,
+                 too_long=_("A reason may have at most %(n)s characters.", n=MAX_REASON))
 
 
 def hide(seat: Seat, payload: dict[str, Any], hidden: bool) -> Recorded:

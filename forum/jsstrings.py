@@ -1,0 +1,151 @@
+"""Strings the room's JavaScript shows, translated with gettext like every other string.
+
+The room page embeds ``room_strings()`` as a JSON data block; ``static/js/i18n.js``
+reads it and fills ``%(name)s`` placeholders in the browser. A count that changes the
+wording comes as two entries, ``KEY.one`` and ``KEY.other`` (ngettext for 1 and for 2),
+and the browser picks one with ``Intl.PluralRules`` in the page's language: all of our
+languages have at most those two forms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask_babel import get_translations
+from flask_babel import gettext as _
+
+from .board import COLORS
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of a counted string for ``n``, its %(...)s placeholders left for the
+    browser to fill (flask_babel's ngettext would fill %(num)s here)."""
+    return get_translations().ungettext(singular, plural, n)
+
+
+def _plural(key: str, forms: Callable[[int], str]) -> dict[str, str]:
+    """Both forms of a counted string, as ngettext gives them for 1 and for 2."""
+    return {f"{key}.one": forms(1), f"{key}.other": forms(2)}
+
+
+def room_strings() -> dict[str, str]:
+    """Every string of the live room's scripts, in the request's language."""
+    return {
+        # connection
+        "status_connecting": _("Connecting…"),
+        "status_connected": _("Connected"),
+        "status_reconnecting": _("Connection lost — reconnecting…"),
+        "status_removed": _("Disconnected"),
+        "status_unauthorized": _("Signed out"),
+        "status_error": _("Could not enter the room."),
+        "no_answer": _("No answer from the server. Check the connection and try again."),
+        "removed_notice": _("A teacher has removed you from this session."),
+        "signin_again": _("Please sign in again to enter the room."),
+        # the session and the room
+        "session_scheduled": _("Scheduled"),
+        "session_live": _("Live now"),
+        "session_closed": _("Closed"),
+        "notice_scheduled": _("The room opens when your teacher opens it."),
+        "notice_closed": _("This session has ended."),
+        "observer_notice": _("You are observing this session and cannot write."),
+        "locked_notice": _("The teacher has locked the room for now."),
+        "locked_teacher_notice": _("The room is locked: students cannot write."),
+        "muted_notice": _("A teacher has muted you."),
+        "muted_until_notice": _("A teacher has muted you until %(time)s."),
+        **_plural(
+            "slow_notice",
+            lambda n: ngettext(
+                "Slow mode: one message every %(num)s second.",
+                "Slow mode: one message every %(num)s seconds.",
+                n,
+            ),
+        ),
+        **_plural(
+            "send_again_in",
+            lambda n: ngettext(
+                "You can send again in %(num)s second.", "You can send again in %(num)s seconds.", n
+            ),
+        ),
+        "close_confirm": _("Close the session for everyone? Its record is then sealed."),
+        "lock_chat": _("Lock the chat"),
+        "unlock_chat": _("Unlock the chat"),
+        **_plural("seconds", lambda n: ngettext("%(num)s second", "%(num)s seconds", n)),
+        # chat
+        "teacher": _("Teacher"),
+        "you": _("You"),
+        "reply": _("Reply"),
+        "replying_to": _("Replying to"),
+        "reply_unknown": _("An earlier message"),
+        "hide": _("Hide"),
+        "unhide": _("Unhide"),
+        "pin": _("Pin"),
+        "unpin": _("Unpin"),
+        "hidden_notice": _("Hidden by a teacher"),
+        "hidden_badge": _("hidden"),
+        "pinned_badge": _("pinned"),
+        "pinned_prompt": _("Pinned by a teacher"),
+        "pending": _("Sending…"),
+        "sent": _("Sent"),
+        "failed": _("Not sent"),
+        "retry": _("Retry"),
+        "add_reaction": _("Add a reaction"),
+        "react_with": _("React with %(emoji)s"),
+        **_plural(
+            "reaction_count",
+            lambda n: ngettext("%(emoji)s from %(num)s person", "%(emoji)s from %(num)s people", n),
+        ),
+        "new_message": _("%(name)s: %(text)s"),
+        **_plural("typing", lambda n: ngettext("%(names)s is typing…", "%(names)s are typing…", n)),
+        # who is here
+        "online": _("online"),
+        "away": _("away"),
+        "nobody_here": _("Nobody has come in yet."),
+        **_plural("online_count", lambda n: ngettext("%(num)s online", "%(num)s online", n)),
+        "mute": _("Mute"),
+        "unmute": _("Unmute"),
+        "muted": _("muted"),
+        "muted_until": _("muted until %(time)s"),
+        "mute_for": _("How long to mute %(name)s"),
+        "mute_person": _("Mute %(name)s"),
+        "unmute_person": _("Unmute %(name)s"),
+        "remove_person": _("Remove %(name)s from the session"),
+        "remove_confirm": _("Remove %(name)s from this session? They cannot come back in."),
+        **_plural("minutes", lambda n: ngettext("%(num)s minute", "%(num)s minutes", n)),
+        "until_unmuted": _("Until unmuted"),
+        # board
+        "no_notes": _("No notes yet."),
+        "note_placeholder": _("Write a note…"),
+        "new_note_in": _("New note in “%(column)s”"),
+        "note_color": _("Colour"),
+        "add_note": _("Add note"),
+        "note_added": _("Note added."),
+        "note_length": _("A note has 1 to 500 characters."),
+        "edit": _("Edit"),
+        "edit_note": _("Edit the note"),
+        "save": _("Save"),
+        "cancel": _("Cancel"),
+        "remove": _("Remove"),
+        "move": _("Move"),
+        "move_to": _("Move to…"),
+        "note_moved": _("Note moved to “%(column)s”."),
+        "drag_hint": _("Drag to another column"),
+        "edit_not_applied": _(
+            "Your edit was not applied. Your text is still in the box: save again to apply it."
+        ),
+        "move_not_applied": _("The note was not moved."),
+        **_plural("votes", lambda n: ngettext("%(num)s vote", "%(num)s votes", n)),
+        "you_voted": _("you voted"),
+    }
+
+
+def color_names() -> list[dict[str, str]]:
+    """The board's note colours with their names in the request's language."""
+    names = {
+        "yellow": _("Yellow"),
+        "pink": _("Pink"),
+        "blue": _("Blue"),
+        "green": _("Green"),
+        "orange": _("Orange"),
+        "purple": _("Purple"),
+    }
+    return [{"id": color, "name": names.get(color, color)} for color in COLORS]
