@@ -61,7 +61,7 @@ $(VENDOR)/socket.io.esm.min.js: $(NPM_STAMP)
 
 # Catalogs are committed as .po; the .mo files are build output (gitignored).
 translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -l $* -i $< -o $@
+	$(BIN)/pybabel compile -l $* -i $< -o $@
 
 run: install
 	$(BIN)/flask --app wsgi db upgrade
