@@ -88,7 +88,7 @@ i18n: $(STAMP)
 	  fi; \
 	done
 	if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-	  $(BIN)/pybabel compile -d translations --use-fuzzy --statistics; fi
+	  $(BIN)/pybabel compile -d translations --statistics; fi
 
 clean:
 	rm -rf $(VENDOR) node_modules translations/*/LC_MESSAGES/*.mo .pytest_cache .ruff_cache
