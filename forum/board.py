@@ -230,6 +230,10 @@ def edit(seat: Seat, payload: dict[str, Any]) -> Recorded:
         _check_board_open(seat, member)
         note = _live_note(seat, note_id)
         _check_own(seat, note)
+        if note.hidden:
+            # An edit is broadcast to the whole room: a hidden note's text must not be.
+            raise ActionError("conflict", _("Show the note again before editing it."),
+                              extra={"note": note_json(note)})
         if "column" in payload:
             changes["column"] = _column(seat, payload["column"])
         if note.version != version:

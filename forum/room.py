@@ -178,7 +178,8 @@ def presence(session_id: int) -> dict[str, Any]:
     ).all()
     members = []
     for user, _member in rows:
-        members.append({**actor_of(user), "online": user.id in online})
+        members.append({**actor_of(user), "lang": html_lang_of(user.locale),
+                        "online": user.id in online})
     members.sort(key=lambda m: (m["country"] or "", m["school"] or "", m["role"] != "teacher",
                                 m["name"]))
     return {"session_id": session_id, "members": members}

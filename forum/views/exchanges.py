@@ -8,7 +8,6 @@ from flask_login import current_user, login_required
 
 from .. import access, exchanges
 from ..errors import ActionError
-from ..extensions import db
 from ..forms import ExchangeForm
 from ..models import Exchange, Role
 from ..sdgs import GOALS
@@ -55,7 +54,7 @@ def new():
 @login_required
 def show(exchange_id: int):
     """An exchange: its classes, goals and sessions."""
-    exchange = db.session.get(Exchange, exchange_id)
+    exchange = access.get_row(Exchange, exchange_id)
     if exchange is None or not (
         access.is_member(current_user, exchange)
         or current_user.role in (Role.REVIEWER, Role.ADMIN)

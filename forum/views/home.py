@@ -33,6 +33,12 @@ def index():
     return render_template("home/index.html", groups=groups, managed=managed)
 
 
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for it whatever the page says."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.route("/preferences", methods=["GET", "POST"])
 @login_required
 def preferences():

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 
-from .. import access, board, calendar, i18n, sessions
+from .. import access, board, calendar, i18n, jsstrings, sessions
 from ..errors import ActionError
 from ..forms import ConfirmForm, SessionForm
 from ..models import Role
+from ..room import REACTIONS
 from ..sdgs import GOALS
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
@@ -26,9 +27,23 @@ def room(session_id: int):
     """The live room of a session: chat and board (members; reviewers observe)."""
     session = _session_or_404(session_id)
     manager = access.can_manage_exchange(current_user, session.exchange)
+    locale = i18n.current_language().locale
+    # What the room's scripts need to start; the rest comes with the socket's join.
+    room_data = {
+        "session_id": session.id,
+        "status": session.status.value,
+        "csrf_token": generate_csrf(),
+        "reactions": list(REACTIONS),
+        "colors": jsstrings.color_names(),
+        "schools": [{"slug": s.slug, "name": s.name_in(locale), "country": s.country}
+                    for s in session.exchange.schools],
+        "signin_url": url_for("auth.code") if current_user.role == Role.STUDENT
+        else url_for("auth.login"),
+    }
     return render_template(
         "sessions/room.html", session=session, manager=manager, form=ConfirmForm(),
         zones=[s.timezone for s in session.exchange.schools],
+        strings=jsstrings.room_strings(), room_data=room_data,
     )
 
 

@@ -1,0 +1,589 @@
+// The chat: messages folded from message.* events, the composer with optimistic
+// "pending" messages, replies, reactions, the pinned prompt and "X is typing…".
+
+import { charCount, el, newClientId, replaceChildren, show } from "./dom.js";
+import { localDateTime, localTime, pageLang, t } from "./i18n.js";
+
+const MAX_BODY = 2000;
+const TYPING_SHOWN_MS = 3000;
+const TYPING_EVERY_MS = 2000;
+const QUOTE_CHARS = 120;
+
+export function createChat(ctx, root) {
+  const log = root.querySelector("[data-log]");
+  const pinnedBox = root.querySelector("[data-pinned]");
+  const typingLine = root.querySelector("[data-typing]");
+  const form = root.querySelector("[data-composer]");
+  const input = form.querySelector("[data-input]");
+  const counter = form.querySelector("[data-counter]");
+  const note = form.querySelector("[data-composer-note]");
+  const sendButton = form.querySelector("[data-send]");
+  const replying = form.querySelector("[data-replying]");
+  const replyingText = form.querySelector("[data-replying-text]");
+  const slowLine = root.querySelector("[data-slow]");
+
+  const messages = new Map(); // message_id -> message model (see posted())
+  const pending = new Map(); // client_id -> {clientId, body, replyTo, state, error, node}
+  const typers = new Map(); // user id -> {name, timer}
+  let replyTo = null;
+  let blockedUntil = 0; // slow mode / rate limit: no sending before this time (ms)
+  let blockTimer = null;
+  let lastTypingSent = 0;
+  let writeKey = ""; // what the message buttons were last enabled for
+
+  const reactions = ctx.boot.reactions;
+
+  // --- models and their elements --------------------------------------------------------
+
+  function posted(event) {
+    const d = event.data;
+    const withheld = d.body === null || d.body === undefined;
+    let m = messages.get(d.message_id);
+    if (!m) {
+      m = { id: d.message_id, reactions: new Map(), node: null, sentHere: false };
+      messages.set(m.id, m);
+    }
+    // Seen again (our own ack, then the broadcast): hiding is kept, it came later.
+    const hidden = Boolean(m.hidden) || Boolean(d.hidden);
+    Object.assign(m, {
+      seq: event.seq, at: event.at, actor: event.actor || {}, lang: d.lang || pageLang,
+      replyTo: d.reply_to, clientId: d.client_id, hidden,
+      // A student is not sent the text of a hidden message, only that it is hidden.
+      body: withheld || (hidden && !ctx.canModerate()) ? null : d.body,
+    });
+    return m;
+  }
+
+  function build(m) {
+    const node = el("li", { class: "msg", lang: m.lang, data: { messageId: m.id } });
+    m.parts = {
+      author: el("span", { class: "msg-author" }),
+      school: el("span", { class: "msg-school", lang: pageLang }),
+      country: el("span", { class: "country", lang: pageLang }),
+      role: el("span", { class: "badge badge-teacher", lang: pageLang, hidden: true }, t("teacher")),
+      time: el("time", { class: "msg-time", lang: pageLang }),
+      hiddenBadge: el("span", { class: "badge badge-hidden", lang: pageLang, hidden: true },
+        t("hidden_badge")),
+      pinnedBadge: el("span", { class: "badge badge-pinned", lang: pageLang, hidden: true },
+        t("pinned_badge")),
+      state: el("span", { class: "msg-state", lang: pageLang, hidden: true }, t("sent")),
+      quote: el("blockquote", { class: "msg-quote", hidden: true }),
+      body: el("p", { class: "msg-body" }),
+      reactions: el("div", { class: "msg-reactions", lang: pageLang }),
+      actions: el("div", { class: "msg-actions", lang: pageLang }),
+    };
+    const p = m.parts;
+    node.append(
+      el("div", { class: "msg-meta" }, p.author, " ", p.school, " ", p.country, " ", p.role, " ",
+        p.time, " ", p.hiddenBadge, " ", p.pinnedBadge, " ", p.state),
+      p.quote, p.body, el("div", { class: "msg-foot" }, p.actions, p.reactions),
+    );
+    m.node = node;
+    buildActions(m);
+    return node;
+  }
+
+  function buildActions(m) {
+    const p = m.parts;
+    p.reply = el("button", { type: "button", class: "link", on: { click: () => startReply(m) } },
+      t("reply"));
+    p.actions.append(p.reply);
+    if (ctx.canModerate()) {
+      p.hide = el("button", { type: "button", class: "link", on: { click: () => toggleHidden(m) } });
+      p.pin = el("button", { type: "button", class: "link", on: { click: () => togglePinned(m) } });
+      p.actions.append(" ", p.hide, " ", p.pin);
+    }
+    p.addReaction = el("button", {
+      type: "button", class: "reaction-add", "aria-expanded": "false",
+      "aria-label": t("add_reaction"), title: t("add_reaction"),
+      on: { click: () => togglePalette(m) },
+    }, "☺+");
+    p.palette = el("div", { class: "reaction-palette", role: "group", "aria-label": t("add_reaction"),
+      hidden: true },
+      reactions.map((emoji) => el("button", {
+        type: "button", class: "reaction-choice", "aria-label": t("react_with", { emoji }),
+        on: { click: () => { togglePalette(m, false); react(m, emoji); } },
+      }, emoji)));
+    p.palette.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        togglePalette(m, false);
+        p.addReaction.focus();
+      }
+    });
+    p.chips = el("span", { class: "reaction-chips" });
+    p.reactions.append(p.chips, p.addReaction, p.palette);
+  }
+
+  function update(m) {
+    const p = m.parts;
+    const actor = m.actor;
+    const me = ctx.you && actor.id === ctx.you.id;
+    const canSee = m.body !== null;
+    m.node.classList.toggle("msg-mine", Boolean(me));
+    m.node.classList.toggle("msg-teacher", actor.role === "teacher");
+    m.node.classList.toggle("msg-hidden", m.hidden && canSee);
+    m.node.classList.toggle("msg-withheld", !canSee);
+    p.author.textContent = actor.name || "";
+    p.school.textContent = ctx.schoolName(actor.school);
+    p.country.textContent = actor.country || "";
+    show(p.country, Boolean(actor.country));
+    show(p.role, actor.role === "teacher");
+    p.time.dateTime = m.at;
+    p.time.textContent = localTime(m.at);
+    p.time.title = localDateTime(m.at);
+    show(p.hiddenBadge, m.hidden && canSee);
+    show(p.pinnedBadge, ctx.pinnedId === m.id);
+    show(p.state, m.sentHere);
+    if (canSee) {
+      p.body.textContent = m.body;
+      p.body.removeAttribute("lang");
+    } else {
+      // "Hidden by a teacher" is ours, in the page's language, not the author's.
+      p.body.textContent = m.hidden ? t("hidden_notice") : "…";
+      p.body.lang = pageLang;
+    }
+    renderQuote(m);
+    renderChips(m);
+    if (p.hide) p.hide.textContent = m.hidden ? t("unhide") : t("hide");
+    if (p.pin) p.pin.textContent = ctx.pinnedId === m.id ? t("unpin") : t("pin");
+    show(p.reactions, canSee);
+    show(p.reply, canSee);
+    setButtonsEnabled(m);
+  }
+
+  function renderQuote(m) {
+    const q = m.parts.quote;
+    if (!m.replyTo) {
+      show(q, false);
+      return;
+    }
+    show(q, true);
+    const target = messages.get(m.replyTo);
+    if (!target) {
+      q.lang = pageLang;
+      q.textContent = t("reply_unknown");
+    } else if (target.body === null) {
+      q.lang = pageLang;
+      q.textContent = t("hidden_notice");
+    } else {
+      q.lang = target.lang;
+      replaceChildren(q, el("span", { class: "quote-author" }, target.actor.name || ""), " ",
+        shorten(target.body));
+    }
+  }
+
+  function renderChips(m) {
+    const chips = [];
+    for (const emoji of reactions) {
+      const users = m.reactions.get(emoji);
+      if (!users || users.size === 0) continue;
+      const mine = Boolean(ctx.you && users.has(ctx.you.id));
+      chips.push(el("button", {
+        type: "button", class: "reaction", "aria-pressed": String(mine),
+        "aria-label": t("reaction_count", { emoji, num: users.size }),
+        disabled: !ctx.canWrite(),
+        on: { click: () => react(m, emoji) },
+      }, `${emoji} ${users.size}`));
+    }
+    replaceChildren(m.parts.chips, chips);
+  }
+
+  function setButtonsEnabled(m) {
+    const p = m.parts;
+    const write = ctx.canWrite();
+    p.addReaction.disabled = !write;
+    for (const chip of p.chips.children) chip.disabled = !write;
+    p.reply.disabled = !ctx.canPost();
+    const live = ctx.isLive();
+    if (p.hide) p.hide.disabled = !live;
+    if (p.pin) p.pin.disabled = !live;
+  }
+
+  function place(node, seq) {
+    // Messages in seq order, pending ones (no seq yet) last; usually this appends.
+    let before = null;
+    for (let child = log.lastElementChild; child; child = child.previousElementSibling) {
+      if (child.dataset.pending || Number(child.dataset.seq) > seq) before = child;
+      else break;
+    }
+    node.dataset.seq = String(seq);
+    log.insertBefore(node, before);
+  }
+
+  // --- applying events ------------------------------------------------------------------
+
+  function apply(event, live) {
+    const d = event.data;
+    const m = messages.get(d.message_id);
+    switch (event.type) {
+      case "message.posted": {
+        const wasNew = !m || !m.node;
+        keepScroll(() => {
+          const model = posted(event);
+          resolvePending(model);
+          if (wasNew) place(build(model), model.seq);
+          update(model);
+          // Replies shown before this message arrived (out of order) get their quote now.
+          for (const other of messages.values()) if (other.replyTo === model.id && other.node) renderQuote(other);
+        });
+        if (event.actor) stopTyping(event.actor.id);
+        if (live && wasNew && event.actor && ctx.you && event.actor.id !== ctx.you.id && d.body) {
+          ctx.announce(t("new_message", { name: event.actor.name, text: shorten(d.body) }));
+        }
+        break;
+      }
+      case "message.reacted": {
+        if (!m) break;
+        const users = m.reactions.get(d.emoji) || new Set();
+        if (d.on) users.add(event.actor.id);
+        else users.delete(event.actor.id);
+        m.reactions.set(d.emoji, users);
+        if (m.node) renderChips(m);
+        break;
+      }
+      case "message.hidden":
+      case "message.unhidden": {
+        if (!m) break;
+        m.hidden = event.type === "message.hidden";
+        // A student's screen drops the text at once; teachers keep it, dimmed.
+        if (m.hidden && !ctx.canModerate()) m.body = null;
+        if (!m.hidden && m.body === null) ctx.refetchFrom(m.seq);
+        refreshMessage(m);
+        break;
+      }
+      case "message.pinned":
+        for (const other of messages.values()) if (other.node) update(other);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Fill in the text of a message shown again after being hidden (re-read via join). */
+  function fillWithheld(event) {
+    if (event.type !== "message.posted" || event.data.body === null) return;
+    const m = messages.get(event.data.message_id);
+    if (m && m.body === null && !m.hidden) {
+      m.body = event.data.body;
+      refreshMessage(m);
+    }
+  }
+
+  function refreshMessage(m) {
+    if (m.node) update(m);
+    for (const other of messages.values()) if (other.replyTo === m.id && other.node) renderQuote(other);
+    renderPinned();
+  }
+
+  // --- the pinned prompt ----------------------------------------------------------------
+
+  function renderPinned() {
+    const m = ctx.pinnedId ? messages.get(ctx.pinnedId) : null;
+    show(pinnedBox, Boolean(m));
+    if (!m) {
+      pinnedBox.replaceChildren();
+      return;
+    }
+    const body = m.body === null
+      ? el("p", { class: "pinned-body", lang: pageLang }, t("hidden_notice"))
+      : el("p", { class: "pinned-body", lang: m.lang }, m.body);
+    const parts = [
+      el("p", { class: "pinned-label" }, t("pinned_prompt"), " · ",
+        el("span", { lang: m.lang }, m.actor.name || "")),
+      body,
+    ];
+    if (ctx.canModerate()) {
+      parts.push(el("button", {
+        type: "button", class: "link", disabled: !ctx.isLive(),
+        on: { click: () => togglePinned(m) },
+      }, t("unpin")));
+    }
+    replaceChildren(pinnedBox, parts);
+  }
+
+  // --- actions ----------------------------------------------------------------------------
+
+  async function react(m, emoji) {
+    const ack = await ctx.request("chat.react", { message_id: m.id, emoji });
+    if (!ack.ok) ctx.flash(ack.message);
+  }
+
+  let openPalette = null; // the message whose reaction palette is open
+
+  function togglePalette(m, open) {
+    const p = m.parts;
+    const next = open ?? p.palette.hidden;
+    if (next && openPalette && openPalette !== m) togglePalette(openPalette, false);
+    show(p.palette, next);
+    p.addReaction.setAttribute("aria-expanded", String(next));
+    openPalette = next ? m : openPalette === m ? null : openPalette;
+    if (next) p.palette.querySelector("button").focus();
+  }
+
+  // A click anywhere else closes the open palette.
+  document.addEventListener("click", (event) => {
+    if (openPalette && !openPalette.parts.reactions.contains(event.target)) togglePalette(openPalette, false);
+  });
+
+  async function toggleHidden(m) {
+    const ack = await ctx.request(m.hidden ? "mod.unhide" : "mod.hide", { target: "message", id: m.id });
+    if (!ack.ok) ctx.flash(ack.message);
+  }
+
+  async function togglePinned(m) {
+    const ack = await ctx.request("mod.pin", { message_id: m.id, pinned: ctx.pinnedId !== m.id });
+    if (!ack.ok) ctx.flash(ack.message);
+  }
+
+  function startReply(m) {
+    replyTo = m.id;
+    replyingText.lang = m.lang;
+    replaceChildren(replyingText, el("span", { lang: pageLang }, t("replying_to")), " ",
+      el("strong", {}, m.actor.name || ""), " ", shorten(m.body || ""));
+    show(replying, true);
+    input.focus();
+  }
+
+  function cancelReply() {
+    replyTo = null;
+    show(replying, false);
+  }
+
+  // --- sending ----------------------------------------------------------------------------
+
+  function send() {
+    const body = input.value.trim();
+    const length = charCount(body);
+    if (length < 1 || length > MAX_BODY || !ctx.canPost() || Date.now() < blockedUntil) return;
+    const item = { clientId: newClientId(), body, replyTo, state: "pending", error: "" };
+    pending.set(item.clientId, item);
+    keepScroll(() => {
+      item.node = buildPending(item);
+      log.append(item.node);
+    }, true);
+    input.value = "";
+    // Others stop showing "typing" when this message arrives; the next key says it again.
+    lastTypingSent = 0;
+    cancelReply();
+    updateCounter();
+    deliver(item);
+  }
+
+  async function deliver(item) {
+    item.state = "pending";
+    renderPending(item);
+    const ack = await ctx.request("chat.send", {
+      client_id: item.clientId, body: item.body, reply_to: item.replyTo,
+    });
+    if (ack.ok) {
+      // ctx.request folded the stored event already when it was next in seq; if not
+      // (a gap), show it now in its place: the fold will find it there.
+      if (pending.has(item.clientId)) apply(ack.event, false);
+      if (ctx.slowMode && !ctx.canModerate()) blockFor(ctx.slowMode);
+      return;
+    }
+    if (!pending.has(item.clientId)) return; // the event came in meanwhile: it was stored
+    item.state = "failed";
+    item.error = ack.message;
+    renderPending(item);
+    if (ack.retry_after) blockFor(ack.retry_after);
+  }
+
+  function resolvePending(m) {
+    if (!ctx.you || m.actor.id !== ctx.you.id) return;
+    const item = pending.get(m.clientId);
+    if (!item) return;
+    pending.delete(m.clientId);
+    item.node.remove();
+    m.sentHere = true;
+  }
+
+  function buildPending(item) {
+    const node = el("li", { class: "msg msg-mine msg-pending", lang: ctx.you ? ctx.you.lang : pageLang,
+      data: { pending: "true", clientId: item.clientId } });
+    item.parts = {
+      body: el("p", { class: "msg-body" }, item.body),
+      state: el("p", { class: "msg-state", lang: pageLang, role: "status" }),
+    };
+    const quoted = item.replyTo ? messages.get(item.replyTo) : null;
+    node.append(
+      el("div", { class: "msg-meta" }, el("span", { class: "msg-author" }, ctx.you ? ctx.you.name : "")),
+      quoted ? el("blockquote", { class: "msg-quote", lang: quoted.lang }, shorten(quoted.body || "")) : "",
+      item.parts.body, item.parts.state,
+    );
+    return node;
+  }
+
+  function renderPending(item) {
+    keepScroll(() => drawPending(item));
+  }
+
+  function drawPending(item) {
+    item.node.classList.toggle("msg-failed", item.state === "failed");
+    item.node.dataset.state = item.state;
+    if (item.state === "pending") {
+      replaceChildren(item.parts.state, t("pending"));
+      return;
+    }
+    replaceChildren(item.parts.state,
+      el("span", { class: "msg-error" }, t("failed"), item.error ? ` — ${item.error}` : ""), " ",
+      el("button", { type: "button", class: "retry", on: { click: () => deliver(item) } }, t("retry")));
+  }
+
+  /** Slow mode or rate limit: no sending for `seconds`, with a countdown. */
+  function blockFor(seconds) {
+    blockedUntil = Math.max(blockedUntil, Date.now() + seconds * 1000);
+    window.clearInterval(blockTimer);
+    blockTimer = window.setInterval(() => {
+      if (Date.now() >= blockedUntil) {
+        window.clearInterval(blockTimer);
+        blockTimer = null;
+      }
+      refreshComposer();
+    }, 250);
+    refreshComposer();
+  }
+
+  // --- composer state ---------------------------------------------------------------------
+
+  function updateCounter() {
+    const length = charCount(input.value);
+    counter.textContent = `${length} / ${MAX_BODY}`;
+    counter.classList.toggle("over", length > MAX_BODY);
+    sendButton.disabled = length < 1 || length > MAX_BODY || !ctx.canPost() || Date.now() < blockedUntil;
+  }
+
+  function composerReason() {
+    const you = ctx.you;
+    if (ctx.removed) return t("removed_notice");
+    if (!you) return "";
+    if (!you.can_write) return t("observer_notice");
+    if (ctx.status === "scheduled") return t("notice_scheduled");
+    if (ctx.status === "closed") return t("notice_closed");
+    if (ctx.locked && !ctx.canModerate()) return t("locked_notice");
+    if (ctx.isMuted()) {
+      return you.muted_until ? t("muted_until_notice", { time: localTime(you.muted_until) }) : t("muted_notice");
+    }
+    if (Date.now() < blockedUntil) {
+      return t("send_again_in", { num: Math.ceil((blockedUntil - Date.now()) / 1000) });
+    }
+    return "";
+  }
+
+  let muteTimer = null;
+
+  function refreshComposer() {
+    const can = ctx.canPost();
+    input.disabled = !can;
+    const reason = composerReason();
+    note.textContent = reason;
+    note.classList.toggle("countdown", Date.now() < blockedUntil && can);
+    form.classList.toggle("composer-closed", !can);
+    // Nothing will ever be written here: observers (reviewers) and ended sessions.
+    const never = ctx.status === "closed" || Boolean(ctx.you && !ctx.you.can_write);
+    show(input, !never);
+    show(sendButton, !never);
+    show(counter, !never);
+    updateCounter();
+    show(slowLine, ctx.slowMode > 0);
+    slowLine.textContent = ctx.slowMode > 0 ? t("slow_notice", { num: ctx.slowMode }) : "";
+    // A timed mute ends by itself: look again when it should.
+    window.clearTimeout(muteTimer);
+    if (ctx.isMuted() && ctx.you.muted_until) {
+      const wait = new Date(ctx.you.muted_until) - Date.now() + 500;
+      muteTimer = window.setTimeout(() => ctx.refresh(), Math.min(wait, 2 ** 31 - 1));
+    }
+  }
+
+  function refresh() {
+    if (scrollAfterBatch !== null && !ctx.batching) {
+      if (scrollAfterBatch) log.scrollTop = log.scrollHeight;
+      scrollAfterBatch = null;
+    }
+    refreshComposer();
+    renderPinned();
+    // Re-enable or disable every message's buttons only when permissions changed.
+    const key = `${ctx.canWrite()}|${ctx.canPost()}|${ctx.isLive()}`;
+    if (key !== writeKey) {
+      writeKey = key;
+      for (const m of messages.values()) if (m.node) setButtonsEnabled(m);
+    }
+  }
+
+  // --- typing -------------------------------------------------------------------------------
+
+  function onTyping(user) {
+    if (!user || (ctx.you && user.id === ctx.you.id)) return;
+    const current = typers.get(user.id);
+    if (current) window.clearTimeout(current.timer);
+    typers.set(user.id, {
+      name: user.name,
+      timer: window.setTimeout(() => stopTyping(user.id), TYPING_SHOWN_MS),
+    });
+    renderTyping();
+  }
+
+  function stopTyping(userId) {
+    const current = typers.get(userId);
+    if (!current) return;
+    window.clearTimeout(current.timer);
+    typers.delete(userId);
+    renderTyping();
+  }
+
+  const list = new Intl.ListFormat(pageLang, { type: "conjunction" });
+
+  function renderTyping() {
+    const names = [...typers.values()].map((x) => x.name);
+    typingLine.textContent = names.length ? t("typing", { names: list.format(names), num: names.length }) : "";
+  }
+
+  // --- helpers --------------------------------------------------------------------------
+
+  let scrollAfterBatch = null; // while a join's events are folded: was the reader at the bottom?
+
+  function keepScroll(change, force = false) {
+    // Follow new messages only when the reader is already at the bottom.
+    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 60;
+    if (ctx.batching) {
+      // Measuring after every one of hundreds of replayed messages would lay the
+      // page out hundreds of times: measure once, scroll once (in refresh).
+      if (scrollAfterBatch === null) scrollAfterBatch = atBottom;
+      change();
+      return;
+    }
+    change();
+    if (atBottom || force) log.scrollTop = log.scrollHeight;
+  }
+
+  function shorten(text) {
+    const chars = [...text];
+    return chars.length > QUOTE_CHARS ? `${chars.slice(0, QUOTE_CHARS).join("")}…` : text;
+  }
+
+  // --- wiring ---------------------------------------------------------------------------
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    send();
+  });
+  input.addEventListener("keydown", (event) => {
+    // Enter sends, Shift+Enter breaks the line; never while an IME is composing
+    // (Japanese, Chinese and Korean input confirm their words with Enter).
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+      event.preventDefault();
+      send();
+    }
+  });
+  input.addEventListener("input", () => {
+    updateCounter();
+    const now = Date.now();
+    if (input.value.trim() && ctx.canPost() && now - lastTypingSent >= TYPING_EVERY_MS) {
+      lastTypingSent = now;
+      ctx.request("typing");
+    }
+  });
+  form.querySelector("[data-cancel-reply]").addEventListener("click", cancelReply);
+
+  return { apply, fillWithheld, refresh, onTyping };
+}

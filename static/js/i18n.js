@@ -1,0 +1,48 @@
+// Strings for the room, translated on the server (forum/jsstrings.py) and embedded
+// in the page as a JSON data block: the browser never guesses a translation.
+
+const block = document.getElementById("i18n");
+const strings = block ? JSON.parse(block.textContent) : {};
+
+// The page's language (BCP 47, e.g. "zh-Hant-TW"), for Intl and lang attributes.
+export const pageLang = document.documentElement.lang || "en";
+
+const plurals = new Intl.PluralRules(pageLang);
+const hasOne = plurals.resolvedOptions().pluralCategories.includes("one");
+
+// Plural strings come as "key.one" / "key.other" (ngettext for 1 and for 2 on the
+// server); Intl picks the form. Every language we ship has at most these two forms.
+// Chinese, Japanese and Korean have one form, so a translation gives the same text
+// twice; if they differ, the catalog fell back to the English source: count like it.
+function pick(key, params) {
+  if (params && typeof params.num === "number" && `${key}.other` in strings) {
+    const form = hasOne ? plurals.select(params.num) : params.num === 1 ? "one" : "other";
+    return strings[`${key}.${form}`] ?? strings[`${key}.other`];
+  }
+  return strings[key];
+}
+
+/** The translated string `key` with %(name)s placeholders filled from `params`. */
+export function t(key, params = {}) {
+  const text = pick(key, params);
+  if (text === undefined) {
+    console.warn("missing string", key);
+    return key;
+  }
+  return text.replace(/%\((\w+)\)s/g, (whole, name) =>
+    name in params ? String(params[name]) : whole,
+  );
+}
+
+const clock = new Intl.DateTimeFormat(pageLang, { hour: "numeric", minute: "2-digit" });
+const full = new Intl.DateTimeFormat(pageLang, { dateStyle: "medium", timeStyle: "medium" });
+
+/** A time of day in the reader's zone and language, e.g. "14:05" or "下午2:05". */
+export function localTime(iso) {
+  return clock.format(new Date(iso));
+}
+
+/** Date and time in full, for a title tooltip. */
+export function localDateTime(iso) {
+  return full.format(new Date(iso));
+}

@@ -1,0 +1,306 @@
+// The live room's entry point: the connection to /live and the fold of the session's
+// event log. Live state here is "what join returned, then every event in seq order":
+// the same log the transcript shows, so what people see cannot drift from the record.
+
+import { io } from "/static/vendor/socket.io.esm.min.js";
+
+import { createBoard } from "./board.js";
+import { createChat } from "./chat.js";
+import { createControls } from "./controls.js";
+import { el, replaceChildren } from "./dom.js";
+import { t } from "./i18n.js";
+import { createPeople } from "./people.js";
+
+const root = document.getElementById("room");
+const boot = JSON.parse(document.getElementById("room-data").textContent);
+
+// How long a gap in seq may last before we ask the server for what is missing.
+const GAP_WAIT_MS = 1500;
+// How long to wait for an ack before calling an action failed (it can be retried).
+const ACK_TIMEOUT_MS = 10000;
+
+const socket = io("/live", { transports: ["websocket", "polling"] });
+
+// --- shared room state, read by the chat, board, people and controls modules -----------
+
+const ctx = {
+  sessionId: boot.session_id,
+  boot,
+  you: null,
+  status: boot.status,
+  locked: false,
+  slowMode: 0,
+  pinnedId: null,
+  removed: false,
+  batching: false, // folding many events from a join: draw once at the end
+  actors: new Map(), // user id -> {id, name, role, school, country}, from events and presence
+  schools: new Map(boot.schools.map((s) => [s.slug, s])),
+
+  /** Emit a client event with an ack; always resolves to an ack object. */
+  request(event, payload = {}) {
+    return new Promise((resolve) => {
+      socket
+        .timeout(ACK_TIMEOUT_MS)
+        .emit(event, { session_id: ctx.sessionId, ...payload }, (err, ack) => {
+          if (err || !ack) {
+            resolve({ ok: false, error: "timeout", message: t("no_answer") });
+            return;
+          }
+          // Our own stored event: fold it now rather than wait for the broadcast
+          // (the sequencer drops whichever copy comes second).
+          if (ack.ok && ack.event) receive(ack.event, false);
+          resolve(ack);
+        });
+    });
+  },
+
+  isLive: () => ctx.status === "live" && !ctx.removed,
+  canModerate: () => Boolean(ctx.you && ctx.you.can_moderate),
+  /** May write on the board (students: not while the room is locked). */
+  canWrite() {
+    if (!ctx.you || !ctx.you.can_write || !ctx.isLive()) return false;
+    return ctx.canModerate() || !ctx.locked;
+  },
+  isMuted() {
+    const you = ctx.you;
+    if (!you || !you.muted || ctx.canModerate()) return false;
+    return !you.muted_until || new Date(you.muted_until) > new Date();
+  },
+  /** May post in the chat: the board rules plus mute. */
+  canPost: () => ctx.canWrite() && !ctx.isMuted(),
+
+  actor(id) {
+    return ctx.actors.get(id) || null;
+  },
+  schoolName(slug) {
+    return (ctx.schools.get(slug) || {}).name || slug || "";
+  },
+
+  /** Read a short text to screen readers (new messages, results of actions). */
+  announce(text) {
+    const region = document.getElementById("room-announcer");
+    // Clearing first makes the same text be read again.
+    region.textContent = "";
+    window.setTimeout(() => {
+      region.textContent = text;
+    }, 50);
+  },
+
+  /** Show an error or result of a room-wide action (teacher controls, board moves). */
+  flash(text, kind = "error") {
+    const line = document.getElementById("room-message");
+    line.className = `room-message room-message-${kind}`;
+    line.textContent = text;
+    line.hidden = !text;
+  },
+
+  refresh() {
+    chat.refresh();
+    board.refresh();
+    people.refresh();
+    controls.refresh();
+  },
+};
+
+const chat = createChat(ctx, root.querySelector("[data-chat]"));
+const board = createBoard(ctx, root.querySelector("[data-board]"));
+const people = createPeople(ctx, root.querySelector("[data-people]"));
+const controls = createControls(ctx, root);
+
+// --- the sequencer: events strictly in seq order, no duplicates, gaps refetched ---------
+
+let lastSeq = 0;
+const waiting = new Map(); // seq -> {event, live}: arrived early, waiting for the gap
+let gapTimer = null;
+
+function receive(event, live) {
+  if (event.session_id !== ctx.sessionId || event.seq <= lastSeq) return; // duplicate
+  waiting.set(event.seq, { event, live });
+  while (waiting.has(lastSeq + 1)) {
+    const next = waiting.get(lastSeq + 1);
+    waiting.delete(lastSeq + 1);
+    lastSeq += 1;
+    applyEvent(next.event, next.live);
+  }
+  if (waiting.size === 0) {
+    window.clearTimeout(gapTimer);
+    gapTimer = null;
+  } else if (gapTimer === null) {
+    // Events can overtake each other across server processes; give the missing one
+    // a moment, then ask for everything after lastSeq.
+    gapTimer = window.setTimeout(() => {
+      gapTimer = null;
+      if (waiting.size > 0) join();
+    }, GAP_WAIT_MS);
+  }
+}
+
+function applyEvent(event, live) {
+  if (event.actor) ctx.actors.set(event.actor.id, event.actor);
+  const data = event.data;
+  switch (event.type) {
+    case "session.opened":
+      ctx.status = "live";
+      break;
+    case "session.closed":
+      ctx.status = "closed";
+      break;
+    case "room.locked":
+      ctx.locked = data.locked;
+      break;
+    case "room.slow":
+      ctx.slowMode = data.seconds;
+      break;
+    case "message.pinned":
+      ctx.pinnedId = data.pinned ? data.message_id : null; // as the server folds it
+      break;
+    case "member.muted":
+    case "member.unmuted":
+      if (ctx.you && data.user_id === ctx.you.id) {
+        ctx.you.muted = event.type === "member.muted";
+        ctx.you.muted_until = ctx.you.muted ? data.until : null;
+      }
+      break;
+    case "member.removed":
+      if (ctx.you && data.user_id === ctx.you.id) stop("removed");
+      break;
+    default:
+      break;
+  }
+  if (event.type.startsWith("message.")) chat.apply(event, live);
+  if (event.type.startsWith("note.")) board.apply(event, live);
+  if (event.type.startsWith("member.")) people.apply(event);
+  root.dataset.seq = String(lastSeq); // where the fold is, for tests and debugging
+  if (!ctx.batching) ctx.refresh();
+}
+
+// --- joining (first time, after a reconnect, and to fill a gap) --------------------------
+
+let joining = false;
+let joinAgainFrom = null; // a join asked for while one was in flight: its `since`
+let joinGeneration = 0;
+let joinedOnce = false;
+
+async function join(since = lastSeq, fresh = false) {
+  if (ctx.removed) return;
+  if (joining && !fresh) {
+    // One at a time; the next one asks from the oldest seq anybody wanted.
+    joinAgainFrom = Math.min(joinAgainFrom ?? Infinity, since);
+    return;
+  }
+  const generation = ++joinGeneration;
+  joining = true;
+  const ack = await ctx.request("join", { since });
+  if (generation !== joinGeneration) return; // a reconnect started a newer join
+  joining = false;
+  if (!ack.ok) {
+    if (ack.error === "removed") stop("removed");
+    else if (ack.error === "timeout" && socket.connected) join(lastSeq, true);
+    else if (ack.error !== "timeout") setStatus("error", ack.message);
+    return;
+  }
+  onJoined(ack);
+  if (joinAgainFrom !== null) {
+    const from = joinAgainFrom;
+    joinAgainFrom = null;
+    join(Math.min(from, lastSeq));
+  }
+}
+
+function onJoined(ack) {
+  ctx.you = ack.you;
+  if (!joinedOnce) {
+    joinedOnce = true;
+    controls.build();
+    board.setColumns(ack.session.columns);
+    // The page names schools in the page's language; the socket's list is a fallback.
+    for (const s of ack.session.schools || []) if (!ctx.schools.has(s.slug)) ctx.schools.set(s.slug, s);
+  }
+  ctx.batching = true;
+  try {
+    for (const event of ack.events) {
+      // Older than lastSeq: only a re-read of something hidden that is now shown again.
+      if (event.seq <= lastSeq) chat.fillWithheld(event);
+      else receive(event, false);
+    }
+  } finally {
+    ctx.batching = false;
+  }
+  if (ctx.removed) return; // the events said this reader was removed
+  // The state in the ack is as of `head`: take it unless we already folded newer events.
+  if (ack.head >= lastSeq) {
+    ctx.status = ack.session.status;
+    ctx.locked = ack.session.locked;
+    ctx.slowMode = ack.session.slow_mode;
+    ctx.pinnedId = ack.session.pinned_message_id;
+    board.replaceAll(ack.board);
+  }
+  setStatus("connected");
+  ctx.refresh();
+}
+
+// Ask again for events from `seq` on (a student's view of text that was hidden and is
+// shown again: the original event is older than lastSeq).
+ctx.refetchFrom = (seq) => join(Math.max(0, Math.min(seq - 1, lastSeq)));
+// Join again from where we are: the ack brings the board as stored (a note shown again).
+ctx.rejoin = () => join();
+
+// --- connection state -------------------------------------------------------------------
+
+function setStatus(state, text) {
+  const line = document.getElementById("room-connection");
+  line.dataset.state = state;
+  const label = text || t(`status_${state}`);
+  replaceChildren(line, el("span", { class: "connection-dot", "aria-hidden": "true" }), label);
+}
+
+function stop(reason) {
+  if (ctx.removed && reason === "removed") return;
+  ctx.removed = true;
+  socket.io.reconnection(false);
+  socket.disconnect();
+  setStatus(reason);
+  const notice = document.getElementById("room-stopped");
+  notice.textContent = t(reason === "removed" ? "removed_notice" : "signin_again");
+  notice.hidden = false;
+  ctx.refresh();
+}
+
+setStatus("connecting");
+
+socket.on("connect", () => join(lastSeq, true));
+
+socket.on("disconnect", (reason) => {
+  if (ctx.removed) return;
+  setStatus("reconnecting");
+  // The server ended this connection itself (e.g. restarted a worker): socket.io does
+  // not retry that on its own, so we do; a refused sign-in ends it via connect_error.
+  if (reason === "io server disconnect") window.setTimeout(() => socket.connect(), 1000);
+});
+
+socket.on("connect_error", (err) => {
+  if (err && err.data && err.data.code === "unauthorized") {
+    stop("unauthorized");
+    return;
+  }
+  if (!ctx.removed) setStatus("reconnecting");
+});
+
+socket.on("event", (event) => receive(event, true));
+socket.on("presence", (payload) => {
+  if (payload.session_id !== ctx.sessionId) return;
+  for (const member of payload.members) ctx.actors.set(member.id, member);
+  people.setMembers(payload.members);
+});
+socket.on("typing", (payload) => {
+  if (payload.session_id === ctx.sessionId) chat.onTyping(payload.user);
+});
+socket.on("removed", (payload) => {
+  if (payload.session_id === ctx.sessionId) stop("removed");
+});
+socket.on("signed_out", () => {
+  ctx.removed = true;
+  socket.io.reconnection(false);
+  window.location.assign(boot.signin_url);
+});
+
