@@ -76,7 +76,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 i18n: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _ln:1,2 -k lazy_ngettext:1,2 \
 	  --project "SDG Forum" --version 0.1.0 --copyright-holder "SDG Forum" \
 	  --add-comments "TRANSLATORS:" --sort-by-file -o $(POT) .
 	for locale in $(LOCALES); do \

@@ -18,6 +18,27 @@ from .models import (
     exchange_classes,
 )
 
+# The largest id a row can have (PostgreSQL INTEGER). A larger number names no row,
+# and SQLite's driver overflows on it, so it is turned away before the database.
+MAX_ID = 2**31 - 1
+
+
+def row_id(raw: object) -> int | None:
+    """A row id from untrusted input (URL, form, JSON), or None if it cannot be one."""
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        return None
+    return value if 1 <= value <= MAX_ID else None
+
+
+def get_row(model: type[db.Model], raw: object):
+    """The row of ``model`` with the id ``raw`` names, or None."""
+    ident = row_id(raw)
+    return None if ident is None else db.session.get(model, ident)
+
 
 def my_class_ids(user: User) -> sa.Select:
     """The ids of the classes the user teaches or belongs to, as a subquery."""
@@ -73,14 +94,14 @@ def can_teach(user: User, school_class: SchoolClass) -> bool:
 
 def get_session_for(user: User, session_id: int) -> ForumSession:
     """The session if the user may see it; not_found otherwise (no existence leak)."""
-    session = db.session.get(ForumSession, session_id)
+    session = get_row(ForumSession, session_id)
     if session is None or not can_view_session(user, session):
         raise ActionError("not_found", _("This session does not exist or is not yours to see."))
     return session
 
 
 def get_class_for(user: User, class_id: int) -> SchoolClass:
-    school_class = db.session.get(SchoolClass, class_id)
+    school_class = get_row(SchoolClass, class_id)
     if school_class is None or not can_teach(user, school_class):
         raise ActionError("not_found", _("This class does not exist or is not yours."))
     return school_class

@@ -10,6 +10,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import ActionError
@@ -80,8 +82,10 @@ def check_throttle(kind: str, identity: str, address: str) -> None:
             retry = max(1, int((oldest + window - utcnow()).total_seconds()) + 1)
             raise ActionError(
                 "rate_limited",
-                _("Too many failed sign-in attempts. Please wait %(minutes)s minute(s) "
-                  "and try again.", minutes=max(1, round(retry / 60))),
+                ngettext("Too many failed sign-in attempts. Please wait %(num)s minute "
+                         "and try again.",
+                         "Too many failed sign-in attempts. Please wait %(num)s minutes "
+                         "and try again.", max(1, round(retry / 60))),
                 extra={"retry_after": retry},
             )
 
@@ -233,7 +237,9 @@ def issue_token(user: User) -> str:
 def user_for_token(token: str) -> User | None:
     if not token:
         return None
-    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest(token)))
+    # The user and their school come in the same query: every live event asks again.
+    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest(token))
+                            .options(joinedload(ApiToken.user).joinedload(User.school)))
     if row is None or row.revoked_at is not None or not row.user.is_active_account:
         return None
     now = utcnow()
@@ -254,11 +260,13 @@ def calendar_feed_key(user: User) -> str:
 
 
 def user_for_calendar_key(key: str) -> User | None:
+    from .access import get_row
+
     try:
         user_id, version, _mac = key.split("-", 2)
-        user = db.session.get(User, int(user_id))
-    except (ValueError, TypeError):
+    except ValueError:
         return None
+    user = get_row(User, user_id)
     if user is None or str(user.calendar_feed_version) != version:
         return None
     return user if hmac.compare_digest(calendar_feed_key(user), key) else None

@@ -12,6 +12,11 @@ from flask_babel import gettext as _
 from .i18n import user_zone
 
 
+def now() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
 def roc_year(gregorian_year: int) -> int:
     """ROC (Minguo) year: Gregorian year − 1911."""
     return gregorian_year - 1911

@@ -42,13 +42,7 @@ def create(user: User, data: dict[str, Any]) -> Exchange:
     except ValueError:
         errors["mode"] = _("Choose online or in person.")
 
-    def _class(field: str) -> SchoolClass | None:
-        try:
-            return db.session.get(SchoolClass, int(data.get(field)))
-        except (TypeError, ValueError):
-            return None
-
-    own = _class("class_id")
+    own = access.get_row(SchoolClass, data.get("class_id"))
     if own is None or not access.can_teach(user, own):
         errors["class_id"] = _("Choose one of your classes.")
     raw_partners = data.get("partner_class_ids")
@@ -56,10 +50,7 @@ def create(user: User, data: dict[str, Any]) -> Exchange:
         raw_partners = [raw_partners] if raw_partners else []
     partners: list[SchoolClass] = []
     for raw in raw_partners:
-        try:
-            found = db.session.get(SchoolClass, int(raw))
-        except (TypeError, ValueError):
-            found = None
+        found = access.get_row(SchoolClass, raw)
         if found is None:
             errors["partner_class_ids"] = _("There is no such class.")
             break

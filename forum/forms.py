@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext, ngettext
+from flask_babel import get_translations, gettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -27,7 +28,9 @@ class _Translations:
         return gettext(string)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return ngettext(singular, plural, n)
+        # Not flask_babel.ngettext: it fills in %(num)s itself and so fails on
+        # WTForms' "'%(value)s' is not a valid choice", which WTForms fills in after.
+        return get_translations().ngettext(singular, plural, n)
 
 
 # WTForms' built-in messages that our forms can show, listed so that extraction puts
@@ -37,18 +40,24 @@ BUILTIN_MESSAGES = [
     _l("Not a valid integer value."),
     _l("Not a valid datetime value."),
     _l("Not a valid choice."),
-    _l("'%(value)s' is not a valid choice for this field."),
-    _l("'%(value)s' are not valid choices for this field."),
     _l("Invalid Choice: could not coerce."),
     _l("Choices cannot be None."),
     _l("Invalid choice(s): one or more data inputs could not be coerced."),
-    _l("Field must be at least %(min)d character long."),
-    _l("Field cannot be longer than %(max)d character."),
-    _l("Field must be between %(min)d and %(max)d characters long."),
     _l("Number must be between %(min)s and %(max)s."),
     _l("The CSRF token is missing."),
     _l("The CSRF token is invalid."),
     _l("The CSRF token has expired."),
+    # WTForms asks for these with ngettext, so they are listed as plurals.
+    _ln("'%(value)s' is not a valid choice for this field.",
+        "'%(value)s' are not valid choices for this field.", 1),
+    _ln("Field must be at least %(min)d character long.",
+        "Field must be at least %(min)d characters long.", 1),
+    _ln("Field cannot be longer than %(max)d character.",
+        "Field cannot be longer than %(max)d characters.", 1),
+    _ln("Field must be exactly %(max)d character long.",
+        "Field must be exactly %(max)d characters long.", 1),
+    _ln("Field must be between %(min)d and %(max)d characters long.",
+        "Field must be between %(min)d and %(max)d characters long.", 1),
 ]
 
 

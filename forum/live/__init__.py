@@ -33,6 +33,11 @@ def _publish(payload: dict[str, Any]) -> None:
 def init_socketio(app: Flask) -> None:
     """Bind Socket.IO with the configured async mode, queue and allowed origins."""
     from .. import room
+    # Registered before init_app: handlers added while no server exists are kept in
+    # socketio.handlers and bound to every server init_app makes. Imported after, they
+    # would be bound only to the first app's server, and a second app in the same
+    # process (tests, CLI + server) would refuse every /live connection.
+    from . import handlers  # noqa: F401  (registers the event handlers)
 
     allowed = app.config["FORUM_ALLOWED_ORIGINS"]
     socketio.init_app(
@@ -47,7 +52,6 @@ def init_socketio(app: Flask) -> None:
         engineio_logger=False,
     )
     room.set_publisher(_publish)
-    from . import handlers  # noqa: F401  (registers the event handlers)
 
 
 def disconnect_login_session(user_id: int, sid: str) -> None:

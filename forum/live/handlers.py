@@ -52,8 +52,7 @@ def on_connect(auth=None):
             if user is not None:
                 request.environ["forum.token"] = auth["token"]
         if user is None:
-            raise ConnectionRefusedError({"code": "unauthorized",
-                                          "message": _("Please sign in first.")})
+            raise _refused(_("Please sign in first."))
         if user.current_sid:
             request.environ["forum.login_hash"] = accounts.digest(user.current_sid)
             join_room(login_room(user.id, user.current_sid))
@@ -62,9 +61,15 @@ def on_connect(auth=None):
         raise
     except Exception:
         log.exception("connect failed")
-        raise ConnectionRefusedError({"code": "unauthorized"}) from None
+        raise _refused(_("Please sign in first.")) from None
     finally:
         db.session.remove()
+
+
+def _refused(message: str) -> ConnectionRefusedError:
+    """A refusal whose connect_error carries ``data: {"code": "unauthorized"}``: with a
+    single argument python-socketio would send only a ``message`` string."""
+    return ConnectionRefusedError(message, {"code": "unauthorized", "message": message})
 
 
 @socketio.on("disconnect", namespace=NAMESPACE)
@@ -133,7 +138,7 @@ def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
     since = payload.get("since", 0)
     if since is None:
         since = 0
-    if not isinstance(since, int) or isinstance(since, bool) or since < 0:
+    if not isinstance(since, int) or isinstance(since, bool) or not 0 <= since <= room.MAX_INT:
         raise ActionError("invalid", _("since must be a number."))
     member = db.session.get(RoomMember, (seat.session.id, user.id))
     if member is not None and member.removed:
@@ -281,10 +286,13 @@ def on_mod_pin(user, payload):
 @handler("mod.remove")
 def on_mod_remove(user, payload):
     seat = _seat(user, payload)
-    recorded = room.remove(seat, payload)
-    disconnect_member(seat.session.id, recorded.event.data["user_id"])
-    _broadcast_presence(seat.session.id)
-    return _ack_event(recorded)
+    session_id = seat.session.id
+    ack = _ack_event(room.remove(seat, payload))
+    # Read everything first: the disconnect runs the removed member's disconnect
+    # handler right here, in this app context, and that ends this database session.
+    disconnect_member(session_id, ack["event"]["data"]["user_id"])
+    _broadcast_presence(session_id)
+    return ack
 
 
 def disconnect_member(session_id: int, user_id: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from .. import access, accounts, roster
@@ -74,8 +75,10 @@ def import_roster(class_id: int):
     except ActionError as exc:
         flash(exc.message, "error")
         return redirect(url_for("classes.show", class_id=class_id))
-    flash(_("%(n)s students added. Print their code cards now: the codes are not shown again.",
-            n=len(issued)), "success")
+    flash(ngettext("%(num)s student added. Print the code card now: the code is not "
+                   "shown again.",
+                   "%(num)s students added. Print their code cards now: the codes are not "
+                   "shown again.", len(issued)), "success")
     return _cards(school_class, issued)
 
 
