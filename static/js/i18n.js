@@ -34,7 +34,8 @@ export function t(key, params = {}) {
   );
 }
 
-const clock = new Intl.DateTimeFormat(pageLang, { hour: "numeric", minute: "2-digit" });
+// 24-hour, like the times the server writes ("14:00 Taipei · 15:00 Tokyo").
+const clock = new Intl.DateTimeFormat(pageLang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 const full = new Intl.DateTimeFormat(pageLang, { dateStyle: "medium", timeStyle: "medium" });
 
 /** A time of day in the reader's zone and language, e.g. "14:05" or "下午2:05". */
