@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from .extensions import babel, csrf, db, login_manager, migrate, socketio
+from .extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -26,6 +26,7 @@ from .room import (
     client_id_of,
     rate_limiter,
     record,
+    storable,
 )
 
 MAX_TEXT = 500
@@ -55,7 +56,8 @@ TEMPLATE_NAMES = {
 def columns_of(session: ForumSession) -> list[dict[str, str]]:
     """The board's columns in the reader's language."""
     if session.board_template in TEMPLATES:
-        return [{"id": cid, "title": str(title)} for cid, title in TEMPLATES[session.board_template]]
+        template = TEMPLATES[session.board_template]
+        return [{"id": cid, "title": str(title)} for cid, title in template]
     return [dict(c) for c in (session.board_columns or [])]
 
 
@@ -150,7 +152,7 @@ def _check_own(seat: Seat, note: Note) -> None:
 
 
 def _text(value: object) -> str:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not storable(value):
         raise ActionError("invalid", _("%(field)s must be text.", field="text"))
     text = value.strip()
     if not text:

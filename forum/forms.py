@@ -8,8 +8,8 @@ from flask_babel import lazy_ngettext as _ln
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
-    IntegerField,
     DateTimeLocalField,
+    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,

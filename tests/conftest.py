@@ -16,9 +16,8 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 os.environ.setdefault("FORUM_ASYNC_MODE", "threading")
 
 from forum import create_app  # noqa: E402
-from forum.extensions import db  # noqa: E402
-
 from forum.config import database_url  # noqa: E402
+from forum.extensions import db  # noqa: E402
 
 PG_URL = database_url(os.environ["FORUM_TEST_DATABASE_URL"]) if os.environ.get(
     "FORUM_TEST_DATABASE_URL") else None

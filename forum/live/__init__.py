@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from flask import Flask
@@ -33,6 +34,7 @@ def _publish(payload: dict[str, Any]) -> None:
 def init_socketio(app: Flask) -> None:
     """Bind Socket.IO with the configured async mode, queue and allowed origins."""
     from .. import room
+
     # Registered before init_app: handlers added while no server exists are kept in
     # socketio.handlers and bound to every server init_app makes. Imported after, they
     # would be bound only to the first app's server, and a second app in the same
@@ -67,10 +69,8 @@ def disconnect_login_session(user_id: int, sid: str) -> None:
     socketio.emit("signed_out", {}, namespace=NAMESPACE, to=login_room(user_id, sid))
     socket_ids = set(db.session.scalars(
         sa.select(Connection.sid).where(Connection.login_hash == digest(sid))))
-    try:
+    with contextlib.suppress(KeyError, ValueError):
         socket_ids |= {s for s, _ in socketio.server.manager.get_participants(
             NAMESPACE, login_room(user_id, sid))}
-    except (KeyError, ValueError):
-        pass
     for socket_id in socket_ids:
         socketio.server.disconnect(socket_id, namespace=NAMESPACE)

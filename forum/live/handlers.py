@@ -7,6 +7,7 @@ No exception leaves a handler: a bad payload gets an error ack, never a crash.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Callable
@@ -169,10 +170,8 @@ def _leave(user: User | None, session_id: int) -> None:
     still_here = db.session.scalar(sa.select(sa.func.count()).select_from(Connection).where(
         Connection.session_id == session_id, Connection.user_id == user.id))
     if not still_here:
-        try:
+        with contextlib.suppress(ActionError):
             room.left(room.seat_for(user, session_id))
-        except ActionError:
-            pass
     _broadcast_presence(session_id)
 
 
