@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -234,12 +235,18 @@ def issue_token(user: User) -> str:
     return token
 
 
+@functools.cache
+def _token_query() -> sa.Select:
+    """Built once (every live event asks again); the user and their school come in
+    the same query."""
+    return (sa.select(ApiToken).where(ApiToken.token_hash == sa.bindparam("token_hash"))
+            .options(joinedload(ApiToken.user).joinedload(User.school)))
+
+
 def user_for_token(token: str) -> User | None:
     if not token:
         return None
-    # The user and their school come in the same query: every live event asks again.
-    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest(token))
-                            .options(joinedload(ApiToken.user).joinedload(User.school)))
+    row = db.session.scalar(_token_query(), {"token_hash": digest(token)})
     if row is None or row.revoked_at is not None or not row.user.is_active_account:
         return None
     now = utcnow()

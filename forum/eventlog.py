@@ -8,6 +8,7 @@ by ``room.apply`` in the same transaction; nothing is broadcast before commit.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterator
@@ -59,11 +60,9 @@ def lock_session(session_id: int) -> ForumSession:
         raw = db.session.connection().connection.dbapi_connection
         if raw.in_transaction:  # a write lock cannot be taken half-way through
             db.session.commit()
-        db.session.execute(sa.text("BEGIN IMMEDIATE"))
-        query = sa.select(ForumSession).where(ForumSession.id == session_id)
-    else:
-        query = sa.select(ForumSession).where(ForumSession.id == session_id).with_for_update()
-    session = db.session.scalar(query.execution_options(populate_existing=True))
+        db.session.execute(_BEGIN_IMMEDIATE)
+    query = _head_query(bind.dialect.name != "sqlite")
+    session = db.session.scalar(query, {"session_id": session_id})
     if session is None:
         raise LookupError(session_id)
     return session
@@ -122,9 +121,29 @@ def append(session: ForumSession, type_: str, actor_id: int | None, data: dict[s
 
 
 def find_by_client_id(session_id: int, actor_id: int, client_id: str) -> Event | None:
-    return db.session.scalar(sa.select(Event).where(
-        Event.session_id == session_id, Event.actor_id == actor_id,
-        Event.client_id == client_id))
+    return db.session.scalar(_client_id_query(), {
+        "session_id": session_id, "actor_id": actor_id, "client_id": client_id})
+
+
+# The statements of every live write, built once: on the chat path, building a
+# statement and its cache key cost more CPU than SQLite takes to run it.
+_BEGIN_IMMEDIATE = sa.text("BEGIN IMMEDIATE")
+
+
+@functools.cache
+def _head_query(for_update: bool) -> sa.Select:
+    query = sa.select(ForumSession).where(ForumSession.id == sa.bindparam("session_id"))
+    if for_update:
+        query = query.with_for_update()
+    return query.execution_options(populate_existing=True)
+
+
+@functools.cache
+def _client_id_query() -> sa.Select:
+    return sa.select(Event).where(
+        Event.session_id == sa.bindparam("session_id"),
+        Event.actor_id == sa.bindparam("actor_id"),
+        Event.client_id == sa.bindparam("client_id"))
 
 
 def events_since(session_id: int, since: int = 0) -> list[Event]:

@@ -9,6 +9,7 @@ folding the log from the start gives exactly what is stored (``rebuild``).
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -62,16 +63,19 @@ class Seat:
         return not (self.member or self.manager)
 
 
+@functools.cache
+def _seat_options() -> tuple:
+    return (joinedload(ForumSession.exchange).joinedload(Exchange.classes),)
+
+
 def seat_for(user: User, session_id: object) -> Seat:
     """The user's seat in the session, or not_found / invalid."""
     if not isinstance(session_id, int) or isinstance(session_id, bool):
         raise ActionError("invalid", _("session_id must be a number."))
     # Beyond MAX_INT no row can match, and SQLite's driver overflows on it.
     # With its exchange and classes in the same query: the checks below need them.
-    session = db.session.get(
-        ForumSession, session_id,
-        options=[joinedload(ForumSession.exchange).joinedload(Exchange.classes)],
-    ) if 0 < session_id <= MAX_INT else None
+    session = db.session.get(ForumSession, session_id, options=_seat_options()) \
+        if 0 < session_id <= MAX_INT else None
     if session is None:
         raise ActionError("not_found", _("This session does not exist or is not yours to see."))
     member = access.is_member(user, session.exchange)
@@ -482,7 +486,7 @@ def _text(value: object, name: str, limit: int, *, required: bool = True,
     are called only on a refusal: translating them on every chat.send cost ~4 % of it."""
     if value is None and not required:
         return None
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not storable(value):
         raise ActionError("invalid", _("%(field)s must be text.", field=name))
     text = value.strip()
     if not text:
@@ -494,6 +498,16 @@ def _text(value: object, name: str, limit: int, *, required: bool = True,
         raise ActionError("too_large", too_long() if too_long else _(
             "%(field)s may have at most %(n)s characters.", field=name, n=limit))
     return text
+
+
+def storable(text: str) -> bool:
+    """Text that every database keeps as sent: UTF-8 (JSON can carry a lone surrogate,
+    which is not) and no NUL character (PostgreSQL refuses it in text)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def client_id_of(payload: dict[str, Any]) -> str:

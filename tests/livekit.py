@@ -70,7 +70,7 @@ def check_event(event: Any) -> None:
     assert isinstance(event["session_id"], int), event
     assert AT.match(event["at"]), event
     if event["actor"] is not None:
-        assert set(event["actor"]) == ACTOR_KEYS, event
+        assert set(event["actor"]) >= ACTOR_KEYS, event
     data = event["data"]
     assert isinstance(data, dict), event
     if data.get("hidden"):  # text withheld from a student: the shape minus the text
@@ -217,6 +217,7 @@ class People:
             s["id"] for s in demo["sessions"] if s["exchange_id"] != live["exchange_id"]
         )
         self.users: dict[str, dict] = {}
+        self.clients: list[Live] = []
         counts: dict[tuple[str, str], int] = {}
         with app.app_context():
             by_name = {u.display_name: u.id for u in db.session.scalars(sa.select(User))}
@@ -242,13 +243,29 @@ class People:
             db.session.commit()
             return value
 
+    def check_everything_heard(self) -> None:
+        """Every message any client of this test was sent, against the protocol."""
+        for client in self.clients:
+            for message in client.received("event"):
+                check_event(message)
+            for message in client.received("presence"):
+                assert set(message) == {"session_id", "members"}, message
+                for member in message["members"]:
+                    assert set(member) >= ACTOR_KEYS | {"online"}, member
+            for message in client.received("typing"):
+                assert set(message) == {"session_id", "user"}, message
+                assert set(message["user"]) == {"id", "name"}, message
+
     def live(self, name: str, *, cookie: bool | None = None) -> Live:
         """Connect as ``name``: staff by API token, students by their sign-in cookie
         (``cookie=True`` signs staff in over HTTP instead)."""
         user = self.users[name]
         if cookie or "code" in user:
-            return Live(self.app, user, http=sign_in(self.app, user))
-        return Live(self.app, user, token=self.token(name))
+            client = Live(self.app, user, http=sign_in(self.app, user))
+        else:
+            client = Live(self.app, user, token=self.token(name))
+        self.clients.append(client)
+        return client
 
     def joined(self, name: str, session_id: int | None = None, **kw) -> Live:
         client = self.live(name, **kw)

@@ -23,7 +23,9 @@ def people(app, demo):
     # The rate limiters live in the process; user ids repeat from test to test.
     room.rate_limiter._buckets.clear()
     handlers._typing_limiter._buckets.clear()
-    yield People(app, demo)
+    people = People(app, demo)
+    yield people
+    people.check_everything_heard()
     room.rate_limiter._buckets.clear()
     handlers._typing_limiter._buckets.clear()
 
@@ -49,13 +51,25 @@ def head(app, session_id: int) -> int:
 
 # --- join and leave ---------------------------------------------------------------------
 
+
 def test_join_ack_has_the_session_you_head_and_every_event(people):
     teacher = people.live("tw_teacher")
     ack = teacher.ok("join", {"session_id": people.live_session})
     assert set(ack) >= {"ok", "session", "you", "head", "events", "board"}
     session = ack["session"]
-    assert {"id", "exchange_id", "title", "sdgs", "status", "starts_at", "ends_at",
-            "schools", "locked", "slow_mode", "columns"} <= set(session)
+    assert {
+        "id",
+        "exchange_id",
+        "title",
+        "sdgs",
+        "status",
+        "starts_at",
+        "ends_at",
+        "schools",
+        "locked",
+        "slow_mode",
+        "columns",
+    } <= set(session)
     assert session["id"] == people.live_session and session["status"] == "live"
     assert session["locked"] is False and session["slow_mode"] == 0
     assert [set(c) for c in session["columns"]] == [{"id", "title"}] * len(session["columns"])
@@ -86,13 +100,13 @@ def test_join_refuses_bad_input_and_strangers(people):
     # Another exchange's session does not exist for them, nor for its students.
     kr_student = people.live("kr_student")
     kr_student.error("join", {"session_id": people.live_session}, "not_found")
-    send_ack = kr_student.call("chat.send", {"session_id": people.live_session,
-                                             "client_id": "x", "body": "hi"})
+    send_ack = kr_student.call(
+        "chat.send", {"session_id": people.live_session, "client_id": "x", "body": "hi"}
+    )
     assert send_ack["error"] in ("not_found", "not_member")
     kr_teacher = people.live("kr_teacher")
     kr_teacher.error("join", {"session_id": people.live_session}, "not_found")
-    kr_teacher.error("mod.lock", {"session_id": people.live_session, "locked": True},
-                     "not_found")
+    kr_teacher.error("mod.lock", {"session_id": people.live_session, "locked": True}, "not_found")
 
 
 def test_leave_stops_the_room_events_and_logs_member_left(people, app):
@@ -118,25 +132,42 @@ def test_unauthenticated_connections_are_refused(app, people):
 
 # --- chat ------------------------------------------------------------------------------
 
+
 def test_chat_send_is_stored_broadcast_in_order_and_idempotent(people, app):
     a = joined(people, "tw_student")
     b = joined(people, "jp_student")
-    ack = a.ok("chat.send", {"session_id": people.live_session, "client_id": "m1",
-                             "body": "  我們的河流  "})
+    ack = a.ok(
+        "chat.send",
+        {"session_id": people.live_session, "client_id": "m1", "body": "  我們的河流  "},
+    )
     event = ack["event"]
     assert event["type"] == "message.posted"
-    assert event["data"] == {"message_id": event["seq"], "client_id": "m1",
-                             "body": "我們的河流", "reply_to": None, "lang": "zh-Hant-TW"}
+    assert event["data"] == {
+        "message_id": event["seq"],
+        "client_id": "m1",
+        "body": "我們的河流",
+        "reply_to": None,
+        "lang": "zh-Hant-TW",
+    }
     assert event["actor"]["id"] == a.id and event["actor"]["country"] == "TW"
     assert head(app, people.live_session) == event["seq"]
     # The same client_id again: the first event, nothing new stored or sent.
-    again = a.ok("chat.send", {"session_id": people.live_session, "client_id": "m1",
-                               "body": "something else"})
+    again = a.ok(
+        "chat.send",
+        {"session_id": people.live_session, "client_id": "m1", "body": "something else"},
+    )
     assert again["event"] == event
     assert head(app, people.live_session) == event["seq"]
     # Another sender may use the same client_id.
-    other = b.ok("chat.send", {"session_id": people.live_session, "client_id": "m1",
-                               "body": "川と海", "reply_to": event["data"]["message_id"]})
+    other = b.ok(
+        "chat.send",
+        {
+            "session_id": people.live_session,
+            "client_id": "m1",
+            "body": "川と海",
+            "reply_to": event["data"]["message_id"],
+        },
+    )
     assert other["event"]["seq"] == event["seq"] + 1
     assert other["event"]["data"]["reply_to"] == event["seq"]
     assert other["event"]["data"]["lang"] == "ja"
@@ -148,21 +179,31 @@ def test_chat_send_is_stored_broadcast_in_order_and_idempotent(people, app):
 def test_chat_send_checks_the_body_and_the_ids(people):
     a = joined(people, "tw_student")
     sid = people.live_session
-    assert a.ok("chat.send", {"session_id": sid, "client_id": "max",
-                              "body": "字" * 2000})["event"]["data"]["body"] == "字" * 2000
-    a.error("chat.send", {"session_id": sid, "client_id": "big", "body": "字" * 2001},
-            "too_large")
+    assert (
+        a.ok("chat.send", {"session_id": sid, "client_id": "max", "body": "字" * 2000})["event"][
+            "data"
+        ]["body"]
+        == "字" * 2000
+    )
+    a.error("chat.send", {"session_id": sid, "client_id": "big", "body": "字" * 2001}, "too_large")
     a.error("chat.send", {"session_id": sid, "client_id": "e", "body": ""}, "invalid")
     a.error("chat.send", {"session_id": sid, "client_id": "e", "body": " \n\t "}, "invalid")
     a.error("chat.send", {"session_id": sid, "client_id": "e", "body": 42}, "invalid")
+    # Text no database can keep as sent: NUL (PostgreSQL), a lone surrogate (not UTF-8).
+    a.error("chat.send", {"session_id": sid, "client_id": "e", "body": "a\x00b"}, "invalid")
+    a.error("chat.send", {"session_id": sid, "client_id": "e", "body": "a\ud800b"}, "invalid")
     a.error("chat.send", {"session_id": sid, "client_id": "e"}, "invalid")
     a.error("chat.send", {"session_id": sid, "body": "no client id"}, "invalid")
     a.error("chat.send", {"session_id": sid, "client_id": "x" * 65, "body": "hi"}, "invalid")
     a.error("chat.send", {"session_id": sid, "client_id": 7, "body": "hi"}, "invalid")
-    a.error("chat.send", {"session_id": sid, "client_id": "r", "body": "hi", "reply_to": "1"},
-            "invalid")
-    a.error("chat.send", {"session_id": sid, "client_id": "r", "body": "hi",
-                          "reply_to": 99999}, "not_found")
+    a.error(
+        "chat.send", {"session_id": sid, "client_id": "r", "body": "hi", "reply_to": "1"}, "invalid"
+    )
+    a.error(
+        "chat.send",
+        {"session_id": sid, "client_id": "r", "body": "hi", "reply_to": 99999},
+        "not_found",
+    )
     a.error("chat.send", {"client_id": "s", "body": "hi"}, "invalid")
     a.error("chat.send", "hello", "invalid")
 
@@ -171,12 +212,18 @@ def test_chat_send_to_a_session_that_is_not_live_is_closed(people):
     student = joined(people, "tw_student", people.scheduled_session)
     ack = student.ok("join", {"session_id": people.scheduled_session})
     assert ack["session"]["status"] == "scheduled" and ack["events"] == []
-    student.error("chat.send", {"session_id": people.scheduled_session, "client_id": "a",
-                                "body": "too early"}, "closed")
+    student.error(
+        "chat.send",
+        {"session_id": people.scheduled_session, "client_id": "a", "body": "too early"},
+        "closed",
+    )
     student.error("typing", {"session_id": people.scheduled_session}, "closed")
     teacher = joined(people, "tw_teacher", people.scheduled_session)
-    teacher.error("chat.send", {"session_id": people.scheduled_session, "client_id": "a",
-                                "body": "too early"}, "closed")
+    teacher.error(
+        "chat.send",
+        {"session_id": people.scheduled_session, "client_id": "a", "body": "too early"},
+        "closed",
+    )
 
 
 def test_locked_room_stops_students_but_not_teachers(people):
@@ -185,14 +232,19 @@ def test_locked_room_stops_students_but_not_teachers(people):
     ack = jp_teacher.ok("mod.lock", {"session_id": people.live_session, "locked": True})
     assert ack["event"]["type"] == "room.locked" and ack["event"]["data"] == {"locked": True}
     assert student.events()[-1]["type"] == "room.locked"
-    student.error("chat.send", {"session_id": people.live_session, "client_id": "l1",
-                                "body": "let me in"}, "locked")
-    student.error("note.add", {"session_id": people.live_session, "client_id": "n1",
-                               "column": "see", "text": "a note"}, "locked")
+    student.error(
+        "chat.send",
+        {"session_id": people.live_session, "client_id": "l1", "body": "let me in"},
+        "locked",
+    )
+    student.error(
+        "note.add",
+        {"session_id": people.live_session, "client_id": "n1", "column": "see", "text": "a note"},
+        "locked",
+    )
     assert send(jp_teacher, "teachers still talk", "t1")["ok"]
     assert student.ok("join", {"session_id": people.live_session})["session"]["locked"]
-    jp_teacher.error("mod.lock", {"session_id": people.live_session, "locked": "no"},
-                     "invalid")
+    jp_teacher.error("mod.lock", {"session_id": people.live_session, "locked": "no"}, "invalid")
     jp_teacher.ok("mod.lock", {"session_id": people.live_session, "locked": False})
     assert send(student, "back again", "l2")["ok"]
 
@@ -204,8 +256,9 @@ def test_muted_student_cannot_post_until_the_mute_ends(people, app):
     ack = teacher.ok("mod.mute", {"session_id": sid, "user_id": student.id, "minutes": 1})
     data = ack["event"]["data"]
     assert data["user_id"] == student.id and data["minutes"] == 1 and data["until"]
-    muted = student.error("chat.send", {"session_id": sid, "client_id": "m",
-                                        "body": "hello?"}, "muted")
+    muted = student.error(
+        "chat.send", {"session_id": sid, "client_id": "m", "body": "hello?"}, "muted"
+    )
     assert "1" in muted["message"]
     you = student.ok("join", {"session_id": sid})["you"]
     assert you["muted"] is True and you["muted_until"]
@@ -227,12 +280,13 @@ def test_muted_student_cannot_post_until_the_mute_ends(people, app):
     assert send(student, "free again", "m2")["ok"]
     # Only students, only members, only sensible durations.
     teacher.error("mod.mute", {"session_id": sid, "user_id": teacher.id}, "forbidden")
-    teacher.error("mod.mute", {"session_id": sid, "user_id": people.users["kr_student"]["id"]},
-                  "not_found")
-    teacher.error("mod.mute", {"session_id": sid, "user_id": student.id, "minutes": 0},
-                  "invalid")
-    teacher.error("mod.mute", {"session_id": sid, "user_id": student.id, "minutes": 24 * 60 + 1},
-                  "invalid")
+    teacher.error(
+        "mod.mute", {"session_id": sid, "user_id": people.users["kr_student"]["id"]}, "not_found"
+    )
+    teacher.error("mod.mute", {"session_id": sid, "user_id": student.id, "minutes": 0}, "invalid")
+    teacher.error(
+        "mod.mute", {"session_id": sid, "user_id": student.id, "minutes": 24 * 60 + 1}, "invalid"
+    )
     teacher.error("mod.mute", {"session_id": sid, "user_id": "6"}, "invalid")
 
 
@@ -243,8 +297,9 @@ def test_slow_mode_spaces_a_students_messages(people):
     ack = teacher.ok("mod.slow", {"session_id": sid, "seconds": 30})
     assert ack["event"]["data"] == {"seconds": 30}
     assert send(student, "first", "s1")["ok"]
-    slow = student.error("chat.send", {"session_id": sid, "client_id": "s2", "body": "second"},
-                         "slow_mode")
+    slow = student.error(
+        "chat.send", {"session_id": sid, "client_id": "s2", "body": "second"}, "slow_mode"
+    )
     assert 1 <= slow["retry_after"] <= 30
     assert send(teacher, "teachers are not slowed", "t1")["ok"]
     assert send(teacher, "not at all", "t2")["ok"]
@@ -261,8 +316,9 @@ def test_rate_limit_after_a_burst(people):
     sid = people.live_session
     for i in range(10):
         assert send(student, f"burst {i}", f"b{i}")["ok"]
-    limited = student.error("chat.send", {"session_id": sid, "client_id": "b10",
-                                          "body": "one too many"}, "rate_limited")
+    limited = student.error(
+        "chat.send", {"session_id": sid, "client_id": "b10", "body": "one too many"}, "rate_limited"
+    )
     assert 1 <= limited["retry_after"] <= 2
     # Nothing was stored for the refused one; someone else is not held back.
     other = joined(people, "tw_student2")
@@ -280,8 +336,7 @@ def test_chat_react_toggles(people):
     off = b.ok("chat.react", {"session_id": sid, "message_id": message_id, "emoji": "👍"})
     assert off["event"]["data"]["on"] is False
     assert a.events()[-1]["data"]["on"] is False
-    b.error("chat.react", {"session_id": sid, "message_id": message_id, "emoji": "🦄"},
-            "invalid")
+    b.error("chat.react", {"session_id": sid, "message_id": message_id, "emoji": "🦄"}, "invalid")
     b.error("chat.react", {"session_id": sid, "message_id": 99999, "emoji": "👍"}, "not_found")
     b.error("chat.react", {"session_id": sid, "message_id": "1", "emoji": "👍"}, "invalid")
 
@@ -290,54 +345,93 @@ def test_typing_reaches_the_others_but_not_the_typist(people):
     a = joined(people, "tw_student")
     b = joined(people, "jp_student")
     assert a.ok("typing", {"session_id": people.live_session}) == {"ok": True}
-    assert b.received("typing") == [{"session_id": people.live_session,
-                                     "user": {"id": a.id, "name": a.user["display_name"]}}]
+    assert b.received("typing") == [
+        {"session_id": people.live_session, "user": {"id": a.id, "name": a.user["display_name"]}}
+    ]
     assert a.received("typing") == []
     a.error("typing", {"session_id": "x"}, "invalid")
 
 
 # --- the board ---------------------------------------------------------------------------
 
+
 def test_notes_add_edit_vote_remove(people):
     a = joined(people, "tw_student")
     b = joined(people, "jp_student")
     teacher = joined(people, "tw_teacher")
     sid = people.live_session
-    added = a.ok("note.add", {"session_id": sid, "client_id": "n1", "column": "see",
-                              "text": "plastic on the beach", "color": "blue"})["event"]
+    added = a.ok(
+        "note.add",
+        {
+            "session_id": sid,
+            "client_id": "n1",
+            "column": "see",
+            "text": "plastic on the beach",
+            "color": "blue",
+        },
+    )["event"]
     note = added["data"]["note"]
     assert added["type"] == "note.added" and note["id"] == added["seq"]
     assert note["version"] == 1 and note["author_id"] == a.id and note["color"] == "blue"
-    assert a.ok("note.add", {"session_id": sid, "client_id": "n1", "column": "see",
-                             "text": "again"})["event"] == added
-    a.error("note.add", {"session_id": sid, "client_id": "n2", "column": "nope",
-                         "text": "x"}, "invalid")
-    a.error("note.add", {"session_id": sid, "client_id": "n2", "column": "see",
-                         "text": "x" * 501}, "too_large")
-    a.error("note.add", {"session_id": sid, "client_id": "n2", "column": "see",
-                         "text": "x", "color": "black"}, "invalid")
-    edited = a.ok("note.edit", {"session_id": sid, "note_id": note["id"], "version": 1,
-                                "text": "plastic bottles", "column": "why"})["event"]
+    assert (
+        a.ok("note.add", {"session_id": sid, "client_id": "n1", "column": "see", "text": "again"})[
+            "event"
+        ]
+        == added
+    )
+    a.error(
+        "note.add", {"session_id": sid, "client_id": "n2", "column": "nope", "text": "x"}, "invalid"
+    )
+    a.error(
+        "note.add",
+        {"session_id": sid, "client_id": "n2", "column": "see", "text": "x" * 501},
+        "too_large",
+    )
+    a.error(
+        "note.add",
+        {"session_id": sid, "client_id": "n2", "column": "see", "text": "\x00"},
+        "invalid",
+    )
+    a.error(
+        "note.add",
+        {"session_id": sid, "client_id": "n2", "column": "see", "text": "x", "color": "black"},
+        "invalid",
+    )
+    edited = a.ok(
+        "note.edit",
+        {
+            "session_id": sid,
+            "note_id": note["id"],
+            "version": 1,
+            "text": "plastic bottles",
+            "column": "why",
+        },
+    )["event"]
     assert edited["data"]["note"]["version"] == 2 and edited["data"]["note"]["column"] == "why"
-    stale = b.call("note.edit", {"session_id": sid, "note_id": note["id"], "version": 1,
-                                 "text": "mine"})
+    stale = b.call(
+        "note.edit", {"session_id": sid, "note_id": note["id"], "version": 1, "text": "mine"}
+    )
     assert stale["error"] == "forbidden"  # not the author
-    stale = teacher.error("note.edit", {"session_id": sid, "note_id": note["id"],
-                                        "version": 1, "x": 10}, "conflict")
+    stale = teacher.error(
+        "note.edit", {"session_id": sid, "note_id": note["id"], "version": 1, "x": 10}, "conflict"
+    )
     assert stale["note"]["version"] == 2 and stale["note"]["text"] == "plastic bottles"
     a.error("note.edit", {"session_id": sid, "note_id": note["id"], "version": 2}, "invalid")
-    a.error("note.edit", {"session_id": sid, "note_id": 99999, "version": 1, "x": 1},
-            "not_found")
+    a.error("note.edit", {"session_id": sid, "note_id": 99999, "version": 1, "x": 1}, "not_found")
     voted = b.ok("note.vote", {"session_id": sid, "note_id": note["id"]})["event"]
     assert voted["data"] == {"note_id": note["id"], "on": True, "votes": 1}
     assert b.ok("note.vote", {"session_id": sid, "note_id": note["id"]})["event"]["data"] == {
-        "note_id": note["id"], "on": False, "votes": 0}
+        "note_id": note["id"],
+        "on": False,
+        "votes": 0,
+    }
     b.error("note.remove", {"session_id": sid, "note_id": note["id"]}, "forbidden")
     removed = teacher.ok("note.remove", {"session_id": sid, "note_id": note["id"]})["event"]
     assert removed["type"] == "note.removed"
     a.error("note.vote", {"session_id": sid, "note_id": note["id"]}, "not_found")
-    own = a.ok("note.add", {"session_id": sid, "client_id": "n3", "column": "do",
-                            "text": "bring a bag"})["event"]["data"]["note"]
+    own = a.ok(
+        "note.add", {"session_id": sid, "client_id": "n3", "column": "do", "text": "bring a bag"}
+    )["event"]["data"]["note"]
     a.ok("note.remove", {"session_id": sid, "note_id": own["id"]})
     assert a.ok("join", {"session_id": sid})["board"] == []
     for client in (a, b, teacher):
@@ -346,8 +440,18 @@ def test_notes_add_edit_vote_remove(people):
 
 # --- moderation ---------------------------------------------------------------------------
 
-MOD_EVENTS = ("mod.hide", "mod.unhide", "mod.mute", "mod.unmute", "mod.lock", "mod.slow",
-              "mod.remove", "mod.pin", "session.open", "session.close")
+MOD_EVENTS = (
+    "mod.hide",
+    "mod.unhide",
+    "mod.mute",
+    "mod.unmute",
+    "mod.lock",
+    "mod.slow",
+    "mod.remove",
+    "mod.pin",
+    "session.open",
+    "session.close",
+)
 
 
 def test_students_and_reviewers_may_not_moderate(people):
@@ -359,10 +463,14 @@ def test_students_and_reviewers_may_not_moderate(people):
     payloads = {
         "mod.hide": {"target": "message", "id": message_id},
         "mod.unhide": {"target": "message", "id": message_id},
-        "mod.mute": {"user_id": other}, "mod.unmute": {"user_id": other},
-        "mod.lock": {"locked": True}, "mod.slow": {"seconds": 5},
-        "mod.remove": {"user_id": other}, "mod.pin": {"message_id": message_id, "pinned": True},
-        "session.open": {}, "session.close": {},
+        "mod.mute": {"user_id": other},
+        "mod.unmute": {"user_id": other},
+        "mod.lock": {"locked": True},
+        "mod.slow": {"seconds": 5},
+        "mod.remove": {"user_id": other},
+        "mod.pin": {"message_id": message_id, "pinned": True},
+        "session.open": {},
+        "session.close": {},
     }
     reviewer = people.live("reviewer")
     for event in MOD_EVENTS:
@@ -378,14 +486,18 @@ def test_teachers_of_either_school_moderate(people):
     sid = people.live_session
     message_id = send(student, "something unkind", "u")["event"]["data"]["message_id"]
     for teacher in (tw, jp):
-        hidden = teacher.ok("mod.hide", {"session_id": sid, "target": "message",
-                                         "id": message_id, "reason": "unkind"})["event"]
+        hidden = teacher.ok(
+            "mod.hide",
+            {"session_id": sid, "target": "message", "id": message_id, "reason": "unkind"},
+        )["event"]
         assert hidden["data"] == {"message_id": message_id, "reason": "unkind"}
-        teacher.error("mod.hide", {"session_id": sid, "target": "message", "id": message_id},
-                      "conflict")
+        teacher.error(
+            "mod.hide", {"session_id": sid, "target": "message", "id": message_id}, "conflict"
+        )
         teacher.ok("mod.unhide", {"session_id": sid, "target": "message", "id": message_id})
-        pinned = teacher.ok("mod.pin", {"session_id": sid, "message_id": message_id,
-                                        "pinned": True})["event"]
+        pinned = teacher.ok(
+            "mod.pin", {"session_id": sid, "message_id": message_id, "pinned": True}
+        )["event"]
         assert pinned["data"] == {"message_id": message_id, "pinned": True}
         teacher.ok("mod.pin", {"session_id": sid, "message_id": message_id, "pinned": False})
         teacher.ok("mod.slow", {"session_id": sid, "seconds": 10})
@@ -397,8 +509,7 @@ def test_teachers_of_either_school_moderate(people):
     tw.error("mod.hide", {"session_id": sid, "target": "user", "id": message_id}, "invalid")
     tw.error("mod.hide", {"session_id": sid, "target": "message", "id": 99999}, "not_found")
     tw.error("mod.hide", {"session_id": sid, "target": "note", "id": 99999}, "not_found")
-    tw.error("mod.unhide", {"session_id": sid, "target": "message", "id": message_id},
-             "conflict")
+    tw.error("mod.unhide", {"session_id": sid, "target": "message", "id": message_id}, "conflict")
     tw.error("mod.pin", {"session_id": sid, "message_id": message_id}, "invalid")
     tw.error("mod.pin", {"session_id": sid, "message_id": 99999, "pinned": True}, "not_found")
     assert jp.ok("join", {"session_id": sid})["session"]["pinned_message_id"] is None
@@ -417,8 +528,9 @@ def test_hidden_text_is_withheld_from_students_but_not_teachers(people):
     teacher = joined(people, "jp_teacher")
     sid = people.live_session
     message = send(author, "unkind words", "h")["event"]
-    note = author.ok("note.add", {"session_id": sid, "client_id": "hn", "column": "see",
-                                  "text": "unkind note"})["event"]
+    note = author.ok(
+        "note.add", {"session_id": sid, "client_id": "hn", "column": "see", "text": "unkind note"}
+    )["event"]
     teacher.ok("mod.hide", {"session_id": sid, "target": "message", "id": message["seq"]})
     teacher.ok("mod.hide", {"session_id": sid, "target": "note", "id": note["seq"]})
     reader = joined(people, "jp_student")
@@ -429,8 +541,9 @@ def test_hidden_text_is_withheld_from_students_but_not_teachers(people):
     assert seen[note["seq"]]["data"]["note"]["text"] is None
     assert [n["text"] for n in ack["board"]] == [None]
     # Students cannot react to or vote on what is hidden.
-    reader.error("chat.react", {"session_id": sid, "message_id": message["seq"], "emoji": "👍"},
-                 "not_found")
+    reader.error(
+        "chat.react", {"session_id": sid, "message_id": message["seq"], "emoji": "👍"}, "not_found"
+    )
     reader.error("note.vote", {"session_id": sid, "note_id": note["seq"]}, "not_found")
     full = teacher.ok("join", {"session_id": sid, "since": 0})
     seen = {e["seq"]: e for e in full["events"]}
@@ -462,8 +575,7 @@ def test_removed_student_is_disconnected_and_cannot_rejoin(people):
     again = Live(student.app, student.user, http=student.http)
     assert again.connected
     again.error("join", {"session_id": sid}, "removed")
-    again.error("chat.send", {"session_id": sid, "client_id": "back", "body": "hi"},
-                "removed")
+    again.error("chat.send", {"session_id": sid, "client_id": "back", "body": "hi"}, "removed")
     again.error("typing", {"session_id": sid}, "removed")
     teacher.error("mod.remove", {"session_id": sid, "user_id": student.id}, "conflict")
     teacher.error("mod.remove", {"session_id": sid, "user_id": teacher.id}, "forbidden")
@@ -479,19 +591,23 @@ def test_reviewer_observes_read_only(people):
     # Observing is not attending.
     assert reviewer.id not in {e["actor"]["id"] for e in ack["events"] if e["actor"]}
     sid = people.live_session
-    reviewer.error("chat.send", {"session_id": sid, "client_id": "r", "body": "hi"},
-                   "forbidden")
-    reviewer.error("note.add", {"session_id": sid, "client_id": "r", "column": "see",
-                                "text": "hi"}, "forbidden")
+    reviewer.error("chat.send", {"session_id": sid, "client_id": "r", "body": "hi"}, "forbidden")
+    reviewer.error(
+        "note.add",
+        {"session_id": sid, "client_id": "r", "column": "see", "text": "hi"},
+        "forbidden",
+    )
     reviewer.error("typing", {"session_id": sid}, "forbidden")
     message_id = ack["events"][-1]["seq"]
-    reviewer.error("chat.react", {"session_id": sid, "message_id": message_id, "emoji": "👍"},
-                   "forbidden")
+    reviewer.error(
+        "chat.react", {"session_id": sid, "message_id": message_id, "emoji": "👍"}, "forbidden"
+    )
     send(student, "still heard", "o2")
     assert reviewer.events()[-1]["data"]["body"] == "still heard"
 
 
 # --- the session's life ---------------------------------------------------------------------
+
 
 def test_session_open_and_close(people):
     sid = people.scheduled_session
@@ -506,13 +622,14 @@ def test_session_open_and_close(people):
     closed = teacher.ok("session.close", {"session_id": sid})["event"]
     assert closed["type"] == "session.closed"
     assert student.events()[-1]["type"] == "session.closed"
-    student.error("chat.send", {"session_id": sid, "client_id": "late", "body": "hi"},
-                  "closed")
-    student.error("note.add", {"session_id": sid, "client_id": "late", "column": "see",
-                               "text": "hi"}, "closed")
+    student.error("chat.send", {"session_id": sid, "client_id": "late", "body": "hi"}, "closed")
+    student.error(
+        "note.add",
+        {"session_id": sid, "client_id": "late", "column": "see", "text": "hi"},
+        "closed",
+    )
     student.error("typing", {"session_id": sid}, "closed")
-    teacher.error("chat.send", {"session_id": sid, "client_id": "late", "body": "hi"},
-                  "closed")
+    teacher.error("chat.send", {"session_id": sid, "client_id": "late", "body": "hi"}, "closed")
     teacher.error("mod.lock", {"session_id": sid, "locked": True}, "closed")
     teacher.error("session.close", {"session_id": sid}, "closed")
     teacher.error("session.open", {"session_id": sid}, "closed")
@@ -524,6 +641,7 @@ def test_session_open_and_close(people):
 
 
 # --- signing out ----------------------------------------------------------------------------
+
 
 def _logout(http) -> None:
     import re
@@ -550,8 +668,11 @@ def test_sign_out_makes_the_next_event_unauthorized(people, monkeypatch):
     monkeypatch.setattr(forum.live, "disconnect_login_session", lambda *a: None)
     _logout(student.http)
     assert student.connected
-    student.error("chat.send", {"session_id": people.live_session, "client_id": "after",
-                                "body": "still here?"}, "unauthorized")
+    student.error(
+        "chat.send",
+        {"session_id": people.live_session, "client_id": "after", "body": "still here?"},
+        "unauthorized",
+    )
     student.error("join", {"session_id": people.live_session}, "unauthorized")
 
 
@@ -562,11 +683,11 @@ def test_revoked_token_is_refused_at_the_next_event(people, app):
     with app.app_context():
         db.session.execute(sa.update(ApiToken).values(revoked_at=room.utcnow()))
         db.session.commit()
-    teacher.error("mod.lock", {"session_id": people.live_session, "locked": True},
-                  "unauthorized")
+    teacher.error("mod.lock", {"session_id": people.live_session, "locked": True}, "unauthorized")
 
 
 # --- the record ------------------------------------------------------------------------------
+
 
 def _mixed_session(people) -> list:
     """A bit of everything that a live session logs."""
@@ -582,12 +703,22 @@ def _mixed_session(people) -> list:
     tw.ok("chat.react", {"session_id": sid, "message_id": m1, "emoji": "👍"})
     a.ok("chat.react", {"session_id": sid, "message_id": m2, "emoji": "💡"})
     a.ok("chat.react", {"session_id": sid, "message_id": m2, "emoji": "💡"})
-    n1 = a.ok("note.add", {"session_id": sid, "client_id": "n1", "column": "see",
-                           "text": "bottles"})["event"]["seq"]
-    n2 = b.ok("note.add", {"session_id": sid, "client_id": "n2", "column": "why",
-                           "text": "rain", "color": "pink", "x": 10.5, "y": 20})["event"]["seq"]
-    a.ok("note.edit", {"session_id": sid, "note_id": n1, "version": 1, "column": "do",
-                       "x": 3})
+    n1 = a.ok(
+        "note.add", {"session_id": sid, "client_id": "n1", "column": "see", "text": "bottles"}
+    )["event"]["seq"]
+    n2 = b.ok(
+        "note.add",
+        {
+            "session_id": sid,
+            "client_id": "n2",
+            "column": "why",
+            "text": "rain",
+            "color": "pink",
+            "x": 10.5,
+            "y": 20,
+        },
+    )["event"]["seq"]
+    a.ok("note.edit", {"session_id": sid, "note_id": n1, "version": 1, "column": "do", "x": 3})
     b.ok("note.vote", {"session_id": sid, "note_id": n1})
     c.ok("note.vote", {"session_id": sid, "note_id": n1})
     c.ok("note.vote", {"session_id": sid, "note_id": n2})
@@ -600,8 +731,9 @@ def _mixed_session(people) -> list:
     tw.ok("mod.mute", {"session_id": sid, "user_id": c.id})
     tw.ok("mod.unmute", {"session_id": sid, "user_id": c.id})
     jp.ok("mod.lock", {"session_id": sid, "locked": True})
-    n3 = tw.ok("note.add", {"session_id": sid, "client_id": "n3", "column": "see",
-                            "text": "teacher note"})["event"]["seq"]
+    n3 = tw.ok(
+        "note.add", {"session_id": sid, "client_id": "n3", "column": "see", "text": "teacher note"}
+    )["event"]["seq"]
     tw.ok("note.remove", {"session_id": sid, "note_id": n3})
     c.ok("leave", {"session_id": sid})
     tw.ok("mod.remove", {"session_id": sid, "user_id": a.id})
@@ -616,35 +748,68 @@ def test_every_event_matches_its_declared_shape(people):
         check_event(event)
     check_seqs(replay)
     types = {e["type"] for e in replay}
-    assert types >= {"session.opened", "member.joined", "member.left", "message.posted",
-                     "message.reacted", "message.hidden", "message.pinned", "note.added",
-                     "note.edited", "note.voted", "note.removed", "note.hidden",
-                     "member.muted", "member.unmuted", "member.removed", "room.locked",
-                     "room.slow"}
+    assert types >= {
+        "session.opened",
+        "member.joined",
+        "member.left",
+        "message.posted",
+        "message.reacted",
+        "message.hidden",
+        "message.pinned",
+        "note.added",
+        "note.edited",
+        "note.voted",
+        "note.removed",
+        "note.hidden",
+        "member.muted",
+        "member.unmuted",
+        "member.removed",
+        "room.locked",
+        "room.slow",
+    }
     for client in clients:
         pushed = client.events()  # each checked, consecutive
-        assert pushed == [e for e in replay if e["seq"] >= pushed[0]["seq"]][:len(pushed)]
+        assert pushed == [e for e in replay if e["seq"] >= pushed[0]["seq"]][: len(pushed)]
 
 
 def _state(session_id: int) -> dict:
     from forum.models import ForumSession, Message, Note, NoteVote, RoomMember
 
     def rows(model, *order):
-        result = db.session.execute(
-            sa.select(model.__table__).where(model.__table__.c.session_id == session_id)
-            .order_by(*order)).mappings().all()
+        result = (
+            db.session.execute(
+                sa.select(model.__table__)
+                .where(model.__table__.c.session_id == session_id)
+                .order_by(*order)
+            )
+            .mappings()
+            .all()
+        )
         return [dict(r) for r in result]
 
-    session = db.session.execute(sa.select(ForumSession.__table__).where(
-        ForumSession.id == session_id)).mappings().one()
+    session = (
+        db.session.execute(sa.select(ForumSession.__table__).where(ForumSession.id == session_id))
+        .mappings()
+        .one()
+    )
     return {
         "messages": rows(Message, Message.id),
         "room_members": rows(RoomMember, RoomMember.user_id),
         "notes": rows(Note, Note.id),
         "note_votes": rows(NoteVote, NoteVote.note_id, NoteVote.user_id),
-        "session": {k: session[k] for k in (
-            "status", "opened_at", "closed_at", "locked", "slow_mode", "pinned_message_id",
-            "head_seq", "head_hash")},
+        "session": {
+            k: session[k]
+            for k in (
+                "status",
+                "opened_at",
+                "closed_at",
+                "locked",
+                "slow_mode",
+                "pinned_message_id",
+                "head_seq",
+                "head_hash",
+            )
+        },
     }
 
 
