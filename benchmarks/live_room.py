@@ -1,0 +1,1009 @@
+"""Live-room benchmark: the forum's ``/live`` chat against a bare Socket.IO floor.
+
+    .venv/bin/python benchmarks/live_room.py [--rooms 10 --clients 20 --rate 0.5
+                                              --duration 60 --warmup 5] [--check]
+
+What it does, in one run:
+
+1. Makes a fresh instance folder (SQLite; ``--database-url`` for PostgreSQL),
+   ``flask db upgrade``, and - inside the app, through the app's own actions -
+   creates per room one exchange of two classes (TW and JP) with N students,
+   schedules and opens its session (``sessions.open_session``) and issues an API
+   token per student (``accounts.issue_token``).
+2. Starts the real server (``python wsgi.py``, eventlet) on a free port; R x N
+   python-socketio clients (websocket transport, ``auth={"token": ...}``) join
+   their room and each sends ``chat.send`` at ``--rate`` messages per second
+   (Poisson arrivals) for ``--warmup`` + ``--duration`` seconds. Every body carries
+   its send time; every client records when each ``message.posted`` reaches it.
+3. Does the same against ``benchmarks/floor_server.py`` (same stack, no auth, no
+   storage), with the same load generator, counts and rates.
+4. Prints both side by side with the ratios and the aims, and writes
+   ``benchmarks/results/latest.json``.
+
+Figures (over the measured window, after the warm-up):
+- deliveries/s: ``message.posted`` events received by clients per second;
+- latency: send (just before ``emit``) -> receipt by each room member, p50/p95/p99;
+- lost: (acked message, room member) pairs never delivered, plus sends whose ack
+  failed or never came (warm-up included);
+- server CPU per 1,000 deliveries: utime+stime of the server process
+  (``/proc/<pid>/stat``) over the window, divided by deliveries in the window.
+
+Exit status is 0 (it is a measurement) unless ``--check`` is given and an aim fails.
+"""
+
+from __future__ import annotations
+
+import sys
+
+if __name__ == "__main__" and "--worker" in sys.argv[1:]:
+    # A load-generator process: green threads, so that python-socketio's thread per
+    # incoming message (engineio's run_async) costs microseconds, not an OS thread.
+    import warnings
+
+    warnings.filterwarnings("ignore", message="Eventlet is deprecated")
+    import eventlet
+
+    eventlet.monkey_patch()
+
+import argparse
+import contextlib
+import heapq
+import json
+import logging
+import os
+import platform
+import random
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
+NAMESPACE = "/live"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# The aims, at 10 rooms x 20 clients x 0.5 msg/s.
+AIM_CPU_RATIO = 1.25  # forum CPU per delivery within 1.25x the floor's ...
+AIM_CPU_RATIO_MAX = 1.5  # ... and never above 1.5x
+AIM_P95_RATIO = 2.0  # p95 latency within 2x the floor's
+
+BODIES = [
+    "Our school planted forty trees this term. How about yours?",
+    "我們班上週去淡水河邊撿垃圾，撿到很多塑膠瓶。",
+    "静岡では海の近くでゴミ拾いをしました。",
+    "What do you do with plastic bottles in Japan?",
+    "Typhoons are getting stronger here. Do you have drills at school?",
+    "我覺得大家可以一起少用一次性餐具！",
+]
+
+
+# --- setup: runs inside the app, in its own process -------------------------------
+
+
+def setup_data(rooms: int, clients: int) -> dict[str, Any]:
+    """Create, through the app's own actions, R live sessions with N students each;
+    return {"rooms": [{"session_id", "tokens": [...]}]}."""
+    sys.path.insert(0, str(ROOT))
+    from forum import accounts, create_app, exchanges, sessions
+    from forum.extensions import db
+    from forum.models import Role, School, SchoolClass, User, utcnow
+
+    app = create_app()
+    out: list[dict[str, Any]] = []
+    with app.app_context(), app.test_request_context("/"):
+        tag = secrets.token_hex(3)  # several runs may share one PostgreSQL database
+        tw = School(
+            slug=f"bench-tw-{tag}",
+            country="TW",
+            region="Taipei",
+            timezone="Asia/Taipei",
+            name_zh_tw="臺北測試國中",
+            name_en="Taipei Bench Junior High",
+            name_ja="台北ベンチ中学",
+            name_ko="타이베이 벤치 중학교",
+        )
+        jp = School(
+            slug=f"bench-jp-{tag}",
+            country="JP",
+            region="Shizuoka",
+            timezone="Asia/Tokyo",
+            name_zh_tw="靜岡測試中學",
+            name_en="Shizuoka Bench Junior High",
+            name_ja="静岡ベンチ中学校",
+            name_ko="시즈오카 벤치 중학교",
+        )
+        teacher_tw = User(
+            role=Role.TEACHER,
+            username=f"bench.tw.{tag}",
+            display_name="林 老師",
+            school=tw,
+            locale="zh_Hant_TW",
+        )
+        teacher_jp = User(
+            role=Role.TEACHER,
+            username=f"bench.jp.{tag}",
+            display_name="佐藤 先生",
+            school=jp,
+            locale="ja",
+        )
+        db.session.add_all([tw, jp, teacher_tw, teacher_jp])
+        db.session.commit()
+        start = utcnow().replace(microsecond=0)
+        for r in range(rooms):
+            class_tw = SchoolClass(school=tw, name=f"八年{r + 1}班", grade=8)
+            class_tw.teachers.append(teacher_tw)
+            class_jp = SchoolClass(school=jp, name=f"2年{r + 1}組", grade=8)
+            class_jp.teachers.append(teacher_jp)
+            db.session.add_all([class_tw, class_jp])
+            db.session.flush()
+            students = []
+            for i in range(clients):
+                home, locale = (class_tw, "zh_Hant_TW") if i % 2 == 0 else (class_jp, "ja")
+                student, _code = accounts.add_student(home, f"Student {r + 1}-{i + 1}")
+                student.locale = locale
+                students.append(student)
+            db.session.commit()
+            exchange = exchanges.create(
+                teacher_tw,
+                {
+                    "title": f"Bench exchange {r + 1}",
+                    "sdgs": [13, 14],
+                    "mode": "online",
+                    "class_id": class_tw.id,
+                    "partner_class_ids": [class_jp.id],
+                },
+            )
+            session = sessions.schedule(
+                teacher_tw,
+                {
+                    "exchange_id": exchange.id,
+                    "title": f"Bench room {r + 1}",
+                    "sdgs": [14],
+                    "starts_at": start.isoformat(),
+                    "ends_at": (start + timedelta(hours=2)).isoformat(),
+                },
+            )
+            sessions.open_session(teacher_tw, session)
+            tokens = [accounts.issue_token(s) for s in students]
+            db.session.commit()
+            out.append({"session_id": session.id, "tokens": tokens})
+    return {"rooms": out}
+
+
+# --- servers ---------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def forum_env(instance: Path, database_url: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")}
+    env.update(
+        {
+            "FORUM_INSTANCE_PATH": str(instance),
+            "FORUM_SECRET_KEY": secrets.token_urlsafe(32),
+            "FORUM_ACCESS_LOG": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    if database_url:
+        env["FORUM_DATABASE_URL"] = database_url
+    return env
+
+
+def run_checked(args: list[str], env: dict[str, str], timeout: float = 600) -> str:
+    result = subprocess.run(
+        args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if result.returncode != 0:
+        raise SystemExit(
+            f"{' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+        )
+    return result.stdout
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process so far (fields 14 and 15 of /proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent not idle so far (/proc/stat)."""
+    with open("/proc/stat") as fh:
+        values = [int(v) for v in fh.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / CLK_TCK  # without guest time, counted in user
+
+
+def wait_for_quiet(limit: float, label: str) -> None:
+    """Wait (up to ``limit`` seconds) until other processes use < 25 % of a core."""
+    deadline = time.monotonic() + limit
+    while True:
+        busy0, t0 = machine_busy_seconds(), time.monotonic()
+        time.sleep(3)
+        share = (machine_busy_seconds() - busy0) / (time.monotonic() - t0)
+        if share < 0.25 or time.monotonic() >= deadline:
+            if share >= 0.25:
+                print(
+                    f"  {label}: machine still busy ({share:.0%} of a core), going ahead",
+                    flush=True,
+                )
+            return
+        print(f"  {label}: machine busy ({share:.0%} of a core), waiting", flush=True)
+
+
+NICE = 0  # --nice: the priority of the servers and the load generators
+
+
+def _niceness() -> None:
+    """In the child before exec: take the --nice priority (negative needs root)."""
+    if NICE:
+        os.nice(NICE)
+
+
+class ServerProcess:
+    """A server subprocess in its own process group, logging to a file."""
+
+    def __init__(
+        self, name: str, args: list[str], env: dict[str, str], log: Path, port: int
+    ) -> None:
+        self.name, self.log, self.port = name, log, port
+        self.url = f"http://127.0.0.1:{port}"
+        self._log = open(log, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_niceness,
+        )
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        probe = f"{self.url}/socket.io/?EIO=4&transport=polling"
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            with contextlib.suppress(OSError), urllib.request.urlopen(probe, timeout=2) as response:
+                if response.status == 200:
+                    return
+            time.sleep(0.1)
+        self.stop()
+        raise SystemExit(
+            f"{self.name} server did not come up; log {self.log}:\n"
+            + self.log.read_text(errors="replace")[-3000:]
+        )
+
+    def cpu_seconds(self) -> float:
+        return process_cpu_seconds(self.proc.pid)
+
+    def rss_mb(self) -> float:
+        with open(f"/proc/{self.proc.pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        self._log.close()
+
+
+# --- the load generator: runs in worker processes ----------------------------------
+
+
+def _client_class():
+    """python-socketio's Client, except that each incoming message is handled in the
+    green thread that read it: engineio starts a new thread per message by default,
+    which costs the load generator more than the rest of its receiving together
+    (and may reorder what one client sees)."""
+    import engineio
+    import socketio
+    from engineio import packet as eio_packet
+
+    class InlineEngineIOClient(engineio.Client):
+        def _receive_packet(self, pkt):
+            if pkt.packet_type == eio_packet.MESSAGE:
+                self._trigger_event("message", pkt.data, run_async=False)
+            else:
+                super()._receive_packet(pkt)
+
+    class InlineClient(socketio.Client):
+        def _engineio_client_class(self):
+            return InlineEngineIOClient
+
+    return InlineClient
+
+
+class BenchClient:
+    """One python-socketio client in one room; records acks and receipts."""
+
+    client_class = None
+
+    def __init__(self, index: int, session_id: int, token: str | None) -> None:
+        if BenchClient.client_class is None:
+            BenchClient.client_class = _client_class()
+        self.index, self.session_id, self.token = index, session_id, token
+        # websocket-client checks the UTF-8 of every frame in pure Python unless told
+        # not to (or wsaccel is installed): at 2,000 frames/s that alone would make
+        # the load generator the bottleneck. The server checks what it receives.
+        self.sio = BenchClient.client_class(
+            reconnection=False,
+            logger=False,
+            engineio_logger=False,
+            websocket_extra_options={"skip_utf8_validation": True},
+        )
+        self.received: list[tuple[str, float]] = []  # (client_id, monotonic receipt)
+        self.sends: list[dict[str, Any]] = []
+        self.sent = 0
+        self.sio.on("event", self._on_event, namespace=NAMESPACE)
+        for name in ("presence", "typing"):
+            self.sio.on(name, lambda *_a: None, namespace=NAMESPACE)
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if event.get("type") == "message.posted":
+            self.received.append((event["data"]["client_id"], now))
+
+    def connect(self, url: str) -> None:
+        self.sio.connect(
+            url,
+            transports=["websocket"],
+            namespaces=[NAMESPACE],
+            auth={"token": self.token} if self.token else None,
+            wait_timeout=30,
+        )
+        ack = self.sio.call(
+            "join", {"session_id": self.session_id}, namespace=NAMESPACE, timeout=60
+        )
+        if not ack or not ack.get("ok"):
+            raise RuntimeError(f"join refused: {ack}")
+
+    def send(self, body: str) -> None:
+        self.sent += 1
+        client_id = f"b{self.index}-{self.sent}"
+        record: dict[str, Any] = {
+            "client_id": client_id,
+            "session_id": self.session_id,
+            "sender": self.index,
+            "ack": None,
+        }
+
+        def on_ack(ack=None, *_rest):
+            record["ack_at"] = time.monotonic()
+            record["ack"] = {
+                "ok": bool(ack and ack.get("ok")),
+                "error": None if not ack or ack.get("ok") else ack.get("error"),
+            }
+
+        record["t"] = time.monotonic()
+        self.sends.append(record)
+        payload = {
+            "session_id": self.session_id,
+            "client_id": client_id,
+            "body": f"{body} [t={record['t']:.6f} {client_id}]",
+        }
+        try:
+            self.sio.emit("chat.send", payload, namespace=NAMESPACE, callback=on_ack)
+        except Exception as exc:  # a send that cannot even be written is a lost send
+            record["ack"] = {"ok": False, "error": f"emit failed: {exc}"}
+
+    def disconnect(self) -> None:
+        with contextlib.suppress(Exception):
+            self.sio.disconnect()
+
+
+def worker_main() -> int:
+    """A load-generator process (``--worker``, eventlet-patched at import time).
+
+    Protocol on stdin/stdout, one JSON object a line: reads its config
+    {"url", "members": [[index, session_id, token]], "rate", "arrivals", "seed",
+    "out"}; connects and joins every member; writes {"ready": n} (or {"error"});
+    reads the plan {"start", "measure", "end", "drain"} (monotonic clock, which is
+    system-wide on Linux); sends until "end", drains, writes what it saw to "out"
+    and {"done": true}.
+    """
+    import eventlet
+
+    logging.basicConfig(level=logging.ERROR)
+    config = json.loads(sys.stdin.readline())
+    rate, url = config["rate"], config["url"]
+    rng = random.Random(config["seed"])
+    clients = [BenchClient(i, s, t) for i, s, t in config["members"]]
+
+    def say(obj: dict[str, Any]) -> None:
+        sys.stdout.write(json.dumps(obj) + "\n")
+        sys.stdout.flush()
+
+    pool = eventlet.GreenPool(16)
+    try:
+        list(pool.imap(lambda c: c.connect(url), clients))
+    except Exception as exc:
+        say({"error": f"connect/join failed: {exc!r}"})
+        for c in clients:
+            c.disconnect()
+        return 1
+    say({"ready": len(clients)})
+    plan = json.loads(sys.stdin.readline())
+    start, end = plan["start"], plan["end"]
+
+    def gap() -> float:
+        if config["arrivals"] == "poisson":
+            return rng.expovariate(rate)
+        return (1.0 / rate) * rng.uniform(0.5, 1.5)  # uniform with +-50% jitter
+
+    heap = [(start + rng.uniform(0, 1.0 / rate), n) for n in range(len(clients))]
+    heapq.heapify(heap)
+    while heap:
+        when, n = heap[0]
+        now = time.monotonic()
+        if when >= end:
+            break
+        if when > now:
+            time.sleep(min(when - now, 0.05))
+            continue
+        heapq.heapreplace(heap, (when + gap(), n))
+        clients[n].send(BODIES[clients[n].sent % len(BODIES)])
+    while time.monotonic() < end:
+        time.sleep(0.01)
+    # Drain: wait for every ack, then a little longer for the last broadcasts.
+    deadline = end + plan["drain"]
+    while time.monotonic() < deadline and any(r["ack"] is None for c in clients for r in c.sends):
+        time.sleep(0.05)
+    time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))
+    result = {
+        "sends": [r for c in clients for r in c.sends],
+        "received": [(c.index, c.session_id, c.received) for c in clients],
+    }
+    Path(config["out"]).write_text(json.dumps(result))
+    say({"done": True})
+    list(pool.imap(lambda c: c.disconnect(), clients))
+    return 0
+
+
+class Worker:
+    """A ``--worker`` subprocess and its line protocol."""
+
+    def __init__(self, n: int, config: dict[str, Any], log: Path) -> None:
+        self._log = open(log, "ab")  # noqa: SIM115 - closed in close()
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--worker"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            start_new_session=True,
+            preexec_fn=_niceness,
+        )
+        self.out = Path(config["out"])
+        self.log = log
+        self.tell(config)
+
+    def tell(self, obj: dict[str, Any]) -> None:
+        self.proc.stdin.write(json.dumps(obj) + "\n")
+        self.proc.stdin.flush()
+
+    def hear(self) -> dict[str, Any]:
+        line = self.proc.stdout.readline()
+        if not line:
+            return {"error": f"load generator exited {self.proc.wait()}; log {self.log}"}
+        return json.loads(line)
+
+    def close(self) -> None:
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+        self._log.close()
+
+
+def profile_tool() -> str:
+    found = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(found).exists():
+        raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
+    return found
+
+
+def drive(
+    url: str,
+    rooms: list[dict[str, Any]],
+    args: argparse.Namespace,
+    server: ServerProcess,
+    label: str,
+    workdir: Path,
+    profile: Path | None = None,
+) -> dict[str, Any]:
+    """Run the load against one server; return its figures."""
+    if args.wait_quiet:
+        wait_for_quiet(args.wait_quiet, label)
+    members = []
+    for room in rooms:
+        for token in room["tokens"]:
+            members.append((len(members), room["session_id"], token))
+    procs = max(1, min(args.client_procs, len(members)))
+    t_connect = time.monotonic()
+    workers = [
+        Worker(
+            w,
+            {
+                "url": url,
+                "members": members[w::procs],
+                "rate": args.rate,
+                "arrivals": args.arrivals,
+                "seed": args.seed * 1000 + w,
+                "out": str(workdir / f"{label}-worker-{w}.json"),
+            },
+            workdir / f"{label}-worker-{w}.log",
+        )
+        for w in range(procs)
+    ]
+    try:
+        for w in workers:
+            msg = w.hear()
+            if "error" in msg:
+                raise SystemExit(f"{label}: {msg['error']}; server log {server.log}")
+        print(
+            f"  {label}: {len(members)} clients connected and joined in "
+            f"{time.monotonic() - t_connect:.1f} s",
+            flush=True,
+        )
+        time.sleep(1.0)  # let the join presence broadcasts settle
+        start = time.monotonic() + 0.5
+        measure = start + args.warmup
+        end = measure + args.duration
+        for w in workers:
+            w.tell({"start": start, "measure": measure, "end": end, "drain": args.drain})
+        time.sleep(max(0.0, measure - time.monotonic()))
+        cpu0, wall0 = server.cpu_seconds(), time.monotonic()
+        clients0 = sum(process_cpu_seconds(w.proc.pid) for w in workers)
+        busy0 = machine_busy_seconds()
+        profiler = None
+        if profile:
+            profiler = subprocess.Popen(
+                [
+                    profile_tool(),
+                    "record",
+                    "--pid",
+                    str(server.proc.pid),
+                    "--duration",
+                    str(int(args.duration)),
+                    "--rate",
+                    "100",
+                    "--nonblocking",
+                    "--format",
+                    "raw"
+                    if profile.suffix == ".txt"
+                    else ("speedscope" if profile.suffix == ".json" else "flamegraph"),
+                    "-o",
+                    str(profile),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+        time.sleep(max(0.0, end - time.monotonic()))
+        cpu1, wall1 = server.cpu_seconds(), time.monotonic()
+        clients1 = sum(process_cpu_seconds(w.proc.pid) for w in workers)
+        busy1 = machine_busy_seconds()
+        if profiler is not None:
+            _out, err = profiler.communicate(timeout=60)
+            print(
+                f"  {label}: py-spy profile in {profile}"
+                if profiler.returncode == 0
+                else f"  {label}: py-spy failed: {err.strip()[-500:]}",
+                flush=True,
+            )
+        rss = server.rss_mb()
+        results = []
+        for w in workers:
+            msg = w.hear()
+            if "error" in msg:
+                raise SystemExit(f"{label}: {msg['error']}")
+            results.append(json.loads(w.out.read_text()))
+    finally:
+        for w in workers:
+            w.close()
+    wall = wall1 - wall0
+    client_share = (clients1 - clients0) / wall
+    other_share = max(0.0, (busy1 - busy0) / wall - (cpu1 - cpu0) / wall - client_share)
+    return summarise(
+        label, rooms, results, measure, end, cpu1 - cpu0, wall, rss, client_share, other_share, args
+    )
+
+
+def percentile(sorted_values: list[float], q: float) -> float | None:
+    if not sorted_values:
+        return None
+    k = max(0, min(len(sorted_values) - 1, int(round(q / 100 * len(sorted_values) + 0.5)) - 1))
+    return sorted_values[k]
+
+
+def summarise(
+    label: str,
+    rooms: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+    measure: float,
+    end: float,
+    server_cpu: float,
+    wall: float,
+    rss: float,
+    client_cpu_share: float,
+    other_cpu_share: float,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    sends = {r["client_id"]: r for res in results for r in res["sends"]}
+    members_of: dict[int, list[int]] = {}
+    got: dict[int, set[str]] = {}
+    latencies: list[float] = []
+    deliveries_in_window = 0
+    duplicates = 0
+    for res in results:
+        for index, session_id, received in res["received"]:
+            members_of.setdefault(session_id, []).append(index)
+            seen = got.setdefault(index, set())
+            for client_id, at in received:
+                if client_id in seen:
+                    duplicates += 1
+                    continue
+                seen.add(client_id)
+                if measure <= at < end:
+                    deliveries_in_window += 1
+                sent = sends.get(client_id)
+                if sent is not None and measure <= sent["t"] < end:
+                    latencies.append((at - sent["t"]) * 1000)
+    latencies.sort()
+    failed: dict[str, int] = {}
+    missing_pairs = 0
+    messages_missing = 0
+    acked = 0
+    ack_ms: list[float] = []
+    for client_id, r in sends.items():
+        ack = r["ack"]
+        if ack is None or not ack["ok"]:
+            reason = "no ack" if ack is None else str(ack["error"])
+            failed[reason] = failed.get(reason, 0) + 1
+            continue
+        acked += 1
+        if measure <= r["t"] < end:
+            ack_ms.append((r["ack_at"] - r["t"]) * 1000)
+        missing = sum(1 for m in members_of[r["session_id"]] if client_id not in got[m])
+        missing_pairs += missing
+        messages_missing += bool(missing)
+    ack_ms.sort()
+    sent_in_window = sum(1 for r in sends.values() if measure <= r["t"] < end)
+    n_clients = sum(len(v) for v in members_of.values())
+    return {
+        "server": label,
+        "sent": len(sends),
+        "sent_per_s": sent_in_window / args.duration,
+        "acked": acked,
+        "deliveries_per_s": deliveries_in_window / args.duration,
+        "deliveries_in_window": deliveries_in_window,
+        "latency_ms": {
+            "p50": percentile(latencies, 50),
+            "p95": percentile(latencies, 95),
+            "p99": percentile(latencies, 99),
+            "max": latencies[-1] if latencies else None,
+            "samples": len(latencies),
+        },
+        "ack_ms": {
+            "p50": percentile(ack_ms, 50),
+            "p95": percentile(ack_ms, 95),
+            "p99": percentile(ack_ms, 99),
+        },
+        "lost": {
+            "undelivered_pairs": missing_pairs,
+            "messages_not_fully_delivered": messages_missing,
+            "failed_sends": sum(failed.values()),
+            "failed_by_reason": failed,
+            "duplicate_deliveries": duplicates,
+            "total": missing_pairs + sum(failed.values()),
+        },
+        "server_cpu_s": server_cpu,
+        "server_cpu_share": server_cpu / wall if wall else None,
+        "server_cpu_ms_per_1000_deliveries": server_cpu * 1000 / deliveries_in_window * 1000
+        if deliveries_in_window
+        else None,
+        "server_rss_mb": rss,
+        "client_cpu_share": client_cpu_share,
+        "other_cpu_share": other_cpu_share,
+        "clients": n_clients,
+    }
+
+
+# --- the runs -------------------------------------------------------------------
+
+
+def run_forum(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    instance = workdir / "forum-instance"
+    instance.mkdir()
+    env = forum_env(instance, args.database_url)
+    print(
+        f"forum: migrating and preparing {args.rooms} rooms x {args.clients} students "
+        f"in {instance}",
+        flush=True,
+    )
+    run_checked([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env)
+    setup_env = {**env, "FORUM_ASYNC_MODE": "threading"}
+    data = json.loads(
+        run_checked(
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--setup",
+                "--rooms",
+                str(args.rooms),
+                "--clients",
+                str(args.clients),
+            ],
+            setup_env,
+        )
+    )
+    port = free_port()
+    server = ServerProcess(
+        "forum",
+        [sys.executable, "wsgi.py"],
+        {**env, "FORUM_PORT": str(port)},
+        workdir / "forum-server.log",
+        port,
+    )
+    try:
+        server.wait_ready()
+        print(f"forum: python wsgi.py pid {server.proc.pid} on {server.url}", flush=True)
+        result = drive(
+            server.url, data["rooms"], args, server, "forum", workdir, profile=args.profile
+        )
+    finally:
+        server.stop()
+    return result
+
+
+def run_floor(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    port = free_port()
+    server = ServerProcess(
+        "floor",
+        [sys.executable, "benchmarks/floor_server.py", "--port", str(port)]
+        + (["--nodelay"] if args.floor_nodelay else []),
+        {**os.environ, "PYTHONUNBUFFERED": "1"},
+        workdir / "floor-server.log",
+        port,
+    )
+    rooms = [{"session_id": r + 1, "tokens": [None] * args.clients} for r in range(args.rooms)]
+    try:
+        server.wait_ready()
+        print(
+            f"floor: benchmarks/floor_server.py pid {server.proc.pid} on {server.url}", flush=True
+        )
+        return drive(server.url, rooms, args, server, "floor", workdir)
+    finally:
+        server.stop()
+
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def report(
+    args: argparse.Namespace, forum: dict[str, Any] | None, floor: dict[str, Any] | None
+) -> dict[str, Any]:
+    cols = [("forum", forum), ("floor", floor)]
+    rows = [
+        ("messages sent/s", lambda r: fmt(r["sent_per_s"])),
+        ("deliveries/s", lambda r: fmt(r["deliveries_per_s"])),
+        ("latency p50 ms", lambda r: fmt(r["latency_ms"]["p50"])),
+        ("latency p95 ms", lambda r: fmt(r["latency_ms"]["p95"])),
+        ("latency p99 ms", lambda r: fmt(r["latency_ms"]["p99"])),
+        ("ack p95 ms", lambda r: fmt(r["ack_ms"]["p95"])),
+        ("lost (undelivered pairs)", lambda r: str(r["lost"]["undelivered_pairs"])),
+        ("lost (failed/no ack)", lambda r: str(r["lost"]["failed_sends"])),
+        ("server CPU ms / 1k deliv.", lambda r: fmt(r["server_cpu_ms_per_1000_deliveries"])),
+        ("server CPU (share of 1 core)", lambda r: fmt(r["server_cpu_share"] * 100, 0) + " %"),
+        ("client CPU (share of 1 core)", lambda r: fmt(r["client_cpu_share"] * 100, 0) + " %"),
+        ("other processes' CPU", lambda r: fmt(r["other_cpu_share"] * 100, 0) + " %"),
+        ("server RSS MB", lambda r: fmt(r["server_rss_mb"], 0)),
+    ]
+    cpu_ratio = p95_ratio = None
+    if forum and floor:
+        cpu_ratio = ratio(
+            forum["server_cpu_ms_per_1000_deliveries"], floor["server_cpu_ms_per_1000_deliveries"]
+        )
+        p95_ratio = ratio(forum["latency_ms"]["p95"], floor["latency_ms"]["p95"])
+    print()
+    print(
+        f"live room: {args.rooms} rooms x {args.clients} clients x {args.rate} msg/s "
+        f"({args.arrivals}), {args.duration:g} s measured after {args.warmup:g} s warm-up, "
+        f"database {'PostgreSQL' if args.database_url else 'SQLite'}"
+    )
+    header = f"{'':<30}" + "".join(f"{name:>12}" for name, r in cols if r) + f"{'ratio':>10}"
+    print(header)
+    print("-" * len(header))
+    ratios = {"server CPU ms / 1k deliv.": cpu_ratio, "latency p95 ms": p95_ratio}
+    for name, get in rows:
+        line = f"{name:<30}" + "".join(f"{get(r):>12}" for _, r in cols if r)
+        if name in ratios and ratios[name] is not None:
+            line += f"{ratios[name]:>9.2f}x"
+        print(line)
+    aims: dict[str, bool | None] = {}
+    if forum and floor:
+        at_aim_load = (args.rooms, args.clients, args.rate) == (10, 20, 0.5)
+        aims = {
+            f"CPU per delivery <= {AIM_CPU_RATIO}x floor": cpu_ratio is not None
+            and cpu_ratio <= AIM_CPU_RATIO,
+            f"CPU per delivery never > {AIM_CPU_RATIO_MAX}x floor": cpu_ratio is not None
+            and cpu_ratio <= AIM_CPU_RATIO_MAX,
+            f"p95 latency <= {AIM_P95_RATIO}x floor": p95_ratio is not None
+            and p95_ratio <= AIM_P95_RATIO,
+            "nothing lost": forum["lost"]["total"] == 0,
+        }
+        print()
+        if not at_aim_load:
+            print("(the aims are set for 10 rooms x 20 clients x 0.5 msg/s; shown anyway)")
+        for name, ok in aims.items():
+            print(f"  {'PASS' if ok else 'FAIL'}  {name}")
+    for r in (forum, floor):
+        if r and r["client_cpu_share"] > 0.8:
+            print(
+                f"  note ({r['server']}): the clients used {r['client_cpu_share']:.0%} of a "
+                "core; they may be the bottleneck"
+            )
+        if r and r["other_cpu_share"] > 0.25:
+            print(
+                f"  note ({r['server']}): other processes used {r['other_cpu_share']:.0%} of "
+                "a core during the window; the figures are disturbed, run again when quiet"
+            )
+    return {"cpu_per_delivery_ratio": cpu_ratio, "p95_ratio": p95_ratio, "aims": aims}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description="Live-room benchmark: forum /live chat against a bare Socket.IO floor.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--rooms", type=int, default=10, help="live sessions")
+    parser.add_argument("--clients", type=int, default=20, help="clients (students) per room")
+    parser.add_argument("--rate", type=float, default=0.5, help="messages/s per client")
+    parser.add_argument("--duration", type=float, default=60, help="measured seconds")
+    parser.add_argument("--warmup", type=float, default=5, help="seconds before measuring")
+    parser.add_argument(
+        "--drain", type=float, default=10, help="seconds to wait for late acks and deliveries"
+    )
+    parser.add_argument(
+        "--arrivals",
+        choices=["poisson", "uniform"],
+        default="poisson",
+        help="gaps between one client's sends: exponential, or 1/rate +-50%%",
+    )
+    parser.add_argument(
+        "--client-procs", type=int, default=1, help="load-generator processes (default 1)"
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="before each side, wait up to this long for other processes "
+        "to go quiet (< 25%% of a core)",
+    )
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="run the servers and load generators at this niceness (e.g. -10, as root, "
+        "on a machine that other work shares; both sides get the same)",
+    )
+    parser.add_argument("--database-url", help="PostgreSQL URL (default: fresh SQLite)")
+    parser.add_argument("--only", choices=["forum", "floor"], help="run one side only")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="py-spy record the forum server over the measured window into "
+        "this file (.svg flame graph, .txt collapsed stacks, "
+        ".json speedscope)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="random seed of the send times")
+    parser.add_argument(
+        "--floor-nodelay",
+        action="store_true",
+        help="set TCP_NODELAY in the floor (python wsgi.py does not; off "
+        "by default so that both run the same network stack)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="the JSON results file")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 when an aim fails (default: always exit 0)"
+    )
+    parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.worker:
+        return worker_main()
+    global NICE
+    NICE = args.nice
+    if args.setup:  # the in-app data step, in its own process (see run_forum)
+        print(json.dumps(setup_data(args.rooms, args.clients)))
+        return 0
+    if args.rate > 1.0:
+        print(
+            "warning: above 1 msg/s per client the forum's rate limit (burst 10, then "
+            "1/s) refuses sends; those count as failed",
+            file=sys.stderr,
+        )
+
+    workdir = Path(tempfile.mkdtemp(prefix="forum-live-bench-"))
+    forum = floor = None
+    try:
+        if args.only != "floor":
+            forum = run_forum(args, workdir)
+        if args.only != "forum":
+            floor = run_floor(args, workdir)
+    finally:
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    verdict = report(args, forum, floor)
+    out = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join([".venv/bin/python", "benchmarks/live_room.py", *sys.argv[1:]]),
+        "load": {
+            "rooms": args.rooms,
+            "clients_per_room": args.clients,
+            "rate": args.rate,
+            "arrivals": args.arrivals,
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "client_procs": args.client_procs,
+            "nice": args.nice,
+            "database": "postgresql" if args.database_url else "sqlite",
+        },
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "forum": forum,
+        "floor": floor,
+        **verdict,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+    shown = args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output
+    print(f"\nwrote {shown}")
+    if args.check and verdict["aims"] and not all(verdict["aims"].values()):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
