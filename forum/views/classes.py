@@ -60,16 +60,21 @@ def _cards(school_class, issued, status: int = 200):
     return render_template("classes/cards.html", school_class=school_class, cards=cards), status
 
 
+def _back_with_errors(form, class_id: int):
+    """Back to the class page, the form's problems shown as messages there."""
+    for errors in form.errors.values():
+        for message in errors:
+            flash(message, "error")
+    return redirect(url_for("classes.show", class_id=class_id))
+
+
 @bp.route("/<int:class_id>/roster", methods=["POST"])
 def import_roster(class_id: int):
     """Import a CSV of display names; show the new students' code cards."""
     school_class = access.get_class_for(current_user, class_id)
     form = RosterForm()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
-        return redirect(url_for("classes.show", class_id=class_id))
+        return _back_with_errors(form, class_id)
     try:
         issued = roster.import_roster(school_class, form.file.data.read())
     except ActionError as exc:
@@ -87,10 +92,7 @@ def add_student(class_id: int):
     school_class = access.get_class_for(current_user, class_id)
     form = StudentForm()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
-        return redirect(url_for("classes.show", class_id=class_id))
+        return _back_with_errors(form, class_id)
     try:
         student, code = accounts.add_student(school_class, form.display_name.data)
         db.session.commit()
