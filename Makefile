@@ -3,7 +3,7 @@
 #   make install   virtualenv + Python deps, front-end libraries, compiled catalogs
 #   make run       install, migrate, load the demo data, serve on http://127.0.0.1:5000
 #   make test      install, then the whole test suite (PYTEST_ARGS="-k room -x" to narrow)
-#   make lint      ruff check + ruff format --check
+#   make lint      ruff check
 #   make i18n      extract messages, update (or create) the catalogs, compile them
 #
 # FORUM_* variables pass through to the app, from the environment or the command line:
@@ -73,7 +73,6 @@ test: install
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
 
 i18n: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _ln:1,2 -k lazy_ngettext:1,2 \
