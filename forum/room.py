@@ -98,22 +98,27 @@ def actor_of(user: User) -> dict[str, Any]:
 
 # --- reading --------------------------------------------------------------------
 
-def serialize_event(event: Event, actors: dict[int, dict[str, Any]],
-                    *, withhold: set[tuple[str, int]] | None = None) -> dict[str, Any]:
-    """The protocol's ``event`` object. ``withhold`` names hidden items whose text
-    the reader may not see: ("message", id) or ("note", id)."""
+def visible_data(event: Event, withhold: set[tuple[str, int]] | None) -> dict[str, Any]:
+    """An event's data as a reader may see it: the text of the hidden items named in
+    ``withhold`` — ("message", id) or ("note", id) — left out, the seq kept."""
     data = event.data
     if withhold:
         if event.type == "message.posted" and ("message", data["message_id"]) in withhold:
-            data = {**data, "body": None, "hidden": True}
-        elif event.type in ("note.added", "note.edited") \
+            return {**data, "body": None, "hidden": True}
+        if event.type in ("note.added", "note.edited") \
                 and ("note", data["note"]["id"]) in withhold:
-            data = {**data, "note": {**data["note"], "text": None, "hidden": True}}
+            return {**data, "note": {**data["note"], "text": None, "hidden": True}}
+    return data
+
+
+def serialize_event(event: Event, actors: dict[int, dict[str, Any]],
+                    *, withhold: set[tuple[str, int]] | None = None) -> dict[str, Any]:
+    """The protocol's ``event`` object, hidden text withheld as ``visible_data`` says."""
     return {
         "session_id": event.session_id, "seq": event.seq, "type": event.type,
         "at": iso_utc(event.at, micro=True),
         "actor": actors.get(event.actor_id) if event.actor_id else None,
-        "data": data,
+        "data": visible_data(event, withhold),
     }
 
 

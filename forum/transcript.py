@@ -73,30 +73,16 @@ def actors(session: ForumSession, events: list[Event], reading: Reading) -> dict
     return out
 
 
-def _withheld(events: list[Event], reading: Reading, session_id: int) -> set[tuple[str, int]]:
-    if reading.hidden_text:
-        return set()
-    from .room import hidden_items
-
-    return hidden_items(session_id)
-
-
 def export(session: ForumSession, reading: Reading) -> dict[str, Any]:
     """The ``sdg-forum-transcript/1`` document for a reader."""
     events = eventlog.events_since(session.id)
-    withhold = _withheld(events, reading, session.id)
-    items = []
-    for event in events:
-        data = event.data
-        if withhold:
-            if event.type == "message.posted" and ("message", data["message_id"]) in withhold:
-                data = {**data, "body": None, "hidden": True}
-            elif event.type in ("note.added", "note.edited") \
-                    and ("note", data["note"]["id"]) in withhold:
-                data = {**data, "note": {**data["note"], "text": None, "hidden": True}}
-        items.append({"seq": event.seq, "type": event.type,
-                      "at": iso_utc(event.at, micro=True), "actor_id": event.actor_id,
-                      "data": data, "hash": event.hash})
+    from .room import hidden_items, visible_data
+
+    withhold = None if reading.hidden_text else hidden_items(session.id)
+    items = [{"seq": event.seq, "type": event.type, "at": iso_utc(event.at, micro=True),
+              "actor_id": event.actor_id, "data": visible_data(event, withhold),
+              "hash": event.hash}
+             for event in events]
     sealed = db.session.get(Seal, session.id)
     return {
         "format": FORMAT,
