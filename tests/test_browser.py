@@ -8,34 +8,15 @@ which turns the missing browser into a failure.
 from __future__ import annotations
 
 import json
-import os
 import re
-from pathlib import Path
 
 import pytest
+from browsers import launch, require_chromium
 from servers import ROOT, flask_cli, server_env, start_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 pytestmark = pytest.mark.browser
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    message = f"{CHROMIUM} is missing (apt-get install chromium fonts-noto-cjk)"
-    if os.environ.get("FORUM_REQUIRE_BROWSER") == "1":
-        pytest.fail(message + " and FORUM_REQUIRE_BROWSER=1", pytrace=False)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +26,7 @@ def live_server(tmp_path_factory):
     Always a fresh SQLite file in its own instance folder, also when the rest of the
     suite runs on PostgreSQL (FORUM_TEST_DATABASE_URL): isolated and nothing to clean.
     """
-    _require_chromium()
+    require_chromium()
     env = server_env(tmp_path_factory.mktemp("browser-instance"), FORUM_ACCESS_LOG="0")
     flask_cli(["db", "upgrade"], env)
     demo = json.loads(flask_cli(["forum", "seed-demo", "--json"], env).stdout)
@@ -59,7 +40,7 @@ def browser(live_server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(p)
         yield browser
         browser.close()
 

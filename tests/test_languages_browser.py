@@ -9,18 +9,14 @@ student English.
 from __future__ import annotations
 
 import json
-import os
 import re
-import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
+from browsers import launch, require_chromium
 from servers import flask_cli, server_env, start_server
-
-sys.path.insert(0, str(Path(__file__).parent))
-from test_i18n import english_leftovers  # noqa: E402
-from test_room_browser import CHROMIUM, CHROMIUM_ARGS, _require_chromium  # noqa: E402
+from test_i18n import english_leftovers
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "docs" / "screenshots"
@@ -39,7 +35,7 @@ READERS = [
 def forum(tmp_path_factory):
     """A seeded server whose TW–JP and TW–KR sessions are both live, with a little
     conversation in each so the screenshots show a room in use."""
-    _require_chromium()
+    require_chromium()
     env = server_env(tmp_path_factory.mktemp("lang-instance"), FORUM_ACCESS_LOG="0")
     flask_cli(["db", "upgrade"], env)
     demo = json.loads(flask_cli(["forum", "seed-demo", "--json"], env).stdout)
@@ -62,7 +58,7 @@ def browser(forum):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(p)
         yield browser
         browser.close()
 
@@ -128,7 +124,3 @@ def test_screenshots_are_shown_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for lang, *_ in READERS:
         assert f"docs/screenshots/room-{lang}.png" in readme
-
-
-if os.environ.get("FORUM_REQUIRE_BROWSER") == "1":  # keep the import honest in CI
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing"

@@ -12,35 +12,16 @@ which turns the missing browser into a failure.
 from __future__ import annotations
 
 import json
-import os
 import re
 import uuid
-from pathlib import Path
 
 import pytest
+from browsers import launch, require_chromium
 from servers import flask_cli, server_env, start_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SOCKET_IO = re.compile(r"/socket\.io/")
 
 pytestmark = pytest.mark.browser
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    message = f"{CHROMIUM} is missing (apt-get install chromium fonts-noto-cjk)"
-    if os.environ.get("FORUM_REQUIRE_BROWSER") == "1":
-        pytest.fail(message + " and FORUM_REQUIRE_BROWSER=1", pytrace=False)
-    pytest.skip(message)
 
 
 # --- the server, the browser and the people -----------------------------------------------
@@ -49,7 +30,7 @@ def _require_chromium() -> None:
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     """A served, migrated, seeded forum of its own: (server, demo JSON)."""
-    _require_chromium()
+    require_chromium()
     env = server_env(tmp_path_factory.mktemp("room-instance"), FORUM_ACCESS_LOG="0")
     flask_cli(["db", "upgrade"], env)
     demo = json.loads(flask_cli(["forum", "seed-demo", "--json"], env).stdout)
@@ -63,7 +44,7 @@ def browser(live_server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(p)
         yield browser
         browser.close()
 
