@@ -6,7 +6,8 @@ import functools
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -15,6 +16,7 @@ from flask_babel import ngettext
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import sql
 from .errors import ActionError
 from .extensions import db
 from .models import (
@@ -237,24 +239,67 @@ def issue_token(user: User) -> str:
 
 @functools.cache
 def _token_query() -> sa.Select:
-    """Built once (every live event asks again); the user and their school come in
-    the same query."""
+    """Built once; the user and their school come in the same query."""
     return (sa.select(ApiToken).where(ApiToken.token_hash == sa.bindparam("token_hash"))
             .options(joinedload(ApiToken.user).joinedload(User.school)))
 
 
 def user_for_token(token: str) -> User | None:
+    """The user an API token belongs to, or None (unknown, revoked, inactive)."""
     if not token:
         return None
     row = db.session.scalar(_token_query(), {"token_hash": digest(token)})
     if row is None or row.revoked_at is not None or not row.user.is_active_account:
         return None
-    now = utcnow()
-    # Avoid a write per request: last use to the minute is plenty.
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-        row.last_used_at = now
-        db.session.commit()
+    _touch_token(row.id, row.last_used_at)
     return row.user
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolRef:
+    slug: str
+    country: str
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Who is behind a token, with what the live room shows of them: read in one plain
+    query on every live event (the ORM User costs ten times as much there)."""
+
+    id: int
+    role: Role
+    display_name: str
+    locale: str | None
+    school: SchoolRef | None
+
+
+_PERSON_SQL = (
+    "SELECT t.id, t.revoked_at, t.last_used_at, u.is_active_account, u.id, u.role, "
+    "u.display_name, u.locale, sc.slug, sc.country "
+    "FROM api_tokens t JOIN users u ON u.id = t.user_id "
+    "LEFT JOIN schools sc ON sc.id = u.school_id WHERE t.token_hash = :token_hash")
+
+
+def person_for_token(token: str) -> Person | None:
+    """``user_for_token`` for the live path: the same checks, a ``Person`` back."""
+    if not token:
+        return None
+    row = sql.live().one(_PERSON_SQL, {"token_hash": digest(token)})
+    if row is None or row[1] is not None or not row[3]:
+        return None
+    _touch_token(row[0], sql.moment(row[2]))
+    return Person(id=row[4], role=Role(row[5]), display_name=row[6], locale=row[7],
+                  school=SchoolRef(row[8], row[9]) if row[8] is not None else None)
+
+
+def _touch_token(token_id: int, last_used_at: datetime | None) -> None:
+    """Note the token's use, to the minute: no write on every request."""
+    now = utcnow()
+    if last_used_at is None or now - last_used_at > timedelta(minutes=1):
+        run = sql.live()
+        run.run("UPDATE api_tokens SET last_used_at = :now WHERE id = :id",
+                {"now": run.instant(now), "id": token_id})
+        run.commit()
 
 
 # --- calendar feed ----------------------------------------------------------------

@@ -8,18 +8,19 @@ by ``room.apply`` in the same transaction; nothing is broadcast before commit.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from . import sql
 from .extensions import db
-from .models import Event, ForumSession, utcnow
+from .models import Event, ForumSession, SessionStatus, utcnow
 from .timeutil import iso_utc
 
 
@@ -43,29 +44,102 @@ def chain(previous_hash: str, canonical: bytes) -> str:
     return hashlib.sha256(bytes.fromhex(previous_hash) + canonical).hexdigest()
 
 
-def event_hash(previous_hash: str, event: Event) -> str:
+def event_hash(previous_hash: str, event: Event | Logged) -> str:
     return chain(previous_hash, canonical_bytes(
         event.session_id, event.seq, event.type, iso_utc(event.at, micro=True),
         event.actor_id, event.data))
 
 
-def lock_session(session_id: int) -> ForumSession:
-    """Begin the write transaction and lock the session row (its log head).
+# The columns of a session that the room reads and the log head: the session row
+# as ``Head`` holds it. ``s`` is forum_sessions.
+HEAD_COLUMNS = ("s.id, s.exchange_id, s.status, s.opened_at, s.closed_at, s.cancelled_at, "
+                "s.head_seq, s.head_hash, s.locked, s.slow_mode, s.pinned_message_id, "
+                "s.board_template, s.board_columns")
+HEAD_WIDTH = 13
+
+
+@dataclass(slots=True)
+class Head:
+    """A session's log head and the room state kept on its row.
+
+    ``room.apply`` changes these fields as ForumSession's own (it folds into either),
+    and ``save_head`` writes them back in the same transaction.
+    """
+
+    id: int
+    exchange_id: int
+    status: SessionStatus
+    opened_at: datetime | None
+    closed_at: datetime | None
+    cancelled_at: datetime | None
+    head_seq: int
+    head_hash: str | None
+    locked: bool
+    slow_mode: int
+    pinned_message_id: int | None
+    board_template: str
+    board_columns: list | None
+
+    @classmethod
+    def from_row(cls, row: tuple) -> Head:
+        """From the first HEAD_WIDTH columns of a row that selected HEAD_COLUMNS."""
+        return cls(
+            id=row[0], exchange_id=row[1], status=SessionStatus(row[2]),
+            opened_at=sql.moment(row[3]), closed_at=sql.moment(row[4]),
+            cancelled_at=sql.moment(row[5]), head_seq=row[6], head_hash=row[7],
+            locked=bool(row[8]), slow_mode=row[9], pinned_message_id=row[10],
+            board_template=row[11], board_columns=sql.loads(row[12]))
+
+    def load(self) -> ForumSession:
+        """The full ForumSession row, for the rarer reads that need more."""
+        return db.session.get(ForumSession, self.id)
+
+
+@dataclass(slots=True)
+class Logged:
+    """An event of the log as the live path writes and reads it (Event's fields)."""
+
+    session_id: int
+    seq: int
+    type: str
+    at: datetime
+    actor_id: int | None
+    client_id: str | None
+    data: dict[str, Any]
+    hash: str
+
+
+def lock_head(run: sql.Statements, session_id: int) -> Head:
+    """Begin the write transaction on ``run`` and lock the session row (its log head).
 
     Must be the first write of the transaction: on SQLite it issues BEGIN IMMEDIATE,
-    which takes the database's write lock before the head is read.
+    which takes the database's write lock before the head is read; on PostgreSQL
+    the row is read FOR UPDATE. The caller has committed anything else it holds.
     """
-    bind = db.session.get_bind()
-    if bind.dialect.name == "sqlite":
-        raw = db.session.connection().connection.dbapi_connection
-        if raw.in_transaction:  # a write lock cannot be taken half-way through
-            db.session.commit()
-        db.session.execute(_BEGIN_IMMEDIATE)
-    query = _head_query(bind.dialect.name != "sqlite")
-    session = db.session.scalar(query, {"session_id": session_id})
-    if session is None:
+    if run.sqlite:
+        run.run("BEGIN IMMEDIATE")
+        row = run.one(_HEAD_SQL, {"session_id": session_id})
+    else:
+        row = run.one(_HEAD_SQL + " FOR UPDATE", {"session_id": session_id})
+    if row is None:
         raise LookupError(session_id)
-    return session
+    return Head.from_row(row)
+
+
+_HEAD_SQL = f"SELECT {HEAD_COLUMNS} FROM forum_sessions s WHERE s.id = :session_id"  # noqa: S608
+
+
+def save_head(run: sql.Statements, head: Head) -> None:
+    """Write a locked head and its room state back (caller commits)."""
+    run.run(
+        "UPDATE forum_sessions SET head_seq = :head_seq, head_hash = :head_hash, "
+        "status = :status, opened_at = :opened_at, closed_at = :closed_at, "
+        "locked = :locked, slow_mode = :slow_mode, pinned_message_id = :pinned "
+        "WHERE id = :id",
+        {"id": head.id, "head_seq": head.head_seq, "head_hash": head.head_hash,
+         "status": head.status.value, "opened_at": run.instant(head.opened_at),
+         "closed_at": run.instant(head.closed_at), "locked": head.locked,
+         "slow_mode": head.slow_mode, "pinned": head.pinned_message_id})
 
 
 # pg_advisory_lock(PUBLISH_LOCK, session_id): who may commit and then publish next.
@@ -105,45 +179,37 @@ def publish_order(session_id: int, *, across_processes: bool) -> Iterator[None]:
             conn.close()
 
 
-def append(session: ForumSession, type_: str, actor_id: int | None, data: dict[str, Any],
-           *, client_id: str | None = None, at: datetime | None = None) -> Event:
-    """Add the next event to a locked session's log (caller commits)."""
+def append(run: sql.Statements, head: Head, type_: str, actor_id: int | None, data: dict[str, Any],
+           *, client_id: str | None = None, at: datetime | None = None) -> Logged:
+    """Add the next event to a locked head's log (caller saves the head and commits)."""
     moment = at or utcnow()
-    seq = session.head_seq + 1
-    previous = session.head_hash or genesis_hash(session.id)
-    event = Event(session_id=session.id, seq=seq, type=type_, at=moment, actor_id=actor_id,
-                  client_id=client_id, data=data)
+    seq = head.head_seq + 1
+    previous = head.head_hash or genesis_hash(head.id)
+    event = Logged(session_id=head.id, seq=seq, type=type_, at=moment, actor_id=actor_id,
+                   client_id=client_id, data=data, hash="")
     event.hash = event_hash(previous, event)
-    session.head_seq = seq
-    session.head_hash = event.hash
-    db.session.add(event)
+    run.run(
+        "INSERT INTO events (session_id, seq, type, at, actor_id, client_id, data, hash) "
+        "VALUES (:session_id, :seq, :type, :at, :actor_id, :client_id, :data, :hash)",
+        {"session_id": head.id, "seq": seq, "type": type_, "at": run.instant(moment),
+         "actor_id": actor_id, "client_id": client_id, "data": sql.dumps(data),
+         "hash": event.hash})
+    head.head_seq, head.head_hash = seq, event.hash
     return event
 
 
-def find_by_client_id(session_id: int, actor_id: int, client_id: str) -> Event | None:
-    return db.session.scalar(_client_id_query(), {
-        "session_id": session_id, "actor_id": actor_id, "client_id": client_id})
-
-
-# The statements of every live write, built once: on the chat path, building a
-# statement and its cache key cost more CPU than SQLite takes to run it.
-_BEGIN_IMMEDIATE = sa.text("BEGIN IMMEDIATE")
-
-
-@functools.cache
-def _head_query(for_update: bool) -> sa.Select:
-    query = sa.select(ForumSession).where(ForumSession.id == sa.bindparam("session_id"))
-    if for_update:
-        query = query.with_for_update()
-    return query.execution_options(populate_existing=True)
-
-
-@functools.cache
-def _client_id_query() -> sa.Select:
-    return sa.select(Event).where(
-        Event.session_id == sa.bindparam("session_id"),
-        Event.actor_id == sa.bindparam("actor_id"),
-        Event.client_id == sa.bindparam("client_id"))
+def find_by_client_id(run: sql.Statements, session_id: int, actor_id: int,
+                      client_id: str) -> Logged | None:
+    """The event one sender already logged under this client_id, if any."""
+    row = run.one(
+        "SELECT seq, type, at, data, hash FROM events WHERE session_id = :session_id "
+        "AND actor_id = :actor_id AND client_id = :client_id",
+        {"session_id": session_id, "actor_id": actor_id, "client_id": client_id})
+    if row is None:
+        return None
+    return Logged(session_id=session_id, seq=row[0], type=row[1], at=sql.moment(row[2]),
+                  actor_id=actor_id, client_id=client_id, data=sql.loads(row[3]),
+                  hash=row[4])
 
 
 def events_since(session_id: int, since: int = 0) -> list[Event]:

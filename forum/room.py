@@ -9,7 +9,6 @@ folding the log from the start gives exactly what is stored (``rebuild``).
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections.abc import Callable
@@ -20,10 +19,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy.orm import joinedload
 
-from . import access, eventlog
+from . import access, eventlog, sql
+from .accounts import Person
 from .errors import ActionError
+from .eventlog import Head, Logged
 from .extensions import db
 from .i18n import html_lang_of
 from .models import (
@@ -53,8 +53,8 @@ REACTIONS = ("👍", "❤️", "😂", "😮", "👏", "🌏", "💡", "❓")
 class Seat:
     """What one user may do in one session's room, worked out once per check."""
 
-    user: User
-    session: ForumSession
+    user: User | Person
+    session: Head  # as read for this check; ``record`` swaps in the locked head
     manager: bool  # teacher of the exchange, or admin: moderates
     member: bool  # student or teacher of the exchange: writes
 
@@ -63,31 +63,18 @@ class Seat:
         return not (self.member or self.manager)
 
 
-@functools.cache
-def _seat_options() -> tuple:
-    return (joinedload(ForumSession.exchange).joinedload(Exchange.classes),)
-
-
-def seat_for(user: User, session_id: object) -> Seat:
+def seat_for(user: User | Person, session_id: object) -> Seat:
     """The user's seat in the session, or not_found / invalid."""
     if not isinstance(session_id, int) or isinstance(session_id, bool):
         raise ActionError("invalid", _("session_id must be a number."))
-    # Beyond MAX_INT no row can match, and SQLite's driver overflows on it.
-    # With its exchange and classes in the same query: the checks below need them.
-    session = db.session.get(ForumSession, session_id, options=_seat_options()) \
-        if 0 < session_id <= MAX_INT else None
-    if session is None:
+    seat = access.live_seat(user, session_id)
+    if seat is None:
         raise ActionError("not_found", _("This session does not exist or is not yours to see."))
-    member = access.is_member(user, session.exchange)
-    # A member sees the exchange's sessions unless cancelled (can_view_session); asking
-    # it again would repeat the membership query on every live event.
-    if not ((member and session.cancelled_at is None) or access.can_view_session(user, session)):
-        raise ActionError("not_found", _("This session does not exist or is not yours to see."))
-    manager = access.can_manage_exchange(user, session.exchange)
-    return Seat(user=user, session=session, manager=manager, member=member)
+    head, member, manager = seat
+    return Seat(user=user, session=head, manager=manager, member=member)
 
 
-def actor_of(user: User) -> dict[str, Any]:
+def actor_of(user: User | Person) -> dict[str, Any]:
     """How an event names who caused it."""
     return {
         "id": user.id, "name": user.display_name, "role": user.role.value,
@@ -98,7 +85,7 @@ def actor_of(user: User) -> dict[str, Any]:
 
 # --- reading --------------------------------------------------------------------
 
-def visible_data(event: Event, withhold: set[tuple[str, int]] | None) -> dict[str, Any]:
+def visible_data(event: Event | Logged, withhold: set[tuple[str, int]] | None) -> dict[str, Any]:
     """An event's data as a reader may see it: the text of the hidden items named in
     ``withhold`` — ("message", id) or ("note", id) — left out, the seq kept."""
     data = event.data
@@ -111,7 +98,7 @@ def visible_data(event: Event, withhold: set[tuple[str, int]] | None) -> dict[st
     return data
 
 
-def serialize_event(event: Event, actors: dict[int, dict[str, Any]],
+def serialize_event(event: Event | Logged, actors: dict[int, dict[str, Any]],
                     *, withhold: set[tuple[str, int]] | None = None) -> dict[str, Any]:
     """The protocol's ``event`` object, hidden text withheld as ``visible_data`` says."""
     return {
@@ -154,7 +141,7 @@ def session_state(seat: Seat) -> dict[str, Any]:
     """The session object plus the room's state, as ``join`` returns it."""
     from . import board, sessions
 
-    session = seat.session
+    session = seat.session.load()
     return {
         **sessions.serialize(session),
         "locked": session.locked,
@@ -206,12 +193,59 @@ def _member(session_id: int, user_id: int) -> RoomMember:
     return member
 
 
+def _post(run: sql.Statements, session_id: int, event: Event | Logged) -> None:
+    """message.posted: the message row, and its author's last_message_at."""
+    data = event.data
+    params = {"session_id": session_id, "user_id": event.actor_id, "at": run.instant(event.at)}
+    run.run("INSERT INTO messages (session_id, id, author_id, body, reply_to, lang, at, "
+            "hidden, reactions) VALUES (:session_id, :id, :user_id, :body, :reply_to, :lang, "
+            ":at, :hidden, :reactions)",
+            {**params, "id": data["message_id"], "body": data["body"],
+             "reply_to": data["reply_to"], "lang": data["lang"], "hidden": False,
+             "reactions": sql.dumps({})})
+    if not run.run("UPDATE room_members SET last_message_at = :at "
+                   "WHERE session_id = :session_id AND user_id = :user_id", params):
+        run.run("INSERT INTO room_members (session_id, user_id, present, muted, removed, "
+                "last_message_at) VALUES (:session_id, :user_id, :no, :no, :no, :at)",
+                {**params, "no": False})
+
+
+@dataclass(slots=True)
+class Standing:
+    """A person's room_members row, as the rules read it."""
+
+    present: bool
+    muted: bool
+    muted_until: datetime | None
+    removed: bool
+    last_message_at: datetime | None
+
+
+def standing(session_id: int, user_id: int,
+             run: sql.Statements | None = None) -> Standing | None:
+    """The rules' view of one person in one room (None: never been in it)."""
+    row = (run or sql.live()).one(
+        "SELECT present, muted, muted_until, removed, last_message_at FROM room_members "
+        "WHERE session_id = :session_id AND user_id = :user_id",
+        {"session_id": session_id, "user_id": user_id})
+    if row is None:
+        return None
+    return Standing(present=bool(row[0]), muted=bool(row[1]), muted_until=sql.moment(row[2]),
+                    removed=bool(row[3]), last_message_at=sql.moment(row[4]))
+
+
 def _message(session_id: int, message_id: int) -> Message | None:
     return db.session.get(Message, (session_id, message_id))
 
 
-def apply(session: ForumSession, event: Event) -> None:
-    """Fold one event into the room state (the only writer of that state)."""
+def apply(session: ForumSession | Head, event: Event | Logged,
+          run: sql.Statements | None = None) -> None:
+    """Fold one event into the room state (the only writer of that state).
+
+    ``session`` is the ORM row (``rebuild``) or the locked head (``record``, which
+    saves it); a message, the one event of every busy second, is written as plain
+    SQL (``forum.sql``) on ``run`` (default: db.session's transaction), the rarer ones
+    through the ORM; ``PLAIN_FOLDS`` names the events that need no ORM."""
     data, kind = event.data, event.type
     if kind == "session.opened":
         session.status = SessionStatus.LIVE
@@ -228,11 +262,7 @@ def apply(session: ForumSession, event: Event) -> None:
         member.present = False
         member.last_left_at = event.at
     elif kind == "message.posted":
-        db.session.add(Message(
-            session_id=session.id, id=data["message_id"], author_id=event.actor_id,
-            body=data["body"], reply_to=data["reply_to"], lang=data["lang"], at=event.at,
-            hidden=False, reactions={}))
-        _member(session.id, event.actor_id).last_message_at = event.at
+        _post(run or sql.statements(), session.id, event)
     elif kind == "message.reacted":
         message = _message(session.id, data["message_id"])
         reactions = {k: list(v) for k, v in (message.reactions or {}).items()}
@@ -289,18 +319,18 @@ def rebuild(session_id: int) -> None:
 
 # --- rules ----------------------------------------------------------------------
 
-def _is_muted(member: RoomMember, now: datetime | None = None) -> bool:
+def _is_muted(member: RoomMember | Standing, now: datetime | None = None) -> bool:
     if not member.muted:
         return False
     return member.muted_until is None or member.muted_until > (now or utcnow())
 
 
-def check_live(session: ForumSession) -> None:
+def check_live(session: ForumSession | Head) -> None:
     if session.status != SessionStatus.LIVE:
         raise ActionError("closed", _("This session is not live, so nothing can be added."))
 
 
-def check_can_write(seat: Seat, member: RoomMember | None) -> None:
+def check_can_write(seat: Seat, member: Standing | None) -> None:
     """Members write; observers (reviewers) only read; removed people not at all."""
     if member is not None and member.removed:
         raise ActionError("removed", _("A teacher has removed you from this session."))
@@ -308,7 +338,7 @@ def check_can_write(seat: Seat, member: RoomMember | None) -> None:
         raise ActionError("forbidden", _("You are observing this session and cannot write."))
 
 
-def check_can_post(seat: Seat, member: RoomMember | None, now: datetime) -> None:
+def check_can_post(seat: Seat, member: Standing | None, now: datetime) -> None:
     """Chat rules for students: lock, mute, slow mode. Teachers are not held back."""
     check_can_write(seat, member)
     if seat.manager:
@@ -381,7 +411,7 @@ rate_limiter = RateLimiter()
 class Recorded:
     """What ``record`` stored (or found already stored, for a repeated client_id)."""
 
-    event: Event
+    event: Logged
     actor: dict[str, Any]
     duplicate: bool = False
     after: list[Callable[[], None]] = field(default_factory=list)
@@ -434,48 +464,81 @@ def set_publisher(publisher: Publisher | None) -> None:
     _publisher = publisher
 
 
+# Events whose fold is plain SQL on the head and the messages table: written on the
+# live connection (``sql.live``), with no ORM session in the way. Chat messages are
+# nearly every event of a busy room. The others fold through the ORM (db.session).
+PLAIN_FOLDS = frozenset({"message.posted", "message.pinned", "room.locked", "room.slow",
+                         "session.opened"})
+
+
+def _writer(plain: bool) -> sql.Statements:
+    """The connection that records one event, with nothing else write-locked: one
+    write transaction at a time (SQLite would wait for its own other lock, PostgreSQL
+    for its own row lock)."""
+    if plain:
+        # Asked without making a session: most live events never open one.
+        if db.session.registry.has() and db.session().in_transaction():
+            db.session.commit()
+        return sql.live()
+    run = sql.statements()
+    if run.in_transaction():  # a write lock cannot be taken half-way through
+        db.session.commit()
+        run = sql.statements()
+    return run
+
+
+def _end(run: sql.Statements, plain: bool, *, commit: bool) -> None:
+    if plain:
+        run.commit() if commit else run.rollback()
+    elif commit:
+        db.session.commit()
+    else:
+        db.session.rollback()
+
+
 def record(
     seat: Seat,
     type_: str,
-    build: Callable[[ForumSession, RoomMember | None, datetime], dict[str, Any]],
+    build: Callable[[Head, Standing | None, datetime], dict[str, Any]],
     *,
     client_id: str | None = None,
-    check: Callable[[Seat, RoomMember | None, datetime], None] | None = None,
+    check: Callable[[Seat, Standing | None, datetime], None] | None = None,
     require_live: bool = True,
-    before_commit: Callable[[ForumSession, Event], None] | None = None,
+    before_commit: Callable[[Head, Logged], None] | None = None,
 ) -> Recorded:
     """Lock the log head, check, append, fold, commit; then publish in seq order."""
     user = seat.user
     actor = actor_of(user)
+    plain = type_ in PLAIN_FOLDS and before_commit is None
     with _head_lock(seat.session.id), \
             eventlog.publish_order(seat.session.id, across_processes=_shared_queue()):
+        run = _writer(plain)
         try:
-            session = eventlog.lock_session(seat.session.id)
-            seat.session = session
+            head = eventlog.lock_head(run, seat.session.id)
+            seat.session = head
             if client_id is not None:
-                existing = eventlog.find_by_client_id(session.id, user.id, client_id)
+                existing = eventlog.find_by_client_id(run, head.id, user.id, client_id)
                 if existing is not None:
-                    db.session.rollback()
+                    _end(run, plain, commit=False)
                     return Recorded(existing, actor, duplicate=True)
             if require_live:
-                check_live(session)
-            member = db.session.get(RoomMember, (session.id, user.id))
+                check_live(head)
+            member = standing(head.id, user.id, run)
             now = clock.now()
             if check is not None:
                 check(seat, member, now)
-            data = build(session, member, now)
-            event = eventlog.append(session, type_, user.id, data, client_id=client_id, at=now)
-            apply(session, event)
+            data = build(head, member, now)
+            event = eventlog.append(run, head, type_, user.id, data, client_id=client_id,
+                                    at=now)
+            apply(head, event, run)
             if before_commit is not None:
-                before_commit(session, event)
-            # Serialised now, while loaded: after the commit every attribute would be
-            # read back from the database (expire_on_commit) for the broadcast and ack.
-            payload = serialize_event(event, {actor["id"]: actor})
-            db.session.commit()
+                before_commit(head, event)
+            eventlog.save_head(run, head)
+            _end(run, plain, commit=True)
         except BaseException:
-            db.session.rollback()
+            _end(run, plain, commit=False)
             raise
-        recorded = Recorded(event, actor, serialized=payload)
+        recorded = Recorded(event, actor)
         if _publisher is not None:
             _publisher(recorded.payload())
     return recorded
@@ -636,7 +699,8 @@ def pin(seat: Seat, payload: dict[str, Any]) -> Recorded:
 def _target_user(seat: Seat, payload: dict[str, Any]) -> User:
     user_id = _int(payload.get("user_id"), "user_id")
     user = db.session.get(User, user_id)
-    if user is None or not access.is_member(user, seat.session.exchange):
+    if user is None or not access.is_member(user, db.session.get(Exchange,
+                                                                 seat.session.exchange_id)):
         raise ActionError("not_found", _("This person is not in this session."))
     if user.role != Role.STUDENT:
         raise ActionError("forbidden", _("Only students can be muted or removed."))
@@ -669,7 +733,7 @@ def remove(seat: Seat, payload: dict[str, Any]) -> Recorded:
     target = _target_user(seat, payload)
 
     def check(seat, member, now) -> None:
-        row = db.session.get(RoomMember, (seat.session.id, target.id))
+        row = standing(seat.session.id, target.id)
         if row is not None and row.removed:
             raise ActionError("conflict", _("This student has already been removed."))
 
@@ -701,7 +765,7 @@ def joined(seat: Seat) -> Recorded | None:
     """Log that a member came into the live room (first connection only)."""
     if seat.observer or seat.session.status != SessionStatus.LIVE:
         return None
-    member = db.session.get(RoomMember, (seat.session.id, seat.user.id))
+    member = standing(seat.session.id, seat.user.id)
     if member is not None and member.present:
         return None
 
@@ -762,7 +826,7 @@ def close_room(seat: Seat) -> Recorded:
         if status == SessionStatus.SCHEDULED:
             raise ActionError("conflict", _("This session has not been opened yet."))
 
-    def seal_it(session: ForumSession, event: Event) -> None:
+    def seal_it(session: Head, event: Logged) -> None:
         # Sealed in the same transaction as the close: never closed and unsealed.
         from . import seal
         from .models import Seal

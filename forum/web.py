@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, g, jsonify, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -36,6 +37,18 @@ def _load_user_from_header(req):
     return None
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, its signing serializer made once per app instead
+    of on every request: Flask-SocketIO opens the session for every live event too."""
+
+    def get_signing_serializer(self, app: Flask):
+        serializer = app.extensions.get("forum.session_serializer")
+        if serializer is None:
+            serializer = super().get_signing_serializer(app)
+            app.extensions["forum.session_serializer"] = serializer
+        return serializer
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.blueprint == "api"
 
@@ -53,6 +66,7 @@ def init_app(app: Flask) -> None:
 
     for module in (auth, home, classes, exchanges, pages, records, review, calendar, api):
         app.register_blueprint(module.bp)
+    app.session_interface = CookieSessions()
 
     @app.after_request
     def _security_headers(response):

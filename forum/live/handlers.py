@@ -30,12 +30,12 @@ log = logging.getLogger(__name__)
 
 # --- who is connected ----------------------------------------------------------------
 
-def _current_user() -> User | None:
+def _current_user() -> User | accounts.Person | None:
     """The user behind this connection, checked again now: a sign-out or a revoked
     token ends what the connection may do at its next event."""
     token = request.environ.get("forum.token")
     if token:
-        return accounts.user_for_token(token)
+        return accounts.person_for_token(token)
     if current_user and current_user.is_authenticated:
         return current_user._get_current_object()
     return None
@@ -210,7 +210,7 @@ _typing_limiter = room.RateLimiter(burst=3, per_second=0.5)
 @handler("typing")
 def on_typing(user, payload):
     seat = _seat(user, payload)
-    member = db.session.get(RoomMember, (seat.session.id, user.id))
+    member = room.standing(seat.session.id, user.id)
     room.check_live(seat.session)
     room.check_can_write(seat, member)
     try:
