@@ -43,6 +43,9 @@ def from_environment(instance_path: Path) -> dict:
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": url,
+        # The most recently used connection first: on SQLite its page cache is the
+        # warm one (a round-robin pool made every live event read pages back).
+        "SQLALCHEMY_ENGINE_OPTIONS": {} if url.endswith(":memory:") else {"pool_use_lifo": True},
         "FORUM_MESSAGE_QUEUE": os.environ.get("FORUM_MESSAGE_QUEUE") or None,
         "FORUM_ASYNC_MODE": os.environ.get("FORUM_ASYNC_MODE", "eventlet"),
         "FORUM_HOST": os.environ.get("FORUM_HOST", "127.0.0.1"),

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -438,6 +439,23 @@ _head_locks: dict[int, threading.Lock] = {}
 _head_locks_guard = threading.Lock()
 
 
+@contextmanager
+def _head_locked(session_id: int) -> Iterator[None]:
+    """Hold the session's per-process lock. Whoever must wait for it waits holding no
+    pooled connection: many waiters each holding one would leave none for the writer
+    (it may need a second, ``eventlog.publish_order``) and stall everyone."""
+    lock = _head_lock(session_id)
+    if not lock.acquire(blocking=False):
+        sql.release_live()
+        if db.session.registry.has() and db.session().in_transaction():
+            db.session.commit()
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def _head_lock(session_id: int) -> threading.Lock:
     """Per-process lock per session, so this process tells the room in seq order."""
     with _head_locks_guard:
@@ -510,7 +528,7 @@ def record(
     user = seat.user
     actor = actor_of(user)
     plain = type_ in PLAIN_FOLDS and before_commit is None
-    with _head_lock(seat.session.id), \
+    with _head_locked(seat.session.id), \
             eventlog.publish_order(seat.session.id, across_processes=_shared_queue()):
         run = _writer(plain)
         try:
@@ -733,7 +751,7 @@ def remove(seat: Seat, payload: dict[str, Any]) -> Recorded:
     target = _target_user(seat, payload)
 
     def check(seat, member, now) -> None:
-        row = standing(seat.session.id, target.id)
+        row = db.session.get(RoomMember, (seat.session.id, target.id))
         if row is not None and row.removed:
             raise ActionError("conflict", _("This student has already been removed."))
 
