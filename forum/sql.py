@@ -1,11 +1,15 @@
-"""Plain DB-API statements on the connection under ``db.session``: the live path.
+"""Plain DB-API statements for the live path, where the ORM cost too much.
 
 A chat message writes a handful of rows. Through the ORM (object loading, the unit
-of work, statement caching) that cost about twenty times what the database itself
-takes, and it was most of the server's CPU in a busy room. So the statements of the
-live path — who is asking, the log head, the event, the message — are written here
-as SQL and run on the very connection and transaction ``db.session`` uses: one
-transaction may mix them with ORM work, and ``db.session.commit()`` ends both.
+of work, the session's own bookkeeping) that cost about twenty times what the
+database itself takes, and it was most of the server's CPU in a busy room. So the
+statements of the live path — who is asking, their seat, the log head, the event,
+the message — are written here as SQL, run either
+
+- on ``db.session``'s own connection and transaction (``statements()``), when one
+  transaction also holds ORM work; ``db.session.commit()`` ends both; or
+- on a pooled connection of the app context's own (``live()``), when none does:
+  its owner commits, and it goes back to the pool at the end of the app context.
 
 SQL is written once with ``:name`` parameters (sqlite3 takes them as they are; for
 psycopg2 they become ``%(name)s``) and stays plain enough for both databases. Values

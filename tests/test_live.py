@@ -686,6 +686,20 @@ def test_revoked_token_is_refused_at_the_next_event(people, app):
     teacher.error("mod.lock", {"session_id": people.live_session, "locked": True}, "unauthorized")
 
 
+def test_a_student_taken_out_of_the_class_is_refused_at_the_next_event(people, app):
+    from forum.models import class_students
+
+    # The seat is asked again, in one plain query, on every event.
+    student = joined(people, "tw_student")
+    send(student, "still here", "k1")
+    with app.app_context():
+        db.session.execute(sa.delete(class_students).where(
+            class_students.c.user_id == people.users["tw_student"]["id"]))
+        db.session.commit()
+    student.error("chat.send", {"session_id": people.live_session, "client_id": "k2",
+                                "body": "and now?"}, "not_found")
+
+
 # --- the record ------------------------------------------------------------------------------
 
 
