@@ -95,7 +95,7 @@ def live_seat(user: User, session_id: int) -> tuple[Head, bool, bool] | None:
     if not 1 <= session_id <= MAX_ID:
         return None
     table = "class_students" if user.role == Role.STUDENT else "class_teachers"
-    row = sql.live().one(_SEAT_SQL[table], {"user_id": user.id,
+    row = sql.reader().one(_SEAT_SQL[table], {"user_id": user.id,
                                                   "session_id": session_id})
     if row is None:
         return None

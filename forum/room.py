@@ -225,7 +225,7 @@ class Standing:
 def standing(session_id: int, user_id: int,
              run: sql.Statements | None = None) -> Standing | None:
     """The rules' view of one person in one room (None: never been in it)."""
-    row = (run or sql.live()).one(
+    row = (run or sql.reader()).one(
         "SELECT present, muted, muted_until, removed, last_message_at FROM room_members "
         "WHERE session_id = :session_id AND user_id = :user_id",
         {"session_id": session_id, "user_id": user_id})

@@ -61,6 +61,14 @@ def live() -> Statements:
     return run
 
 
+def reader() -> Statements:
+    """Where a live read goes: ``db.session``'s transaction if one is open, as it
+    sees its own uncommitted writes; otherwise the live connection."""
+    if db.session.registry.has() and db.session().in_transaction():
+        return statements()
+    return live()
+
+
 def release_live(_exc: BaseException | None = None) -> None:
     """Give the app context's live connection back (teardown; rolls back if open)."""
     run = g.pop(_KEY, None)
