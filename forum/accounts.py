@@ -300,8 +300,7 @@ def _touch_token(token_id: int, last_used_at: datetime | None) -> None:
     """Note the token's use, to the minute: no write on every event."""
     now = utcnow()
     if last_used_at is None or now - last_used_at > timedelta(minutes=1):
-        if db.session.registry.has() and db.session().in_transaction():
-            db.session.commit()  # one write transaction at a time
+        sql.commit_session()
         run = sql.live()
         run.run("UPDATE api_tokens SET last_used_at = :now WHERE id = :id",
                 {"now": run.instant(now), "id": token_id})

@@ -447,8 +447,7 @@ def _head_locked(session_id: int) -> Iterator[None]:
     lock = _head_lock(session_id)
     if not lock.acquire(blocking=False):
         sql.release_live()
-        if db.session.registry.has() and db.session().in_transaction():
-            db.session.commit()
+        sql.commit_session()
         lock.acquire()
     try:
         yield
@@ -490,13 +489,9 @@ PLAIN_FOLDS = frozenset({"message.posted", "message.pinned", "room.locked", "roo
 
 
 def _writer(plain: bool) -> sql.Statements:
-    """The connection that records one event, with nothing else write-locked: one
-    write transaction at a time (SQLite would wait for its own other lock, PostgreSQL
-    for its own row lock)."""
+    """The connection that records one event, with nothing else write-locked."""
     if plain:
-        # Asked without making a session: most live events never open one.
-        if db.session.registry.has() and db.session().in_transaction():
-            db.session.commit()
+        sql.commit_session()
         return sql.live()
     run = sql.statements()
     if run.in_transaction():  # a write lock cannot be taken half-way through

@@ -64,9 +64,21 @@ def live() -> Statements:
 def reader() -> Statements:
     """Where a live read goes: ``db.session``'s transaction if one is open, as it
     sees its own uncommitted writes; otherwise the live connection."""
-    if db.session.registry.has() and db.session().in_transaction():
-        return statements()
-    return live()
+    return statements() if session_in_transaction() else live()
+
+
+def session_in_transaction() -> bool:
+    """Has ``db.session`` a transaction open? Asked without making a session: most
+    live events never open one."""
+    return db.session.registry.has() and db.session().in_transaction()
+
+
+def commit_session() -> None:
+    """Commit ``db.session``'s open transaction, if any, before writing elsewhere:
+    one write transaction at a time (SQLite would wait for its own other lock,
+    PostgreSQL for its own row lock)."""
+    if session_in_transaction():
+        db.session.commit()
 
 
 def release_live(_exc: BaseException | None = None) -> None:
