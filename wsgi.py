@@ -42,7 +42,18 @@ def serve_eventlet() -> None:
                          log_output=os.environ.get("FORUM_ACCESS_LOG", "1") == "1")
 
 
+def settle_heap() -> None:
+    """Leave what start-up made (modules, the ORM's metadata, catalogs) out of the
+    garbage collector's full passes: a busy room's heap is mostly that, and each full
+    pass over it stopped every connection for ~0.1 s."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 if __name__ == "__main__":
+    settle_heap()
     if app.config["FORUM_ASYNC_MODE"] == "eventlet":
         serve_eventlet()
     else:

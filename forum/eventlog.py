@@ -8,6 +8,7 @@ by ``room.apply`` in the same transaction; nothing is broadcast before commit.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterator
@@ -109,24 +110,32 @@ class Logged:
     hash: str
 
 
-def lock_head(run: sql.Statements, session_id: int) -> Head:
+def lock_head(run: sql.Statements, session_id: int, *, also: str = "", joins: str = "",
+              params: dict[str, Any] | None = None) -> tuple[Head, tuple]:
     """Begin the write transaction on ``run`` and lock the session row (its log head).
 
     Must be the first write of the transaction: on SQLite it issues BEGIN IMMEDIATE,
     which takes the database's write lock before the head is read; on PostgreSQL
     the row is read FOR UPDATE. The caller has committed anything else it holds.
+
+    ``also`` names more columns, from the session row ``s`` or from ``joins``, read
+    under the lock by the same statement (what the writer's rules need); their values
+    come back after the head. Raises LookupError when there is no such session.
     """
+    query = _head_sql(also, joins, run.sqlite)
     if run.sqlite:
         run.run("BEGIN IMMEDIATE")
-        row = run.one(_HEAD_SQL, {"session_id": session_id})
-    else:
-        row = run.one(_HEAD_SQL + " FOR UPDATE", {"session_id": session_id})
+    row = run.one(query, {**(params or {}), "session_id": session_id})
     if row is None:
         raise LookupError(session_id)
-    return Head.from_row(row)
+    return Head.from_row(row), row[HEAD_WIDTH:]
 
 
-_HEAD_SQL = f"SELECT {HEAD_COLUMNS} FROM forum_sessions s WHERE s.id = :session_id"  # noqa: S608
+@functools.cache
+def _head_sql(also: str, joins: str, sqlite: bool) -> str:
+    columns = f"{HEAD_COLUMNS}, {also}" if also else HEAD_COLUMNS
+    query = f"SELECT {columns} FROM forum_sessions s {joins} WHERE s.id = :session_id"  # noqa: S608
+    return query if sqlite else query + " FOR UPDATE OF s"
 
 
 def save_head(run: sql.Statements, head: Head) -> None:

@@ -221,18 +221,27 @@ class Standing:
     removed: bool
     last_message_at: datetime | None
 
+    @classmethod
+    def from_row(cls, row: tuple) -> Standing | None:
+        """From STANDING_COLUMNS; None when the row has no member (never been in)."""
+        if row[0] is None:
+            return None
+        return cls(present=bool(row[0]), muted=bool(row[1]), muted_until=sql.moment(row[2]),
+                   removed=bool(row[3]), last_message_at=sql.moment(row[4]))
 
-def standing(session_id: int, user_id: int,
-             run: sql.Statements | None = None) -> Standing | None:
+
+# room_members ``m``; ``present`` is never NULL in a stored row.
+STANDING_COLUMNS = "m.present, m.muted, m.muted_until, m.removed, m.last_message_at"
+_STANDING_WIDTH = 5
+
+
+def standing(session_id: int, user_id: int) -> Standing | None:
     """The rules' view of one person in one room (None: never been in it)."""
-    row = (run or sql.reader()).one(
-        "SELECT present, muted, muted_until, removed, last_message_at FROM room_members "
-        "WHERE session_id = :session_id AND user_id = :user_id",
+    row = sql.reader().one(
+        f"SELECT {STANDING_COLUMNS} FROM room_members m "  # noqa: S608
+        "WHERE m.session_id = :session_id AND m.user_id = :user_id",
         {"session_id": session_id, "user_id": user_id})
-    if row is None:
-        return None
-    return Standing(present=bool(row[0]), muted=bool(row[1]), muted_until=sql.moment(row[2]),
-                    removed=bool(row[3]), last_message_at=sql.moment(row[4]))
+    return None if row is None else Standing.from_row(row)
 
 
 def _message(session_id: int, message_id: int) -> Message | None:
@@ -509,6 +518,13 @@ def _end(run: sql.Statements, plain: bool, *, commit: bool) -> None:
         db.session.rollback()
 
 
+_WRITER_COLUMNS = (f"{STANDING_COLUMNS}, (SELECT e.seq FROM events e WHERE "  # noqa: S608
+                   "e.session_id = s.id AND e.actor_id = :user_id "
+                   "AND e.client_id = :client_id)")
+_WRITER_JOINS = ("LEFT JOIN room_members m ON m.session_id = s.id "
+                 "AND m.user_id = :user_id")
+
+
 def record(
     seat: Seat,
     type_: str,
@@ -527,16 +543,19 @@ def record(
             eventlog.publish_order(seat.session.id, across_processes=_shared_queue()):
         run = _writer(plain)
         try:
-            head = eventlog.lock_head(run, seat.session.id)
+            # The head, the writer's room_members row and any event already logged
+            # under this client_id: one statement, under the lock.
+            head, row = eventlog.lock_head(run, seat.session.id, also=_WRITER_COLUMNS,
+                                           joins=_WRITER_JOINS,
+                                           params={"user_id": user.id, "client_id": client_id})
             seat.session = head
-            if client_id is not None:
+            if row[_STANDING_WIDTH] is not None:  # this client_id was logged already
                 existing = eventlog.find_by_client_id(run, head.id, user.id, client_id)
-                if existing is not None:
-                    _end(run, plain, commit=False)
-                    return Recorded(existing, actor, duplicate=True)
+                _end(run, plain, commit=False)
+                return Recorded(existing, actor, duplicate=True)
             if require_live:
                 check_live(head)
-            member = standing(head.id, user.id, run)
+            member = Standing.from_row(row)
             now = clock.now()
             if check is not None:
                 check(seat, member, now)
