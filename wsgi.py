@@ -43,13 +43,20 @@ def serve_eventlet() -> None:
 
 
 def settle_heap() -> None:
-    """Leave what start-up made (modules, the ORM's metadata, catalogs) out of the
-    garbage collector's full passes: a busy room's heap is mostly that, and each full
-    pass over it stopped every connection for ~0.1 s."""
+    """Tune the garbage collector for a long-running server.
+
+    What start-up made (modules, the ORM's metadata, catalogs) is frozen out of the
+    full passes: a busy room's heap is mostly that, and each full pass over it
+    stopped every connection for ~0.1 s. The youngest generation is collected every
+    10,000 allocations instead of 700: each live event leaves a few hundred objects
+    in flight (packets queued to 20 sockets), which the default collected about
+    every seventh message, at ~0.5 ms a pass.
+    """
     import gc
 
     gc.collect()
     gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 if __name__ == "__main__":

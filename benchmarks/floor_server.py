@@ -6,7 +6,13 @@ no database, no hash chain, no rules. ``join`` puts the connection in the room
 ``session:<id>``; ``chat.send`` emits an ``event`` shaped like the forum's
 ``message.posted`` to that room and acks ``{"ok": true, "event": ...}``.
 
-    .venv/bin/python benchmarks/floor_server.py --port 5099
+With ``--store FILE`` it first does what any durable, chained log must, and nothing
+more: in one SQLite transaction (WAL, ``synchronous=FULL``, as the forum) it reads the
+room's head, appends the event with its seq and SHA-256 chain hash (canonical JSON,
+as protocol.md), moves the head and commits, before it tells anyone. That measures
+what storing costs on this machine, apart from the rest of the application.
+
+    .venv/bin/python benchmarks/floor_server.py --port 5099 [--store /tmp/log.sqlite3]
 """
 
 from __future__ import annotations
@@ -20,7 +26,10 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
+import hashlib  # noqa: E402
 import itertools  # noqa: E402
+import json  # noqa: E402
+import sqlite3  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 
 import eventlet.wsgi  # noqa: E402
@@ -40,6 +49,58 @@ app = socketio.WSGIApp(sio)
 _seqs: dict[int, itertools.count] = {}
 _ids = itertools.count(1)
 _actors: dict[str, dict] = {}
+_log: sqlite3.Connection | None = None  # --store
+
+
+def open_log(path: str) -> sqlite3.Connection:
+    """The durable log: events with a unique client_id per sender, and each room's head."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.executescript(
+        "CREATE TABLE IF NOT EXISTS events (session_id INTEGER NOT NULL, seq INTEGER NOT NULL, "
+        "type TEXT NOT NULL, at TEXT NOT NULL, actor_id INTEGER, client_id TEXT, "
+        "data TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (session_id, seq));"
+        "CREATE UNIQUE INDEX IF NOT EXISTS events_client ON events (session_id, actor_id, "
+        "client_id);"
+        "CREATE TABLE IF NOT EXISTS heads (session_id INTEGER PRIMARY KEY, "
+        "seq INTEGER NOT NULL, hash TEXT NOT NULL);"
+    )
+    return conn
+
+
+def store(event: dict) -> None:
+    """Give the event the room's next seq and chain hash, and commit it (--store)."""
+    session_id = event["session_id"]
+    _log.execute("BEGIN IMMEDIATE")
+    try:
+        head = _log.execute(
+            "SELECT seq, hash FROM heads WHERE session_id = ?", (session_id,)
+        ).fetchone()
+        seq, previous = head or (0, hashlib.sha256(f"sdg-forum/{session_id}".encode()).hexdigest())
+        seq += 1
+        event["seq"] = event["data"]["message_id"] = seq
+        actor_id = event["actor"]["id"]
+        canonical = json.dumps(
+            {"session_id": session_id, "seq": seq, "type": event["type"], "at": event["at"],
+             "actor_id": actor_id, "data": event["data"]},
+            sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        ).encode()
+        digest = hashlib.sha256(bytes.fromhex(previous) + canonical).hexdigest()
+        _log.execute(
+            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (session_id, seq, event["type"], event["at"], actor_id,
+             event["data"]["client_id"], json.dumps(event["data"]), digest),
+        )
+        _log.execute(
+            "INSERT INTO heads VALUES (?, ?, ?) ON CONFLICT (session_id) DO UPDATE "
+            "SET seq = excluded.seq, hash = excluded.hash",
+            (session_id, seq, digest),
+        )
+        _log.execute("COMMIT")
+    except BaseException:
+        _log.execute("ROLLBACK")
+        raise
 
 
 def _room(session_id: int) -> str:
@@ -77,7 +138,7 @@ def on_chat_send(sid, payload=None):
     if not isinstance(payload, dict) or not isinstance(payload.get("session_id"), int):
         return {"ok": False, "error": "invalid", "message": "session_id must be a number."}
     session_id = payload["session_id"]
-    seq = next(_seqs.setdefault(session_id, itertools.count(1)))
+    seq = 0 if _log else next(_seqs.setdefault(session_id, itertools.count(1)))
     event = {
         "session_id": session_id,
         "seq": seq,
@@ -92,6 +153,11 @@ def on_chat_send(sid, payload=None):
             "lang": "zh-Hant-TW",
         },
     }
+    if _log is not None:
+        try:
+            store(event)
+        except sqlite3.Error:
+            return {"ok": False, "error": "invalid", "message": "not stored"}
     sio.emit("event", event, to=_room(session_id), namespace=NAMESPACE)
     return {"ok": True, "event": event}
 
@@ -105,7 +171,11 @@ def main() -> None:
         action="store_true",
         help="TCP_NODELAY on the connections (python wsgi.py does not set it)",
     )
+    parser.add_argument("--store", metavar="FILE", help="log every message durably first")
     args = parser.parse_args()
+    if args.store:
+        global _log
+        _log = open_log(args.store)
     listener = eventlet.listen((args.host, args.port))
     if args.nodelay:  # accepted sockets inherit it from the listening one on Linux
         import socket
