@@ -61,6 +61,9 @@ def settle_heap() -> None:
 
 if __name__ == "__main__":
     settle_heap()
+    from forum.live import servers
+
+    servers.start(app)  # heartbeat; sweeps what a killed process left in its rooms
     if app.config["FORUM_ASYNC_MODE"] == "eventlet":
         serve_eventlet()
     else:

@@ -50,6 +50,10 @@ def from_environment(instance_path: Path) -> dict:
         "FORUM_ASYNC_MODE": os.environ.get("FORUM_ASYNC_MODE", "eventlet"),
         "FORUM_HOST": os.environ.get("FORUM_HOST", "127.0.0.1"),
         "FORUM_PORT": int(os.environ.get("FORUM_PORT", "5000")),
+        # How often each server process notes that it is alive (``live.servers``); the
+        # connections of a process not seen for three beats are swept. The same on
+        # every process sharing a database.
+        "FORUM_HEARTBEAT_SECONDS": float(os.environ.get("FORUM_HEARTBEAT_SECONDS", "15")),
         # Origins other than the app's own that may open Socket.IO connections.
         "FORUM_ALLOWED_ORIGINS": [o.strip() for o in allowed.split(",") if o.strip()],
         "SESSION_COOKIE_HTTPONLY": True,

@@ -221,11 +221,23 @@ def find_by_client_id(run: sql.Statements, session_id: int, actor_id: int,
                   hash=row[4])
 
 
-def events_since(session_id: int, since: int = 0) -> list[Event]:
-    """Events with seq > since, in order."""
-    return list(db.session.scalars(
-        sa.select(Event).where(Event.session_id == session_id, Event.seq > since)
-        .order_by(Event.seq)))
+def events_since(session_id: int, since: int = 0, through: int | None = None) -> list[Event]:
+    """Events with seq > since (and <= through), in order."""
+    query = sa.select(Event).where(Event.session_id == session_id, Event.seq > since)
+    if through is not None:
+        query = query.where(Event.seq <= through)
+    return list(db.session.scalars(query.order_by(Event.seq)))
+
+
+def record_of(session: ForumSession) -> list[Event]:
+    """The whole log of a session, to export or verify against its head.
+
+    While the room is live it may write more between reading the session and reading
+    its events, so the log is taken as far as the head that was read. Once the
+    session is closed nothing more is written: every event is taken, and one beyond
+    the head shows as a mismatch."""
+    live = session.status == SessionStatus.LIVE
+    return events_since(session.id, through=session.head_seq if live else None)
 
 
 def first_bad_seq(session_id: int, events: list[Event],

@@ -379,6 +379,19 @@ class Connection(db.Model):
     # Which sign-in opened it, so signing out can end it (None for token connections).
     login_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The server process that holds it (``live.servers``): when that process dies
+    # without a word, its connections are swept.
+    server_id: Mapped[str | None] = mapped_column(sa.String(32), index=True)
+
+
+class Server(db.Model):
+    """A server process serving live rooms, as last seen (its heartbeat)."""
+
+    __tablename__ = "servers"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class Note(db.Model):

@@ -75,7 +75,7 @@ def actors(session: ForumSession, events: list[Event], reading: Reading) -> dict
 
 def export(session: ForumSession, reading: Reading) -> dict[str, Any]:
     """The ``sdg-forum-transcript/1`` document for a reader."""
-    events = eventlog.events_since(session.id)
+    events = eventlog.record_of(session)
     from .room import hidden_items, visible_data
 
     withhold = None if reading.hidden_text else hidden_items(session.id)
@@ -199,7 +199,7 @@ def verify_bytes(raw: bytes, *, trusted_key_pem: str | None = None) -> Verdict:
 
 def verify_stored(session: ForumSession) -> Verdict:
     """Check the stored log of a session against its seal and the platform key."""
-    events = eventlog.events_since(session.id)
+    events = eventlog.record_of(session)
     bad = eventlog.first_bad_seq(session.id, events)
     if bad is not None:
         return _bad(bad, "hash does not match the event's content")

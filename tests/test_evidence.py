@@ -874,6 +874,31 @@ def test_review_desk_filters_and_verdicts(app, demo):
     assert response.status_code == 403
 
 
+def test_a_live_sessions_export_matches_its_head_while_the_room_goes_on(app, demo):
+    """Exported or checked mid-conversation, the record is the log as far as the head
+    that was read, not a head with more events after it."""
+    from forum import room, transcript
+    from forum.models import ForumSession, User
+
+    sid = sessions_of(demo)["live"]
+    with app.app_context(), app.test_request_context("/"):
+        session = db.session.get(ForumSession, sid)
+        head = session.head_seq
+        reader = db.session.scalar(sa.select(User).where(User.username == "chen.reviewer"))
+        reading = transcript.reading_for(reader)
+        # Someone writes in the room between reading the session and reading its log.
+        with app.app_context():
+            teacher = db.session.scalar(sa.select(User).where(User.username == "lin.teacher"))
+            room.send_message(room.seat_for(teacher, sid),
+                              {"client_id": "mid-export", "body": "still talking"})
+            db.session.remove()
+        doc = transcript.export(session, reading)
+        assert [e["seq"] for e in doc["events"]] == list(range(1, head + 1))
+        assert transcript.verify_document(doc).valid
+        assert transcript.verify_stored(session).valid
+        db.session.remove()
+
+
 # --- the CSV ---------------------------------------------------------------------------
 
 def test_csv_has_one_row_per_message_with_bom_and_cjk(app, demo):

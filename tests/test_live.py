@@ -122,6 +122,38 @@ def test_leave_stops_the_room_events_and_logs_member_left(people, app):
     assert left["actor"]["id"] == student.id
 
 
+def test_connections_of_a_dead_server_are_swept_and_their_people_logged_as_left(people, app):
+    from forum.live import servers
+    from forum.models import Connection, Server
+
+    student = joined(people, "tw_student")
+    teacher = joined(people, "tw_teacher")
+    with app.app_context():
+        servers.beat()  # this process is alive
+        # The student's connection was held by a process that has not beaten for
+        # longer than three beats (killed, say); another's died before servers were noted.
+        stale = servers.utcnow() - timedelta(seconds=4 * app.config["FORUM_HEARTBEAT_SECONDS"])
+        db.session.add(Server(id="dead-process", started_at=stale, seen_at=stale))
+        db.session.execute(sa.update(Connection).where(Connection.user_id == student.id)
+                           .values(server_id="dead-process"))
+        db.session.commit()
+        assert servers.sweep() == 1
+        assert servers.sweep() == 0  # nothing twice
+        holders = db.session.scalars(sa.select(Connection.user_id)).all()
+        assert holders == [teacher.id]
+        assert db.session.get(Server, "dead-process") is None
+        assert db.session.get(Server, servers.SERVER_ID) is not None
+    student.forget()
+    types = [e["type"] for e in teacher.events()]
+    assert types == ["member.joined", "member.left"]  # the teacher's join, the student leaving
+    assert teacher.events()[-1]["actor"]["id"] == student.id
+    online = {m["id"]: m["online"] for m in teacher.received("presence")[-1]["members"]}
+    assert online[student.id] is False and online[teacher.id] is True
+    # Back on a live server, the student is logged as joining again.
+    student.ok("join", {"session_id": people.live_session})
+    assert teacher.events()[-1]["type"] == "member.joined"
+
+
 def test_unauthenticated_connections_are_refused(app, people):
     assert not Live(app, {"id": None}).connected
     assert not Live(app, {"id": None}, token="sdgf_not-a-token").connected

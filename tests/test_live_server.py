@@ -521,16 +521,38 @@ def _kill_and_restart(forum: Forum, server: Server) -> Server:
     acked = _flood_then_kill(forum, server)
     assert server.process.returncode == -9
     assert len(acked) >= 30
-    restarted = forum.start()
+    # A short heartbeat, so that the killed process is taken for dead within seconds.
+    restarted = forum.start(FORUM_HEARTBEAT_SECONDS="1")
     _check_nothing_acknowledged_was_lost(forum, restarted, acked)
     # And it goes on from where the log ends.
     teacher = forum.client(restarted.url, {"token": forum.token})
     try:
         teacher.ok("join", {"session_id": forum.live})
         assert teacher.send(forum.live, "after-restart", "we are back")["ok"]
+        # The killed process never saw its clients go: the new one sweeps their
+        # connections, and the log says they left.
+        def nobody_else_is_here() -> bool:
+            time.sleep(0.3)
+            ack = teacher.ok("join", {"session_id": forum.live, "since": 0})
+            return _present(ack["events"]) == {ack["you"]["id"]}
+
+        wait_until(nobody_else_is_here, timeout=30, what="the killed server's people to leave")
     finally:
         teacher.close()
     return restarted
+
+
+def _present(events: list[dict[str, Any]]) -> set[int]:
+    """Who the attendance in a log says is in the room now."""
+    here: set[int] = set()
+    for event in events:
+        if event["type"] == "member.joined":
+            here.add(event["actor"]["id"])
+        elif event["type"] == "member.left":
+            here.discard(event["actor"]["id"])
+        elif event["type"] == "member.removed":
+            here.discard(event["data"]["user_id"])
+    return here
 
 
 def test_sigkill_mid_flood_loses_no_acknowledged_message_sqlite(sqlite_forum):

@@ -23,7 +23,7 @@ from .. import accounts, board, room
 from ..errors import ActionError
 from ..extensions import db, socketio
 from ..models import Connection, RoomMember, User
-from . import NAMESPACE, login_room, session_room
+from . import NAMESPACE, login_room, servers, session_room
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def on_disconnect(*_args):
         session_ids = [row.session_id for row in rows]
         user = _current_user()
         for session_id in session_ids:
-            _leave(user, session_id)
+            end_connection(request.sid, user, session_id)
     except Exception:
         log.exception("disconnect cleanup failed")
         db.session.rollback()
@@ -148,24 +148,30 @@ def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
     if db.session.get(Connection, (request.sid, seat.session.id)) is None:
         db.session.add(Connection(sid=request.sid, session_id=seat.session.id,
                                   user_id=user.id,
-                                  login_hash=request.environ.get("forum.login_hash")))
+                                  login_hash=request.environ.get("forum.login_hash"),
+                                  server_id=servers.SERVER_ID))
         db.session.commit()
     room.joined(seat)
     _broadcast_presence(seat.session.id)
+    events = room.replay(seat, since)
     return {
         "session": room.session_state(seat),
         "you": room.you(seat),
-        "head": seat.session.head_seq,
-        "events": room.replay(seat, since),
+        # The room may have gone on since the seat was read: the head covers the events.
+        "head": max(seat.session.head_seq, events[-1]["seq"] if events else 0),
+        "events": events,
         "board": board.state(seat.session.id, with_hidden_text=seat.manager),
     }
 
 
-def _leave(user: User | None, session_id: int) -> None:
+def end_connection(sid: str, user: User | accounts.Person | None, session_id: int) -> None:
+    """One connection has left a room (left, dropped, or its server died): forget it,
+    log that the person left if it was their last, and tell the room who is here."""
     db.session.execute(sa.delete(Connection).where(
-        Connection.sid == request.sid, Connection.session_id == session_id))
+        Connection.sid == sid, Connection.session_id == session_id))
     db.session.commit()
     if user is None:
+        _broadcast_presence(session_id)
         return
     still_here = db.session.scalar(sa.select(sa.func.count()).select_from(Connection).where(
         Connection.session_id == session_id, Connection.user_id == user.id))
@@ -179,7 +185,7 @@ def _leave(user: User | None, session_id: int) -> None:
 def on_leave(user: User, payload: dict[str, Any]) -> dict[str, Any]:
     seat = _seat(user, payload)
     leave_room(session_room(seat.session.id))
-    _leave(user, seat.session.id)
+    end_connection(request.sid, user, seat.session.id)
     return {}
 
 
