@@ -252,11 +252,15 @@ def user_for_token(token: str) -> User | None:
     if row is None or row.revoked_at is not None or not row.user.is_active_account:
         return None
     now = utcnow()
-    # Avoid a write per request: last use to the minute is plenty.
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+    if _use_worth_noting(row.last_used_at, now):
         row.last_used_at = now
         db.session.commit()
     return row.user
+
+
+def _use_worth_noting(last_used_at: datetime | None, now: datetime) -> bool:
+    """A token's last use is kept to the minute: no write on every request or event."""
+    return last_used_at is None or now - last_used_at > timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,9 +301,9 @@ def person_for_token(token: str) -> Person | None:
 
 
 def _touch_token(token_id: int, last_used_at: datetime | None) -> None:
-    """Note the token's use, to the minute: no write on every event."""
+    """Note the token's use (``_use_worth_noting``), on the live connection."""
     now = utcnow()
-    if last_used_at is None or now - last_used_at > timedelta(minutes=1):
+    if _use_worth_noting(last_used_at, now):
         sql.commit_session()
         run = sql.live()
         run.run("UPDATE api_tokens SET last_used_at = :now WHERE id = :id",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, format_timedelta, get_timezone_location
@@ -10,11 +10,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from .i18n import user_zone
+from .models import utcnow
 
-
-def now() -> datetime:
-    """The current time, aware, in UTC."""
-    return datetime.now(UTC)
+now = utcnow  # for templates: {{ clock.now() }}
 
 
 def roc_year(gregorian_year: int) -> int:
@@ -97,7 +95,7 @@ def across_zones(moment: datetime, zones: list[str], reader_zone: str | None = N
 
 def relative(moment: datetime, now: datetime | None = None) -> str:
     """"in 2 hours" / "3 days ago", in the reader's language."""
-    delta = moment - (now or datetime.now(UTC))
+    delta = moment - (now or utcnow())
     return format_timedelta(delta, add_direction=True, locale=_locale(), threshold=1.0)
 
 
