@@ -36,16 +36,8 @@ ERROR_CODES = frozenset(
         "removed",
     )
 )
-CLIENT_EVENTS = (
-    "join",
-    "leave",
-    "chat.send",
-    "chat.react",
-    "typing",
-    "note.add",
-    "note.edit",
-    "note.vote",
-    "note.remove",
+# The teachers' events (protocol.md: ``mod.*`` and ``session.*``).
+MOD_EVENTS = (
     "mod.hide",
     "mod.unhide",
     "mod.mute",
@@ -56,6 +48,18 @@ CLIENT_EVENTS = (
     "mod.pin",
     "session.open",
     "session.close",
+)
+CLIENT_EVENTS = (
+    "join",
+    "leave",
+    "chat.send",
+    "chat.react",
+    "typing",
+    "note.add",
+    "note.edit",
+    "note.vote",
+    "note.remove",
+    *MOD_EVENTS,
 )
 ACTOR_KEYS = {"id", "name", "role", "school", "country"}
 EVENT_KEYS = {"session_id", "seq", "type", "at", "actor", "data"}

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from livekit import Live, People, check_event, check_seqs
+from livekit import MOD_EVENTS, Live, People, check_event, check_seqs
 
 from forum import room
 from forum.extensions import db
@@ -40,6 +40,17 @@ def joined(people: People, name: str, session_id: int | None = None, **kw):
     client = people.joined(name, session_id, **kw)
     client.session_id = session_id or people.live_session
     return client
+
+
+def writes_refused(client, session_id: int, code: str) -> None:
+    """A message, a note and typing are each refused with ``code``."""
+    client.error("chat.send", {"session_id": session_id, "client_id": "w", "body": "hi"}, code)
+    client.error(
+        "note.add",
+        {"session_id": session_id, "client_id": "w", "column": "see", "text": "hi"},
+        code,
+    )
+    client.error("typing", {"session_id": session_id}, code)
 
 
 def head(app, session_id: int) -> int:
@@ -472,19 +483,6 @@ def test_notes_add_edit_vote_remove(people):
 
 # --- moderation ---------------------------------------------------------------------------
 
-MOD_EVENTS = (
-    "mod.hide",
-    "mod.unhide",
-    "mod.mute",
-    "mod.unmute",
-    "mod.lock",
-    "mod.slow",
-    "mod.remove",
-    "mod.pin",
-    "session.open",
-    "session.close",
-)
-
 
 def test_students_and_reviewers_may_not_moderate(people):
     student = joined(people, "tw_student")
@@ -623,13 +621,7 @@ def test_reviewer_observes_read_only(people):
     # Observing is not attending.
     assert reviewer.id not in {e["actor"]["id"] for e in ack["events"] if e["actor"]}
     sid = people.live_session
-    reviewer.error("chat.send", {"session_id": sid, "client_id": "r", "body": "hi"}, "forbidden")
-    reviewer.error(
-        "note.add",
-        {"session_id": sid, "client_id": "r", "column": "see", "text": "hi"},
-        "forbidden",
-    )
-    reviewer.error("typing", {"session_id": sid}, "forbidden")
+    writes_refused(reviewer, sid, "forbidden")
     message_id = ack["events"][-1]["seq"]
     reviewer.error(
         "chat.react", {"session_id": sid, "message_id": message_id, "emoji": "👍"}, "forbidden"
@@ -654,13 +646,7 @@ def test_session_open_and_close(people):
     closed = teacher.ok("session.close", {"session_id": sid})["event"]
     assert closed["type"] == "session.closed"
     assert student.events()[-1]["type"] == "session.closed"
-    student.error("chat.send", {"session_id": sid, "client_id": "late", "body": "hi"}, "closed")
-    student.error(
-        "note.add",
-        {"session_id": sid, "client_id": "late", "column": "see", "text": "hi"},
-        "closed",
-    )
-    student.error("typing", {"session_id": sid}, "closed")
+    writes_refused(student, sid, "closed")
     teacher.error("chat.send", {"session_id": sid, "client_id": "late", "body": "hi"}, "closed")
     teacher.error("mod.lock", {"session_id": sid, "locked": True}, "closed")
     teacher.error("session.close", {"session_id": sid}, "closed")
