@@ -25,6 +25,20 @@ def _secret_key(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+def _whole_number(name: str, default: int, *, minimum: int = 0) -> int:
+    """An integer setting from the environment, or a message naming what is wrong."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise ValueError(f"{name} must be a whole number of at least {minimum}, not {raw!r}")
+    return value
+
+
 def database_url(raw: str) -> str:
     """Pin PostgreSQL URLs to psycopg2, which eventlet can make cooperative
     (psycogreen, in wsgi.py); a bare postgresql:// would pick another driver."""
@@ -43,13 +57,19 @@ def from_environment(instance_path: Path) -> dict:
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": url,
-        # The most recently used connection first: on SQLite its page cache is the
-        # warm one (a round-robin pool made every live event read pages back).
-        "SQLALCHEMY_ENGINE_OPTIONS": {} if url.endswith(":memory:") else {"pool_use_lifo": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {} if url.endswith(":memory:") else {
+            # The most recently used connection first: on SQLite its page cache is the
+            # warm one (a round-robin pool made every live event read pages back).
+            "pool_use_lifo": True,
+            # A fixed number per process; ``sql.Gate`` lets in a quarter as many units
+            # of work at once, so none ever waits for a connection while holding one.
+            "pool_size": _whole_number("FORUM_DB_POOL_SIZE", 16, minimum=4),
+            "max_overflow": 0,
+        },
         "FORUM_MESSAGE_QUEUE": os.environ.get("FORUM_MESSAGE_QUEUE") or None,
         "FORUM_ASYNC_MODE": os.environ.get("FORUM_ASYNC_MODE", "eventlet"),
         "FORUM_HOST": os.environ.get("FORUM_HOST", "127.0.0.1"),
-        "FORUM_PORT": int(os.environ.get("FORUM_PORT", "5000")),
+        "FORUM_PORT": _whole_number("FORUM_PORT", 5000, minimum=1),
         # How often each server process notes that it is alive (``live.servers``); the
         # connections of a process not seen for three beats are swept. The same on
         # every process sharing a database.
@@ -67,6 +87,6 @@ def from_environment(instance_path: Path) -> dict:
         "BABEL_DEFAULT_LOCALE": "zh_Hant_TW",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Taipei",
         # Sign-in throttling: this many failures per window per account or address.
-        "SIGNIN_MAX_FAILURES": int(os.environ.get("FORUM_SIGNIN_MAX_FAILURES", "5")),
-        "SIGNIN_WINDOW_SECONDS": int(os.environ.get("FORUM_SIGNIN_WINDOW_SECONDS", "300")),
+        "SIGNIN_MAX_FAILURES": _whole_number("FORUM_SIGNIN_MAX_FAILURES", 5, minimum=1),
+        "SIGNIN_WINDOW_SECONDS": _whole_number("FORUM_SIGNIN_WINDOW_SECONDS", 300, minimum=1),
     }

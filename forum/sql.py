@@ -24,7 +24,10 @@ import functools
 import json
 import re
 import sqlite3
+import threading
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -93,12 +96,103 @@ PARKED = 2
 
 
 def init_app(app: Flask) -> None:
-    """The app's parked live connections, closed when its engine is disposed."""
+    """The app's parked live connections, closed when its engine is disposed, and
+    its admission gate (``admitted``)."""
     parked: deque[Statements] = deque()
     app.extensions[_KEY] = parked
     app.teardown_appcontext(release_live)
     with app.app_context():
         event.listen(db.engine, "engine_disposed", lambda _engine: _close_all(parked))
+        app.extensions[_GATE] = Gate.for_pool(db.engine.pool)
+    # HTTP requests pass the gate too, first, before any hook that may read the
+    # database; live events pass it in their handlers (``live.handlers``).
+    app.before_request_funcs.setdefault(None, []).insert(0, _admit_request)
+    app.teardown_request(_release_request)
+
+
+# --- admission --------------------------------------------------------------------
+
+# The most pooled connections one unit of work (a live event, an HTTP request, a
+# heartbeat) holds at once: its live connection, ``db.session``'s, the advisory-lock
+# connection of ``eventlog.publish_order``, and one more for a handler run inside it
+# (a removal runs the removed member's disconnect handler in place).
+PER_UNIT = 4
+
+
+class Gate:
+    """Lets at most ``slots`` units of work use the database at once, so that all of
+    them together never need more connections than the pool has.
+
+    Without it a crowd outgrew the pool: on PostgreSQL a greenlet waiting for the
+    database lets others run, and when 200 connections joined a room at once every
+    pooled connection ended up held by a unit waiting for a second one; they all
+    waited out the pool's timeout and failed. Waiting here, a unit holds nothing. A
+    unit already inside (a handler run within another) passes at once.
+    """
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._free = threading.BoundedSemaphore(slots)
+        self._inside = threading.local()  # per greenlet under eventlet
+
+    @classmethod
+    def for_pool(cls, pool) -> Gate | None:
+        """A gate sized to a queue pool; None for pools that never make one wait."""
+        size, overflow = getattr(pool, "size", None), getattr(pool, "_max_overflow", None)
+        if not callable(size) or overflow is None or overflow < 0:
+            return None  # SingletonThreadPool, StaticPool, NullPool: nothing to wait for
+        return cls(max(1, (size() + overflow) // PER_UNIT))
+
+    def depth(self) -> int:
+        """How many units this thread (greenlet) is inside, one within another."""
+        return getattr(self._inside, "depth", 0)
+
+    def enter(self) -> None:
+        depth = self.depth()
+        if depth == 0:
+            self._free.acquire()
+        self._inside.depth = depth + 1
+
+    def leave(self) -> None:
+        self._inside.depth -= 1
+        if self._inside.depth == 0:
+            self._free.release()
+
+
+@contextmanager
+def admitted() -> Iterator[None]:
+    """Run one unit of work's database use through the app's gate. Its live
+    connection is given back before it leaves: nothing it holds outlives its slot."""
+    gate = current_app.extensions.get(_GATE)
+    if gate is None:
+        yield
+        return
+    gate.enter()
+    try:
+        yield
+    finally:
+        try:
+            if gate.depth() == 1:
+                release_live()
+        finally:
+            gate.leave()
+
+
+def _admit_request() -> None:
+    gate = current_app.extensions.get(_GATE)
+    if gate is not None and _ADMITTED not in g:
+        gate.enter()
+        g.setdefault(_ADMITTED, gate)
+
+
+def _release_request(exc: BaseException | None = None) -> None:
+    gate = g.pop(_ADMITTED, None)
+    if gate is not None:
+        try:
+            db.session.remove()
+            release_live(exc)
+        finally:
+            gate.leave()
 
 
 def release_live(exc: BaseException | None = None) -> None:
@@ -126,6 +220,8 @@ def _close_all(parked: deque[Statements]) -> None:
 
 
 _KEY = "forum.sql"
+_GATE = "forum.sql.gate"
+_ADMITTED = "forum.sql.admitted"
 
 
 @event.listens_for(Session, "after_transaction_end")

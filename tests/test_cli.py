@@ -227,3 +227,15 @@ def test_import_roster_into_an_unknown_class_fails(app, runner, demo, tmp_path):
         assert result.exit_code == 1
         assert "no class" in result.stderr
     assert table_counts(app) == counts
+
+
+@pytest.mark.parametrize("value", ["2", "many", "-1"])
+def test_a_bad_pool_size_is_named_at_start(tmp_path, value):
+    from servers import flask_cli, server_env
+
+    env = server_env(tmp_path, FORUM_DB_POOL_SIZE=value)
+    result = flask_cli(["db", "current"], env, check=False)
+    assert result.returncode != 0
+    assert f"FORUM_DB_POOL_SIZE must be a whole number of at least 4, not '{value}'" in (
+        result.stderr
+    )

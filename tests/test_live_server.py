@@ -566,6 +566,57 @@ def test_sigkill_mid_flood_loses_no_acknowledged_message_postgresql(request):
     _kill_and_restart(forum, forum.start()).stop()
 
 
+def _a_class_arrives_at_once(forum: Forum, url: str, copies: int = 4) -> None:
+    """Everyone connects, joins and sends in the same instant, several times over (a
+    class opening the room on the bell): every join and every send is acknowledged,
+    and the seq stays gapless. The server has the smallest pool (FORUM_DB_POOL_SIZE=4)
+    and far more units of work than connections, each needing more than one: none may
+    wait for the pool while holding a connection (they would all wait out the pool's
+    timeout, then fail)."""
+    sid = forum.live
+    people = forum.people(url)
+    crowd = [people[i % len(people)] for i in range(copies * len(people))]
+    with ThreadPoolExecutor(len(crowd)) as pool:
+        clients = list(pool.map(lambda p: forum.client(url, p), crowd))
+    try:
+        start = threading.Barrier(len(clients))
+
+        def arrive(i: int) -> tuple[dict, dict]:
+            start.wait()
+            joined = clients[i].call("join", {"session_id": sid})
+            return joined, clients[i].send(sid, f"bell-{i}", f"hello from seat {i}")
+
+        with ThreadPoolExecutor(len(clients)) as pool:
+            acks = list(pool.map(arrive, range(len(clients))))
+        assert all(joined["ok"] for joined, _ in acks), [j for j, _ in acks if not j["ok"]][:3]
+        assert all(sent["ok"] for _, sent in acks), [s for _, s in acks if not s["ok"]][:3]
+        seqs = sorted(sent["event"]["seq"] for _, sent in acks)
+        assert len(set(seqs)) == len(clients)
+        final = clients[0].ok("join", {"session_id": sid, "since": 0})
+        assert [e["seq"] for e in final["events"]] == list(range(1, final["head"] + 1))
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_a_class_arriving_at_once_is_served_sqlite(sqlite_forum):
+    server = sqlite_forum.start(FORUM_DB_POOL_SIZE="4")
+    try:
+        _a_class_arrives_at_once(sqlite_forum, server.url)
+    finally:
+        server.stop()
+
+
+def test_a_class_arriving_at_once_is_served_postgresql(pg_forum, redis_queue):
+    # With the message queue, a write also takes publish_order's advisory-lock
+    # connection: the most connections one unit holds.
+    server = pg_forum.start(FORUM_DB_POOL_SIZE="4", FORUM_MESSAGE_QUEUE=redis_queue)
+    try:
+        _a_class_arrives_at_once(pg_forum, server.url)
+    finally:
+        server.stop()
+
+
 # --- several processes ------------------------------------------------------------------------
 
 

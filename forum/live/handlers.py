@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
-from .. import accounts, board, room
+from .. import accounts, board, room, sql
 from ..errors import ActionError
 from ..extensions import db, socketio
 from ..models import Connection, RoomMember, User
@@ -44,6 +44,11 @@ def _current_user() -> User | accounts.Person | None:
 @socketio.on("connect", namespace=NAMESPACE)
 def on_connect(auth=None):
     """Accept the sign-in cookie or ``auth: {"token": ...}``; refuse anyone else."""
+    with sql.admitted():
+        _connect(auth)
+
+
+def _connect(auth: object) -> None:
     try:
         user = None
         if current_user and current_user.is_authenticated:
@@ -75,6 +80,11 @@ def _refused(message: str) -> ConnectionRefusedError:
 
 @socketio.on("disconnect", namespace=NAMESPACE)
 def on_disconnect(*_args):
+    with sql.admitted():
+        _disconnect()
+
+
+def _disconnect() -> None:
     try:
         rows = db.session.scalars(sa.select(Connection).where(Connection.sid == request.sid))
         session_ids = [row.session_id for row in rows]
@@ -96,6 +106,28 @@ def _error_ack(exc: ActionError) -> dict[str, Any]:
     return ack
 
 
+def _run(fn: Callable[[User, dict[str, Any]], dict[str, Any]], event: str,
+         payload: object) -> dict[str, Any]:
+    """One event: who is asking, the action, and its ack; every failure an error ack."""
+    try:
+        user = _current_user()
+        if user is None:
+            raise ActionError("unauthorized", _("Please sign in again."))
+        if not isinstance(payload, dict):
+            raise ActionError("invalid", _("The event needs an object payload."))
+        return {"ok": True, **(fn(user, payload) or {})}
+    except ActionError as exc:
+        db.session.rollback()
+        return _error_ack(exc)
+    except Exception:
+        log.exception("handler %s failed", event)
+        db.session.rollback()
+        return {"ok": False, "error": "invalid",
+                "message": _("Something went wrong on our side. Please try again.")}
+    finally:
+        db.session.remove()
+
+
 def handler(event: str) -> Callable:
     """Register a ``/live`` event whose function takes (user, payload) and returns
     the ack's extra fields; every failure becomes an error ack."""
@@ -103,23 +135,8 @@ def handler(event: str) -> Callable:
     def decorate(fn: Callable[[User, dict[str, Any]], dict[str, Any]]) -> Callable:
         @functools.wraps(fn)
         def wrapper(payload=None, *_extra):
-            try:
-                user = _current_user()
-                if user is None:
-                    raise ActionError("unauthorized", _("Please sign in again."))
-                if not isinstance(payload, dict):
-                    raise ActionError("invalid", _("The event needs an object payload."))
-                return {"ok": True, **(fn(user, payload) or {})}
-            except ActionError as exc:
-                db.session.rollback()
-                return _error_ack(exc)
-            except Exception:
-                log.exception("handler %s failed", event)
-                db.session.rollback()
-                return {"ok": False, "error": "invalid",
-                        "message": _("Something went wrong on our side. Please try again.")}
-            finally:
-                db.session.remove()
+            with sql.admitted():
+                return _run(fn, event, payload)
 
         socketio.on_event(event, wrapper, namespace=NAMESPACE)
         return wrapper

@@ -20,6 +20,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from .. import sql
 from ..extensions import db, socketio
 from ..models import Connection, Server, User, utcnow
 
@@ -80,7 +81,7 @@ def start(app: Flask) -> None:
     def run() -> None:
         while True:
             try:
-                with app.app_context():
+                with app.app_context(), sql.admitted():
                     beat()
                     sweep()
             except Exception:
