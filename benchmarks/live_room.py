@@ -62,6 +62,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,8 @@ BODIES = [
 
 def setup_data(rooms: int, clients: int) -> dict[str, Any]:
     """Create, through the app's own actions, R live sessions with N students each;
-    return {"rooms": [{"session_id", "tokens": [...]}]}."""
+    return {"rooms": [{"session_id", "tokens": [...], "codes": [...]}]}: each student's
+    API token and sign-in code."""
     sys.path.insert(0, str(ROOT))
     from forum import accounts, create_app, exchanges, sessions
     from forum.extensions import db
@@ -145,12 +147,13 @@ def setup_data(rooms: int, clients: int) -> dict[str, Any]:
             class_jp.teachers.append(teacher_jp)
             db.session.add_all([class_tw, class_jp])
             db.session.flush()
-            students = []
+            students, codes = [], []
             for i in range(clients):
                 home, locale = (class_tw, "zh_Hant_TW") if i % 2 == 0 else (class_jp, "ja")
-                student, _code = accounts.add_student(home, f"Student {r + 1}-{i + 1}")
+                student, code = accounts.add_student(home, f"Student {r + 1}-{i + 1}")
                 student.locale = locale
                 students.append(student)
+                codes.append(code)
             db.session.commit()
             exchange = exchanges.create(
                 teacher_tw,
@@ -175,7 +178,7 @@ def setup_data(rooms: int, clients: int) -> dict[str, Any]:
             sessions.open_session(teacher_tw, session)
             tokens = [accounts.issue_token(s) for s in students]
             db.session.commit()
-            out.append({"session_id": session.id, "tokens": tokens})
+            out.append({"session_id": session.id, "tokens": tokens, "codes": codes})
     return {"rooms": out}
 
 
@@ -345,10 +348,11 @@ class BenchClient:
 
     client_class = None
 
-    def __init__(self, index: int, session_id: int, token: str | None) -> None:
+    def __init__(self, index: int, session_id: int, credential: dict[str, str] | None) -> None:
         if BenchClient.client_class is None:
             BenchClient.client_class = _client_class()
-        self.index, self.session_id, self.token = index, session_id, token
+        # {"token": ...}, {"cookie": ...} (a browser's sign-in) or None (the floors)
+        self.index, self.session_id, self.credential = index, session_id, credential or {}
         # websocket-client checks the UTF-8 of every frame in pure Python unless told
         # not to (or wsaccel is installed): at 2,000 frames/s that alone would make
         # the load generator the bottleneck. The server checks what it receives.
@@ -375,7 +379,8 @@ class BenchClient:
             url,
             transports=["websocket"],
             namespaces=[NAMESPACE],
-            auth={"token": self.token} if self.token else None,
+            auth={"token": self.credential["token"]} if "token" in self.credential else None,
+            headers={"Cookie": self.credential["cookie"]} if "cookie" in self.credential else {},
             wait_timeout=30,
         )
         ack = self.sio.call(
@@ -546,8 +551,8 @@ def drive(
         wait_for_quiet(args.wait_quiet, label)
     members = []
     for room in rooms:
-        for token in room["tokens"]:
-            members.append((len(members), room["session_id"], token))
+        for credential in room["credentials"]:
+            members.append((len(members), room["session_id"], credential))
     procs = max(1, min(args.client_procs, len(members)))
     t_connect = time.monotonic()
     workers = [
@@ -777,12 +782,35 @@ def run_forum(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     try:
         server.wait_ready()
         print(f"forum: python wsgi.py pid {server.proc.pid} on {server.url}", flush=True)
+        for room in data["rooms"]:
+            if args.auth == "cookie":
+                with ThreadPoolExecutor(8) as pool:
+                    cookies = pool.map(lambda code: sign_in(server.url, code), room["codes"])
+                    room["credentials"] = [{"cookie": c} for c in cookies]
+            else:
+                room["credentials"] = [{"token": t} for t in room["tokens"]]
         result = drive(
             server.url, data["rooms"], args, server, "forum", workdir, profile=args.profile
         )
     finally:
         server.stop()
     return result
+
+
+def sign_in(url: str, code: str) -> str:
+    """Sign a student in with their code, as the browser does; the Cookie header."""
+    import re
+
+    import requests
+
+    with requests.Session() as http:
+        page = http.get(f"{url}/auth/code", timeout=30).text
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        response = http.post(f"{url}/auth/code", data={"code": code, "csrf_token": csrf},
+                             allow_redirects=False, timeout=30)
+        if response.status_code != 302:
+            raise SystemExit(f"sign-in with a student code failed: {response.status_code}")
+        return "; ".join(f"{c.name}={c.value}" for c in http.cookies)
 
 
 def run_floor(args: argparse.Namespace, workdir: Path, *, store: bool = False) -> dict[str, Any]:
@@ -799,7 +827,8 @@ def run_floor(args: argparse.Namespace, workdir: Path, *, store: bool = False) -
         label, command, {**os.environ, "PYTHONUNBUFFERED": "1"},
         workdir / f"{label}-server.log", port,
     )
-    rooms = [{"session_id": r + 1, "tokens": [None] * args.clients} for r in range(args.rooms)]
+    rooms = [{"session_id": r + 1, "credentials": [None] * args.clients}
+             for r in range(args.rooms)]
     try:
         server.wait_ready()
         print(
@@ -857,7 +886,7 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
     print(
         f"live room: {args.rooms} rooms x {args.clients} clients x {args.rate} msg/s "
         f"({args.arrivals}), {args.duration:g} s measured after {args.warmup:g} s warm-up, "
-        f"database {'PostgreSQL' if args.database_url else 'SQLite'}"
+        f"database {'PostgreSQL' if args.database_url else 'SQLite'}, forum clients by {args.auth}"
         + (f"; round {len(rounds)} of {len(rounds)}" if len(rounds) > 1 else "")
     )
     header = f"{'':<30}" + "".join(f"{name:>12}" for name, _r in cols) + f"{'ratio':>10}"
@@ -953,6 +982,11 @@ def main() -> int:
     parser.add_argument("--database-url", help="PostgreSQL URL (default: fresh SQLite)")
     parser.add_argument("--only", choices=["forum", "floor"], help="run one side only")
     parser.add_argument(
+        "--auth", choices=["cookie", "token"], default="cookie",
+        help="how the forum's clients prove who they are: a sign-in cookie, as the "
+        "room page in a browser, or an API token",
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         help="py-spy record the forum server over the measured window into "
@@ -1036,6 +1070,7 @@ def main() -> int:
             "client_procs": args.client_procs,
             "nice": args.nice,
             "database": "postgresql" if args.database_url else "sqlite",
+            "auth": args.auth,
         },
         "machine": {
             "cpus": os.cpu_count(),

@@ -704,6 +704,23 @@ def test_revoked_token_is_refused_at_the_next_event(people, app):
     teacher.error("mod.lock", {"session_id": people.live_session, "locked": True}, "unauthorized")
 
 
+def test_an_expired_sign_in_is_refused_at_the_next_event(people, app):
+    from datetime import timedelta
+
+    from forum.models import LoginSession
+
+    student = joined(people, "tw_student")
+    send(student, "before the bell", "e1")
+    lifetime = timedelta(seconds=app.config["PERMANENT_SESSION_LIFETIME"])
+    with app.app_context():
+        db.session.execute(sa.update(LoginSession).where(
+            LoginSession.user_id == people.users["tw_student"]["id"]).values(
+            created_at=room.utcnow() - lifetime - timedelta(minutes=1)))
+        db.session.commit()
+    student.error("chat.send", {"session_id": people.live_session, "client_id": "e2",
+                                "body": "after it"}, "unauthorized")
+
+
 def test_a_student_taken_out_of_the_class_is_refused_at_the_next_event(people, app):
     from forum.models import class_students
 
@@ -880,3 +897,25 @@ def test_the_chain_of_hashes_is_sound(people, app):
         events = eventlog.events_since(people.live_session)
         assert eventlog.first_bad_seq(people.live_session, events) is None
         assert events[-1].hash == db.session.get(ForumSession, people.live_session).head_hash
+
+
+@pytest.mark.parametrize("name", ["jp_teacher", "jp_student"])
+def test_acks_speak_the_language_the_person_chose(people, app, name):
+    """Token (teacher) or sign-in cookie (student): the ack's message is in the
+    person's own language, whatever the connection's Accept-Language says."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as translate
+
+    from forum.models import User
+
+    with app.app_context():
+        assert db.session.get(User, people.users[name]["id"]).locale == "ja"
+    text = "This session does not exist or is not yours to see."
+    with app.test_request_context("/"):
+        with force_locale("ja"):
+            japanese = translate(text)
+        with force_locale("zh_Hant_TW"):
+            assert translate(text) != japanese
+    client = people.live(name)
+    ack = client.error("join", {"session_id": 987654}, "not_found")
+    assert ack["message"] == japanese

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import request
+from flask import g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
-from .. import accounts, board, room, sql
+from .. import accounts, board, i18n, room, sql
 from ..errors import ActionError
 from ..extensions import db, socketio
 from ..models import Connection, RoomMember, User
@@ -30,15 +30,22 @@ log = logging.getLogger(__name__)
 
 # --- who is connected ----------------------------------------------------------------
 
-def _current_user() -> User | accounts.Person | None:
-    """The user behind this connection, checked again now: a sign-out or a revoked
-    token ends what the connection may do at its next event."""
-    token = request.environ.get("forum.token")
+def _current_user() -> accounts.Person | None:
+    """The person behind this connection, checked again now: a sign-out, an expired
+    sign-in or a revoked token ends what the connection may do at its next event.
+
+    Asked by what the connection proved at connect: its API token, or the hash of its
+    sign-in (the cookie's sign-in id, ``forum.login_hash``), in one plain query. Their
+    language is the one they chose, for every message an ack carries."""
+    environ = request.environ
+    token = environ.get("forum.token")
     if token:
-        return accounts.person_for_token(token)
-    if current_user and current_user.is_authenticated:
-        return current_user._get_current_object()
-    return None
+        person = accounts.person_for_token(token)
+    else:
+        person = accounts.person_for_sign_in(environ.get("forum.login_hash"))
+    if person is not None and person.locale in i18n.BY_LOCALE:
+        g.language = i18n.BY_LOCALE[person.locale]
+    return person
 
 
 @socketio.on("connect", namespace=NAMESPACE)
@@ -86,11 +93,12 @@ def on_disconnect(*_args):
 
 def _disconnect() -> None:
     try:
-        rows = db.session.scalars(sa.select(Connection).where(Connection.sid == request.sid))
-        session_ids = [row.session_id for row in rows]
-        user = _current_user()
-        for session_id in session_ids:
-            end_connection(request.sid, user, session_id)
+        # Whoever opened the connection leaves, even if their sign-in has just ended
+        # (a sign-out disconnects them): as the sweep, by the connection's own rows.
+        rows = db.session.execute(sa.select(Connection.session_id, Connection.user_id)
+                                  .where(Connection.sid == request.sid)).all()
+        for session_id, user_id in rows:
+            end_connection(request.sid, db.session.get(User, user_id), session_id)
     except Exception:
         log.exception("disconnect cleanup failed")
         db.session.rollback()
