@@ -288,11 +288,12 @@ _PERSON_SQL = (
     "LEFT JOIN schools sc ON sc.id = u.school_id WHERE t.token_hash = :token_hash")
 
 
-def person_for_token(token: str) -> Person | None:
-    """``user_for_token`` for the live path: the same checks, a ``Person`` back."""
-    if not token:
+def person_for_token(token_hash: str) -> Person | None:
+    """``user_for_token`` for the live path, by the token's hash (kept by the
+    connection, which never keeps the token): the same checks, a ``Person`` back."""
+    if not token_hash:
         return None
-    row = sql.reader().one(_PERSON_SQL, {"token_hash": digest(token)})
+    row = sql.reader().one(_PERSON_SQL, {"token_hash": token_hash})
     if row is None or row[1] is not None or not row[3]:
         return None
     _touch_token(row[0], sql.moment(row[2]))

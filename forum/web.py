@@ -39,7 +39,20 @@ def _load_user_from_header(req):
 
 class CookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie session, its signing serializer made once per app instead
-    of on every request: Flask-SocketIO opens the session for every live event too."""
+    of on every request: Flask-SocketIO opens the session for every live event too.
+
+    A live connection's events all carry the cookie of its handshake, which cannot
+    change; Flask-SocketIO never sends a changed one back. So the session is read and
+    its signature checked once per connection, not on every event (``LIVE_SESSION``,
+    kept in the connection's environ; an HTTP request's environ is its own)."""
+
+    def open_session(self, app: Flask, request):
+        opened = request.environ.get(LIVE_SESSION)
+        if opened is None:
+            opened = super().open_session(app, request)
+            if request.environ.get("forum.live") and opened is not None:
+                request.environ[LIVE_SESSION] = opened
+        return opened
 
     def get_signing_serializer(self, app: Flask):
         serializer = app.extensions.get("forum.session_serializer")
@@ -47,6 +60,9 @@ class CookieSessions(SecureCookieSessionInterface):
             serializer = super().get_signing_serializer(app)
             app.extensions["forum.session_serializer"] = serializer
         return serializer
+
+
+LIVE_SESSION = "forum.live_session"
 
 
 def wants_json() -> bool:

@@ -34,13 +34,14 @@ def _current_user() -> accounts.Person | None:
     """The person behind this connection, checked again now: a sign-out, an expired
     sign-in or a revoked token ends what the connection may do at its next event.
 
-    Asked by what the connection proved at connect: its API token, or the hash of its
-    sign-in (the cookie's sign-in id, ``forum.login_hash``), in one plain query. Their
-    language is the one they chose, for every message an ack carries."""
+    Asked by what the connection proved at connect, in one plain query: the hash of
+    its API token (``forum.token_hash``) or of its sign-in (the cookie's sign-in id,
+    ``forum.login_hash``). Their language is the one they chose, for every message an
+    ack carries."""
     environ = request.environ
-    token = environ.get("forum.token")
-    if token:
-        person = accounts.person_for_token(token)
+    token_hash = environ.get("forum.token_hash")
+    if token_hash:
+        person = accounts.person_for_token(token_hash)
     else:
         person = accounts.person_for_sign_in(environ.get("forum.login_hash"))
     if person is not None and person.locale in i18n.BY_LOCALE:
@@ -63,13 +64,14 @@ def _connect(auth: object) -> None:
         elif isinstance(auth, dict) and isinstance(auth.get("token"), str):
             user = accounts.user_for_token(auth["token"])
             if user is not None:
-                request.environ["forum.token"] = auth["token"]
+                request.environ["forum.token_hash"] = accounts.digest(auth["token"])
         if user is None:
             raise _refused(_("Please sign in first."))
         if user.current_sid:
             request.environ["forum.login_hash"] = accounts.digest(user.current_sid)
             join_room(login_room(user.id, user.current_sid))
         join_room(f"user:{user.id}")
+        request.environ["forum.live"] = True  # its cookie session is read once (web.py)
     except ConnectionRefusedError:
         raise
     except Exception:
