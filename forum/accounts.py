@@ -297,8 +297,7 @@ def person_for_token(token_hash: str) -> Person | None:
     if row is None or row[1] is not None or not row[3]:
         return None
     _touch_token(row[0], sql.moment(row[2]))
-    return Person(id=row[4], role=Role(row[5]), display_name=row[6], locale=row[7],
-                  school=SchoolRef(row[8], row[9]) if row[8] is not None else None)
+    return _person(row, 4)
 
 
 _SIGN_IN_SQL = (
@@ -317,11 +316,21 @@ def person_for_sign_in(sid_hash: str) -> Person | None:
     row = sql.reader().one(_SIGN_IN_SQL, {"sid_hash": sid_hash})
     if row is None or row[0] is not None or not row[2]:
         return None
-    lifetime = timedelta(seconds=current_app.config["PERMANENT_SESSION_LIFETIME"])
-    if sql.moment(row[1]) + lifetime < utcnow():
+    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"]
+    if sql.moment(row[1]) + timedelta(seconds=lifetime) < utcnow():
         return None
-    return Person(id=row[3], role=Role(row[4]), display_name=row[5], locale=row[6],
-                  school=SchoolRef(row[7], row[8]) if row[7] is not None else None)
+    return _person(row, 3)
+
+
+_ROLES = {role.value: role for role in Role}
+
+
+def _person(row: tuple, at: int) -> Person:
+    """A Person from the columns ``u.id, u.role, u.display_name, u.locale, sc.slug,
+    sc.country`` starting at ``row[at]``."""
+    user_id, role, name, locale, slug, country = row[at:at + 6]
+    return Person(id=user_id, role=_ROLES[role], display_name=name, locale=locale,
+                  school=SchoolRef(slug, country) if slug is not None else None)
 
 
 def _touch_token(token_id: int, last_used_at: datetime | None) -> None:
