@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import g
 from flask_babel import gettext as _
 
-from . import sql
+from . import accounts, sql
+from .accounts import Person
 from .errors import ActionError
 from .eventlog import HEAD_COLUMNS, HEAD_WIDTH, Head
 from .extensions import db
@@ -88,16 +90,26 @@ def can_manage_exchange(user: User, exchange: Exchange) -> bool:
     return user.role == Role.TEACHER and is_member(user, exchange)
 
 
-def live_seat(user: User, session_id: int) -> tuple[Head, bool, bool] | None:
+def live_seat(user: User | Person, session_id: int) -> tuple[Head, bool, bool] | None:
     """``(head, member, manager)`` for a session the user may see, else None: the
     rules of ``can_view_session``, ``is_member`` and ``can_manage_exchange`` in one
-    plain query, as every live event asks them again."""
+    plain query, as every live event asks them again (or in the query that asked who
+    is asking, ``caller_and_seat``, earlier in the same event)."""
     if not 1 <= session_id <= MAX_ID:
         return None
+    early = g.pop(_EARLY_SEAT, None)
+    if early is not None and early[:2] == (user.id, session_id):
+        return seat_from_row(user, early[2])
     table = "class_students" if user.role == Role.STUDENT else "class_teachers"
     row = sql.reader().one(_SEAT_SQL[table], {"user_id": user.id,
                                                   "session_id": session_id})
-    if row is None:
+    return None if row is None else seat_from_row(user, row)
+
+
+def seat_from_row(user: User | Person, row: tuple) -> tuple[Head, bool, bool] | None:
+    """The seat from a row of HEAD_COLUMNS and the membership flag; None if the
+    session is missing (a NULL id from a LEFT JOIN), cancelled or not the user's."""
+    if row[0] is None:
         return None
     head = Head.from_row(row)
     member = user.role in (Role.STUDENT, Role.TEACHER) and bool(row[HEAD_WIDTH])
@@ -108,15 +120,41 @@ def live_seat(user: User, session_id: int) -> tuple[Head, bool, bool] | None:
     return head, member, manager
 
 
-# The session's head and: is the user in one of its exchange's classes (my_class_ids)?
-# Built from this module's own names only.
+def _in_class(table: str, user_id: str) -> str:
+    """Is the user in one of the session's exchange's classes (``my_class_ids``)?"""
+    return (f"EXISTS (SELECT 1 FROM exchange_classes ec JOIN {table} m "  # noqa: S608
+            f"ON m.class_id = ec.class_id WHERE ec.exchange_id = s.exchange_id "
+            f"AND m.user_id = {user_id})")
+
+
+# The session's head and whether the user is in its exchange. Built from this
+# module's own names only.
 _SEAT_SQL = {
-    table: (f"SELECT {HEAD_COLUMNS}, EXISTS (SELECT 1 FROM exchange_classes ec "  # noqa: S608
-            f"JOIN {table} m ON m.class_id = ec.class_id "
-            "WHERE ec.exchange_id = s.exchange_id AND m.user_id = :user_id) "
-            "FROM forum_sessions s WHERE s.id = :session_id")
+    table: f"SELECT {HEAD_COLUMNS}, {_in_class(table, ':user_id')} "  # noqa: S608
+           "FROM forum_sessions s WHERE s.id = :session_id"
     for table in ("class_students", "class_teachers")
 }
+# The same columns, added to the query of who is asking (``u`` is users).
+_CALLER_SEAT = (f"{HEAD_COLUMNS}, CASE WHEN u.role = 'student' "
+                f"THEN {_in_class('class_students', 'u.id')} "
+                f"ELSE {_in_class('class_teachers', 'u.id')} END")
+_CALLER_SEAT_JOIN = "LEFT JOIN forum_sessions s ON s.id = :session_id"
+_EARLY_SEAT = "forum.early_seat"
+
+
+def caller_and_seat(proof: str, key_hash: str, session_id: object) -> Person | None:
+    """Who is asking (``accounts.person_by_proof``), and, when ``session_id`` can name
+    a session, their seat in it from the same query: ``live_seat`` takes it from there
+    once, in this event, instead of asking the database again."""
+    if isinstance(session_id, bool) or not isinstance(session_id, int) \
+            or not 1 <= session_id <= MAX_ID:
+        return accounts.person_by_proof(proof, key_hash)[0]
+    person, rest = accounts.person_by_proof(proof, key_hash, also=_CALLER_SEAT,
+                                            joins=_CALLER_SEAT_JOIN,
+                                            params={"session_id": session_id})
+    if person is not None:
+        g.setdefault(_EARLY_SEAT, (person.id, session_id, rest))
+    return person
 
 
 def can_teach(user: User, school_class: SchoolClass) -> bool:

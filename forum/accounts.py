@@ -8,6 +8,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -281,56 +282,61 @@ class Person:
     school: SchoolRef | None
 
 
-_PERSON_SQL = (
-    "SELECT t.id, t.revoked_at, t.last_used_at, u.is_active_account, u.id, u.role, "
-    "u.display_name, u.locale, sc.slug, sc.country "
-    "FROM api_tokens t JOIN users u ON u.id = t.user_id "
-    "LEFT JOIN schools sc ON sc.id = u.school_id WHERE t.token_hash = :token_hash")
+# What a live connection kept at connect to prove who it is, and how that is asked
+# again on every event: the tables, then the columns of the proof and of the person
+# (``_person``). ``u`` is users, ``sc`` their school.
+_PROOFS = {
+    "token": ("t.id, t.revoked_at, t.last_used_at",
+              "api_tokens t JOIN users u ON u.id = t.user_id", "t.token_hash"),
+    "sign_in": ("ls.ended_at, ls.created_at, NULL",
+                "login_sessions ls JOIN users u ON u.id = ls.user_id", "ls.sid_hash"),
+}
+_PROOF_WIDTH = 3
+_PERSON_COLUMNS = "u.is_active_account, u.id, u.role, u.display_name, u.locale, sc.slug, sc.country"
+_PERSON_WIDTH = 7
 
 
-def person_for_token(token_hash: str) -> Person | None:
-    """``user_for_token`` for the live path, by the token's hash (kept by the
-    connection, which never keeps the token): the same checks, a ``Person`` back."""
-    if not token_hash:
-        return None
-    row = sql.reader().one(_PERSON_SQL, {"token_hash": token_hash})
-    if row is None or row[1] is not None or not row[3]:
-        return None
-    _touch_token(row[0], sql.moment(row[2]))
-    return _person(row, 4)
+@functools.cache
+def _proof_sql(kind: str, also: str, joins: str) -> str:
+    columns, tables, key = _PROOFS[kind]
+    extra = f", {also}" if also else ""
+    return (f"SELECT {columns}, {_PERSON_COLUMNS}{extra} FROM {tables} "  # noqa: S608
+            f"LEFT JOIN schools sc ON sc.id = u.school_id {joins} WHERE {key} = :key")
 
 
-_SIGN_IN_SQL = (
-    "SELECT ls.ended_at, ls.created_at, u.is_active_account, u.id, u.role, "
-    "u.display_name, u.locale, sc.slug, sc.country "
-    "FROM login_sessions ls JOIN users u ON u.id = ls.user_id "
-    "LEFT JOIN schools sc ON sc.id = u.school_id WHERE ls.sid_hash = :sid_hash")
+def person_by_proof(kind: str, key_hash: str, *, also: str = "", joins: str = "",
+                    params: dict[str, Any] | None = None) -> tuple[Person | None, tuple]:
+    """The person behind a live connection's proof — ``"token"`` (the API token's hash)
+    or ``"sign_in"`` (the sign-in's hash) — with the same checks as ``user_for_token``
+    and ``user_for_login_session``, in one plain query; None if it no longer holds.
+    ``also`` and ``joins`` add columns to the same statement, returned after it."""
+    if not key_hash:
+        return None, ()
+    row = sql.reader().one(_proof_sql(kind, also, joins), {**(params or {}), "key": key_hash})
+    if row is None:
+        return None, ()
+    rest = row[_PROOF_WIDTH + _PERSON_WIDTH:]
+    if not row[_PROOF_WIDTH] or not _proof_holds(kind, row):
+        return None, rest
+    user_id, role, name, locale, slug, country = row[_PROOF_WIDTH + 1:_PROOF_WIDTH + 7]
+    person = Person(id=user_id, role=_ROLES[role], display_name=name, locale=locale,
+                    school=SchoolRef(slug, country) if slug is not None else None)
+    return person, rest
 
 
-def person_for_sign_in(sid_hash: str) -> Person | None:
-    """``user_for_login_session`` for the live path, by the sign-in's hash (kept by the
-    connection): the same checks, a ``Person`` back. A browser's connection is asked
-    this on every event instead of loading the ORM user from its cookie."""
-    if not sid_hash:
-        return None
-    row = sql.reader().one(_SIGN_IN_SQL, {"sid_hash": sid_hash})
-    if row is None or row[0] is not None or not row[2]:
-        return None
+def _proof_holds(kind: str, row: tuple) -> bool:
+    if kind == "token":
+        if row[1] is not None:  # revoked
+            return False
+        _touch_token(row[0], sql.moment(row[2]))
+        return True
+    if row[0] is not None:  # the sign-in was ended (signed out)
+        return False
     lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"]
-    if sql.moment(row[1]) + timedelta(seconds=lifetime) < utcnow():
-        return None
-    return _person(row, 3)
+    return sql.moment(row[1]) + timedelta(seconds=lifetime) >= utcnow()
 
 
 _ROLES = {role.value: role for role in Role}
-
-
-def _person(row: tuple, at: int) -> Person:
-    """A Person from the columns ``u.id, u.role, u.display_name, u.locale, sc.slug,
-    sc.country`` starting at ``row[at]``."""
-    user_id, role, name, locale, slug, country = row[at:at + 6]
-    return Person(id=user_id, role=_ROLES[role], display_name=name, locale=locale,
-                  school=SchoolRef(slug, country) if slug is not None else None)
 
 
 def _touch_token(token_id: int, last_used_at: datetime | None) -> None:

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
-from .. import accounts, board, i18n, room, sql
+from .. import access, accounts, board, i18n, room, sql
 from ..errors import ActionError
 from ..extensions import db, socketio
 from ..models import Connection, RoomMember, User
@@ -30,20 +30,22 @@ log = logging.getLogger(__name__)
 
 # --- who is connected ----------------------------------------------------------------
 
-def _current_user() -> accounts.Person | None:
+def _current_user(session_id: object = None) -> accounts.Person | None:
     """The person behind this connection, checked again now: a sign-out, an expired
     sign-in or a revoked token ends what the connection may do at its next event.
 
     Asked by what the connection proved at connect, in one plain query: the hash of
     its API token (``forum.token_hash``) or of its sign-in (the cookie's sign-in id,
-    ``forum.login_hash``). Their language is the one they chose, for every message an
-    ack carries."""
+    ``forum.login_hash``); the same query reads their seat in ``session_id``
+    (``access.caller_and_seat``). Their language is the one they chose, for every
+    message an ack carries."""
     environ = request.environ
     token_hash = environ.get("forum.token_hash")
     if token_hash:
-        person = accounts.person_for_token(token_hash)
+        person = access.caller_and_seat("token", token_hash, session_id)
     else:
-        person = accounts.person_for_sign_in(environ.get("forum.login_hash"))
+        person = access.caller_and_seat("sign_in", environ.get("forum.login_hash"),
+                                        session_id)
     if person is not None and person.locale in i18n.BY_LOCALE:
         g.language = i18n.BY_LOCALE[person.locale]
     return person
@@ -120,7 +122,7 @@ def _run(fn: Callable[[User, dict[str, Any]], dict[str, Any]], event: str,
          payload: object) -> dict[str, Any]:
     """One event: who is asking, the action, and its ack; every failure an error ack."""
     try:
-        user = _current_user()
+        user = _current_user(payload.get("session_id") if isinstance(payload, dict) else None)
         if user is None:
             raise ActionError("unauthorized", _("Please sign in again."))
         if not isinstance(payload, dict):
