@@ -283,8 +283,8 @@ class Person:
 
 
 # What a live connection kept at connect to prove who it is, and how that is asked
-# again on every event: the tables, then the columns of the proof and of the person
-# (``_person``). ``u`` is users, ``sc`` their school.
+# again on every event: the proof's columns (_PROOF_WIDTH of them, checked by
+# ``_proof_holds``), its tables and its key column. ``u`` is users, ``sc`` their school.
 _PROOFS = {
     "token": ("t.id, t.revoked_at, t.last_used_at",
               "api_tokens t JOIN users u ON u.id = t.user_id", "t.token_hash"),
@@ -318,7 +318,7 @@ def person_by_proof(kind: str, key_hash: str, *, also: str = "", joins: str = ""
     rest = row[_PROOF_WIDTH + _PERSON_WIDTH:]
     if not row[_PROOF_WIDTH] or not _proof_holds(kind, row):
         return None, rest
-    user_id, role, name, locale, slug, country = row[_PROOF_WIDTH + 1:_PROOF_WIDTH + 7]
+    user_id, role, name, locale, slug, country = row[_PROOF_WIDTH + 1:_PROOF_WIDTH + _PERSON_WIDTH]
     person = Person(id=user_id, role=_ROLES[role], display_name=name, locale=locale,
                     school=SchoolRef(slug, country) if slug is not None else None)
     return person, rest

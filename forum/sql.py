@@ -161,8 +161,8 @@ class Gate:
 
 @contextmanager
 def admitted() -> Iterator[None]:
-    """Run one unit of work's database use through the app's gate. Its live
-    connection is given back before it leaves: nothing it holds outlives its slot."""
+    """Run one unit of work's database use through the app's gate. Its connections
+    are given back before it leaves: nothing it holds outlives its slot."""
     gate = current_app.extensions.get(_GATE)
     if gate is None:
         yield
@@ -171,11 +171,17 @@ def admitted() -> Iterator[None]:
     try:
         yield
     finally:
-        try:
-            if gate.depth() == 1:
-                release_live()
-        finally:
-            gate.leave()
+        _leave(gate)
+
+
+def _leave(gate: Gate, exc: BaseException | None = None) -> None:
+    """Leave the gate; the outermost unit first gives back its connections."""
+    try:
+        if gate.depth() == 1:
+            db.session.remove()
+            release_live(exc)
+    finally:
+        gate.leave()
 
 
 def _admit_request() -> None:
@@ -188,11 +194,7 @@ def _admit_request() -> None:
 def _release_request(exc: BaseException | None = None) -> None:
     gate = g.pop(_ADMITTED, None)
     if gate is not None:
-        try:
-            db.session.remove()
-            release_live(exc)
-        finally:
-            gate.leave()
+        _leave(gate, exc)
 
 
 def release_live(exc: BaseException | None = None) -> None:

@@ -39,13 +39,10 @@ def _current_user(session_id: object = None) -> accounts.Person | None:
     ``forum.login_hash``); the same query reads their seat in ``session_id``
     (``access.caller_and_seat``). Their language is the one they chose, for every
     message an ack carries."""
-    environ = request.environ
-    token_hash = environ.get("forum.token_hash")
-    if token_hash:
-        person = access.caller_and_seat("token", token_hash, session_id)
-    else:
-        person = access.caller_and_seat("sign_in", environ.get("forum.login_hash"),
-                                        session_id)
+    token_hash = request.environ.get("forum.token_hash")
+    proof, key = ("token", token_hash) if token_hash else (
+        "sign_in", request.environ.get("forum.login_hash"))
+    person = access.caller_and_seat(proof, key, session_id)
     if person is not None and person.locale in i18n.BY_LOCALE:
         g.language = i18n.BY_LOCALE[person.locale]
     return person

@@ -86,9 +86,6 @@ def start(app: Flask) -> None:
                     sweep()
             except Exception:
                 log.exception("heartbeat failed; trying again at the next beat")
-            finally:
-                with app.app_context():
-                    db.session.remove()
             socketio.sleep(app.config["FORUM_HEARTBEAT_SECONDS"])
 
     socketio.start_background_task(run)
