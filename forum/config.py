@@ -39,6 +39,16 @@ def _whole_number(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
+def _switch(name: str, default: bool) -> bool:
+    """An on/off setting from the environment (1 or 0), or a message naming it."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if raw not in ("0", "1"):
+        raise ValueError(f"{name} must be 1 (on) or 0 (off), not {raw!r}")
+    return raw == "1"
+
+
 def database_url(raw: str) -> str:
     """Pin PostgreSQL URLs to psycopg2, which eventlet can make cooperative
     (psycogreen, in wsgi.py); a bare postgresql:// would pick another driver."""
@@ -68,6 +78,9 @@ def from_environment(instance_path: Path) -> dict:
         },
         "FORUM_MESSAGE_QUEUE": os.environ.get("FORUM_MESSAGE_QUEUE") or None,
         "FORUM_ASYNC_MODE": os.environ.get("FORUM_ASYNC_MODE", "eventlet"),
+        # Messages to idle WebSocket connections written at once instead of through
+        # engineio's per-connection queue (``live.delivery``; eventlet only).
+        "FORUM_DIRECT_DELIVERY": _switch("FORUM_DIRECT_DELIVERY", True),
         "FORUM_HOST": os.environ.get("FORUM_HOST", "127.0.0.1"),
         "FORUM_PORT": _whole_number("FORUM_PORT", 5000, minimum=1),
         # How often each server process notes that it is alive (``live.servers``); the

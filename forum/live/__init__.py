@@ -53,6 +53,10 @@ def init_socketio(app: Flask) -> None:
         logger=False,
         engineio_logger=False,
     )
+    if app.config["FORUM_DIRECT_DELIVERY"]:
+        from . import delivery
+
+        delivery.install(socketio.server)
     room.set_publisher(_publish)
     # Every event runs in a request context built from its connection's environ, whose
     # path is the Socket.IO endpoint. With no route there, each event raised and kept
