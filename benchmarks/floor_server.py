@@ -12,6 +12,9 @@ room's head, appends the event with its seq and SHA-256 chain hash (canonical JS
 as protocol.md), moves the head and commits, before it tells anyone. That measures
 what storing costs on this machine, apart from the rest of the application.
 
+With ``--direct`` it delivers as the forum does (``forum/live/delivery.py``): the
+forum's own cost can then be set against a floor on the same footing.
+
     .venv/bin/python benchmarks/floor_server.py --port 5099 [--store /tmp/log.sqlite3]
 """
 
@@ -162,6 +165,21 @@ def on_chat_send(sid, payload=None):
     return {"ok": True, "event": event}
 
 
+def _direct_delivery() -> None:
+    """Install the forum's direct delivery on this server. Loaded from its file, not
+    as ``forum.live.delivery``: importing the forum package would bring Flask and the
+    rest of the app into a server meant to have none of it."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "forum" / "live" / "delivery.py"
+    spec = importlib.util.spec_from_file_location("forum_live_delivery", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not module.install(sio):
+        raise SystemExit("direct delivery did not install")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -172,7 +190,14 @@ def main() -> None:
         help="TCP_NODELAY on the connections (python wsgi.py does not set it)",
     )
     parser.add_argument("--store", metavar="FILE", help="log every message durably first")
+    parser.add_argument(
+        "--direct",
+        action="store_true",
+        help="deliver as the forum does: forum/live/delivery.py (FORUM_DIRECT_DELIVERY)",
+    )
     args = parser.parse_args()
+    if args.direct:
+        _direct_delivery()
     if args.store:
         global _log
         _log = open_log(args.store)

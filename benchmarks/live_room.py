@@ -813,9 +813,11 @@ def sign_in(url: str, code: str) -> str:
         return "; ".join(f"{c.name}={c.value}" for c in http.cookies)
 
 
-def run_floor(args: argparse.Namespace, workdir: Path, *, store: bool = False) -> dict[str, Any]:
-    """The bare floor; with ``store``, the floor that also keeps a durable chained log."""
-    label = "floor+log" if store else "floor"
+def run_floor(args: argparse.Namespace, workdir: Path, *, store: bool = False,
+              direct: bool = False) -> dict[str, Any]:
+    """The bare floor; with ``store``, the floor that also keeps a durable chained log;
+    with ``direct``, the floor delivering as the forum does (``forum.live.delivery``)."""
+    label = "floor+log" if store else "floor+direct" if direct else "floor"
     port = free_port()
     command = [sys.executable, "benchmarks/floor_server.py", "--port", str(port)]
     if args.floor_nodelay:
@@ -823,6 +825,8 @@ def run_floor(args: argparse.Namespace, workdir: Path, *, store: bool = False) -
     if store:
         log = workdir / f"floor-log-{port}.sqlite3"
         command += ["--store", str(log)]
+    if direct:
+        command.append("--direct")
     server = ServerProcess(
         label, command, {**os.environ, "PYTHONUNBUFFERED": "1"},
         workdir / f"{label}-server.log", port,
@@ -856,12 +860,15 @@ def p95_of(result: dict[str, Any] | None) -> float | None:
     return result["latency_ms"]["p95"] if result else None
 
 
+SERVERS = ("forum", "floor", "floor+log", "floor+direct")
+
+
 def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """Print the last round's table, every round's ratios, and the aims over the rounds:
     the median CPU ratio within AIM_CPU_RATIO, the largest within AIM_CPU_RATIO_MAX."""
     last = rounds[-1]
-    floor, stored = last.get("floor"), last.get("floor+log")
-    cols = [(name, last.get(name)) for name in ("forum", "floor", "floor+log")]
+    floor, stored, direct = last.get("floor"), last.get("floor+log"), last.get("floor+direct")
+    cols = [(name, last.get(name)) for name in SERVERS]
     cols = [(name, r) for name, r in cols if r]
     rows = [
         ("messages sent/s", lambda r: fmt(r["sent_per_s"])),
@@ -882,6 +889,7 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
         one["cpu_ratio"] = ratio(cpu_of(one.get("forum")), cpu_of(one.get("floor")))
         one["p95_ratio"] = ratio(p95_of(one.get("forum")), p95_of(one.get("floor")))
         one["log_cpu_ratio"] = ratio(cpu_of(one.get("floor+log")), cpu_of(one.get("floor")))
+        one["direct_cpu_ratio"] = ratio(cpu_of(one.get("forum")), cpu_of(one.get("floor+direct")))
     print()
     print(
         f"live room: {args.rooms} rooms x {args.clients} clients x {args.rate} msg/s "
@@ -889,22 +897,29 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
         f"database {'PostgreSQL' if args.database_url else 'SQLite'}, forum clients by {args.auth}"
         + (f"; round {len(rounds)} of {len(rounds)}" if len(rounds) > 1 else "")
     )
-    header = f"{'':<30}" + "".join(f"{name:>12}" for name, _r in cols) + f"{'ratio':>10}"
+    header = f"{'':<30}" + "".join(f"{name:>13}" for name, _r in cols) + f"{'ratio':>10}"
     print(header)
     print("-" * len(header))
     ratios = {"server CPU ms / 1k deliv.": last["cpu_ratio"],
               "latency p95 ms": last["p95_ratio"]}
     for name, get in rows:
-        line = f"{name:<30}" + "".join(f"{get(r):>12}" for _, r in cols)
+        line = f"{name:<30}" + "".join(f"{get(r):>13}" for _, r in cols)
         if ratios.get(name) is not None:
             line += f"{ratios[name]:>9.2f}x"
         print(line)
     if stored and floor:
         print("\nfloor+log (the floor, storing and chaining each message before it tells anyone): "
               f"{last['log_cpu_ratio']:.2f}x the floor's CPU per delivery")
+    if direct and floor:
+        print("floor+direct (the floor, delivering as the forum does): "
+              f"{ratio(cpu_of(direct), cpu_of(floor)):.2f}x the floor's CPU per delivery; "
+              f"the forum is {fmt(last['direct_cpu_ratio'], 2)}x floor+direct")
     if len(rounds) > 1:
         print("\nrounds (forum/floor): " + ", ".join(
             f"CPU {fmt(r['cpu_ratio'], 2)}x p95 {fmt(r['p95_ratio'], 2)}x" for r in rounds))
+        if any(r["direct_cpu_ratio"] for r in rounds):
+            print("rounds (forum/floor+direct): CPU " + ", ".join(
+                f"{fmt(r['direct_cpu_ratio'], 2)}x" for r in rounds))
     cpu_ratios = [r["cpu_ratio"] for r in rounds if r["cpu_ratio"] is not None]
     p95_ratios = [r["p95_ratio"] for r in rounds if r["p95_ratio"] is not None]
     cpu_ratio = statistics.median(cpu_ratios) if cpu_ratios else None
@@ -1007,6 +1022,12 @@ def main() -> int:
         "what storing alone costs here",
     )
     parser.add_argument(
+        "--direct-floor",
+        action="store_true",
+        help="also run the floor delivering as the forum does (floor_server.py --direct, "
+        "forum.live.delivery): the forum's own cost against a floor on the same footing",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=1,
@@ -1049,6 +1070,8 @@ def main() -> int:
                 one["floor"] = run_floor(args, workdir)
                 if args.stored_floor:
                     one["floor+log"] = run_floor(args, workdir, store=True)
+                if args.direct_floor:
+                    one["floor+direct"] = run_floor(args, workdir, direct=True)
             rounds.append(one)
     finally:
         if args.keep:
@@ -1080,11 +1103,12 @@ def main() -> int:
         "forum": forum,
         "floor": floor,
         "floor+log": rounds[-1].get("floor+log"),
+        "floor+direct": rounds[-1].get("floor+direct"),
         "rounds": [
             {"cpu_ratio": r["cpu_ratio"], "p95_ratio": r["p95_ratio"],
-             "log_cpu_ratio": r["log_cpu_ratio"],
+             "log_cpu_ratio": r["log_cpu_ratio"], "direct_cpu_ratio": r["direct_cpu_ratio"],
              **{f"{name}_cpu_ms_per_1000_deliveries": cpu_of(r.get(name))
-                for name in ("forum", "floor", "floor+log")}}
+                for name in SERVERS}}
             for r in rounds
         ],
         **verdict,

@@ -239,3 +239,13 @@ def test_a_bad_pool_size_is_named_at_start(tmp_path, value):
     assert f"FORUM_DB_POOL_SIZE must be a whole number of at least 4, not '{value}'" in (
         result.stderr
     )
+
+
+@pytest.mark.parametrize("value", ["yes", "2", "on"])
+def test_a_bad_direct_delivery_switch_is_named_at_start(tmp_path, value):
+    from servers import flask_cli, server_env
+
+    env = server_env(tmp_path, FORUM_DIRECT_DELIVERY=value)
+    result = flask_cli(["db", "current"], env, check=False)
+    assert result.returncode != 0
+    assert f"FORUM_DIRECT_DELIVERY must be 1 (on) or 0 (off), not '{value}'" in result.stderr
