@@ -66,12 +66,14 @@ class _Frames:
 class DirectSocket:
     """Wraps one engineio Socket's ``send`` once its WebSocket is open."""
 
-    __slots__ = ("frames", "queued_send", "sock", "ws", "fd")
+    __slots__ = ("deflate", "fd", "frames", "queued_send", "sock", "ws")
 
     def __init__(self, sock: Any, ws: Any, frames: _Frames) -> None:
         self.sock, self.ws, self.frames = sock, ws, frames
         self.queued_send = sock.send  # engineio's own: check, then queue
         self.fd = ws.socket.fd  # the non-blocking OS socket under eventlet's GreenSocket
+        # Settled by the handshake, before this is made.
+        self.deflate = ws.extensions.get("permessage-deflate") is not None
 
     def send(self, pkt: Any) -> None:
         sock, ws = self.sock, self.ws
@@ -83,12 +85,9 @@ class DirectSocket:
             return
         if not sock.check_ping_timeout():  # as engineio's send: a gone client is closed
             return
-        if ws.extensions.get("permessage-deflate") is None:
-            frame = self.frames.of(pkt, ws)
-        else:
-            # Its compressor is the connection's own, and remembers what it has
-            # compressed: this frame is the one the connection must carry next.
-            frame = ws._pack_message(pkt.encode())
+        # A deflate connection's compressor is its own and remembers what it has
+        # compressed: the frame it makes here is the one the connection must carry next.
+        frame = ws._pack_message(pkt.encode()) if self.deflate else self.frames.of(pkt, ws)
         try:
             sent = self.fd.send(frame)
         except OSError:  # full (BlockingIOError) or broken: the writer takes over
