@@ -229,23 +229,14 @@ def test_import_roster_into_an_unknown_class_fails(app, runner, demo, tmp_path):
     assert table_counts(app) == counts
 
 
-@pytest.mark.parametrize("value", ["2", "many", "-1"])
-def test_a_bad_pool_size_is_named_at_start(tmp_path, value):
+@pytest.mark.parametrize(("name", "value", "expected"), [
+    *[("FORUM_DB_POOL_SIZE", v, "a whole number of at least 4") for v in ("2", "many", "-1")],
+    *[("FORUM_DIRECT_DELIVERY", v, "1 (on) or 0 (off)") for v in ("yes", "2", "on")],
+])
+def test_a_bad_setting_is_named_at_start(tmp_path, name, value, expected):
     from servers import flask_cli, server_env
 
-    env = server_env(tmp_path, FORUM_DB_POOL_SIZE=value)
+    env = server_env(tmp_path, **{name: value})
     result = flask_cli(["db", "current"], env, check=False)
     assert result.returncode != 0
-    assert f"FORUM_DB_POOL_SIZE must be a whole number of at least 4, not '{value}'" in (
-        result.stderr
-    )
-
-
-@pytest.mark.parametrize("value", ["yes", "2", "on"])
-def test_a_bad_direct_delivery_switch_is_named_at_start(tmp_path, value):
-    from servers import flask_cli, server_env
-
-    env = server_env(tmp_path, FORUM_DIRECT_DELIVERY=value)
-    result = flask_cli(["db", "current"], env, check=False)
-    assert result.returncode != 0
-    assert f"FORUM_DIRECT_DELIVERY must be 1 (on) or 0 (off), not '{value}'" in result.stderr
+    assert f"{name} must be {expected}, not '{value}'" in result.stderr
