@@ -39,6 +39,21 @@ def _whole_number(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
+def _seconds(name: str, default: float, *, minimum: float = 0.1) -> float:
+    """A duration in seconds from the environment, or a message naming what is wrong."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = None
+    if value is None or not minimum <= value <= 3600:
+        raise ValueError(f"{name} must be a number of seconds from {minimum} to 3600, "
+                         f"not {raw!r}")
+    return value
+
+
 def _switch(name: str, default: bool) -> bool:
     """An on/off setting from the environment (1 or 0), or a message naming it."""
     raw = os.environ.get(name, "").strip()
@@ -71,7 +86,7 @@ def from_environment(instance_path: Path) -> dict:
             # The most recently used connection first: on SQLite its page cache is the
             # warm one (a round-robin pool made every live event read pages back).
             "pool_use_lifo": True,
-            # A fixed number per process; ``sql.Gate`` lets in a quarter as many units
+            # A fixed number per process; ``sql.Gate`` lets in half as many units
             # of work at once, so none ever waits for a connection while holding one.
             "pool_size": _whole_number("FORUM_DB_POOL_SIZE", 16, minimum=4),
             "max_overflow": 0,
@@ -81,6 +96,15 @@ def from_environment(instance_path: Path) -> dict:
         # Messages to idle WebSocket connections written at once instead of through
         # engineio's per-connection queue (``live.delivery``; eventlet only).
         "FORUM_DIRECT_DELIVERY": _switch("FORUM_DIRECT_DELIVERY", True),
+        # Socket.IO's ping: a client silent for interval + timeout seconds is closed.
+        "FORUM_PING_INTERVAL": _seconds("FORUM_PING_INTERVAL", 25.0),
+        "FORUM_PING_TIMEOUT": _seconds("FORUM_PING_TIMEOUT", 20.0),
+        # At most one presence snapshot per room and process this often
+        # (``live.presence``); 0 sends one on every change.
+        "FORUM_PRESENCE_SECONDS": _seconds("FORUM_PRESENCE_SECONDS", 1.0, minimum=0.0),
+        # In-process tests only: run disconnect clean-ups and presence snapshots in the
+        # event's own thread, so a test sees their effects as soon as the call returns.
+        "FORUM_LIVE_INLINE": False,
         "FORUM_HOST": os.environ.get("FORUM_HOST", "127.0.0.1"),
         "FORUM_PORT": _whole_number("FORUM_PORT", 5000, minimum=1),
         # How often each server process notes that it is alive (``live.servers``); the

@@ -11,8 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -149,43 +148,6 @@ def save_head(run: sql.Statements, head: Head) -> None:
          "status": head.status.value, "opened_at": run.instant(head.opened_at),
          "closed_at": run.instant(head.closed_at), "locked": head.locked,
          "slow_mode": head.slow_mode, "pinned": head.pinned_message_id})
-
-
-# pg_advisory_lock(PUBLISH_LOCK, session_id): who may commit and then publish next.
-PUBLISH_LOCK = 0x5D6F
-
-
-@contextmanager
-def publish_order(session_id: int, *, across_processes: bool) -> Iterator[None]:
-    """Hold, from before the head is locked until the event is published, the right to
-    write and tell the session's room, so that several processes publish in seq order.
-
-    The head lock ends at commit, and the event is published after it (never before it
-    is stored); without this, another process could commit seq n+1 and publish it
-    before this one has published seq n. One process needs nothing more than its own
-    per-session lock (``room._head_lock``); several processes share PostgreSQL (a
-    session-level advisory lock on a connection of its own, as it must outlive the
-    write transaction). SQLite serves one process.
-    """
-    if not across_processes or db.engine.dialect.name != "postgresql":
-        yield
-        return
-    conn = db.engine.connect()
-    locked = False
-    try:
-        conn.execute(sa.select(sa.func.pg_advisory_lock(PUBLISH_LOCK, session_id)))
-        conn.commit()
-        locked = True
-        yield
-    finally:
-        try:
-            if locked:
-                conn.execute(sa.select(sa.func.pg_advisory_unlock(PUBLISH_LOCK, session_id)))
-                conn.commit()
-        except Exception:
-            conn.invalidate()  # a closed connection surely holds no lock
-        finally:
-            conn.close()
 
 
 def append(run: sql.Statements, head: Head, type_: str, actor_id: int | None, data: dict[str, Any],

@@ -444,20 +444,32 @@ class Clock:
 clock = Clock()
 
 
+# How long a writer waits for the session's lock before answering ``unavailable``.
+LOCK_WAIT = 4.0
 _head_locks: dict[int, threading.Lock] = {}
 _head_locks_guard = threading.Lock()
 
 
 @contextmanager
 def _head_locked(session_id: int) -> Iterator[None]:
-    """Hold the session's per-process lock. Whoever must wait for it waits holding no
-    pooled connection: many waiters each holding one would leave none for the writer
-    (it may need a second, ``eventlog.publish_order``) and stall everyone."""
+    """Hold the session's per-process write lock, for one event's write transaction.
+
+    The rule: this lock (and the database's lock on the log head, taken inside it) is
+    held from reading the head to commit, and across nothing else — no emit, no
+    socket write, no message-queue publish, no other connection's callbacks. A client
+    that stops reading is met only after it is released, by the writer alone
+    (``record``); an earlier version published under it, and one sleeping laptop's
+    ping timeout ran its disconnect handler there, which waited for the same lock and
+    froze every room and page.
+
+    Whoever must wait for it waits holding no pooled connection: many waiters each
+    holding one would leave none for the writer and stall everyone."""
     lock = _head_lock(session_id)
     if not lock.acquire(blocking=False):
         sql.release_live()
         sql.commit_session()
-        lock.acquire()
+        if not lock.acquire(timeout=LOCK_WAIT):  # its writer is stuck on the database
+            raise sql.Unavailable(f"session {session_id}'s log is busy")
     try:
         yield
     finally:
@@ -465,7 +477,7 @@ def _head_locked(session_id: int) -> Iterator[None]:
 
 
 def _head_lock(session_id: int) -> threading.Lock:
-    """Per-process lock per session, so this process tells the room in seq order."""
+    """Per-process lock per session: its writers queue here, not in the database."""
     with _head_locks_guard:
         lock = _head_locks.get(session_id)
         if lock is None:
@@ -475,13 +487,6 @@ def _head_lock(session_id: int) -> threading.Lock:
 
 Publisher = Callable[[dict[str, Any]], None]
 _publisher: Publisher | None = None
-
-
-def _shared_queue() -> bool:
-    """Do other server processes tell the same rooms (FORUM_MESSAGE_QUEUE)?"""
-    from flask import current_app
-
-    return _publisher is not None and bool(current_app.config.get("FORUM_MESSAGE_QUEUE"))
 
 
 def set_publisher(publisher: Publisher | None) -> None:
@@ -535,12 +540,12 @@ def record(
     require_live: bool = True,
     before_commit: Callable[[Head, Logged], None] | None = None,
 ) -> Recorded:
-    """Lock the log head, check, append, fold, commit; then publish in seq order."""
+    """Lock the log head, check, append, fold, commit; release the lock; then tell
+    the room."""
     user = seat.user
     actor = actor_of(user)
     plain = type_ in PLAIN_FOLDS and before_commit is None
-    with _head_locked(seat.session.id), \
-            eventlog.publish_order(seat.session.id, across_processes=_shared_queue()):
+    with _head_locked(seat.session.id):
         run = _writer(plain)
         try:
             # The head, the writer's room_members row and any event already logged
@@ -570,9 +575,13 @@ def record(
         except BaseException:
             _end(run, plain, commit=False)
             raise
-        recorded = Recorded(event, actor)
-        if _publisher is not None:
-            _publisher(recorded.payload())
+    # Told after the lock is released: writing to the room's connections may meet a
+    # client that stopped reading (and close it, running its disconnect), and no other
+    # writer of this session may wait for that. The relay (``live.relay``) puts the
+    # events of concurrent writers back in seq order.
+    recorded = Recorded(event, actor)
+    if _publisher is not None:
+        _publisher(recorded.payload())
     return recorded
 
 

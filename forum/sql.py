@@ -33,6 +33,7 @@ from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from .extensions import db
@@ -113,10 +114,33 @@ def init_app(app: Flask) -> None:
 # --- admission --------------------------------------------------------------------
 
 # The most pooled connections one unit of work (a live event, an HTTP request, a
-# heartbeat) holds at once: its live connection, ``db.session``'s, the advisory-lock
-# connection of ``eventlog.publish_order``, and one more for a handler run inside it
-# (a removal runs the removed member's disconnect handler in place).
-PER_UNIT = 4
+# heartbeat) holds at once: its live connection and ``db.session``'s. Disconnect
+# handlers run as units of their own (``live.handlers``), never inside another, and
+# nothing is held while the room is told (``room.record``).
+PER_UNIT = 2
+
+
+# How long a unit of work waits to come in before it is told the database is
+# unavailable: a live event must be answered within 10 s whatever has failed.
+WAIT = 4.0
+
+
+class Unavailable(Exception):
+    """The database cannot be used just now (unreachable, or too slow to let anyone
+    in); nothing was stored, and the same request may be made again."""
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Is this failure the database being out of reach (or too busy), rather than a
+    fault in what was asked? Such a failure is answered ``unavailable``, not as a bug."""
+    if isinstance(exc, Unavailable | sa_exc.TimeoutError | sa_exc.DisconnectionError
+                  | sa_exc.OperationalError | sa_exc.InterfaceError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    # The live path's plain statements raise the driver's own errors, unwrapped.
+    return (type(exc).__name__ in ("OperationalError", "InterfaceError")
+            and type(exc).__module__.split(".")[0] in ("sqlite3", "psycopg2"))
 
 
 class Gate:
@@ -148,9 +172,11 @@ class Gate:
         return getattr(self._inside, "depth", 0)
 
     def enter(self) -> None:
+        """Come in, waiting at most ``WAIT`` seconds for a slot (else ``Unavailable``:
+        the database is too slow or gone, and every unit inside is stuck on it)."""
         depth = self.depth()
-        if depth == 0:
-            self._free.acquire()
+        if depth == 0 and not self._free.acquire(timeout=WAIT):
+            raise Unavailable("no database slot came free")
         self._inside.depth = depth + 1
 
     def leave(self) -> None:

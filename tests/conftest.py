@@ -57,7 +57,9 @@ def database(tmp_path_factory):
 def _make_app(config: dict, **overrides):
     os.environ["FORUM_INSTANCE_PATH"] = str(config["instance"])
     settings = {k: v for k, v in config.items() if k != "instance"}
-    settings.update({"TESTING": True, "SECRET_KEY": "test-secret", "SERVER_NAME": None})
+    settings.update({"TESTING": True, "SECRET_KEY": "test-secret", "SERVER_NAME": None,
+                     # In-process clients see disconnects and presence as calls return.
+                     "FORUM_LIVE_INLINE": True})
     settings.update(overrides)
     return create_app(settings)
 

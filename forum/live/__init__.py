@@ -28,7 +28,19 @@ def login_room(user_id: int, sid: str) -> str:
 
 
 def _publish(payload: dict[str, Any]) -> None:
+    """Tell a stored event to its session's room, through the relay (``live.relay``)."""
     socketio.emit("event", payload, namespace=NAMESPACE, to=session_room(payload["session_id"]))
+
+
+def events_after(session_id: int, after: int, through: int | None = None) -> list[dict[str, Any]]:
+    """The session's logged events after seq ``after`` (through ``through``), as the
+    room is told them: what the relay reads when one went missing on its way."""
+    from .. import eventlog, room, sql
+
+    with sql.admitted():
+        events = eventlog.events_since(session_id, after, through)
+        actors = room.actors_for(events)
+        return [room.serialize_event(e, actors) for e in events]
 
 
 def init_socketio(app: Flask) -> None:
@@ -39,13 +51,18 @@ def init_socketio(app: Flask) -> None:
     # socketio.handlers and bound to every server init_app makes. Imported after, they
     # would be bound only to the first app's server, and a second app in the same
     # process (tests, CLI + server) would refuse every /live connection.
-    from . import handlers  # noqa: F401  (registers the event handlers)
+    from . import handlers, relay  # noqa: F401  (handlers registers the event handlers)
 
     allowed = app.config["FORUM_ALLOWED_ORIGINS"]
+    queue = app.config["FORUM_MESSAGE_QUEUE"]
+    if queue and not queue.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(f"FORUM_MESSAGE_QUEUE must be a redis:// URL, not {queue!r}")
     socketio.init_app(
         app,
         async_mode=app.config["FORUM_ASYNC_MODE"],
-        message_queue=app.config["FORUM_MESSAGE_QUEUE"],
+        client_manager=relay.QueueManager(app, queue) if queue else relay.LocalManager(app),
+        ping_interval=app.config["FORUM_PING_INTERVAL"],
+        ping_timeout=app.config["FORUM_PING_TIMEOUT"],
         # None = same origin only (python-engineio compares Origin with Host).
         cors_allowed_origins=allowed or None,
         max_http_buffer_size=MAX_PACKET_BYTES,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import g, request
+from flask import Flask, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
@@ -23,7 +23,7 @@ from .. import access, accounts, board, i18n, room, sql
 from ..errors import ActionError
 from ..extensions import db, socketio
 from ..models import Connection, RoomMember, User
-from . import NAMESPACE, login_room, servers, session_room
+from . import NAMESPACE, login_room, presence, relay, servers, session_room
 
 log = logging.getLogger(__name__)
 
@@ -88,23 +88,34 @@ def _refused(message: str) -> ConnectionRefusedError:
 
 @socketio.on("disconnect", namespace=NAMESPACE)
 def on_disconnect(*_args):
-    with sql.admitted():
-        _disconnect()
+    """A connection went away: its clean-up runs on its own, never in the caller.
+
+    The caller may be anyone: a writer telling the room met this connection's ping
+    timeout, a teacher's removal, a sign-out. Cleaning up logs ``member.left``, which
+    waits for the session's lock and the database; done in place it would make the
+    caller wait for that, or for itself."""
+    app = current_app._get_current_object()
+    if app.config["FORUM_LIVE_INLINE"]:
+        _disconnect(app, request.sid)
+    else:
+        socketio.start_background_task(_disconnect, app, request.sid)
 
 
-def _disconnect() -> None:
+def _disconnect(app: Flask, sid: str) -> None:
+    """Whoever opened the connection leaves, even if their sign-in has just ended (a
+    sign-out disconnects them): as the sweep, by the connection's own rows."""
     try:
-        # Whoever opened the connection leaves, even if their sign-in has just ended
-        # (a sign-out disconnects them): as the sweep, by the connection's own rows.
-        rows = db.session.execute(sa.select(Connection.session_id, Connection.user_id)
-                                  .where(Connection.sid == request.sid)).all()
-        for session_id, user_id in rows:
-            end_connection(request.sid, db.session.get(User, user_id), session_id)
+        with app.app_context(), sql.admitted():
+            try:
+                rows = db.session.execute(sa.select(Connection.session_id, Connection.user_id)
+                                          .where(Connection.sid == sid)).all()
+                for session_id, user_id in rows:
+                    end_connection(sid, db.session.get(User, user_id), session_id)
+            finally:
+                db.session.remove()
     except Exception:
-        log.exception("disconnect cleanup failed")
-        db.session.rollback()
-    finally:
-        db.session.remove()
+        # Rows left behind (the database is down) are swept by the heartbeat.
+        log.exception("disconnect cleanup of %s failed", sid)
 
 
 # --- the handler wrapper ---------------------------------------------------------------
@@ -126,15 +137,35 @@ def _run(fn: Callable[[User, dict[str, Any]], dict[str, Any]], event: str,
             raise ActionError("invalid", _("The event needs an object payload."))
         return {"ok": True, **(fn(user, payload) or {})}
     except ActionError as exc:
-        db.session.rollback()
+        _rollback()
         return _error_ack(exc)
-    except Exception:
+    except Exception as exc:
+        _rollback()
+        if sql.unreachable(exc):
+            log.warning("handler %s: database unavailable: %s", event, exc)
+            return unavailable_ack()
         log.exception("handler %s failed", event)
-        db.session.rollback()
         return {"ok": False, "error": "invalid",
                 "message": _("Something went wrong on our side. Please try again.")}
     finally:
-        db.session.remove()
+        with contextlib.suppress(Exception):
+            db.session.remove()
+
+
+def _rollback() -> None:
+    with contextlib.suppress(Exception):  # the connection may be gone with the database
+        db.session.rollback()
+
+
+# Seconds a client is asked to wait before sending an ``unavailable`` event again.
+RETRY_AFTER = 5
+
+
+def unavailable_ack() -> dict[str, Any]:
+    """Nothing was stored: the database (or the way to it) is down just now."""
+    return {"ok": False, "error": "unavailable", "retry_after": RETRY_AFTER,
+            "message": _("The server could not store this just now. "
+                         "Please try again in a moment.")}
 
 
 def handler(event: str) -> Callable:
@@ -144,8 +175,12 @@ def handler(event: str) -> Callable:
     def decorate(fn: Callable[[User, dict[str, Any]], dict[str, Any]]) -> Callable:
         @functools.wraps(fn)
         def wrapper(payload=None, *_extra):
-            with sql.admitted():
-                return _run(fn, event, payload)
+            try:
+                with sql.admitted():
+                    return _run(fn, event, payload)
+            except sql.Unavailable as exc:  # no slot came free in time
+                log.warning("handler %s: %s", event, exc)
+                return unavailable_ack()
 
         socketio.on_event(event, wrapper, namespace=NAMESPACE)
         return wrapper
@@ -178,13 +213,17 @@ def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
                                   server_id=servers.SERVER_ID))
         db.session.commit()
     room.joined(seat)
-    _broadcast_presence(seat.session.id)
+    # The joiner sees who is here at once; the room hears of it with the next snapshot.
+    emit("presence", room.presence(seat.session.id))
+    _presence_changed(seat.session.id)
     events = room.replay(seat, since)
+    # The room may have gone on since the seat was read: the head covers the events.
+    head = max(seat.session.head_seq, events[-1]["seq"] if events else 0)
+    relay_of_this_process().joined(seat.session.id, head)
     return {
         "session": room.session_state(seat),
         "you": room.you(seat),
-        # The room may have gone on since the seat was read: the head covers the events.
-        "head": max(seat.session.head_seq, events[-1]["seq"] if events else 0),
+        "head": head,
         "events": events,
         "board": board.state(seat.session.id, with_hidden_text=seat.manager),
     }
@@ -196,15 +235,13 @@ def end_connection(sid: str, user: User | accounts.Person | None, session_id: in
     db.session.execute(sa.delete(Connection).where(
         Connection.sid == sid, Connection.session_id == session_id))
     db.session.commit()
-    if user is None:
-        _broadcast_presence(session_id)
-        return
-    still_here = db.session.scalar(sa.select(sa.func.count()).select_from(Connection).where(
-        Connection.session_id == session_id, Connection.user_id == user.id))
-    if not still_here:
-        with contextlib.suppress(ActionError):
-            room.left(room.seat_for(user, session_id))
-    _broadcast_presence(session_id)
+    if user is not None:
+        still_here = db.session.scalar(sa.select(sa.func.count()).select_from(Connection).where(
+            Connection.session_id == session_id, Connection.user_id == user.id))
+        if not still_here:
+            with contextlib.suppress(ActionError):
+                room.left(room.seat_for(user, session_id))
+    _presence_changed(session_id)
 
 
 @handler("leave")
@@ -215,9 +252,13 @@ def on_leave(user: User, payload: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _broadcast_presence(session_id: int) -> None:
-    socketio.emit("presence", room.presence(session_id), namespace=NAMESPACE,
-                  to=session_room(session_id))
+def _presence_changed(session_id: int) -> None:
+    presence.changed(current_app._get_current_object(), session_id)
+
+
+def relay_of_this_process() -> relay.Sequencer:
+    """The sequencer that tells this process's rooms their events."""
+    return socketio.server.manager.sequencer
 
 
 # --- chat ------------------------------------------------------------------------------
@@ -322,7 +363,7 @@ def on_mod_remove(user, payload):
     # Read everything first: the disconnect runs the removed member's disconnect
     # handler right here, in this app context, and that ends this database session.
     disconnect_member(session_id, ack["event"]["data"]["user_id"])
-    _broadcast_presence(session_id)
+    _presence_changed(session_id)
     return ack
 
 

@@ -1,0 +1,372 @@
+"""The relay: how a stored event reaches the people in its room, in seq order.
+
+A writer stores an event under the session's lock, releases the lock, and only
+then tells the room (``room.record``). Nothing shared is held while a client is
+written to, so a client that stops reading, or a message queue that stops
+answering, costs its own connection and nothing else. Two writers of one session
+may therefore hand their events over out of order (seq n+1 before seq n), and
+with several processes an event may arrive late, twice, or never (the queue was
+down). The ``Sequencer`` puts that right where the room is told: per session and
+process it delivers seq n only after n-1, drops what was delivered already, and
+reads a missing event from the log, where it surely is — the head lock is held
+until commit, so once n+1 is stored, n is too.
+
+Two client managers hook it into python-socketio, for the two ways a process is
+set up:
+
+- ``LocalManager`` (one process): an ``event`` emitted to a session's room goes
+  through the sequencer, then to the local connections;
+- ``QueueManager`` (several processes on ``FORUM_MESSAGE_QUEUE``, Redis): the same
+  for events arriving from the queue or from this process; publishing happens on a
+  greenlet of its own, never in the writer's; an outage is logged once when it
+  starts and once when it ends, and at its end every room this process serves
+  catches up from the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import socketio
+from flask import Flask
+
+log = logging.getLogger("forum.live")
+
+# How long a gap in seq may last before the missing events are read from the log.
+# Two writers of one session publish microseconds apart; a gap that lasts longer
+# was lost on its way (a queue outage, a process that died between commit and
+# publish).
+GAP_WAIT = 0.5
+# The most events held back per session while a gap is filled.
+MAX_HELD = 5000
+
+Payload = dict[str, Any]
+
+
+class Sequencer:
+    """Per-session delivery in seq order, without gaps or repeats, for one process."""
+
+    def __init__(self, app: Flask, deliver: Callable[[Payload], None],
+                 spawn: Callable[..., Any], sleep: Callable[[float], None]) -> None:
+        self.app = app
+        self._deliver = deliver
+        self._spawn, self._sleep = spawn, sleep
+        self._last: dict[int, int] = {}  # session id -> last seq delivered here
+        self._held: dict[int, dict[int, Payload]] = {}  # arrived early, by seq
+        self._filling: set[int] = set()  # sessions with a fill under way
+        self._to_head: set[int] = set()  # sessions to fill up to the log's head
+        self._outq: dict[int, deque[Payload]] = {}  # in order, waiting to be delivered
+        self._delivering: set[int] = set()  # sessions someone is delivering right now
+        self._lock = threading.Lock()  # never held while delivering or reading
+
+    def offer(self, payload: Payload) -> None:
+        """An event for its session's room: delivered now if it is the next one,
+        held if it is early, dropped if it was delivered already."""
+        session_id, seq = payload["session_id"], payload["seq"]
+        ready: list[Payload] = []
+        fill = False
+        with self._lock:
+            last = self._last.get(session_id)
+            if last is None:
+                # The first this process hears of the session: nobody here has joined
+                # it yet (``joined`` would have set the mark), so there is nothing to
+                # be in order with.
+                last = seq - 1
+            if seq <= last:
+                return
+            if seq == last + 1:
+                ready.append(payload)
+                last = seq
+                held = self._held.get(session_id)
+                while held and last + 1 in held:
+                    last += 1
+                    ready.append(held.pop(last))
+                if held is not None and not held:
+                    del self._held[session_id]
+                self._last[session_id] = last
+            else:
+                self._last[session_id] = last
+                held = self._held.setdefault(session_id, {})
+                if len(held) < MAX_HELD:
+                    held[seq] = payload
+                fill = session_id not in self._filling
+                if fill:
+                    self._filling.add(session_id)
+        if ready:
+            self._hand_out(session_id, ready)
+        if fill:
+            self._spawn(self._fill, session_id, GAP_WAIT)
+
+    def _hand_out(self, session_id: int, ready: list[Payload]) -> None:
+        """Deliver in order: one caller at a time delivers a session's events, taking
+        along what others queued meanwhile; the others return at once (nobody waits
+        for another's socket writes)."""
+        with self._lock:
+            self._outq.setdefault(session_id, deque()).extend(ready)
+            if session_id in self._delivering:
+                return
+            self._delivering.add(session_id)
+        while True:
+            with self._lock:
+                queue = self._outq.get(session_id)
+                if not queue:
+                    self._outq.pop(session_id, None)
+                    self._delivering.discard(session_id)
+                    return
+                batch = list(queue)
+                queue.clear()
+            for event in batch:
+                try:
+                    self._deliver(event)
+                except Exception:  # one event's failure must not stop the room's stream
+                    log.exception("delivering seq %s of session %s failed",
+                                  event.get("seq"), session_id)
+
+    def joined(self, session_id: int, head: int) -> None:
+        """Someone here joined the session having read its log up to ``head``: if
+        this process has not delivered anything of it yet, it starts there."""
+        with self._lock:
+            self._last.setdefault(session_id, head)
+
+    def catch_up(self, session_ids: list[int]) -> None:
+        """After an outage of the queue: deliver what each session logged since the
+        last event delivered here."""
+        for session_id in session_ids:
+            with self._lock:
+                if session_id not in self._last:
+                    continue
+                self._to_head.add(session_id)
+                if session_id in self._filling:
+                    continue  # the fill under way goes on to the head
+                self._filling.add(session_id)
+            self._spawn(self._fill, session_id, 0.0)
+
+    def _fill(self, session_id: int, wait: float) -> None:
+        """Read the missing events of a session from the log and deliver them; retried
+        while the database cannot be reached."""
+        from . import events_after
+
+        delay = wait
+        try:
+            while True:
+                if delay:
+                    self._sleep(delay)
+                with self._lock:
+                    last = self._last.get(session_id, 0)
+                    held = self._held.get(session_id)
+                    to_head = session_id in self._to_head
+                    self._to_head.discard(session_id)
+                    through = None if to_head or not held else min(held) - 1
+                if not to_head and (through is None or through <= last):
+                    return  # the gap closed by itself
+                try:
+                    with self.app.app_context():
+                        missing = events_after(session_id, last, through)
+                except Exception as exc:  # the database may be down too: try again
+                    log.warning("could not read session %s's events after seq %s: %s",
+                                session_id, last, exc)
+                    if to_head:
+                        with self._lock:
+                            self._to_head.add(session_id)
+                    delay = min(max(1.0, delay * 2), 30.0)
+                    continue
+                for payload in missing:
+                    self.offer(payload)
+                return
+        finally:
+            with self._lock:
+                self._filling.discard(session_id)
+                still_gap = bool(self._held.get(session_id))
+                if still_gap:
+                    self._filling.add(session_id)
+            if still_gap:  # something arrived early meanwhile: go again
+                self._spawn(self._fill, session_id, GAP_WAIT)
+
+
+def _is_room_event(event: str, namespace: str | None, callback: Any) -> bool:
+    from . import NAMESPACE
+
+    return event == "event" and namespace == NAMESPACE and not callback
+
+
+def _local_emit(manager: socketio.Manager) -> Callable[[Payload], None]:
+    """Deliver one event to this process's connections in its session's room."""
+    from . import NAMESPACE, session_room
+
+    def deliver(payload: Payload) -> None:
+        socketio.Manager.emit(manager, "event", payload, NAMESPACE,
+                              room=session_room(payload["session_id"]))
+
+    return deliver
+
+
+class LocalManager(socketio.Manager):
+    """One process: room events go through the sequencer to the local connections."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__()
+        self.app = app
+        self.sequencer: Sequencer | None = None
+
+    def initialize(self) -> None:
+        super().initialize()
+        self.sequencer = Sequencer(self.app, _local_emit(self), self.server.start_background_task,
+                                   self.server.sleep)
+
+    def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None,
+             to=None, **kwargs):
+        if _is_room_event(event, namespace, callback) and self.sequencer is not None:
+            self.sequencer.offer(data)
+            return None
+        return super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
+                            callback=callback, to=to, **kwargs)
+
+
+# Publishing waits this long for Redis to answer, connecting or sending.
+QUEUE_TIMEOUT = 3.0
+# The most messages kept to publish while the queue is down; the oldest go first
+# (room events are caught up from the log; presence is sent again).
+MAX_OUTBOX = 10_000
+
+
+class QueueManager(socketio.RedisManager):
+    """Several processes on Redis, with the sequencer on every process's receiving
+    side, publishing on a greenlet of its own, and outages logged and caught up."""
+
+    def __init__(self, app: Flask, url: str, channel: str = "flask-socketio") -> None:
+        super().__init__(url, channel=channel, redis_options={
+            "socket_connect_timeout": QUEUE_TIMEOUT, "socket_keepalive": True})
+        self.app = app
+        self.sequencer: Sequencer | None = None
+        self._outbox: deque[dict[str, Any]] = deque()
+        self._wake: Any = None
+        self._publisher: Any = None  # the Redis client that publishes
+        self._down_since: float | None = None
+        self._health_lock = threading.Lock()
+
+    def initialize(self) -> None:
+        self.sequencer = Sequencer(self.app, _local_emit(self), self.server.start_background_task,
+                                   self.server.sleep)
+        self._wake = self.server.eio.create_event()
+        super().initialize()
+        self.server.start_background_task(self._publish_forever)
+
+    # --- the queue's health ----------------------------------------------------------
+
+    @property
+    def reachable(self) -> bool:
+        return self._down_since is None
+
+    def _went_down(self, exc: BaseException) -> None:
+        with self._health_lock:
+            if self._down_since is not None:
+                return
+            self._down_since = time.monotonic()
+        log.warning("message queue unreachable: %s; live events still reach this "
+                    "process's rooms, other processes' rooms catch up when it is back",
+                    exc.__class__.__name__)
+
+    def _came_back(self) -> bool:
+        """Log the end of an outage (once) and catch up; False if none was under way."""
+        with self._health_lock:
+            if self._down_since is None:
+                return False
+            seconds, self._down_since = time.monotonic() - self._down_since, None
+        log.warning("message queue reachable again after %.0f s; catching up", seconds)
+        self._catch_up()
+        return True
+
+    def _catch_up(self) -> None:
+        """Every session this process has people in reads what it may have missed."""
+        from . import NAMESPACE, presence
+
+        rooms = self.rooms.get(NAMESPACE, {})
+        session_ids = [int(r.split(":", 1)[1]) for r in list(rooms)
+                       if isinstance(r, str) and r.startswith("session:")]
+        if self.sequencer is not None:
+            self.sequencer.catch_up(session_ids)
+        for session_id in session_ids:
+            presence.changed(self.app, session_id)
+
+    # --- receiving --------------------------------------------------------------------
+
+    def _handle_emit(self, message: dict[str, Any]) -> None:
+        if _is_room_event(message.get("event", ""), message.get("namespace"),
+                          message.get("callback")) and self.sequencer is not None:
+            data = message["data"]
+            self.sequencer.offer(data[0] if isinstance(data, list) else data)
+            return
+        super()._handle_emit(message)
+
+    def _redis_listen_with_retries(self):  # pragma: no cover - exercised by real servers
+        """As python-socketio's, with the outage logged once and caught up after."""
+        retry = 1.0
+        subscribed = missed = False
+        while True:
+            try:
+                if not subscribed:
+                    self._redis_connect()
+                    self.pubsub.subscribe(self.channel)
+                    subscribed = True
+                    retry = 1.0
+                    # Whatever was published while this process was not listening is
+                    # read from the log, even if publishing noticed the return first.
+                    if not self._came_back() and missed:
+                        self._catch_up()
+                    missed = False
+                yield from self.pubsub.listen()
+            except Exception as exc:
+                self._went_down(exc)
+                subscribed, missed = False, True
+                time.sleep(retry)
+                retry = min(retry * 2, 10.0)
+
+    # --- publishing -------------------------------------------------------------------
+
+    def _publish(self, data: dict[str, Any]) -> None:
+        """Queue a message for the publisher greenlet: the caller (a writer, a
+        handler) never waits for Redis. A process serving no connections yet (a
+        command, the first request) has no greenlet: it publishes at once."""
+        if self._wake is None:
+            try:
+                self._send(data)
+            except Exception as exc:
+                self._went_down(exc)
+                self._publisher = None
+            return
+        self._outbox.append(data)
+        if len(self._outbox) > MAX_OUTBOX:
+            self._outbox.popleft()
+        self._wake.set()
+
+    def _send(self, data: dict[str, Any]) -> None:
+        if self._publisher is None:
+            self._publisher = self._get_redis_module().Redis.from_url(
+                self.redis_url, socket_connect_timeout=QUEUE_TIMEOUT,
+                socket_timeout=QUEUE_TIMEOUT, socket_keepalive=True)
+        self._publisher.publish(self.channel, self.json.dumps(data))
+
+    def _publish_forever(self) -> None:  # pragma: no cover - exercised by real servers
+        retry = 0.5
+        while True:
+            if not self._outbox:
+                self._wake.wait()
+                self._wake.clear()
+                continue
+            try:
+                while self._outbox:
+                    self._send(self._outbox[0])
+                    self._outbox.popleft()
+            except Exception as exc:
+                self._went_down(exc)
+                self._publisher = None
+                time.sleep(retry)
+                retry = min(retry * 2, 5.0)
+            else:
+                retry = 0.5
+                self._came_back()
