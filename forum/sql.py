@@ -20,6 +20,7 @@ back exactly what it would have written: timestamps as naive UTC (on SQLite the 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
@@ -233,7 +234,7 @@ def release_live(exc: BaseException | None = None) -> None:
     try:
         run.rollback()  # nothing open is a no-op for sqlite3 and psycopg2
     except Exception:
-        run.close()  # the pool finds out what is wrong with it
+        run.invalidate()  # broken (the database went away): the pool makes a new one
         return
     parked = current_app.extensions[_KEY]
     if exc is None and len(parked) < PARKED:
@@ -242,9 +243,19 @@ def release_live(exc: BaseException | None = None) -> None:
         run.close()
 
 
+def discard_parked() -> None:
+    """Drop the parked live connections (the database went away: they are dead, and
+    the pool's pre-ping hands out live ones from now on)."""
+    parked = current_app.extensions[_KEY]
+    while parked:
+        with contextlib.suppress(Exception):
+            parked.pop().invalidate()
+
+
 def _close_all(parked: deque[Statements]) -> None:
     while parked:
-        parked.pop().close()
+        with contextlib.suppress(Exception):
+            parked.pop().close()
 
 
 _KEY = "forum.sql"
@@ -296,6 +307,10 @@ class Statements:
 
     def close(self) -> None:
         self._pooled.close()
+
+    def invalidate(self) -> None:
+        """Give the connection back as broken: closed, never reset or reused."""
+        self._pooled.invalidate()
 
     def in_transaction(self) -> bool:
         """Has SQLite begun a transaction here (any write since the last commit)?

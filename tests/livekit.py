@@ -34,6 +34,8 @@ ERROR_CODES = frozenset(
         "conflict",
         "too_large",
         "removed",
+        "not_approved",
+        "unavailable",
     )
 )
 # The teachers' events (protocol.md: ``mod.*`` and ``session.*``).
@@ -99,7 +101,7 @@ def check_ack(ack: Any) -> None:
         return
     assert ack["error"] in ERROR_CODES, ack
     assert isinstance(ack.get("message"), str) and ack["message"], ack
-    if ack["error"] in ("slow_mode", "rate_limited"):
+    if ack["error"] in ("slow_mode", "rate_limited", "unavailable"):
         assert isinstance(ack.get("retry_after"), int) and ack["retry_after"] >= 1, ack
 
 

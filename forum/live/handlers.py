@@ -51,8 +51,13 @@ def _current_user(session_id: object = None) -> accounts.Person | None:
 @socketio.on("connect", namespace=NAMESPACE)
 def on_connect(auth=None):
     """Accept the sign-in cookie or ``auth: {"token": ...}``; refuse anyone else."""
-    with sql.admitted():
-        _connect(auth)
+    try:
+        with sql.admitted():
+            _connect(auth)
+    except sql.Unavailable:
+        message = unavailable_ack()["message"]
+        raise ConnectionRefusedError(message, {"code": "unavailable", "message": message,
+                                               "retry_after": RETRY_AFTER}) from None
 
 
 def _connect(auth: object) -> None:
@@ -71,9 +76,18 @@ def _connect(auth: object) -> None:
             join_room(login_room(user.id, user.current_sid))
         join_room(f"user:{user.id}")
         request.environ["forum.live"] = True  # its cookie session is read once (web.py)
+        # The language of this connection's acks until an event reads the person's own
+        # again: what an ack says when the database cannot be asked.
+        request.environ["forum.language"] = i18n.current_language()
     except ConnectionRefusedError:
         raise
-    except Exception:
+    except Exception as exc:
+        if sql.unreachable(exc):
+            log.warning("connect: database unavailable: %s", exc)
+            ack = unavailable_ack()
+            raise ConnectionRefusedError(ack["message"], {
+                "code": "unavailable", "message": ack["message"],
+                "retry_after": ack["retry_after"]}) from None
         log.exception("connect failed")
         raise _refused(_("Please sign in first.")) from None
     finally:
@@ -98,12 +112,22 @@ def on_disconnect(*_args):
     if app.config["FORUM_LIVE_INLINE"]:
         _disconnect(app, request.sid)
     else:
-        socketio.start_background_task(_disconnect, app, request.sid)
+        socketio.start_background_task(_disconnect, app, request.sid, LEFT_GRACE)
 
 
-def _disconnect(app: Flask, sid: str) -> None:
+# A dropped connection is ended (its owner logged as having left, if it was their
+# last) only this many seconds later: a network blip that drops a whole class, which
+# reconnects at once (socket.io clients try again within 1-5 s), then logs nothing and
+# costs the room no writes. Meanwhile its row stays, so if this process dies the
+# heartbeat's sweep still ends it.
+LEFT_GRACE = 10.0
+
+
+def _disconnect(app: Flask, sid: str, grace: float = 0.0) -> None:
     """Whoever opened the connection leaves, even if their sign-in has just ended (a
     sign-out disconnects them): as the sweep, by the connection's own rows."""
+    if grace:
+        socketio.sleep(grace)
     try:
         with app.app_context(), sql.admitted():
             try:
@@ -143,6 +167,7 @@ def _run(fn: Callable[[User, dict[str, Any]], dict[str, Any]], event: str,
         _rollback()
         if sql.unreachable(exc):
             log.warning("handler %s: database unavailable: %s", event, exc)
+            sql.discard_parked()
             return unavailable_ack()
         log.exception("handler %s failed", event)
         return {"ok": False, "error": "invalid",
@@ -175,6 +200,9 @@ def handler(event: str) -> Callable:
     def decorate(fn: Callable[[User, dict[str, Any]], dict[str, Any]]) -> Callable:
         @functools.wraps(fn)
         def wrapper(payload=None, *_extra):
+            language = request.environ.get("forum.language")
+            if language is not None:
+                g.language = language
             try:
                 with sql.admitted():
                     return _run(fn, event, payload)

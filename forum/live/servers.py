@@ -84,8 +84,12 @@ def start(app: Flask) -> None:
                 with app.app_context(), sql.admitted():
                     beat()
                     sweep()
-            except Exception:
-                log.exception("heartbeat failed; trying again at the next beat")
+            except Exception as exc:
+                if sql.unreachable(exc):  # an outage: said once per beat, without a trace
+                    log.warning("heartbeat: database unavailable (%s); trying again at the "
+                                "next beat", exc.__class__.__name__)
+                else:
+                    log.exception("heartbeat failed; trying again at the next beat")
             socketio.sleep(app.config["FORUM_HEARTBEAT_SECONDS"])
 
     socketio.start_background_task(run)

@@ -386,6 +386,13 @@ export function createChat(ctx, root) {
     item.state = "failed";
     item.error = ack.message;
     renderPending(item);
+    if (ack.error === "unavailable") {
+      // Nothing was stored (the server's database is out of reach): the same client_id
+      // goes again by itself, so nothing typed is lost and nothing is stored twice.
+      window.setTimeout(() => { if (pending.has(item.clientId)) deliver(item); },
+        (ack.retry_after || 5) * 1000);
+      return;
+    }
     if (ack.retry_after) blockFor(ack.retry_after);
   }
 

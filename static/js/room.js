@@ -196,6 +196,11 @@ async function join(since = lastSeq, fresh = false) {
   if (!ack.ok) {
     if (ack.error === "removed") stop("removed");
     else if (ack.error === "timeout" && socket.connected) join(lastSeq, true);
+    else if (ack.error === "unavailable") {
+      setStatus("error", ack.message);
+      window.setTimeout(() => { if (socket.connected) join(lastSeq, true); },
+        (ack.retry_after || 5) * 1000);
+    }
     else if (ack.error !== "timeout") setStatus("error", ack.message);
     return;
   }
@@ -282,6 +287,12 @@ socket.on("connect_error", (err) => {
   if (err && err.data && err.data.code === "unauthorized") {
     stop("unauthorized");
     return;
+  }
+  if (err && err.data && err.data.code === "unavailable") {
+    // Refused for now (the server's database is out of reach): socket.io does not try
+    // a refused connection again, so we do.
+    window.setTimeout(() => { if (!ctx.removed) socket.connect(); },
+      (err.data.retry_after || 5) * 1000);
   }
   if (!ctx.removed) setStatus("reconnecting");
 });
