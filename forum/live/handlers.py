@@ -242,7 +242,7 @@ def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
         db.session.commit()
     room.joined(seat)
     # The joiner sees who is here at once; the room hears of it with the next snapshot.
-    emit("presence", room.presence(seat.session.id))
+    emit("presence", presence.snapshot(current_app._get_current_object(), seat.session.id))
     _presence_changed(seat.session.id)
     events = room.replay(seat, since)
     # The room may have gone on since the seat was read: the head covers the events.

@@ -30,6 +30,7 @@ FIRST_DELAY = 0.1
 
 _pending: set[int] = set()
 _last_sent: dict[int, float] = {}
+_snapshots: dict[int, tuple[float, dict]] = {}  # session id -> (when read, presence)
 _guard = threading.Lock()
 
 
@@ -51,8 +52,26 @@ def changed(app: Flask, session_id: int) -> None:
 def send(session_id: int) -> None:
     """Read the room's presence and send it to everyone in the room (caller's
     database context)."""
-    socketio.emit("presence", room.presence(session_id), namespace=NAMESPACE,
-                  to=session_room(session_id))
+    snapshot = room.presence(session_id)
+    with _guard:
+        _snapshots[session_id] = (time.monotonic(), snapshot)
+    socketio.emit("presence", snapshot, namespace=NAMESPACE, to=session_room(session_id))
+
+
+def snapshot(app: Flask, session_id: int) -> dict:
+    """The room's presence for one who has just joined: the last snapshot sent, if it
+    is younger than the window (a room's worth of joiners in a storm share one read;
+    the room's next snapshot follows within the window), else read now."""
+    window = app.config["FORUM_PRESENCE_SECONDS"]
+    if window > 0 and not app.config["FORUM_LIVE_INLINE"]:
+        with _guard:
+            cached = _snapshots.get(session_id)
+        if cached is not None and time.monotonic() - cached[0] < window:
+            return cached[1]
+    fresh = room.presence(session_id)
+    with _guard:
+        _snapshots[session_id] = (time.monotonic(), fresh)
+    return fresh
 
 
 def _flush(app: Flask, session_id: int, delay: float) -> None:
