@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -52,7 +53,7 @@ def _current_user(session_id: object = None) -> accounts.Person | None:
 def on_connect(auth=None):
     """Accept the sign-in cookie or ``auth: {"token": ...}``; refuse anyone else."""
     try:
-        with sql.admitted():
+        with arrivals.turn(), sql.admitted():
             _connect(auth)
     except sql.Unavailable:
         message = unavailable_ack()["message"]
@@ -193,7 +194,34 @@ def unavailable_ack() -> dict[str, Any]:
                          "Please try again in a moment.")}
 
 
-def handler(event: str) -> Callable:
+class Lane:
+    """Lets a few units of one kind (arrivals) in at a time; the rest wait their turn,
+    at most ``wait`` seconds (then ``sql.Unavailable``).
+
+    A class that re-joins at once after a network blip is hundreds of connects and
+    joins of a few milliseconds each. Let in together they would fill the server's
+    run queue, and a message from someone already in the room would wait behind all
+    of them; taking turns here, they queue apart and the message goes first."""
+
+    def __init__(self, slots: int, wait: float) -> None:
+        self._free = threading.BoundedSemaphore(slots)
+        self.wait = wait
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        if not self._free.acquire(timeout=self.wait):
+            raise sql.Unavailable("too many arrivals at once")
+        try:
+            yield
+        finally:
+            self._free.release()
+
+
+# Connects and joins (the heavier events of arriving) take turns, two at a time.
+arrivals = Lane(2, wait=8.0)
+
+
+def handler(event: str, *, lane: Lane | None = None) -> Callable:
     """Register a ``/live`` event whose function takes (user, payload) and returns
     the ack's extra fields; every failure becomes an error ack."""
 
@@ -204,7 +232,7 @@ def handler(event: str) -> Callable:
             if language is not None:
                 g.language = language
             try:
-                with sql.admitted():
+                with lane.turn() if lane else contextlib.nullcontext(), sql.admitted():
                     return _run(fn, event, payload)
             except sql.Unavailable as exc:  # no slot came free in time
                 log.warning("handler %s: %s", event, exc)
@@ -222,7 +250,7 @@ def _seat(user: User, payload: dict[str, Any]) -> room.Seat:
 
 # --- joining and leaving -------------------------------------------------------------
 
-@handler("join")
+@handler("join", lane=arrivals)
 def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
     seat = _seat(user, payload)
     since = payload.get("since", 0)
