@@ -87,7 +87,8 @@ class Member {
     // Raw text of every Socket.IO packet, after inflating: presence counted and sized
     // here, without encoding the parsed payload again.
     engine.on("data", (data) => {
-      if (typeof data === "string" && data.startsWith('42/live,["presence"')) {
+      // A Socket.IO EVENT packet: type 2, namespace, then the event's name.
+      if (typeof data === "string" && data.startsWith('2/live,["presence"')) {
         this.presence.push([now(), Buffer.byteLength(data)]);
       }
     });
@@ -126,12 +127,13 @@ class Member {
           return;
         }
         for (const event of ack.events || []) {
-          if (event.seq > this.lastSeq) {
-            this.lastSeq = event.seq;
-            // A re-join's replay brings what was missed while away.
-            if (event.type === "message.posted") {
-              this.received.push([event.data.client_id, at, true]);
-            }
+          // A re-join's replay brings what was missed while away. Live events may have
+          // come first (the server puts the connection in the room before it reads the
+          // replay), so a replayed event may be older than the last one seen: kept all
+          // the same, marked as replayed (counted once per member by the storm summary).
+          if (event.seq > this.lastSeq) this.lastSeq = event.seq;
+          if (event.type === "message.posted") {
+            this.received.push([event.data.client_id, at, true]);
           }
         }
         if (ack.head > this.lastSeq) this.lastSeq = ack.head;
@@ -236,7 +238,9 @@ async function main() {
     config.arrivals === "poisson" ? -Math.log(1 - random()) / rate : (1 / rate) * (0.5 + random());
   const senders = members.filter((m) => m.role === "chat");
   for (const m of senders) {
-    let when = plan.start + random() / rate;
+    // Poisson: the first gap is a gap like the others (memoryless), so the rate is the
+    // same from the start; uniform: each client starts at its own point of one period.
+    let when = plan.start + (config.arrivals === "poisson" ? gap() : random() / rate);
     const tick = () => {
       if (when >= plan.end) return;
       m.send(BODIES[m.sent % BODIES.length]);

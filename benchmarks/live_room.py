@@ -514,7 +514,10 @@ def worker_main() -> int:
             return rng.expovariate(rate)
         return (1.0 / rate) * rng.uniform(0.5, 1.5)  # uniform with +-50% jitter
 
-    heap = [(start + rng.uniform(0, 1.0 / rate), n) for n in range(len(clients))]
+    # Poisson: the first gap is a gap like the others (memoryless), so the rate is the
+    # same from the start; uniform: each client starts at its own point of one period.
+    heap = [(start + (gap() if config["arrivals"] == "poisson" else rng.uniform(0, 1.0 / rate)),
+             n) for n in range(len(clients))]
     heapq.heapify(heap)
     while heap:
         when, n = heap[0]
@@ -1027,9 +1030,12 @@ def summarise_storm(
         if r["ack"] is None or not r["ack"]["ok"]:
             reason = "no ack" if r["ack"] is None else str(r["ack"]["error"])
             failed[reason] = failed.get(reason, 0) + 1
-    # Nothing lost: every acked message reached every member, live or in a re-join.
+    # Nothing lost: every acked message reached every member who is back (or never
+    # left), live or in its re-join's replay. Those not back are counted above.
+    gone = {r["index"] for r in rejoins if not r["back_at"]}
     got = {index: {cid for cid, *_rest in received}
-           for res in results for index, _sid, received in res["received"]}
+           for res in results for index, _sid, received in res["received"]
+           if index not in gone}
     undelivered = sum(1 for r in sends if r["ack"] and r["ack"]["ok"]
                       for m in got if r["client_id"] not in got[m])
     presence = [p for res in results for p in res["presence"]]
@@ -1106,7 +1112,11 @@ def report_storm(args: argparse.Namespace, r: dict[str, Any]) -> dict[str, bool]
     for name, value in rows:
         print(f"  {name:<38}{value}")
     if r["not_back"]:
-        print(f"  not back: {r['not_back']}")
+        print(f"  not back: {r['not_back']} (their messages are not counted as lost)")
+    last = r["presence"]["last_s_after_drop"]
+    if last is not None and last > args.duration + args.drain - 3:
+        print("  note: presence messages were still arriving when the watch ended "
+              "(--duration, --drain)")
     if r["lost"]["failed_by_reason"]:
         print(f"  failed sends: {r['lost']['failed_by_reason']}")
     p95 = r["chat_ack_ms_during_storm"]["p95"]
@@ -1290,6 +1300,10 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
             print("(the aims are set for 10 rooms x 20 clients x 0.5 msg/s; shown anyway)")
         for name, ok in aims.items():
             print(f"  {'PASS' if ok else 'FAIL'}  {name}")
+    negotiated = {r.get("deflate_negotiated", 0) for _name, r in cols}
+    if len(negotiated) > 1:
+        print("  note: the servers negotiated permessage-deflate on different numbers of "
+              "connections (last row); their ratios compare unlike work")
     for _name, r in cols:
         if r["client_cpu_share"] > 0.8 * r.get("client_procs", 1):
             print(
