@@ -1254,10 +1254,10 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
         print(line)
     if stored and floor:
         print("\nfloor+log (the floor, storing and chaining each message before it tells anyone): "
-              f"{last['log_cpu_ratio']:.2f}x the floor's CPU per delivery")
+              f"{fmt(last['log_cpu_ratio'], 2)}x the floor's CPU per delivery")
     if direct and floor:
         print("floor+direct (the floor, delivering as the forum does): "
-              f"{ratio(cpu_of(direct), cpu_of(floor)):.2f}x the floor's CPU per delivery; "
+              f"{fmt(ratio(cpu_of(direct), cpu_of(floor)), 2)}x the floor's CPU per delivery; "
               f"the forum is {fmt(last['direct_cpu_ratio'], 2)}x floor+direct")
     if len(rounds) > 1:
         print("\nrounds (forum/floor): " + ", ".join(
