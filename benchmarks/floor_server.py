@@ -15,7 +15,14 @@ what storing costs on this machine, apart from the rest of the application.
 With ``--direct`` it delivers as the forum does (``forum/live/delivery.py``): the
 forum's own cost can then be set against a floor on the same footing.
 
+It serves as ``python wsgi.py`` does: ``eventlet.wsgi`` on a listening socket with
+TCP_NODELAY, the same ``max_size`` (``FORUM_MAX_CONNECTIONS`` when set, else eventlet's
+default of 1,024 connections) and the same permessage-deflate behaviour: eventlet
+accepts it when a client offers it, as browsers and the socket.io JavaScript client do;
+``--no-deflate`` (the forum's ``FORUM_WS_DEFLATE=0``) never negotiates it.
+
     .venv/bin/python benchmarks/floor_server.py --port 5099 [--store /tmp/log.sqlite3]
+                                                [--direct] [--no-deflate]
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from __future__ import annotations
 import argparse
 import warnings
 
-warnings.filterwarnings("ignore", message="Eventlet is deprecated")
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 import eventlet  # noqa: E402
 
@@ -180,20 +187,44 @@ def _direct_delivery() -> None:
         raise SystemExit("direct delivery did not install")
 
 
+def without_deflate(wsgi_app):
+    """Never negotiate permessage-deflate on the Socket.IO path: the client's offer is
+    dropped from the handshake before eventlet's WebSocket code reads it."""
+
+    def serve(environ, start_response):
+        if environ.get("PATH_INFO", "").startswith("/socket.io"):
+            environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return wsgi_app(environ, start_response)
+
+    return serve
+
+
 def main() -> None:
+    import os
+    import socket
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5099)
-    parser.add_argument(
-        "--nodelay",
-        action="store_true",
-        help="TCP_NODELAY on the connections (python wsgi.py does not set it)",
-    )
+    # TCP_NODELAY is always on now, as in python wsgi.py; the flag is kept for old commands.
+    parser.add_argument("--nodelay", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--store", metavar="FILE", help="log every message durably first")
     parser.add_argument(
         "--direct",
         action="store_true",
         help="deliver as the forum does: forum/live/delivery.py (FORUM_DIRECT_DELIVERY)",
+    )
+    parser.add_argument(
+        "--no-deflate",
+        action="store_true",
+        help="never negotiate permessage-deflate (as the forum's FORUM_WS_DEFLATE=0)",
+    )
+    parser.add_argument(
+        "--max-size",
+        type=int,
+        default=int(os.environ.get("FORUM_MAX_CONNECTIONS") or 0) or None,
+        help="eventlet.wsgi max_size: connections served at once (default: "
+        "FORUM_MAX_CONNECTIONS, else eventlet's 1,024)",
     )
     args = parser.parse_args()
     if args.direct:
@@ -202,11 +233,11 @@ def main() -> None:
         global _log
         _log = open_log(args.store)
     listener = eventlet.listen((args.host, args.port))
-    if args.nodelay:  # accepted sockets inherit it from the listening one on Linux
-        import socket
-
-        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    eventlet.wsgi.server(listener, app, log_output=False)
+    # As wsgi.py: accepted sockets inherit it from the listening one on Linux.
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    served = without_deflate(app) if args.no_deflate else app
+    options = {"max_size": args.max_size} if args.max_size else {}
+    eventlet.wsgi.server(listener, served, log_output=False, **options)
 
 
 if __name__ == "__main__":

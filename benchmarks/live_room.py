@@ -1,24 +1,47 @@
-"""Live-room benchmark: the forum's ``/live`` chat against a bare Socket.IO floor.
+"""Live-room benchmark: the forum's ``/live`` chat as a school would see it.
 
-    .venv/bin/python benchmarks/live_room.py [--rooms 10 --clients 20 --rate 0.5
-                                              --duration 60 --warmup 5] [--check]
+    .venv/bin/python benchmarks/live_room.py [--scenario chat|capacity|storm]
+        [--client js|python] [--auth cookie|token] [--no-deflate] [--rooms R --clients N
+        --rate MSG_PER_S --duration S --warmup S] [--check]
 
-What it does, in one run:
+Scenarios (each writes its own file in ``benchmarks/results/``):
+
+- ``chat`` (``latest.json``): 10 rooms x 20 clients x 0.5 msg/s against the forum and
+  against ``benchmarks/floor_server.py`` (same stack, no auth, no storage), side by
+  side with the ratios and the aims (CPU per delivery <= 1.25x the floor's and never
+  above 1.5x, p95 <= 2x, nothing lost).
+- ``capacity`` (``capacity.json``): one forum process, 20 rooms x 60 students, one
+  message per 10 s each; p95 send->receipt (aim under 100 ms) and lost (aim 0).
+- ``storm`` (``storm.json``): one room of 300 students, all joined; all drop their
+  connection at once and re-connect and re-``join`` with ``since`` at once, while 10
+  more students in the room chat at 1 msg/s. Time until each is back (join ack),
+  the chatters' ack latency meanwhile, the ``presence`` messages and bytes everyone
+  received, the server's RSS before and after.
+
+The clients (``--client js``, the default) are the official socket.io JavaScript
+client from node_modules, run by ``benchmarks/clients.mjs`` in Node processes: like a
+browser, it offers permessage-deflate, which eventlet accepts, so the server
+compresses every message once per recipient. Each run reports how many connections
+negotiated it. ``--client python`` keeps the older python-socketio load generator
+(never offers deflate; the storm needs the JS clients).
+
+What one run does:
 
 1. Makes a fresh instance folder (SQLite; ``--database-url`` for PostgreSQL),
    ``flask db upgrade``, and - inside the app, through the app's own actions -
    creates per room one exchange of two classes (TW and JP) with N students,
-   schedules and opens its session (``sessions.open_session``) and issues an API
-   token per student (``accounts.issue_token``).
-2. Starts the real server (``python wsgi.py``, eventlet) on a free port; R x N
-   python-socketio clients (websocket transport, ``auth={"token": ...}``) join
-   their room and each sends ``chat.send`` at ``--rate`` messages per second
-   (Poisson arrivals) for ``--warmup`` + ``--duration`` seconds. Every body carries
-   its send time; every client records when each ``message.posted`` reaches it.
-3. Does the same against ``benchmarks/floor_server.py`` (same stack, no auth, no
-   storage), with the same load generator, counts and rates.
-4. Prints both side by side with the ratios and the aims, and writes
-   ``benchmarks/results/latest.json``.
+   schedules and opens its session (``sessions.open_session``), issues an API
+   token per student (``accounts.issue_token``) and signs each student in
+   (``accounts.start_login_session`` + Flask-Login, as ``POST /auth/code`` does),
+   keeping the session cookie it would set (``--sign-in http``: over HTTP instead).
+2. Starts the real server (``python wsgi.py``, eventlet) on a free port; the clients
+   connect (websocket transport, the sign-in cookie, or ``auth: {token}`` with
+   ``--auth token``), join their room and each sends ``chat.send`` at ``--rate``
+   messages per second (Poisson arrivals) for ``--warmup`` + ``--duration`` seconds.
+   Every body carries its send time; every client records its acks and when each
+   ``message.posted`` reaches it.
+3. ``chat``: does the same against the floor, with the same clients, counts and rates.
+4. Prints a table and writes the results file.
 
 Figures (over the measured window, after the warm-up):
 - deliveries/s: ``message.posted`` events received by clients per second;
@@ -68,7 +91,17 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
+RESULTS_DIR = ROOT / "benchmarks" / "results"
+OUTPUTS = {"chat": "latest.json", "capacity": "capacity.json", "storm": "storm.json"}
+# Each scenario's load, where the command line does not say.
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "chat": {"rooms": 10, "clients": 20, "rate": 0.5, "duration": 60, "warmup": 5,
+             "arrivals": "poisson"},
+    "capacity": {"rooms": 20, "clients": 60, "rate": 0.1, "duration": 60, "warmup": 10,
+                 "arrivals": "poisson"},
+    "storm": {"rooms": 1, "clients": 300, "rate": 1.0, "duration": 60, "warmup": 5,
+              "arrivals": "uniform"},
+}
 NAMESPACE = "/live"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -76,6 +109,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 AIM_CPU_RATIO = 1.25  # forum CPU per delivery within 1.25x the floor's ...
 AIM_CPU_RATIO_MAX = 1.5  # ... and never above 1.5x
 AIM_P95_RATIO = 2.0  # p95 latency within 2x the floor's
+AIM_CAPACITY_P95_MS = 100  # capacity: p95 send -> receipt under 100 ms
 
 BODIES = [
     "Our school planted forty trees this term. How about yours?",
@@ -90,16 +124,31 @@ BODIES = [
 # --- setup: runs inside the app, in its own process -------------------------------
 
 
-def setup_data(rooms: int, clients: int) -> dict[str, Any]:
+def setup_data(rooms: int, clients: int, cookies: bool = False) -> dict[str, Any]:
     """Create, through the app's own actions, R live sessions with N students each;
-    return {"rooms": [{"session_id", "tokens": [...], "codes": [...]}]}: each student's
-    API token and sign-in code."""
+    return {"rooms": [{"session_id", "tokens": [...], "codes": [...], "cookies"?: [...]}]}:
+    each student's API token and sign-in code, and with ``cookies`` the Cookie header
+    of a sign-in made here as ``POST /auth/code`` makes it (a sign-in session, then
+    Flask-Login's ``login_user``; the session cookie signed with the app's key, which
+    the server shares: ``FORUM_SECRET_KEY``)."""
     sys.path.insert(0, str(ROOT))
+    from flask import session as cookie_session
+    from flask_login import login_user
+
     from forum import accounts, create_app, exchanges, sessions
     from forum.extensions import db
     from forum.models import Role, School, SchoolClass, User, utcnow
 
     app = create_app()
+
+    def signed_in(student: User) -> str:
+        with app.test_request_context("/auth/code", method="POST"):
+            accounts.start_login_session(student)
+            login_user(student)
+            value = app.session_interface.get_signing_serializer(app).dumps(
+                dict(cookie_session))
+        return f"{app.config['SESSION_COOKIE_NAME']}={value}"
+
     out: list[dict[str, Any]] = []
     with app.app_context(), app.test_request_context("/"):
         tag = secrets.token_hex(3)  # several runs may share one PostgreSQL database
@@ -177,8 +226,11 @@ def setup_data(rooms: int, clients: int) -> dict[str, Any]:
             )
             sessions.open_session(teacher_tw, session)
             tokens = [accounts.issue_token(s) for s in students]
+            room_out = {"session_id": session.id, "tokens": tokens, "codes": codes}
+            if cookies:
+                room_out["cookies"] = [signed_in(s) for s in students]
             db.session.commit()
-            out.append({"session_id": session.id, "tokens": tokens, "codes": codes})
+            out.append(room_out)
     return {"rooms": out}
 
 
@@ -439,7 +491,7 @@ def worker_main() -> int:
     config = json.loads(sys.stdin.readline())
     rate, url = config["rate"], config["url"]
     rng = random.Random(config["seed"])
-    clients = [BenchClient(i, s, t) for i, s, t in config["members"]]
+    clients = [BenchClient(i, s, t) for i, s, t, *_role in config["members"]]
 
     def say(obj: dict[str, Any]) -> None:
         sys.stdout.write(json.dumps(obj) + "\n")
@@ -453,7 +505,7 @@ def worker_main() -> int:
         for c in clients:
             c.disconnect()
         return 1
-    say({"ready": len(clients)})
+    say({"ready": len(clients), "deflate": 0})  # python-socketio never offers it
     plan = json.loads(sys.stdin.readline())
     start, end = plan["start"], plan["end"]
 
@@ -462,7 +514,10 @@ def worker_main() -> int:
             return rng.expovariate(rate)
         return (1.0 / rate) * rng.uniform(0.5, 1.5)  # uniform with +-50% jitter
 
-    heap = [(start + rng.uniform(0, 1.0 / rate), n) for n in range(len(clients))]
+    # Poisson: the first gap is a gap like the others (memoryless), so the rate is the
+    # same from the start; uniform: each client starts at its own point of one period.
+    heap = [(start + (gap() if config["arrivals"] == "poisson" else rng.uniform(0, 1.0 / rate)),
+             n) for n in range(len(clients))]
     heapq.heapify(heap)
     while heap:
         when, n = heap[0]
@@ -491,13 +546,36 @@ def worker_main() -> int:
     return 0
 
 
-class Worker:
-    """A ``--worker`` subprocess and its line protocol."""
+CLIENTS_JS = ROOT / "benchmarks" / "clients.mjs"
 
-    def __init__(self, n: int, config: dict[str, Any], log: Path) -> None:
+
+def node_command() -> list[str]:
+    node = shutil.which("node")
+    if node is None:
+        raise SystemExit("--client js needs Node.js (node) on the PATH; or use --client python")
+    if not (ROOT / "node_modules" / "socket.io-client").is_dir():
+        raise SystemExit("--client js needs node_modules/socket.io-client: run make install")
+    return [node, str(CLIENTS_JS)]
+
+
+def js_client_version() -> str | None:
+    with contextlib.suppress(OSError, ValueError):
+        package = ROOT / "node_modules" / "socket.io-client" / "package.json"
+        return json.loads(package.read_text())["version"]
+    return None
+
+
+class Worker:
+    """A load-generator subprocess and its line protocol: ``clients.mjs`` in Node
+    (``--client js``) or this file with ``--worker`` (``--client python``)."""
+
+    def __init__(self, n: int, config: dict[str, Any], log: Path, client: str = "js") -> None:
         self._log = open(log, "ab")  # noqa: SIM115 - closed in close()
+        command = (node_command() if client == "js"
+                   else [sys.executable, str(Path(__file__).resolve()), "--worker"])
+        config = {**config, "clock": time.monotonic()}
         self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--worker"],
+            command,
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -537,6 +615,68 @@ def profile_tool() -> str:
     return found
 
 
+def client_procs(args: argparse.Namespace, clients: int) -> int:
+    """Load-generator processes: --client-procs, or (0) one Node process per 600
+    clients (one Node process holds a few thousand sockets; past a few hundred busy
+    ones, its single thread is what delays receipts), one python process."""
+    if args.client_procs:
+        return max(1, min(args.client_procs, clients))
+    if args.client == "python":
+        return 1
+    return max(1, min(os.cpu_count() or 1, -(-clients // 600)))
+
+
+def start_workers(
+    workers: list[Worker],
+    url: str,
+    members: list[tuple[int, int, Any, str]],
+    args: argparse.Namespace,
+    server: ServerProcess,
+    label: str,
+    workdir: Path,
+    mode: str,
+    rate: float | None = None,
+    arrivals: str | None = None,
+) -> dict[str, Any]:
+    """Start the load generators (appended to ``workers``, for the caller to close);
+    return once every member is connected and joined: {"clients", "deflate",
+    "extensions"}, deflate being how many connections negotiated permessage-deflate."""
+    procs = client_procs(args, len(members))
+    t_connect = time.monotonic()
+    for w in range(procs):
+        workers.append(Worker(
+            w,
+            {
+                "url": url,
+                "mode": mode,
+                "members": members[w::procs],
+                "rate": args.rate if rate is None else rate,
+                "arrivals": args.arrivals if arrivals is None else arrivals,
+                "seed": args.seed * 1000 + w,
+                "out": str(workdir / f"{label}-worker-{w}.json"),
+            },
+            workdir / f"{label}-worker-{w}.log",
+            args.client,
+        ))
+    ready = {"clients": 0, "deflate": 0, "extensions": None, "procs": procs}
+    for w in workers:
+        msg = w.hear()
+        if "error" in msg:
+            raise SystemExit(f"{label}: {msg['error']}; server log {server.log}; "
+                             f"client log {w.log}")
+        ready["clients"] += msg["ready"]
+        ready["deflate"] += msg.get("deflate", 0)
+        ready["extensions"] = ready["extensions"] or msg.get("extensions")
+    print(
+        f"  {label}: {len(members)} {args.client} clients ({procs} process"
+        f"{'es' if procs > 1 else ''}) connected and joined in "
+        f"{time.monotonic() - t_connect:.1f} s; permessage-deflate negotiated by "
+        f"{ready['deflate']} of {len(members)}",
+        flush=True,
+    )
+    return ready
+
+
 def drive(
     url: str,
     rooms: list[dict[str, Any]],
@@ -552,34 +692,10 @@ def drive(
     members = []
     for room in rooms:
         for credential in room["credentials"]:
-            members.append((len(members), room["session_id"], credential))
-    procs = max(1, min(args.client_procs, len(members)))
-    t_connect = time.monotonic()
-    workers = [
-        Worker(
-            w,
-            {
-                "url": url,
-                "members": members[w::procs],
-                "rate": args.rate,
-                "arrivals": args.arrivals,
-                "seed": args.seed * 1000 + w,
-                "out": str(workdir / f"{label}-worker-{w}.json"),
-            },
-            workdir / f"{label}-worker-{w}.log",
-        )
-        for w in range(procs)
-    ]
+            members.append((len(members), room["session_id"], credential, "chat"))
+    workers: list[Worker] = []
     try:
-        for w in workers:
-            msg = w.hear()
-            if "error" in msg:
-                raise SystemExit(f"{label}: {msg['error']}; server log {server.log}")
-        print(
-            f"  {label}: {len(members)} clients connected and joined in "
-            f"{time.monotonic() - t_connect:.1f} s",
-            flush=True,
-        )
+        ready = start_workers(workers, url, members, args, server, label, workdir, "chat")
         time.sleep(1.0)  # let the join presence broadcasts settle
         start = time.monotonic() + 0.5
         measure = start + args.warmup
@@ -638,9 +754,13 @@ def drive(
     wall = wall1 - wall0
     client_share = (clients1 - clients0) / wall
     other_share = max(0.0, (busy1 - busy0) / wall - (cpu1 - cpu0) / wall - client_share)
-    return summarise(
+    summary = summarise(
         label, rooms, results, measure, end, cpu1 - cpu0, wall, rss, client_share, other_share, args
     )
+    summary["client"] = args.client
+    summary["client_procs"] = ready["procs"]
+    summary["deflate_negotiated"] = ready["deflate"]
+    return summary
 
 
 def percentile(sorted_values: list[float], q: float) -> float | None:
@@ -673,7 +793,7 @@ def summarise(
         for index, session_id, received in res["received"]:
             members_of.setdefault(session_id, []).append(index)
             seen = got.setdefault(index, set())
-            for client_id, at in received:
+            for client_id, at, *replayed in received:
                 if client_id in seen:
                     duplicates += 1
                     continue
@@ -681,7 +801,7 @@ def summarise(
                 if measure <= at < end:
                     deliveries_in_window += 1
                 sent = sends.get(client_id)
-                if sent is not None and measure <= sent["t"] < end:
+                if sent is not None and measure <= sent["t"] < end and not replayed:
                     latencies.append((at - sent["t"]) * 1000)
     latencies.sort()
     failed: dict[str, int] = {}
@@ -746,31 +866,36 @@ def summarise(
 # --- the runs -------------------------------------------------------------------
 
 
-def run_forum(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+def start_forum(
+    args: argparse.Namespace, workdir: Path, rooms: int, clients: int
+) -> tuple[ServerProcess, list[dict[str, Any]]]:
+    """A fresh forum instance with ``rooms`` live sessions of ``clients`` students,
+    served by ``python wsgi.py``; returns the running server and the rooms, each with
+    its students' ``credentials`` as --auth and --sign-in say."""
     instance = workdir / "forum-instance"
     instance.mkdir(parents=True)
     env = forum_env(instance, args.database_url)
+    if args.no_deflate:
+        env["FORUM_WS_DEFLATE"] = "0"  # read by the forum once that switch has landed
+    if args.max_connections:
+        env["FORUM_MAX_CONNECTIONS"] = str(args.max_connections)
     print(
-        f"forum: migrating and preparing {args.rooms} rooms x {args.clients} students "
-        f"in {instance}",
+        f"forum: migrating and preparing {rooms} rooms x {clients} students in {instance}",
         flush=True,
     )
+    t0 = time.monotonic()
     run_checked([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env)
     setup_env = {**env, "FORUM_ASYNC_MODE": "threading"}
+    in_app = args.auth == "cookie" and args.sign_in == "app"
     data = json.loads(
         run_checked(
-            [
-                sys.executable,
-                str(Path(__file__).resolve()),
-                "--setup",
-                "--rooms",
-                str(args.rooms),
-                "--clients",
-                str(args.clients),
-            ],
+            [sys.executable, str(Path(__file__).resolve()), "--setup",
+             "--rooms", str(rooms), "--clients", str(clients),
+             *(["--setup-cookies"] if in_app else [])],
             setup_env,
         )
     )
+    print(f"forum: data ready in {time.monotonic() - t0:.1f} s", flush=True)
     port = free_port()
     server = ServerProcess(
         "forum",
@@ -782,19 +907,231 @@ def run_forum(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     try:
         server.wait_ready()
         print(f"forum: python wsgi.py pid {server.proc.pid} on {server.url}", flush=True)
+        t0 = time.monotonic()
         for room in data["rooms"]:
-            if args.auth == "cookie":
+            if args.auth == "token":
+                room["credentials"] = [{"token": t} for t in room["tokens"]]
+            elif in_app:
+                room["credentials"] = [{"cookie": c} for c in room["cookies"]]
+            else:
                 with ThreadPoolExecutor(8) as pool:
                     cookies = pool.map(lambda code: sign_in(server.url, code), room["codes"])
                     room["credentials"] = [{"cookie": c} for c in cookies]
-            else:
-                room["credentials"] = [{"token": t} for t in room["tokens"]]
-        result = drive(
-            server.url, data["rooms"], args, server, "forum", workdir, profile=args.profile
-        )
+        if args.auth == "cookie" and not in_app:
+            print(f"forum: {rooms * clients} students signed in over HTTP in "
+                  f"{time.monotonic() - t0:.1f} s", flush=True)
+    except BaseException:
+        server.stop()
+        raise
+    return server, data["rooms"]
+
+
+def run_forum(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    server, rooms = start_forum(args, workdir, args.rooms, args.clients)
+    try:
+        result = drive(server.url, rooms, args, server, "forum", workdir, profile=args.profile)
     finally:
         server.stop()
     return result
+
+
+def run_storm(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """The reconnect storm: one room of ``--clients`` re-joiners and ``--chatters``
+    chatting students; at ``--warmup`` s every re-joiner's connection drops at once
+    (its TCP socket destroyed, no goodbye) and each connects again at once and
+    re-joins with ``since`` = the last seq it saw; ``--duration`` s of the storm are
+    watched (then up to ``--drain`` s more for late re-joins and acks)."""
+    if args.client != "js":
+        raise SystemExit("the storm scenario needs --client js")
+    server, rooms = start_forum(args, workdir, 1, args.chatters + args.clients)
+    room = rooms[0]
+    # Alternate chatters among the re-joiners: both schools chat (students alternate).
+    step = max(1, len(room["credentials"]) // max(1, args.chatters))
+    roles = ["rejoin"] * len(room["credentials"])
+    for n in range(args.chatters):
+        roles[min(n * step, len(roles) - 1)] = "chat"
+    members = [(n, room["session_id"], credential, roles[n])
+               for n, credential in enumerate(room["credentials"])]
+    workers: list[Worker] = []
+    try:
+        ready = start_workers(workers, server.url, members, args, server, "storm", workdir,
+                              "storm")
+        time.sleep(1.0)
+        start = time.monotonic() + 0.5
+        storm_at = start + args.warmup
+        end = storm_at + args.duration
+        for w in workers:
+            w.tell({"start": start, "measure": storm_at, "end": end, "drain": args.drain,
+                    "storm_at": storm_at})
+        time.sleep(max(0.0, storm_at - 0.05 - time.monotonic()))
+        rss_before = server.rss_mb()
+        cpu0, wall0 = server.cpu_seconds(), time.monotonic()
+        clients0 = sum(process_cpu_seconds(w.proc.pid) for w in workers)
+        busy0 = machine_busy_seconds()
+        print(f"  storm: {args.clients} connections dropped; watching for "
+              f"{args.duration:g} s", flush=True)
+        time.sleep(max(0.0, end - time.monotonic()))
+        cpu1, wall1 = server.cpu_seconds(), time.monotonic()
+        clients1 = sum(process_cpu_seconds(w.proc.pid) for w in workers)
+        busy1 = machine_busy_seconds()
+        rss_after = server.rss_mb()
+        results = []
+        for w in workers:
+            msg = w.hear()
+            if "error" in msg:
+                raise SystemExit(f"storm: {msg['error']}")
+            results.append(json.loads(w.out.read_text()))
+        rss_settled = server.rss_mb()
+    finally:
+        for w in workers:
+            w.close()
+        server.stop()
+    wall = wall1 - wall0
+    client_share = (clients1 - clients0) / wall
+    return summarise_storm(
+        args, room, members, results, storm_at, end,
+        {"server_cpu_s": cpu1 - cpu0, "server_cpu_share": (cpu1 - cpu0) / wall,
+         "client_cpu_share": client_share,
+         "other_cpu_share": max(0.0, (busy1 - busy0 - cpu1 + cpu0) / wall - client_share),
+         "server_rss_mb": {"before": rss_before, "after": rss_after,
+                           "after_drain": rss_settled},
+         "deflate_negotiated": ready["deflate"], "client_procs": ready["procs"]},
+    )
+
+
+def summarise_storm(
+    args: argparse.Namespace,
+    room: dict[str, Any],
+    members: list[tuple[int, int, Any, str]],
+    results: list[dict[str, Any]],
+    storm_at: float,
+    end: float,
+    measured: dict[str, Any],
+) -> dict[str, Any]:
+    rejoins = [r for res in results for r in res["rejoins"]]
+    back = sorted((r["back_at"] - r["dropped_at"]) * 1000 for r in rejoins if r["back_at"])
+    connected = sorted((r["connected_at"] - r["dropped_at"]) * 1000
+                       for r in rejoins if r["connected_at"])
+    errors: dict[str, int] = {}
+    for r in rejoins:
+        if not r["back_at"]:
+            reason = r["error"] or "not back in time"
+            errors[reason] = errors.get(reason, 0) + 1
+    all_back = len(back) == len(rejoins)
+    storm_end = max(r["back_at"] for r in rejoins if r["back_at"]) if all_back and back else end
+    # The chatters' acks while the re-joiners were coming back (and over the whole watch).
+    sends = [r for res in results for r in res["sends"]]
+    during = sorted((r["ack_at"] - r["t"]) * 1000 for r in sends
+                    if storm_at <= r["t"] <= storm_end and r["ack"] and r["ack"]["ok"])
+    watched = sorted((r["ack_at"] - r["t"]) * 1000 for r in sends
+                     if storm_at <= r["t"] < end and r["ack"] and r["ack"]["ok"])
+    failed: dict[str, int] = {}
+    for r in sends:
+        if r["ack"] is None or not r["ack"]["ok"]:
+            reason = "no ack" if r["ack"] is None else str(r["ack"]["error"])
+            failed[reason] = failed.get(reason, 0) + 1
+    # Nothing lost: every acked message reached every member who is back (or never
+    # left), live or in its re-join's replay. Those not back are counted above.
+    gone = {r["index"] for r in rejoins if not r["back_at"]}
+    got = {index: {cid for cid, *_rest in received}
+           for res in results for index, _sid, received in res["received"]
+           if index not in gone}
+    undelivered = sum(1 for r in sends if r["ack"] and r["ack"]["ok"]
+                      for m in got if r["client_id"] not in got[m])
+    presence = [p for res in results for p in res["presence"]]
+    last_presence = max((p["last_at"] for p in presence if p["last_at"]), default=None)
+    rejoiners = [p for p in presence if p["role"] == "rejoin"]
+    chatters = [p for p in presence if p["role"] == "chat"]
+    return {
+        "server": "forum",
+        "scenario": "storm",
+        "clients": len(members),
+        "rejoiners": len(rejoins),
+        "chatters": args.chatters,
+        "back": len(back),
+        "back_ms": {"p50": percentile(back, 50), "p95": percentile(back, 95),
+                    "max": back[-1] if back else None},
+        "reconnected_ms": {"p50": percentile(connected, 50), "p95": percentile(connected, 95),
+                           "max": connected[-1] if connected else None},
+        "not_back": errors,
+        "storm_s": storm_end - storm_at,
+        "chat_ack_ms_during_storm": {"p50": percentile(during, 50),
+                                     "p95": percentile(during, 95),
+                                     "max": during[-1] if during else None,
+                                     "samples": len(during)},
+        "chat_ack_ms_watched": {"p50": percentile(watched, 50), "p95": percentile(watched, 95),
+                                "max": watched[-1] if watched else None,
+                                "samples": len(watched)},
+        "sent": len(sends),
+        "lost": {"undelivered_pairs": undelivered, "failed_sends": sum(failed.values()),
+                 "failed_by_reason": failed, "total": undelivered + sum(failed.values())},
+        "presence": {
+            "messages": sum(p["count"] for p in presence),
+            "bytes": sum(p["bytes"] for p in presence),
+            "per_rejoiner": statistics.mean(p["count"] for p in rejoiners) if rejoiners else 0,
+            "per_chatter": statistics.mean(p["count"] for p in chatters) if chatters else 0,
+            "last_s_after_drop": last_presence - storm_at if last_presence else None,
+        },
+        "wire_bytes_received": sum(res["wire_bytes"] for res in results),
+        **measured,
+    }
+
+
+def report_storm(args: argparse.Namespace, r: dict[str, Any]) -> dict[str, bool]:
+    print()
+    print(
+        f"reconnect storm: one room, {r['rejoiners']} students drop and re-join at once, "
+        f"{r['chatters']} chat at {args.rate:g} msg/s; {args.duration:g} s watched; "
+        f"{args.client} clients, permessage-deflate negotiated by "
+        f"{r['deflate_negotiated']} of {r['clients']}"
+        + ("; server told not to (--no-deflate)" if args.no_deflate else "")
+    )
+    rows = [
+        ("back (join acked)", f"{r['back']} / {r['rejoiners']}"),
+        ("back after p50 / p95 / max ms", " / ".join(fmt(r["back_ms"][k]) for k in
+                                                    ("p50", "p95", "max"))),
+        ("connected after p50 / p95 / max ms", " / ".join(fmt(r["reconnected_ms"][k]) for k in
+                                                         ("p50", "p95", "max"))),
+        ("chatters' ack p50 / p95 / max ms", " / ".join(
+            fmt(r["chat_ack_ms_during_storm"][k]) for k in ("p50", "p95", "max"))
+         + f"  ({r['chat_ack_ms_during_storm']['samples']} sends in {r['storm_s']:.1f} s)"),
+        ("presence messages received", f"{r['presence']['messages']:,}"),
+        ("presence bytes received (inflated)", f"{r['presence']['bytes'] / 1e6:,.1f} MB"),
+        ("presence per re-joiner / chatter", f"{r['presence']['per_rejoiner']:,.0f} / "
+                                              f"{r['presence']['per_chatter']:,.0f}"),
+        ("last presence after the drop", f"{fmt(r['presence']['last_s_after_drop'])} s"),
+        ("bytes on the wire, all clients", f"{r['wire_bytes_received'] / 1e6:,.1f} MB"),
+        ("lost (undelivered / failed sends)", f"{r['lost']['undelivered_pairs']} / "
+                                               f"{r['lost']['failed_sends']}"),
+        ("server RSS before / after MB", f"{r['server_rss_mb']['before']:,.0f} / "
+                                          f"{r['server_rss_mb']['after']:,.0f}"),
+        ("server CPU (share of 1 core)", f"{r['server_cpu_share'] * 100:.0f} %"),
+        ("client CPU (share of 1 core)", f"{r['client_cpu_share'] * 100:.0f} %"),
+        ("other processes' CPU", f"{r['other_cpu_share'] * 100:.0f} %"),
+    ]
+    for name, value in rows:
+        print(f"  {name:<38}{value}")
+    if r["not_back"]:
+        print(f"  not back: {r['not_back']} (their messages are not counted as lost)")
+    last = r["presence"]["last_s_after_drop"]
+    if last is not None and last > args.duration + args.drain - 3:
+        print("  note: presence messages were still arriving when the watch ended "
+              "(--duration, --drain)")
+    if r["lost"]["failed_by_reason"]:
+        print(f"  failed sends: {r['lost']['failed_by_reason']}")
+    p95 = r["chat_ack_ms_during_storm"]["p95"]
+    aims = {
+        f"everyone back ({r['rejoiners']}/{r['rejoiners']})": r["back"] == r["rejoiners"],
+        "chatters' ack p95 during the storm < 1 s": p95 is not None and p95 < 1000,
+        "nothing lost": r["lost"]["total"] == 0,
+    }
+    print()
+    for name, ok in aims.items():
+        print(f"  {'PASS' if ok else 'FAIL'}  {name}")
+    if r["client_cpu_share"] > 0.8 * r["client_procs"]:
+        print(f"  note: the clients used {r['client_cpu_share']:.0%} of a core; they may be "
+              "the bottleneck")
+    return aims
 
 
 def sign_in(url: str, code: str) -> str:
@@ -820,8 +1157,10 @@ def run_floor(args: argparse.Namespace, workdir: Path, *, store: bool = False,
     label = "floor+log" if store else "floor+direct" if direct else "floor"
     port = free_port()
     command = [sys.executable, "benchmarks/floor_server.py", "--port", str(port)]
-    if args.floor_nodelay:
-        command.append("--nodelay")
+    if args.no_deflate:
+        command.append("--no-deflate")
+    if args.max_connections:
+        command += ["--max-size", str(args.max_connections)]
     if store:
         log = workdir / f"floor-log-{port}.sqlite3"
         command += ["--store", str(log)]
@@ -884,6 +1223,7 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
         ("client CPU (share of 1 core)", lambda r: fmt(r["client_cpu_share"] * 100, 0) + " %"),
         ("other processes' CPU", lambda r: fmt(r["other_cpu_share"] * 100, 0) + " %"),
         ("server RSS MB", lambda r: fmt(r["server_rss_mb"], 0)),
+        ("permessage-deflate", lambda r: f"{r.get('deflate_negotiated', 0)}/{r['clients']}"),
     ]
     for one in rounds:
         one["cpu_ratio"] = ratio(cpu_of(one.get("forum")), cpu_of(one.get("floor")))
@@ -891,10 +1231,15 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
         one["log_cpu_ratio"] = ratio(cpu_of(one.get("floor+log")), cpu_of(one.get("floor")))
         one["direct_cpu_ratio"] = ratio(cpu_of(one.get("forum")), cpu_of(one.get("floor+direct")))
     print()
+    client = (f"socket.io-client {js_client_version()} (Node)" if args.client == "js"
+              else "python-socketio")
     print(
-        f"live room: {args.rooms} rooms x {args.clients} clients x {args.rate} msg/s "
-        f"({args.arrivals}), {args.duration:g} s measured after {args.warmup:g} s warm-up, "
-        f"database {'PostgreSQL' if args.database_url else 'SQLite'}, forum clients by {args.auth}"
+        f"live room ({args.scenario}): {args.rooms} rooms x {args.clients} clients x "
+        f"{args.rate} msg/s ({args.arrivals}), {args.duration:g} s measured after "
+        f"{args.warmup:g} s warm-up, database {'PostgreSQL' if args.database_url else 'SQLite'}, "
+        f"clients {client}, forum clients by {args.auth}"
+        + (f" ({args.sign_in} sign-in)" if args.auth == "cookie" else "")
+        + ("; servers never negotiate deflate (--no-deflate)" if args.no_deflate else "")
         + (f"; round {len(rounds)} of {len(rounds)}" if len(rounds) > 1 else "")
     )
     header = f"{'':<30}" + "".join(f"{name:>13}" for name, _r in cols) + f"{'ratio':>10}"
@@ -909,10 +1254,10 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
         print(line)
     if stored and floor:
         print("\nfloor+log (the floor, storing and chaining each message before it tells anyone): "
-              f"{last['log_cpu_ratio']:.2f}x the floor's CPU per delivery")
+              f"{fmt(last['log_cpu_ratio'], 2)}x the floor's CPU per delivery")
     if direct and floor:
         print("floor+direct (the floor, delivering as the forum does): "
-              f"{ratio(cpu_of(direct), cpu_of(floor)):.2f}x the floor's CPU per delivery; "
+              f"{fmt(ratio(cpu_of(direct), cpu_of(floor)), 2)}x the floor's CPU per delivery; "
               f"the forum is {fmt(last['direct_cpu_ratio'], 2)}x floor+direct")
     if len(rounds) > 1:
         print("\nrounds (forum/floor): " + ", ".join(
@@ -926,7 +1271,20 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
     cpu_ratio_max = max(cpu_ratios) if cpu_ratios else None
     p95_ratio = statistics.median(p95_ratios) if p95_ratios else None
     aims: dict[str, bool | None] = {}
-    if cpu_ratios:
+    if args.scenario == "capacity":
+        side = last.get("forum") or last.get("floor")
+        p95 = side["latency_ms"]["p95"]
+        aims = {
+            f"{side['server']}: p95 send->receipt < {AIM_CAPACITY_P95_MS} ms":
+                p95 is not None and p95 < AIM_CAPACITY_P95_MS,
+            f"{side['server']}: nothing lost": side["lost"]["total"] == 0,
+        }
+        print()
+        if (args.rooms, args.clients, args.rate) != (20, 60, 0.1):
+            print("(the aims are set for 20 rooms x 60 clients x 0.1 msg/s; shown anyway)")
+        for name, ok in aims.items():
+            print(f"  {'PASS' if ok else 'FAIL'}  {name}")
+    elif cpu_ratios:
         at_aim_load = (args.rooms, args.clients, args.rate) == (10, 20, 0.5)
         middle = "median " if len(rounds) > 1 else ""
         aims = {
@@ -942,8 +1300,12 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
             print("(the aims are set for 10 rooms x 20 clients x 0.5 msg/s; shown anyway)")
         for name, ok in aims.items():
             print(f"  {'PASS' if ok else 'FAIL'}  {name}")
+    negotiated = {r.get("deflate_negotiated", 0) for _name, r in cols}
+    if len(negotiated) > 1:
+        print("  note: the servers negotiated permessage-deflate on different numbers of "
+              "connections (last row); their ratios compare unlike work")
     for _name, r in cols:
-        if r["client_cpu_share"] > 0.8:
+        if r["client_cpu_share"] > 0.8 * r.get("client_procs", 1):
             print(
                 f"  note ({r['server']}): the clients used {r['client_cpu_share']:.0%} of a "
                 "core; they may be the bottleneck"
@@ -962,22 +1324,62 @@ def main() -> int:
         description="Live-room benchmark: forum /live chat against a bare Socket.IO floor.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--rooms", type=int, default=10, help="live sessions")
-    parser.add_argument("--clients", type=int, default=20, help="clients (students) per room")
-    parser.add_argument("--rate", type=float, default=0.5, help="messages/s per client")
-    parser.add_argument("--duration", type=float, default=60, help="measured seconds")
-    parser.add_argument("--warmup", type=float, default=5, help="seconds before measuring")
+    parser.add_argument(
+        "--scenario", choices=sorted(SCENARIOS), default="chat",
+        help="chat: forum against the floor at 10 rooms x 20 x 0.5 msg/s; capacity: one "
+        "forum process, 20 rooms x 60 students, a message per 10 s each; storm: 300 "
+        "students of one room drop and re-join at once while 10 chat",
+    )
+    parser.add_argument(
+        "--client", choices=["js", "python"], default="js",
+        help="load generator: the official socket.io JavaScript client in Node "
+        "(benchmarks/clients.mjs; offers permessage-deflate, as browsers do), or "
+        "python-socketio (never offers it)",
+    )
+    parser.add_argument("--rooms", type=int, help="live sessions (chat 10, capacity 20, storm 1)")
+    parser.add_argument(
+        "--clients", type=int,
+        help="clients (students) per room (chat 20, capacity 60); storm: the re-joiners (300)",
+    )
+    parser.add_argument(
+        "--chatters", type=int, default=10, help="storm: students who keep chatting"
+    )
+    parser.add_argument(
+        "--rate", type=float, help="messages/s per client (chat 0.5, capacity 0.1, storm 1)"
+    )
+    parser.add_argument(
+        "--duration", type=float,
+        help="measured seconds (chat and capacity 60); storm: seconds watched after the drop "
+        "(60)",
+    )
+    parser.add_argument(
+        "--warmup", type=float,
+        help="seconds before measuring (chat 5, capacity 10); storm: chatting before the drop "
+        "(5)",
+    )
+    parser.add_argument(
+        "--no-deflate", action="store_true",
+        help="servers never negotiate permessage-deflate: floor_server.py --no-deflate, "
+        "FORUM_WS_DEFLATE=0 for the forum (which ignores it until that switch lands)",
+    )
+    parser.add_argument(
+        "--max-connections", type=int,
+        help="FORUM_MAX_CONNECTIONS for the forum, --max-size for the floor (eventlet's "
+        "default pool serves 1,024 connections; the forum reads it once that lands)",
+    )
     parser.add_argument(
         "--drain", type=float, default=10, help="seconds to wait for late acks and deliveries"
     )
     parser.add_argument(
         "--arrivals",
         choices=["poisson", "uniform"],
-        default="poisson",
-        help="gaps between one client's sends: exponential, or 1/rate +-50%%",
+        help="gaps between one client's sends: exponential (poisson; chat, capacity), or "
+        "1/rate +-50%% (uniform; storm, whose chatters send at the rate limit's 1/s)",
     )
     parser.add_argument(
-        "--client-procs", type=int, default=1, help="load-generator processes (default 1)"
+        "--client-procs", type=int, default=0,
+        help="load-generator processes (0: one Node process per 600 clients, at most one "
+        "per core; one python process)",
     )
     parser.add_argument(
         "--wait-quiet",
@@ -1002,6 +1404,11 @@ def main() -> int:
         "room page in a browser, or an API token",
     )
     parser.add_argument(
+        "--sign-in", choices=["app", "http"], default="app",
+        help="--auth cookie: sign the students in inside the app at setup (the same steps "
+        "as POST /auth/code, fast for 1,200), or over HTTP with their codes",
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         help="py-spy record the forum server over the measured window into "
@@ -1009,12 +1416,8 @@ def main() -> int:
         ".json speedscope)",
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed of the send times")
-    parser.add_argument(
-        "--floor-nodelay",
-        action="store_true",
-        help="set TCP_NODELAY in the floor (python wsgi.py does not; off "
-        "by default so that both run the same network stack)",
-    )
+    # The floor now always sets TCP_NODELAY, as python wsgi.py; kept for old commands.
+    parser.add_argument("--floor-nodelay", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--stored-floor",
         action="store_true",
@@ -1035,32 +1438,59 @@ def main() -> int:
         "the median ratio and the largest",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    parser.add_argument("--output", type=Path, default=RESULTS, help="the JSON results file")
+    parser.add_argument(
+        "--output", type=Path,
+        help="the JSON results file (benchmarks/results/latest.json for chat, capacity.json, "
+        "storm.json)",
+    )
     parser.add_argument(
         "--check", action="store_true", help="exit 1 when an aim fails (default: always exit 0)"
     )
     parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--setup-cookies", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.worker:
         return worker_main()
+    for name, value in SCENARIOS[args.scenario].items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     global NICE
     NICE = args.nice
-    if args.setup:  # the in-app data step, in its own process (see run_forum)
-        print(json.dumps(setup_data(args.rooms, args.clients)))
+    if args.setup:  # the in-app data step, in its own process (see start_forum)
+        print(json.dumps(setup_data(args.rooms, args.clients, args.setup_cookies)))
         return 0
+    if args.output is None:
+        args.output = RESULTS_DIR / OUTPUTS[args.scenario]
+    if args.scenario == "capacity" and args.only is None:
+        args.only = "forum"  # one forum process; --only floor measures the floor instead
     if args.rate > 1.0:
         print(
             "warning: above 1 msg/s per client the forum's rate limit (burst 10, then "
             "1/s) refuses sends; those count as failed",
             file=sys.stderr,
         )
+    students = args.rooms * args.clients + (args.chatters if args.scenario == "storm" else 0)
+    if students > 1000 and not args.max_connections:
+        print(
+            f"warning: {students} connections, and eventlet's WSGI server serves at most "
+            "1,024 at once unless told otherwise: this run will stall past ~1,000 until "
+            "FORUM_MAX_CONNECTIONS has landed (then pass --max-connections)",
+            file=sys.stderr,
+        )
+    if args.scenario != "chat" and (args.rounds > 1 or args.stored_floor or args.direct_floor):
+        raise SystemExit("--rounds, --stored-floor and --direct-floor are for --scenario chat")
 
     workdir = Path(tempfile.mkdtemp(prefix="forum-live-bench-"))
     rounds: list[dict[str, Any]] = []
+    storm: dict[str, Any] | None = None
     try:
+        if args.scenario == "storm":
+            storm = run_storm(args, workdir)
         for number in range(1, max(1, args.rounds) + 1):
+            if storm is not None:
+                break
             if args.rounds > 1:
                 print(f"round {number} of {args.rounds}", flush=True)
             one: dict[str, Any] = {}
@@ -1078,46 +1508,59 @@ def main() -> int:
             print(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    verdict = report(args, rounds)
-    forum, floor = rounds[-1].get("forum"), rounds[-1].get("floor")
-    out = {
+    out: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join([".venv/bin/python", "benchmarks/live_room.py", *sys.argv[1:]]),
+        "scenario": args.scenario,
         "load": {
             "rooms": args.rooms,
             "clients_per_room": args.clients,
+            **({"chatters": args.chatters} if args.scenario == "storm" else {}),
             "rate": args.rate,
             "arrivals": args.arrivals,
             "duration_s": args.duration,
             "warmup_s": args.warmup,
+            "client": args.client,
+            "socket_io_client": js_client_version() if args.client == "js" else None,
             "client_procs": args.client_procs,
             "nice": args.nice,
             "database": "postgresql" if args.database_url else "sqlite",
             "auth": args.auth,
+            "sign_in": args.sign_in if args.auth == "cookie" else None,
+            "server_deflate": not args.no_deflate,
+            "max_connections": args.max_connections,
         },
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
-        "forum": forum,
-        "floor": floor,
-        "floor+log": rounds[-1].get("floor+log"),
-        "floor+direct": rounds[-1].get("floor+direct"),
-        "rounds": [
-            {"cpu_ratio": r["cpu_ratio"], "p95_ratio": r["p95_ratio"],
-             "log_cpu_ratio": r["log_cpu_ratio"], "direct_cpu_ratio": r["direct_cpu_ratio"],
-             **{f"{name}_cpu_ms_per_1000_deliveries": cpu_of(r.get(name))
-                for name in SERVERS}}
-            for r in rounds
-        ],
-        **verdict,
     }
+    if storm is not None:
+        aims = report_storm(args, storm)
+        out.update({"storm": storm, "aims": aims})
+    else:
+        verdict = report(args, rounds)
+        out.update({
+            "forum": rounds[-1].get("forum"),
+            "floor": rounds[-1].get("floor"),
+            "floor+log": rounds[-1].get("floor+log"),
+            "floor+direct": rounds[-1].get("floor+direct"),
+            "rounds": [
+                {"cpu_ratio": r["cpu_ratio"], "p95_ratio": r["p95_ratio"],
+                 "log_cpu_ratio": r["log_cpu_ratio"], "direct_cpu_ratio": r["direct_cpu_ratio"],
+                 **{f"{name}_cpu_ms_per_1000_deliveries": cpu_of(r.get(name))
+                    for name in SERVERS}}
+                for r in rounds
+            ],
+            **verdict,
+        })
+        aims = verdict["aims"]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     shown = args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output
     print(f"\nwrote {shown}")
-    if args.check and verdict["aims"] and not all(verdict["aims"].values()):
+    if args.check and aims and not all(aims.values()):
         return 1
     return 0
 
