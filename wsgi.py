@@ -38,7 +38,9 @@ def serve_eventlet() -> None:
     family, *_, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     listener = eventlet.listen(address, family)
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    eventlet.wsgi.server(listener, app,
+    # One green thread per client connection, HTTP or live, up to this many at once;
+    # more wait to be accepted. eventlet's own default, 1,024, is one big class day.
+    eventlet.wsgi.server(listener, app, max_size=app.config["FORUM_MAX_CONNECTIONS"],
                          log_output=os.environ.get("FORUM_ACCESS_LOG", "1") == "1")
 
 
@@ -61,6 +63,9 @@ def settle_heap() -> None:
 
 if __name__ == "__main__":
     settle_heap()
+    from forum import capacity
+
+    capacity.raise_open_files_limit(app.config)  # FORUM_MAX_CONNECTIONS files, and more
     from forum.live import servers
 
     servers.start(app)  # heartbeat; sweeps what a killed process left in its rooms

@@ -81,6 +81,9 @@ def from_environment(instance_path: Path) -> dict:
         # Messages to idle WebSocket connections written at once instead of through
         # engineio's per-connection queue (``live.delivery``; eventlet only).
         "FORUM_DIRECT_DELIVERY": _switch("FORUM_DIRECT_DELIVERY", True),
+        # How many client connections (HTTP and live) one process holds at once:
+        # eventlet's WSGI server pool (``wsgi.py``); ``capacity`` sees to the open files.
+        "FORUM_MAX_CONNECTIONS": _whole_number("FORUM_MAX_CONNECTIONS", 10_000, minimum=1),
         "FORUM_HOST": os.environ.get("FORUM_HOST", "127.0.0.1"),
         "FORUM_PORT": _whole_number("FORUM_PORT", 5000, minimum=1),
         # How often each server process notes that it is alive (``live.servers``); the
