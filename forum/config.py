@@ -81,6 +81,9 @@ def from_environment(instance_path: Path) -> dict:
         # Messages to idle WebSocket connections written at once instead of through
         # engineio's per-connection queue (``live.delivery``; eventlet only).
         "FORUM_DIRECT_DELIVERY": _switch("FORUM_DIRECT_DELIVERY", True),
+        # Whether a WebSocket that offers permessage-deflate (browsers do) gets it
+        # (``live.compression``). The README carries the measured choice of default.
+        "FORUM_WS_DEFLATE": _switch("FORUM_WS_DEFLATE", True),
         # How many client connections (HTTP and live) one process holds at once:
         # eventlet's WSGI server pool (``wsgi.py``); ``capacity`` sees to the open files.
         "FORUM_MAX_CONNECTIONS": _whole_number("FORUM_MAX_CONNECTIONS", 10_000, minimum=1),

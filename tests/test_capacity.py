@@ -1,5 +1,5 @@
 """How many connections one server process holds (FORUM_MAX_CONNECTIONS) and the open
-files that takes.
+files that takes, and whether its WebSockets may be compressed (FORUM_WS_DEFLATE).
 
 Real ``python wsgi.py`` processes, reached over bare TCP sockets: an idle connection
 or an HTTP/1.1 keep-alive one holds a place in the server's pool as a WebSocket does.
@@ -7,7 +7,9 @@ or an HTTP/1.1 keep-alive one holds a place in the server's pool as a WebSocket 
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -124,3 +126,37 @@ def test_the_open_files_limit_is_raised_for_the_setting(limits, setting, soft_af
         == warned, result.stderr
     if warned:
         assert "LimitNOFILE" in result.stderr
+
+
+def websocket_handshake(port: int) -> tuple[bytes, dict[str, str]]:
+    """Open a Socket.IO WebSocket offering permessage-deflate, as browsers do; the
+    status line and headers of the answer."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    with connect(port) as sock:
+        sock.sendall((
+            "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{port}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
+        ).encode())
+        head = head_of_response(sock)
+    assert head, "no answer to the WebSocket handshake"
+    status, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status.encode(), headers
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(("setting", "compressed"), [("1", True), ("0", False)])
+def test_forum_ws_deflate_decides_whether_websockets_are_compressed(instance, setting,
+                                                                    compressed):
+    env = server_env(instance, FORUM_ACCESS_LOG="0", FORUM_WS_DEFLATE=setting)
+    with start_server(env) as server:
+        status, headers = websocket_handshake(server.port)
+    assert status.startswith(b"HTTP/1.1 101"), status
+    offered = headers.get("sec-websocket-extensions", "")
+    assert ("permessage-deflate" in offered) == compressed, headers
