@@ -15,9 +15,32 @@ if __name__ == "__main__" and os.environ.get("FORUM_ASYNC_MODE", "eventlet") == 
 
     eventlet.monkey_patch()
     # psycopg2 waits on PostgreSQL through libpq; this lets eventlet switch meanwhile.
-    from psycogreen.eventlet import patch_psycopg
+    import psycopg2.extensions
 
-    patch_psycopg()
+    def _green_wait(conn, timeout=None) -> None:
+        """psycogreen's wait, except that a connection attempt gives up after the DSN's
+        connect_timeout (config.CONNECT_TIMEOUT): libpq counts it only when it waits
+        itself, and a server that drops packets would hold each request for minutes."""
+        import re
+        import time
+
+        from eventlet.hubs import trampoline
+        from psycogreen.eventlet import eventlet_wait_callback
+
+        setting = re.search(r"\bconnect_timeout=(\d+)", conn.dsn or "")
+        if conn.status != psycopg2.extensions.STATUS_SETUP or not setting:
+            return eventlet_wait_callback(conn)
+        deadline = time.monotonic() + max(2, int(setting.group(1)))
+        while (state := conn.poll()) != psycopg2.extensions.POLL_OK:
+            if state not in (psycopg2.extensions.POLL_READ, psycopg2.extensions.POLL_WRITE):
+                raise psycopg2.OperationalError(f"Bad result from poll: {state!r}")
+            trampoline(conn.fileno(), read=state == psycopg2.extensions.POLL_READ,
+                       write=state == psycopg2.extensions.POLL_WRITE,
+                       timeout=max(0.0, deadline - time.monotonic()),
+                       timeout_exc=psycopg2.OperationalError("timeout expired"))
+        return None
+
+    psycopg2.extensions.set_wait_callback(_green_wait)
 
 from forum import create_app  # noqa: E402
 from forum.extensions import socketio  # noqa: E402

@@ -1,8 +1,43 @@
-"""The one error type that actions raise, and how it is shown."""
+"""The one error type that actions raise, and how it is shown; what counts as the
+database being out of reach, and what people are told then."""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+# What a person is told when the database (or, live, the queue) cannot be reached:
+# the ack of a live event that was not stored (code ``unavailable``) ...
+UNAVAILABLE_LIVE = _l("The server could not store this just now. Please try again in a moment.")
+# ... and a page or API call that could not be answered (503).
+UNAVAILABLE_PAGE = _l("The forum cannot reach its records just now, so nothing could be "
+                      "shown or saved. Please try again in a moment.")
+# Seconds after which trying again is worth it (Retry-After, ``retry_after``).
+UNAVAILABLE_RETRY_AFTER = 10
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """Is this the database out of reach (down, restarting, unreachable, its pool
+    exhausted) rather than a fault of the request or of the code? Errors of a healthy
+    database (a broken constraint, bad SQL) are not: those stay 500s."""
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    # The live path's plain statements run on DB-API connections (``sql``).
+    return isinstance(exc, _driver_outages())
+
+
+def _driver_outages() -> tuple[type[BaseException], ...]:
+    try:
+        import psycopg2
+    except ImportError:  # pragma: no cover - a dependency, but only PostgreSQL needs it
+        return (sqlite3.OperationalError,)
+    return (sqlite3.OperationalError, psycopg2.OperationalError, psycopg2.InterfaceError)
 
 
 class ActionError(Exception):

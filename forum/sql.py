@@ -216,6 +216,16 @@ def release_live(exc: BaseException | None = None) -> None:
         run.close()
 
 
+def discard_live() -> None:
+    """After the database was found out of reach: the app context's live connection and
+    the parked ones go back to the pool, which finds out what is wrong with them (the
+    pool tests what it hands out), instead of waiting, parked, to fail the next events."""
+    run = g.pop(_KEY, None)
+    if run is not None:
+        run.close()
+    _close_all(current_app.extensions[_KEY])
+
+
 def _close_all(parked: deque[Statements]) -> None:
     while parked:
         parked.pop().close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from flask import Flask, g, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
@@ -11,7 +13,12 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from . import accounts, clock, i18n, sdgs
-from .errors import ActionError
+from .errors import (
+    UNAVAILABLE_PAGE,
+    UNAVAILABLE_RETRY_AFTER,
+    ActionError,
+    database_unavailable,
+)
 from .extensions import login_manager
 
 login_manager.login_view = "auth.login"
@@ -116,8 +123,31 @@ def init_app(app: Flask) -> None:
             return jsonify({"error": {"code": "forbidden", "message": message}}), 400
         return render_template("error.html", status=400, message=message), 400
 
+    def _database_unavailable(exc: BaseException):
+        """503 in the reader's language, rendered without the database: the person is
+        not loaded (the language comes from ?lang, the cookie or Accept-Language), and
+        what the request held is rolled back and given back."""
+        from .extensions import db
+        from .sql import discard_live
+
+        app.logger.warning("database unavailable on %s %s: %s", request.method,
+                           request.path, getattr(exc, "orig", None) or exc)
+        g._login_user = login_manager.anonymous_user()  # a loaded one may need a refresh
+        with contextlib.suppress(Exception):  # it is given back at teardown anyway
+            db.session.rollback()
+        discard_live()
+        message = str(UNAVAILABLE_PAGE)
+        headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER), "Cache-Control": "no-store"}
+        if wants_json():
+            body = {"error": {"code": "unavailable", "message": message}}
+            return jsonify(body), 503, headers
+        return render_template("error.html", status=503, message=message), 503, headers
+
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if database_unavailable(getattr(exc, "original_exception", None)):
+            # Raised where Flask no longer asks the handlers below (an after_request).
+            return _database_unavailable(exc.original_exception)
         messages = {
             400: _("The request could not be understood."),
             401: _("Please sign in first."),
@@ -139,6 +169,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        if database_unavailable(exc):
+            return _database_unavailable(exc)
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         from .extensions import db
 
