@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -184,9 +184,14 @@ def _leave(gate: Gate, exc: BaseException | None = None) -> None:
         gate.leave()
 
 
+# Endpoints that use no pooled connection and must answer however full the gate is
+# (the health check, ``views.health``).
+OUTSIDE_GATE: set[str] = set()
+
+
 def _admit_request() -> None:
     gate = current_app.extensions.get(_GATE)
-    if gate is not None and _ADMITTED not in g:
+    if gate is not None and _ADMITTED not in g and request.endpoint not in OUTSIDE_GATE:
         gate.enter()
         g.setdefault(_ADMITTED, gate)
 

@@ -85,9 +85,10 @@ CSP = (
 
 def init_app(app: Flask) -> None:
     """Register blueprints, headers, error pages and template helpers."""
-    from .views import api, auth, calendar, classes, exchanges, home, pages, records, review
+    from .views import api, auth, calendar, classes, exchanges, health, home, pages, records, review
 
-    for module in (auth, home, classes, exchanges, pages, records, review, calendar, api):
+    for module in (auth, home, classes, exchanges, pages, records, review, calendar, api,
+                   health):
         app.register_blueprint(module.bp)
     app.session_interface = CookieSessions()
 

@@ -1,16 +1,21 @@
-"""When the database cannot be reached: a 503 page in the reader's language (or the
-API's JSON error) instead of a 500, from which the server recovers by itself when
-the database is back."""
+"""When the database or the queue cannot be reached: GET /healthz for operators, and
+for people a 503 page in their language (or the API's JSON error) instead of a 500,
+from which the server recovers by itself when the database is back."""
 
 from __future__ import annotations
 
+import contextlib
+import re
 import secrets
+import socket
+from datetime import timedelta
 
 import pytest
+import requests
 import sqlalchemy as sa
 from conftest import PG_URL, csrf_token
 from flask_babel import force_locale
-from servers import free_port
+from servers import free_port, server_env, start_server
 
 from forum.errors import UNAVAILABLE_PAGE
 from forum.extensions import db
@@ -51,6 +56,88 @@ def assert_unavailable_page(response, app, locale: str, html_lang: str) -> None:
     html = response.get_data(as_text=True)
     assert unavailable_text(app, locale) in html, html
     assert f'<html lang="{html_lang}">' in html
+
+
+# --- GET /healthz --------------------------------------------------------------------
+
+
+def test_healthz_is_ok_when_all_is_well(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": "ok",
+        "database": {"ok": True},
+        "queue": {"ok": True, "configured": False},
+        # No heartbeat runs in a test's app (``python wsgi.py`` starts it).
+        "heartbeat": {"ok": True, "running": False},
+    }
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_healthz_needs_no_sign_in_and_ignores_a_cookie(app, auth, down):
+    auth.login("student", "taipei-daan")
+    broken = down.test_client()
+    broken.set_cookie("forum_session", signed_in_cookie(auth.client))
+    response = broken.get("/healthz")  # the cookie would need the database to be read
+    assert response.status_code == 503
+    assert response.get_json()["database"] == {"ok": False, "error": "connection refused"}
+
+
+def test_healthz_names_the_database_when_it_is_unreachable_and_reveals_nothing(down):
+    response = down.test_client().get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unavailable"
+    assert body["database"] == {"ok": False, "error": "connection refused"}
+    assert body["queue"] == {"ok": True, "configured": False}
+    text = response.get_data(as_text=True)
+    for secret in ("hunter2", "postgres", "127.0.0.1", "postgresql"):
+        assert secret not in text
+
+
+def test_healthz_names_the_queue_when_it_is_unreachable(app):
+    app.config["FORUM_MESSAGE_QUEUE"] = f"redis://:hunter2@127.0.0.1:{free_port()}/0"
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unavailable"
+    assert body["database"] == {"ok": True}
+    assert body["queue"] == {"ok": False, "configured": True, "error": "connection refused"}
+    assert "hunter2" not in response.get_data(as_text=True)
+
+
+def test_healthz_pings_a_reachable_queue(app):
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 6379), 1):
+        app.config["FORUM_MESSAGE_QUEUE"] = "redis://127.0.0.1:6379/0"
+    if not app.config["FORUM_MESSAGE_QUEUE"]:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json()["queue"] == {"ok": True, "configured": True}
+
+
+def test_healthz_reads_this_process_heartbeat(app):
+    from forum.live import servers
+
+    app.extensions["forum.heartbeat"] = True  # as servers.start does
+    client = app.test_client()
+    body = client.get("/healthz").get_json()
+    assert body["heartbeat"] == {"ok": False, "running": True, "error": "not seen yet"}
+    with app.app_context():
+        servers.beat()
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    heartbeat = response.get_json()["heartbeat"]
+    assert heartbeat["ok"] is True and heartbeat["running"] is True
+    assert heartbeat["age_seconds"] >= 0 and heartbeat["seen_at"]
+    with app.app_context():  # not seen for three beats: taken for dead
+        row = db.session.get(servers.Server, servers.SERVER_ID)
+        row.seen_at = servers.utcnow() - timedelta(
+            seconds=servers.STALE_BEATS * app.config["FORUM_HEARTBEAT_SECONDS"] + 1)
+        db.session.commit()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["heartbeat"]["ok"] is False
 
 
 # --- pages and the API while the database is down -------------------------------------
@@ -114,6 +201,38 @@ def test_the_server_recovers_when_the_database_returns(app, auth):
     response = auth.client.get("/")
     assert response.status_code == 200
     assert "Retry-After" not in response.headers
+
+
+# --- a real server whose database does not answer --------------------------------------
+
+
+@pytest.mark.server
+def test_a_server_whose_database_does_not_answer_still_answers(tmp_path):
+    """A database host that takes connections and says nothing (a hung server, a
+    firewall): the eventlet server gives up after the connect timeout."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)
+        env = server_env(tmp_path, FORUM_ACCESS_LOG="0", FORUM_DATABASE_URL=(
+            f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/x"))
+        with start_server(env) as server:
+            response = requests.get(server.url + "/healthz", timeout=30)
+            assert response.status_code == 503
+            body = response.json()
+            assert body["database"] == {"ok": False, "error": "timed out"}
+            assert body["heartbeat"]["running"] is True and body["heartbeat"]["ok"] is False
+
+            session = requests.Session()
+            page = session.get(server.url + "/auth/code", timeout=30,
+                               headers={"Accept-Language": "ja"})
+            assert page.status_code == 200
+            token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+            response = session.post(server.url + "/auth/code", timeout=30,
+                                    data={"code": "ABCDE-12345", "csrf_token": token},
+                                    headers={"Accept-Language": "ja"})
+            assert response.status_code == 503
+            assert response.headers["Retry-After"]
+            assert '<html lang="ja">' in response.text
 
 
 # --- the pool: timeouts, and connections the database server ended --------------------
