@@ -15,20 +15,23 @@ if __name__ == "__main__" and os.environ.get("FORUM_ASYNC_MODE", "eventlet") == 
 
     eventlet.monkey_patch()
     # psycopg2 waits on PostgreSQL through libpq; this lets eventlet switch meanwhile.
+    import re
+    import time
+
     import psycopg2.extensions
+    from eventlet.hubs import trampoline
+    from psycogreen.eventlet import eventlet_wait_callback
+
+    _CONNECT_TIMEOUT = re.compile(r"\bconnect_timeout=(\d+)")
 
     def _green_wait(conn, timeout=None) -> None:
         """psycogreen's wait, except that a connection attempt gives up after the DSN's
         connect_timeout (config.CONNECT_TIMEOUT): libpq counts it only when it waits
         itself, and a server that drops packets would hold each request for minutes."""
-        import re
-        import time
-
-        from eventlet.hubs import trampoline
-        from psycogreen.eventlet import eventlet_wait_callback
-
-        setting = re.search(r"\bconnect_timeout=(\d+)", conn.dsn or "")
-        if conn.status != psycopg2.extensions.STATUS_SETUP or not setting:
+        if conn.status != psycopg2.extensions.STATUS_SETUP:
+            return eventlet_wait_callback(conn)  # a statement: no change
+        setting = _CONNECT_TIMEOUT.search(conn.dsn or "")
+        if not setting:
             return eventlet_wait_callback(conn)
         deadline = time.monotonic() + max(2, int(setting.group(1)))
         while (state := conn.poll()) != psycopg2.extensions.POLL_OK:
