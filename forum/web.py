@@ -8,7 +8,6 @@ from flask import Flask, g, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -98,7 +97,10 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        if current_user and current_user.is_authenticated:
+        # Only a response that loaded its person can show their things: asking here
+        # would load them for every stylesheet (from the database, which may be down).
+        user = g.get("_login_user")  # Flask-Login's, once loaded
+        if user is not None and user.is_authenticated:
             response.headers.setdefault("Cache-Control", "private, no-store")
         response.headers.add("Vary", "Cookie")
         return response

@@ -158,6 +158,9 @@ def test_pages_answer_503_in_the_readers_language(app, auth, down):
         "Accept-Language": "ko"}), down, "ko", "ko")
     assert_unavailable_page(broken_client().get("/?lang=ja"), down, "ja", "ja")
     assert_unavailable_page(broken_client().get("/sessions/1?lang=en"), down, "en", "en")
+    # The page's stylesheet is served: it needs no one, so no database.
+    with broken_client().get("/static/css/forum.css") as stylesheet:
+        assert stylesheet.status_code == 200
 
 
 def test_signing_in_while_the_database_is_down_answers_503(down):
