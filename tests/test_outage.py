@@ -8,6 +8,7 @@ import contextlib
 import re
 import secrets
 import socket
+import threading
 from datetime import timedelta
 
 import pytest
@@ -138,6 +139,36 @@ def test_healthz_reads_this_process_heartbeat(app):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["heartbeat"]["ok"] is False
+
+
+def test_healthz_answers_while_the_admission_gate_is_full(app):
+    """However many requests wait for the database, the health check does not."""
+    gate = app.extensions["forum.sql.gate"]
+    full, done = threading.Event(), threading.Event()
+
+    def fill() -> None:
+        for _ in range(gate.slots):
+            gate._free.acquire()
+        full.set()
+        done.wait()
+        for _ in range(gate.slots):
+            gate._free.release()
+
+    answers = []
+    filler = threading.Thread(target=fill)
+    checker = threading.Thread(target=lambda: answers.append(
+        app.test_client().get("/healthz").status_code))
+    filler.start()
+    try:
+        assert full.wait(30)
+        checker.start()
+        checker.join(30)
+        assert answers == [200], "the health check waited at the gate"
+    finally:
+        done.set()
+        filler.join()
+        if checker.is_alive():
+            checker.join()
 
 
 # --- pages and the API while the database is down -------------------------------------
