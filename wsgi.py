@@ -15,9 +15,35 @@ if __name__ == "__main__" and os.environ.get("FORUM_ASYNC_MODE", "eventlet") == 
 
     eventlet.monkey_patch()
     # psycopg2 waits on PostgreSQL through libpq; this lets eventlet switch meanwhile.
-    from psycogreen.eventlet import patch_psycopg
+    import re
+    import time
 
-    patch_psycopg()
+    import psycopg2.extensions
+    from eventlet.hubs import trampoline
+    from psycogreen.eventlet import eventlet_wait_callback
+
+    _CONNECT_TIMEOUT = re.compile(r"\bconnect_timeout=(\d+)")
+
+    def _green_wait(conn, timeout=None) -> None:
+        """psycogreen's wait, except that a connection attempt gives up after the DSN's
+        connect_timeout (config.CONNECT_TIMEOUT): libpq counts it only when it waits
+        itself, and a server that drops packets would hold each request for minutes."""
+        if conn.status != psycopg2.extensions.STATUS_SETUP:
+            return eventlet_wait_callback(conn)  # a statement: no change
+        setting = _CONNECT_TIMEOUT.search(conn.dsn or "")
+        if not setting:
+            return eventlet_wait_callback(conn)
+        deadline = time.monotonic() + max(2, int(setting.group(1)))
+        while (state := conn.poll()) != psycopg2.extensions.POLL_OK:
+            if state not in (psycopg2.extensions.POLL_READ, psycopg2.extensions.POLL_WRITE):
+                raise psycopg2.OperationalError(f"Bad result from poll: {state!r}")
+            trampoline(conn.fileno(), read=state == psycopg2.extensions.POLL_READ,
+                       write=state == psycopg2.extensions.POLL_WRITE,
+                       timeout=max(0.0, deadline - time.monotonic()),
+                       timeout_exc=psycopg2.OperationalError("timeout expired"))
+        return None
+
+    psycopg2.extensions.set_wait_callback(_green_wait)
 
 from forum import create_app  # noqa: E402
 from forum.extensions import socketio  # noqa: E402
@@ -38,7 +64,9 @@ def serve_eventlet() -> None:
     family, *_, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     listener = eventlet.listen(address, family)
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    eventlet.wsgi.server(listener, app,
+    # One green thread per client connection, HTTP or live, up to this many at once;
+    # more wait to be accepted. eventlet's own default, 1,024, is one big class day.
+    eventlet.wsgi.server(listener, app, max_size=app.config["FORUM_MAX_CONNECTIONS"],
                          log_output=os.environ.get("FORUM_ACCESS_LOG", "1") == "1")
 
 
@@ -61,6 +89,9 @@ def settle_heap() -> None:
 
 if __name__ == "__main__":
     settle_heap()
+    from forum import capacity
+
+    capacity.raise_open_files_limit(app.config)  # FORUM_MAX_CONNECTIONS files, and more
     from forum.live import servers
 
     servers.start(app)  # heartbeat; sweeps what a killed process left in its rooms

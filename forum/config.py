@@ -73,6 +73,35 @@ def database_url(raw: str) -> str:
     return raw
 
 
+# Seconds to wait for PostgreSQL to accept a connection before the request that needed
+# it is answered 503 (libpq counts whole seconds, at least 2).
+CONNECT_TIMEOUT = 3
+
+
+def engine_options(url: str) -> dict:
+    """The pool for a database URL: its size, order, tests and timeouts."""
+    options = {
+        # The most recently used connection first: on SQLite its page cache is the
+        # warm one (a round-robin pool made every live event read pages back).
+        "pool_use_lifo": True,
+        # A fixed number per process; ``sql.Gate`` lets in half as many units
+        # of work at once, so none ever waits for a connection while holding one.
+        "pool_size": _whole_number("FORUM_DB_POOL_SIZE", 16, minimum=4),
+        "max_overflow": 0,
+    }
+    if not url.startswith("sqlite"):
+        # A connection taken from the pool is tested first (one round trip per
+        # checkout; the live path's parked connections skip the pool): after the
+        # database server restarts, the pool's dead connections are replaced instead
+        # of failing the requests they are handed to. A SQLite file never goes away.
+        options["pool_pre_ping"] = True
+    if url.startswith("postgresql+psycopg2:") and "connect_timeout=" not in url:
+        # An unreachable server (a dropped network, not a refusal) would otherwise
+        # hold each request for the operating system's TCP timeout, minutes.
+        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
+    return options
+
+
 def from_environment(instance_path: Path) -> dict:
     """Build the Flask config mapping from FORUM_* variables."""
     url = database_url(
@@ -82,15 +111,7 @@ def from_environment(instance_path: Path) -> dict:
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {} if url.endswith(":memory:") else {
-            # The most recently used connection first: on SQLite its page cache is the
-            # warm one (a round-robin pool made every live event read pages back).
-            "pool_use_lifo": True,
-            # A fixed number per process; ``sql.Gate`` lets in half as many units
-            # of work at once, so none ever waits for a connection while holding one.
-            "pool_size": _whole_number("FORUM_DB_POOL_SIZE", 16, minimum=4),
-            "max_overflow": 0,
-        },
+        "SQLALCHEMY_ENGINE_OPTIONS": {} if url.endswith(":memory:") else engine_options(url),
         "FORUM_MESSAGE_QUEUE": os.environ.get("FORUM_MESSAGE_QUEUE") or None,
         "FORUM_ASYNC_MODE": os.environ.get("FORUM_ASYNC_MODE", "eventlet"),
         # Messages to idle WebSocket connections written at once instead of through
@@ -105,6 +126,12 @@ def from_environment(instance_path: Path) -> dict:
         # In-process tests only: run disconnect clean-ups and presence snapshots in the
         # event's own thread, so a test sees their effects as soon as the call returns.
         "FORUM_LIVE_INLINE": False,
+        # Whether a WebSocket that offers permessage-deflate (browsers do) gets it
+        # (``live.compression``). The README carries the measured choice of default.
+        "FORUM_WS_DEFLATE": _switch("FORUM_WS_DEFLATE", True),
+        # How many client connections (HTTP and live) one process holds at once:
+        # eventlet's WSGI server pool (``wsgi.py``); ``capacity`` sees to the open files.
+        "FORUM_MAX_CONNECTIONS": _whole_number("FORUM_MAX_CONNECTIONS", 10_000, minimum=1),
         "FORUM_HOST": os.environ.get("FORUM_HOST", "127.0.0.1"),
         "FORUM_PORT": _whole_number("FORUM_PORT", 5000, minimum=1),
         # How often each server process notes that it is alive (``live.servers``); the

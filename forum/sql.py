@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
@@ -211,9 +211,14 @@ def _leave(gate: Gate, exc: BaseException | None = None) -> None:
         gate.leave()
 
 
+# Endpoints that use no pooled connection and must answer however full the gate is
+# (the health check, ``views.health``).
+OUTSIDE_GATE: set[str] = set()
+
+
 def _admit_request() -> None:
     gate = current_app.extensions.get(_GATE)
-    if gate is not None and _ADMITTED not in g:
+    if gate is not None and _ADMITTED not in g and request.endpoint not in OUTSIDE_GATE:
         gate.enter()
         g.setdefault(_ADMITTED, gate)
 
@@ -243,9 +248,14 @@ def release_live(exc: BaseException | None = None) -> None:
         run.close()
 
 
-def discard_parked() -> None:
-    """Drop the parked live connections (the database went away: they are dead, and
-    the pool's pre-ping hands out live ones from now on)."""
+def discard_live() -> None:
+    """After the database was found out of reach: the app context's live connection and
+    the parked ones are dropped as broken (closed, never reset: a reset on a dead
+    connection only fails again), instead of waiting, parked, to fail the next events;
+    the pool tests what it hands out from now on."""
+    run = g.pop(_KEY, None)
+    if run is not None:
+        run.invalidate()
     parked = current_app.extensions[_KEY]
     while parked:
         with contextlib.suppress(Exception):

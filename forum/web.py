@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from flask import Flask, g, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from . import accounts, clock, i18n, sdgs
-from .errors import ActionError
+from . import accounts, clock, i18n, sdgs, sql
+from .errors import (
+    UNAVAILABLE_PAGE,
+    UNAVAILABLE_RETRY_AFTER,
+    ActionError,
+)
 from .extensions import login_manager
 
 login_manager.login_view = "auth.login"
@@ -78,9 +83,10 @@ CSP = (
 
 def init_app(app: Flask) -> None:
     """Register blueprints, headers, error pages and template helpers."""
-    from .views import api, auth, calendar, classes, exchanges, home, pages, records, review
+    from .views import api, auth, calendar, classes, exchanges, health, home, pages, records, review
 
-    for module in (auth, home, classes, exchanges, pages, records, review, calendar, api):
+    for module in (auth, home, classes, exchanges, pages, records, review, calendar, api,
+                   health):
         app.register_blueprint(module.bp)
     app.session_interface = CookieSessions()
 
@@ -90,7 +96,10 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        if current_user and current_user.is_authenticated:
+        # Only a response that loaded its person can show their things: asking here
+        # would load them for every stylesheet (from the database, which may be down).
+        user = g.get("_login_user")  # Flask-Login's, once loaded
+        if user is not None and user.is_authenticated:
             response.headers.setdefault("Cache-Control", "private, no-store")
         response.headers.add("Vary", "Cookie")
         return response
@@ -116,8 +125,30 @@ def init_app(app: Flask) -> None:
             return jsonify({"error": {"code": "forbidden", "message": message}}), 400
         return render_template("error.html", status=400, message=message), 400
 
+    def _database_unavailable(exc: BaseException):
+        """503 in the reader's language, rendered without the database: the person is
+        not loaded (the language comes from ?lang, the cookie or Accept-Language), and
+        what the request held is rolled back and given back."""
+        from .extensions import db
+
+        app.logger.warning("database unavailable on %s %s: %s", request.method,
+                           request.path, getattr(exc, "orig", None) or exc)
+        g._login_user = login_manager.anonymous_user()  # a loaded one may need a refresh
+        with contextlib.suppress(Exception):  # it is given back at teardown anyway
+            db.session.rollback()
+        sql.discard_live()
+        message = str(UNAVAILABLE_PAGE)
+        headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER), "Cache-Control": "no-store"}
+        if wants_json():
+            body = {"error": {"code": "unavailable", "message": message}}
+            return jsonify(body), 503, headers
+        return render_template("error.html", status=503, message=message), 503, headers
+
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if sql.unreachable(getattr(exc, "original_exception", None)):
+            # Raised where Flask no longer asks the handlers below (an after_request).
+            return _database_unavailable(exc.original_exception)
         messages = {
             400: _("The request could not be understood."),
             401: _("Please sign in first."),
@@ -139,6 +170,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        if sql.unreachable(exc):
+            return _database_unavailable(exc)
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         from .extensions import db
 

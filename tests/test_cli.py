@@ -232,6 +232,8 @@ def test_import_roster_into_an_unknown_class_fails(app, runner, demo, tmp_path):
 @pytest.mark.parametrize(("name", "value", "expected"), [
     *[("FORUM_DB_POOL_SIZE", v, "a whole number of at least 4") for v in ("2", "many", "-1")],
     *[("FORUM_DIRECT_DELIVERY", v, "1 (on) or 0 (off)") for v in ("yes", "2", "on")],
+    *[("FORUM_MAX_CONNECTIONS", v, "a whole number of at least 1") for v in ("0", "lots")],
+    *[("FORUM_WS_DEFLATE", v, "1 (on) or 0 (off)") for v in ("yes", "2")],
 ])
 def test_a_bad_setting_is_named_at_start(tmp_path, name, value, expected):
     from servers import flask_cli, server_env

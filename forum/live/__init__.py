@@ -74,6 +74,11 @@ def init_socketio(app: Flask) -> None:
         from . import delivery
 
         delivery.install(socketio.server)
+    if not app.config["FORUM_WS_DEFLATE"]:
+        from .compression import DeclineDeflate
+
+        # Outside Flask-SocketIO's middleware, so the offer is gone before the engine.
+        app.wsgi_app = DeclineDeflate(app.wsgi_app, SOCKETIO_PATH)
     room.set_publisher(_publish)
     # Every event runs in a request context built from its connection's environ, whose
     # path is the Socket.IO endpoint. With no route there, each event raised and kept

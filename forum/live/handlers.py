@@ -21,7 +21,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
 from .. import access, accounts, board, i18n, room, sql
-from ..errors import ActionError
+from ..errors import UNAVAILABLE_LIVE, UNAVAILABLE_RETRY_AFTER, ActionError
 from ..extensions import db, socketio
 from ..models import Connection, RoomMember, User
 from . import NAMESPACE, login_room, presence, relay, servers, session_room
@@ -58,7 +58,7 @@ def on_connect(auth=None):
     except sql.Unavailable:
         message = unavailable_ack()["message"]
         raise ConnectionRefusedError(message, {"code": "unavailable", "message": message,
-                                               "retry_after": RETRY_AFTER}) from None
+                                               "retry_after": UNAVAILABLE_RETRY_AFTER}) from None
 
 
 def _connect(auth: object) -> None:
@@ -168,7 +168,7 @@ def _run(fn: Callable[[User, dict[str, Any]], dict[str, Any]], event: str,
         _rollback()
         if sql.unreachable(exc):
             log.warning("handler %s: database unavailable: %s", event, exc)
-            sql.discard_parked()
+            sql.discard_live()
             return unavailable_ack()
         log.exception("handler %s failed", event)
         return {"ok": False, "error": "invalid",
@@ -183,15 +183,10 @@ def _rollback() -> None:
         db.session.rollback()
 
 
-# Seconds a client is asked to wait before sending an ``unavailable`` event again.
-RETRY_AFTER = 5
-
-
 def unavailable_ack() -> dict[str, Any]:
     """Nothing was stored: the database (or the way to it) is down just now."""
-    return {"ok": False, "error": "unavailable", "retry_after": RETRY_AFTER,
-            "message": _("The server could not store this just now. "
-                         "Please try again in a moment.")}
+    return {"ok": False, "error": "unavailable", "retry_after": UNAVAILABLE_RETRY_AFTER,
+            "message": str(UNAVAILABLE_LIVE)}
 
 
 class Lane:

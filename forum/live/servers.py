@@ -92,4 +92,5 @@ def start(app: Flask) -> None:
                     log.exception("heartbeat failed; trying again at the next beat")
             socketio.sleep(app.config["FORUM_HEARTBEAT_SECONDS"])
 
+    app.extensions["forum.heartbeat"] = True  # what /healthz looks at (views.health)
     socketio.start_background_task(run)
