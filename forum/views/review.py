@@ -91,7 +91,6 @@ def verify():
     """Upload a transcript export and see whether it is sound."""
     form = VerifyForm()
     verdict = None
-    key_matches = None
     status = 200
     if form.validate_on_submit():
         raw = form.file.data.read(transcript_max_bytes() + 1)
@@ -99,19 +98,13 @@ def verify():
             form.file.errors = [*form.file.errors, _("The file is too large.")]
             status = 413
         else:
-            verdict = transcript.verify_bytes(raw)
-            try:
-                doc = json.loads(raw.decode("utf-8-sig"))
-                embedded = doc.get("public_key") if isinstance(doc, dict) else None
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                embedded = None
-            if verdict.valid and isinstance(embedded, str):
-                key_matches = embedded.strip() == seal.public_key_pem().strip()
+            # Trusted: this platform's evidence key and every key it has sealed with.
+            verdict = transcript.verify_bytes(raw, transcript.trust(earlier_keys=True))
             status = 200 if verdict.valid else 422
     elif form.is_submitted():
         status = 422
     return render_template("review/verify.html", form=form, verdict=verdict,
-                           key_matches=key_matches, fingerprint=seal.fingerprint()), status
+                           fingerprint=seal.fingerprint()), status
 
 
 def transcript_max_bytes() -> int:

@@ -1,0 +1,144 @@
+"""What an outside audit found (issue 14), as a user meets it: a forged record that the
+verifier must refuse, a removed student who must lose the record, mute and lock that
+must hold for every write, and spreadsheet formulas that must not run from an export."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+
+from conftest import Auth, csrf_token
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+
+def sessions_of(demo: dict) -> dict[str, int]:
+    by_title = {s["title"]: s for s in demo["sessions"]}
+    return {"sealed": by_title["Plastic on our beaches"]["id"],
+            "live": by_title["Our rivers and the sea"]["id"]}
+
+
+def signed_in(app, demo: dict, role: str, school: str | None = "taipei-daan"):
+    client = app.test_client()
+    Auth(client, demo).login(role, school)
+    return client
+
+
+def run_verify(runner, *args) -> tuple[int, str]:
+    result = runner.invoke(args=["forum", "verify", *map(str, args)])
+    lines = result.output.strip().splitlines()
+    assert lines, result.output
+    return result.exit_code, lines[-1]
+
+
+def pem_of(key: Ed25519PrivateKey) -> str:
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def forge(doc: dict, seq: int, body: str, key: Ed25519PrivateKey) -> dict:
+    """The audit's forgery: change a body, recompute the chain from protocol.md, sign
+    the new head with a fresh key and put that key in the file."""
+    doc = json.loads(json.dumps(doc))
+    doc["events"][seq - 1]["data"]["body"] = body
+    sid = doc["session"]["id"]
+    previous = hashlib.sha256(f"sdg-forum/{sid}".encode()).hexdigest()
+    for event in doc["events"]:
+        canonical = json.dumps(
+            {"session_id": sid, "seq": event["seq"], "type": event["type"], "at": event["at"],
+             "actor_id": event["actor_id"], "data": event["data"]},
+            sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        previous = hashlib.sha256(bytes.fromhex(previous) + canonical).hexdigest()
+        event["hash"] = previous
+    doc["head_hash"] = previous
+    doc["signature"] = base64.b64encode(key.sign(previous.encode("ascii"))).decode()
+    doc["public_key"] = pem_of(key)
+    return doc
+
+
+def upload(client, data: bytes):
+    token = csrf_token(client, "/review/verify")
+    return client.post("/review/verify", content_type="multipart/form-data", data={
+        "csrf_token": token, "file": (io.BytesIO(data), "transcript.json")})
+
+
+# --- 1. the verifier trusts only known keys ---------------------------------------------
+
+def test_a_record_re_signed_with_its_own_key_is_invalid(app, demo, runner, tmp_path):
+    sealed = sessions_of(demo)["sealed"]
+    reviewer = signed_in(app, demo, "reviewer")
+    reviewer.get("/?lang=en")
+    raw = reviewer.get(f"/sessions/{sealed}/transcript.json").get_data()
+    doc = json.loads(raw)
+    seq = next(e["seq"] for e in doc["events"] if e["type"] == "message.posted")
+    forger = Ed25519PrivateKey.generate()
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(forge(doc, seq, "We never cleaned any beach.", forger),
+                                 ensure_ascii=False), encoding="utf-8")
+    platform_key = tmp_path / "platform.pem"
+    platform_key.write_text(reviewer.get("/evidence/public-key").get_data(as_text=True))
+
+    # The command line: invalid, naming the signature, with or without --public-key.
+    code, line = run_verify(runner, forged)
+    assert code == 1 and line.startswith("invalid") and "signature" in line, line
+    code, line = run_verify(runner, forged, "--public-key", platform_key)
+    assert code == 1 and line.startswith("invalid") and "signature" in line, line
+    # Trusting the forger's key on purpose is the reader's choice: then it checks out.
+    forger_key = tmp_path / "forger.pem"
+    forger_key.write_text(pem_of(forger))
+    code, line = run_verify(runner, forged, "--public-key", forger_key)
+    assert code == 0 and line.startswith("valid"), line
+
+    # The review desk: "Not valid", never "Valid" with a warning.
+    response = upload(reviewer, forged.read_bytes())
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422, html
+    assert "Not valid" in html and "<h2>Valid</h2>" not in html
+    assert "<code>invalid: signature" in html
+    assert "not one this platform" in html
+
+    # The untouched export, signed by the platform's key, stays valid everywhere.
+    original = tmp_path / "original.json"
+    original.write_bytes(raw)
+    code, line = run_verify(runner, original)
+    assert code == 0 and line.startswith("valid") and "signed by" in line, line
+    assert run_verify(runner, original, "--public-key", platform_key)[0] == 0
+    response = upload(reviewer, raw)
+    assert response.status_code == 200 and "<h2>Valid</h2>" in response.get_data(as_text=True)
+    # A live (unsealed) export is still valid and unsealed.
+    live = tmp_path / "live.json"
+    live.write_bytes(reviewer.get(f"/sessions/{sessions_of(demo)['live']}/transcript.json")
+                     .get_data())
+    code, line = run_verify(runner, live)
+    assert code == 0 and line.startswith("valid") and "not sealed" in line, line
+
+
+def test_after_a_key_rotation_the_desk_still_trusts_the_platforms_old_key(
+        app, demo, make_app, tmp_path):
+    sealed = sessions_of(demo)["sealed"]
+    reviewer = signed_in(app, demo, "reviewer")
+    raw = reviewer.get(f"/sessions/{sealed}/transcript.json").get_data()
+    old_key = tmp_path / "old.pem"
+    old_key.write_text(json.loads(raw)["public_key"])
+
+    rotated = make_app(FORUM_EVIDENCE_KEY=str(tmp_path / "new_evidence_key.pem"))
+    with rotated.app_context():
+        from forum import seal
+
+        assert seal.public_key_pem().strip() != old_key.read_text().strip()
+    desk = signed_in(rotated, demo, "reviewer")
+    desk.get("/?lang=en")
+    response = upload(desk, raw)  # signed by a key the platform sealed with before
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<h2>Valid</h2>" in html, html
+    assert "an earlier evidence key of this platform" in html
+    # The command line trusts this instance's key only, or the one it is given.
+    runner = rotated.test_cli_runner()
+    file = tmp_path / "before-rotation.json"
+    file.write_bytes(raw)
+    code, line = run_verify(runner, file)
+    assert code == 1 and line.startswith("invalid") and "signature" in line, line
+    code, line = run_verify(runner, file, "--public-key", old_key)
+    assert code == 0 and line.startswith("valid"), line
