@@ -9,9 +9,14 @@ import hashlib
 import io
 import json
 
+import pytest
 from conftest import Auth, csrf_token
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from livekit import People, sign_in
+
+from forum import room
+from forum.live import handlers
 
 
 def sessions_of(demo: dict) -> dict[str, int]:
@@ -142,3 +147,51 @@ def test_after_a_key_rotation_the_desk_still_trusts_the_platforms_old_key(
     assert code == 1 and line.startswith("invalid") and "signature" in line, line
     code, line = run_verify(runner, file, "--public-key", old_key)
     assert code == 0 and line.startswith("valid"), line
+
+
+# --- 2. a removed student loses the record -----------------------------------------------
+
+@pytest.fixture
+def people(app, demo):
+    room.rate_limiter.forget()
+    handlers._typing_limiter.forget()
+    yield People(app, demo)
+    room.rate_limiter.forget()
+    handlers._typing_limiter.forget()
+
+
+RECORD_PATHS = ("/sessions/{sid}/transcript.json", "/sessions/{sid}/transcript.csv",
+                "/sessions/{sid}/transcript.html", "/api/v1/sessions/{sid}/transcript",
+                "/api/v1/sessions/{sid}", "/sessions/{sid}")
+
+
+def test_a_removed_student_can_no_longer_read_the_session(people, app, demo):
+    sid = people.live_session
+    student = people.joined("tw_student")
+    classmate = people.joined("tw_student2")
+    teacher = people.joined("jp_teacher")
+    for path in RECORD_PATHS:
+        assert student.http.get(path.format(sid=sid)).status_code == 200, path
+    teacher.ok("mod.remove", {"session_id": sid, "user_id": student.id})
+    teacher.ok("chat.send", {"session_id": sid, "client_id": "after",
+                             "body": "said after the removal"})
+
+    for path in RECORD_PATHS:
+        response = student.http.get(path.format(sid=sid))
+        assert response.status_code == 403, (path, response.status_code)
+        assert "said after the removal" not in response.get_data(as_text=True), path
+    api = student.http.get(f"/api/v1/sessions/{sid}/transcript")
+    assert api.get_json()["error"]["code"] == "removed"
+    listed = student.http.get("/api/v1/sessions").get_json()["sessions"]
+    assert sid not in [s["id"] for s in listed]
+    # Their other sessions are theirs as before.
+    assert student.http.get(f"/sessions/{people.kr_session}/transcript.json").status_code == 200
+
+    # Everyone else reads on.
+    readers = [classmate.http, sign_in(app, people.users["tw_teacher"]),
+               signed_in(app, demo, "reviewer"), signed_in(app, demo, "admin")]
+    for http in readers:
+        for path in RECORD_PATHS[:4]:
+            response = http.get(path.format(sid=sid))
+            assert response.status_code == 200, path
+            assert "said after the removal" in response.get_data(as_text=True), path
