@@ -195,3 +195,60 @@ def test_a_removed_student_can_no_longer_read_the_session(people, app, demo):
             response = http.get(path.format(sid=sid))
             assert response.status_code == 200, path
             assert "said after the removal" in response.get_data(as_text=True), path
+
+
+# --- 3. muted and locked hold for every write ----------------------------------------
+
+def _student_writes(sid: int, note: dict, message_id: int) -> list[tuple[str, dict]]:
+    return [
+        ("chat.send", {"session_id": sid, "client_id": "w1", "body": "hello?"}),
+        ("chat.react", {"session_id": sid, "message_id": message_id, "emoji": "👍"}),
+        ("typing", {"session_id": sid}),
+        ("note.add", {"session_id": sid, "client_id": "w2", "column": "see",
+                      "text": "a note for everyone"}),
+        ("note.edit", {"session_id": sid, "note_id": note["id"], "version": note["version"],
+                       "text": "changed"}),
+        ("note.vote", {"session_id": sid, "note_id": note["id"]}),
+        ("note.remove", {"session_id": sid, "note_id": note["id"]}),
+    ]
+
+
+def _setup_room(people):
+    sid = people.live_session
+    student = people.joined("tw_student")
+    other = people.joined("jp_student")
+    teacher = people.joined("jp_teacher")
+    note = student.ok("note.add", {"session_id": sid, "client_id": "mine", "column": "see",
+                                   "text": "my own note"})["event"]["data"]["note"]
+    message_id = teacher.ok("chat.send", {"session_id": sid, "client_id": "q",
+                                          "body": "What did you find?"})["event"]["data"][
+        "message_id"]
+    return sid, student, other, teacher, note, message_id
+
+
+def test_a_muted_student_writes_nothing_anyone_sees(people):
+    sid, student, other, teacher, note, message_id = _setup_room(people)
+    teacher.ok("mod.mute", {"session_id": sid, "user_id": student.id, "minutes": 5})
+    other.forget()
+    for event, payload in _student_writes(sid, note, message_id):
+        student.error(event, payload, "muted")
+    assert other.received("event") == [] and other.received("typing") == []
+    # Teachers are not held back; once unmuted, the student writes again.
+    assert teacher.ok("typing", {"session_id": sid}) == {"ok": True}
+    teacher.ok("mod.unmute", {"session_id": sid, "user_id": student.id})
+    room.rate_limiter.forget()  # the refused tries above counted against the burst
+    for event, payload in _student_writes(sid, note, message_id):
+        student.ok(event, payload)
+
+
+def test_a_locked_room_takes_no_student_writes(people):
+    sid, student, other, teacher, note, message_id = _setup_room(people)
+    teacher.ok("mod.lock", {"session_id": sid, "locked": True})
+    other.forget()
+    for event, payload in _student_writes(sid, note, message_id):
+        student.error(event, payload, "locked")
+    assert other.received("event") == [] and other.received("typing") == []
+    assert teacher.ok("typing", {"session_id": sid}) == {"ok": True}
+    assert other.received("typing")
+    teacher.ok("note.edit", {"session_id": sid, "note_id": note["id"],
+                             "version": note["version"], "x": 10})
