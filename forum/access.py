@@ -15,6 +15,7 @@ from .models import (
     Exchange,
     ForumSession,
     Role,
+    RoomMember,
     SchoolClass,
     User,
     class_students,
@@ -60,12 +61,27 @@ def visible_exchange_ids(user: User) -> sa.Select | None:
 
 
 def visible_sessions(user: User) -> sa.Select:
-    """A select of the forum sessions the user may see, cancelled ones left out."""
+    """A select of the forum sessions the user may see, cancelled ones left out, and
+    for a student those a teacher removed them from (``removed_from``)."""
     query = sa.select(ForumSession).where(ForumSession.cancelled_at.is_(None))
     ids = visible_exchange_ids(user)
     if ids is not None:
         query = query.where(ForumSession.exchange_id.in_(ids))
+    if user.role == Role.STUDENT:
+        query = query.where(~sa.exists().where(
+            RoomMember.session_id == ForumSession.id, RoomMember.user_id == user.id,
+            RoomMember.removed.is_(True)))
     return query
+
+
+def removed_from(user: User, session_id: int) -> bool:
+    """Has a teacher removed this student from the session (``mod.remove``)? Removed
+    means removed from the record too: the room, every transcript form, the API, and
+    whatever was said after the removal. Teachers, reviewers and admins are never."""
+    if user.role != Role.STUDENT:
+        return False
+    return bool(db.session.scalar(sa.select(RoomMember.removed).where(
+        RoomMember.session_id == session_id, RoomMember.user_id == user.id)))
 
 
 def is_member(user: User, exchange: Exchange) -> bool:
@@ -77,10 +93,16 @@ def is_member(user: User, exchange: Exchange) -> bool:
     return bool(ids & mine)
 
 
-def can_view_session(user: User, session: ForumSession) -> bool:
+def _in_session(user: User, session: ForumSession) -> bool:
+    """Staff who read every record, or a member of the exchange; not cancelled."""
     if session.cancelled_at is not None:
         return False
     return user.role in (Role.REVIEWER, Role.ADMIN) or is_member(user, session.exchange)
+
+
+def can_view_session(user: User, session: ForumSession) -> bool:
+    """May the user see the session and read its record (room page, transcripts, API)?"""
+    return _in_session(user, session) and not removed_from(user, session.id)
 
 
 def can_manage_exchange(user: User, exchange: Exchange) -> bool:
@@ -164,10 +186,14 @@ def can_teach(user: User, school_class: SchoolClass) -> bool:
 
 
 def get_session_for(user: User, session_id: int) -> ForumSession:
-    """The session if the user may see it; not_found otherwise (no existence leak)."""
+    """The session if the user may see it (``can_view_session``); not_found otherwise
+    (no existence leak), or ``removed`` (403) for a student removed from it, who knows
+    it exists."""
     session = get_row(ForumSession, session_id)
-    if session is None or not can_view_session(user, session):
+    if session is None or not _in_session(user, session):
         raise ActionError("not_found", _("This session does not exist or is not yours to see."))
+    if removed_from(user, session.id):
+        raise ActionError("removed", _("A teacher has removed you from this session."))
     return session
 
 

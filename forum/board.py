@@ -22,7 +22,7 @@ from .room import (
     MAX_INT,
     Recorded,
     Seat,
-    check_can_write,
+    check_can_contribute,
     client_id_of,
     rate_limiter,
     record,
@@ -133,12 +133,6 @@ def apply(session: ForumSession, event: Event) -> None:
 
 # --- rules and actions ------------------------------------------------------------
 
-def _check_board_open(seat: Seat, member) -> None:
-    check_can_write(seat, member)
-    if seat.session.locked and not seat.manager:
-        raise ActionError("locked", _("The teacher has locked the room for now."))
-
-
 def _live_note(seat: Seat, note_id: int) -> Note:
     note = _note(seat.session.id, note_id)
     if note is None or note.removed or (note.hidden and not seat.manager):
@@ -197,7 +191,7 @@ def add(seat: Seat, payload: dict[str, Any]) -> Recorded:
     rate_limiter.take(seat.user.id)
 
     def check(seat, member, now) -> None:
-        _check_board_open(seat, member)
+        check_can_contribute(seat, member, now)
         _column(seat, payload.get("column"))
 
     def build(session, member, now) -> dict[str, Any]:
@@ -229,7 +223,7 @@ def edit(seat: Seat, payload: dict[str, Any]) -> Recorded:
     rate_limiter.take(seat.user.id)
 
     def check(seat, member, now) -> None:
-        _check_board_open(seat, member)
+        check_can_contribute(seat, member, now)
         note = _live_note(seat, note_id)
         _check_own(seat, note)
         if note.hidden:
@@ -256,7 +250,7 @@ def vote(seat: Seat, payload: dict[str, Any]) -> Recorded:
     rate_limiter.take(seat.user.id)
 
     def check(seat, member, now) -> None:
-        _check_board_open(seat, member)
+        check_can_contribute(seat, member, now)
         _live_note(seat, note_id)
 
     def build(session, member, now) -> dict[str, Any]:
@@ -272,7 +266,7 @@ def remove(seat: Seat, payload: dict[str, Any]) -> Recorded:
     note_id = _note_id(payload)
 
     def check(seat, member, now) -> None:
-        _check_board_open(seat, member)
+        check_can_contribute(seat, member, now)
         _check_own(seat, _live_note(seat, note_id))
 
     return record(seat, "note.removed", lambda s, m, n: {"note_id": note_id}, check=check)

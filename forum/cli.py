@@ -103,7 +103,7 @@ def add_staff(username: str, role: str, school_slug: str | None, display_name: s
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--session", "session_id", type=int, help="Check a stored session instead.")
 @click.option("--public-key", "key_file", type=click.Path(exists=True, dir_okay=False,
-              path_type=Path), help="Trust this PEM key instead of the one in the file.")
+              path_type=Path), help="Trust this PEM key instead of this instance's evidence key.")
 def verify(file: Path | None, session_id: int | None, key_file: Path | None) -> None:
     """Check a transcript export (offline) or a stored session; exit 1 if invalid."""
     from . import transcript
@@ -122,8 +122,9 @@ def verify(file: Path | None, session_id: int | None, key_file: Path | None) -> 
         except OSError as exc:
             click.echo(f"invalid: cannot read {file}: {exc.strerror}")
             sys.exit(1)
-        trusted = key_file.read_text() if key_file else None
-        verdict = transcript.verify_bytes(raw, trusted_key_pem=trusted)
+        # The signature counts only under --public-key, else this instance's key.
+        trusted = transcript.trust(key_file.read_text() if key_file else None)
+        verdict = transcript.verify_bytes(raw, trusted)
     click.echo(verdict.line)
     sys.exit(0 if verdict.valid else 1)
 
@@ -133,9 +134,7 @@ def verify(file: Path | None, session_id: int | None, key_file: Path | None) -> 
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
 def report(roc_year: int, fmt: str) -> None:
     """The academic-year report (1 August – 31 July) as JSON or CSV."""
-    import csv
-
-    from . import review
+    from . import csvfile, review
 
     if not 1 <= roc_year <= 300:
         _fail("--year is an ROC year such as 113")
@@ -143,7 +142,7 @@ def report(roc_year: int, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer = csvfile.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["figure", "key", "value"])
     writer.writerows(review.report_rows(data))
 

@@ -348,13 +348,14 @@ def check_can_write(seat: Seat, member: Standing | None) -> None:
         raise ActionError("forbidden", _("You are observing this session and cannot write."))
 
 
-def check_can_post(seat: Seat, member: Standing | None, now: datetime) -> None:
-    """Chat rules for students: lock, mute, slow mode. Teachers are not held back."""
+def check_can_contribute(seat: Seat, member: Standing | None, now: datetime) -> None:
+    """The rule of every student write that others see — a message, a reaction,
+    typing, a note added, edited, voted on or removed: a locked room takes none, and a
+    muted student makes none until unmuted. Teachers are not held back."""
     check_can_write(seat, member)
     if seat.manager:
         return
-    session = seat.session
-    if session.locked:
+    if seat.session.locked:
         raise ActionError("locked", _("The teacher has locked the room for now."))
     if member is not None and _is_muted(member, now):
         if member.muted_until:
@@ -363,6 +364,15 @@ def check_can_post(seat: Seat, member: Standing | None, now: datetime) -> None:
                                                 "A teacher has muted you for %(num)s more minutes.",
                                                 minutes))
         raise ActionError("muted", _("A teacher has muted you."))
+
+
+def check_can_post(seat: Seat, member: Standing | None, now: datetime) -> None:
+    """Chat messages: the rule of every write (``check_can_contribute``), then slow
+    mode for students."""
+    check_can_contribute(seat, member, now)
+    if seat.manager:
+        return
+    session = seat.session
     if session.slow_mode and member is not None and member.last_message_at:
         wait = member.last_message_at + timedelta(seconds=session.slow_mode) - now
         if wait.total_seconds() > 0:
@@ -672,9 +682,7 @@ def react(seat: Seat, payload: dict[str, Any]) -> Recorded:
     rate_limiter.take(seat.user.id)
 
     def check(seat, member, now) -> None:
-        check_can_write(seat, member)
-        if seat.session.locked and not seat.manager:
-            raise ActionError("locked", _("The teacher has locked the room for now."))
+        check_can_contribute(seat, member, now)
         message = _existing_message(seat.session.id, message_id)
         if message.hidden and not seat.manager:
             raise ActionError("not_found", _("There is no such message."))
@@ -685,6 +693,13 @@ def react(seat: Seat, payload: dict[str, Any]) -> Recorded:
         return {"message_id": message_id, "emoji": emoji, "on": on}
 
     return record(seat, "message.reacted", build, check=check)
+
+
+def typing(seat: Seat) -> None:
+    """typing: may the user tell the room they are typing? Nothing is logged, but the
+    room sees it, so it takes the rules of every write (``check_can_contribute``)."""
+    check_live(seat.session)
+    check_can_contribute(seat, standing(seat.session.id, seat.user.id), clock.now())
 
 
 # --- moderation -----------------------------------------------------------------

@@ -8,7 +8,6 @@ reviewers without breaking the proof.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from . import eventlog, seal, sessions
+from . import csvfile, eventlog, seal, sessions
 from .extensions import db
 from .models import Event, ForumSession, Role, Seal, User
 from .timeutil import iso_utc
@@ -97,7 +96,9 @@ def export(session: ForumSession, reading: Reading) -> dict[str, Any]:
 
 
 def messages_csv(session: ForumSession, reading: Reading) -> bytes:
-    """One row per message, UTF-8 with BOM so spreadsheet programs read CJK text."""
+    """One row per message, UTF-8 with BOM so spreadsheet programs read CJK text;
+    names and messages that a spreadsheet would run as formulas are neutralised
+    (``csvfile``)."""
     doc = export(session, reading)
     names = doc["actors"]
     hidden: set[int] = set()
@@ -107,7 +108,7 @@ def messages_csv(session: ForumSession, reading: Reading) -> bytes:
         elif event["type"] == "message.unhidden":
             hidden.discard(event["data"]["message_id"])
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csvfile.writer(buffer)
     writer.writerow(["seq", "at", "author", "role", "school", "country", "lang", "reply_to",
                      "hidden", "body"])
     for event in doc["events"]:
@@ -130,7 +131,9 @@ class Verdict:
     line: str  # "valid …" or "invalid …", as the CLI prints it
     bad_seq: int | None = None
     events: int = 0
-    fingerprint: str | None = None
+    fingerprint: str | None = None  # of the trusted key that signed it
+    untrusted_key: str | None = None  # a sound signature, but by a key nobody trusts
+    earlier_key: bool = False  # signed by a key the platform used before its current one
 
 
 def _bad(seq: int | None, why: str) -> Verdict:
@@ -138,8 +141,63 @@ def _bad(seq: int | None, why: str) -> Verdict:
     return Verdict(False, f"invalid: {where}{why}", bad_seq=seq)
 
 
-def verify_document(doc: Any, *, trusted_key_pem: str | None = None) -> Verdict:
-    """Check an export on its own: chain, head, signature. Names the first bad seq."""
+@dataclass(frozen=True)
+class Trust:
+    """The keys a verifier trusts. A signature proves something only under one of
+    them: anyone can sign a record with a key of their own and put it in the file.
+
+    ``keys`` are public keys (PEM) the verifier holds; ``fingerprints`` name further
+    keys the platform itself has sealed with (the ``seals`` table), which a file may
+    carry; ``current`` is this instance's key's fingerprint, if it is trusted."""
+
+    keys: tuple[str, ...]
+    fingerprints: frozenset[str] = frozenset()
+    current: str | None = None
+
+
+def trust(public_key_pem: str | None = None, *, earlier_keys: bool = False) -> Trust:
+    """Whom a verifier trusts: the key it was given, else this instance's evidence key
+    and, with ``earlier_keys`` (the review desk, which has the database), every key the
+    platform has sealed a session with."""
+    if public_key_pem is not None:
+        return Trust(keys=(public_key_pem,))
+    current = seal.fingerprint()
+    fingerprints = {current}
+    if earlier_keys:
+        fingerprints |= set(db.session.scalars(sa.select(Seal.key_fingerprint).distinct()))
+    return Trust(keys=(seal.public_key_pem(),), fingerprints=frozenset(fingerprints),
+                 current=current)
+
+
+def _fingerprint_or_none(pem: object) -> str | None:
+    if not isinstance(pem, str):
+        return None
+    try:
+        return seal.fingerprint_of(pem)
+    except (ValueError, TypeError, UnicodeError):
+        return None
+
+
+def signer(trusted: Trust, head_hash: str, signature: str, carried_key: object) -> str | Verdict:
+    """The one place that decides whether a signature counts: the fingerprint of the
+    trusted key it is sound under, else the invalid verdict that names the signature.
+    The key a file carries counts only if it is one the platform has sealed with."""
+    for pem in trusted.keys:
+        if seal.signature_valid(pem, head_hash, signature):
+            return seal.fingerprint_of(pem)
+    carried = _fingerprint_or_none(carried_key)
+    if carried is not None and seal.signature_valid(carried_key, head_hash, signature):
+        if carried in trusted.fingerprints:
+            return carried
+        return Verdict(False, f"invalid: signature by {carried}, a key the verifier does not "
+                              "trust (anyone can sign with a key of their own)",
+                       untrusted_key=carried)
+    return Verdict(False, "invalid: signature does not match the head hash")
+
+
+def verify_document(doc: Any, trusted: Trust | None = None) -> Verdict:
+    """Check an export on its own: chain, head, and a signature by a trusted key
+    (default: this instance's evidence key). Names the first bad seq (or the signature)."""
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         return _bad(None, "not an sdg-forum-transcript/1 document")
     try:
@@ -178,23 +236,26 @@ def verify_document(doc: Any, *, trusted_key_pem: str | None = None) -> Verdict:
         return Verdict(False, "invalid: signature missing, but the session was closed "
                               "(its record must be sealed)")
     if signature is not None:
-        key = trusted_key_pem or doc.get("public_key")
-        if not isinstance(key, str) or not seal.signature_valid(key, previous, signature):
+        if not isinstance(signature, str):
             return Verdict(False, "invalid: signature does not match the head hash")
-        fingerprint = seal.fingerprint_of(key)
-        if trusted_key_pem is None and not isinstance(doc.get("public_key"), str):
-            return Verdict(False, "invalid: signature without a public key")
+        trusted = trusted or trust()
+        signed = signer(trusted, previous, signature, doc.get("public_key"))
+        if isinstance(signed, Verdict):
+            return signed
+        fingerprint = signed
     status = f"sealed, signed by {fingerprint}" if signature else "not sealed (no signature)"
     return Verdict(True, f"valid: {len(events)} events, head {previous}, {status}",
-                   events=len(events), fingerprint=fingerprint)
+                   events=len(events), fingerprint=fingerprint,
+                   earlier_key=bool(trusted and fingerprint and trusted.current
+                                    and fingerprint != trusted.current))
 
 
-def verify_bytes(raw: bytes, *, trusted_key_pem: str | None = None) -> Verdict:
+def verify_bytes(raw: bytes, trusted: Trust | None = None) -> Verdict:
     try:
         doc = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         return _bad(None, "not a JSON document")
-    return verify_document(doc, trusted_key_pem=trusted_key_pem)
+    return verify_document(doc, trusted)
 
 
 def verify_stored(session: ForumSession) -> Verdict:

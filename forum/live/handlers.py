@@ -334,9 +334,7 @@ _typing_limiter = room.RateLimiter(burst=3, per_second=0.5)
 @handler("typing")
 def on_typing(user, payload):
     seat = _seat(user, payload)
-    member = room.standing(seat.session.id, user.id)
-    room.check_live(seat.session)
-    room.check_can_write(seat, member)
+    room.typing(seat)  # locked, muted, removed or observing: an error ack, nobody told
     try:
         _typing_limiter.take(user.id)
     except ActionError:
