@@ -1,7 +1,7 @@
 """Live-room benchmark: the forum's ``/live`` chat as a school would see it.
 
     .venv/bin/python benchmarks/live_room.py [--scenario chat|capacity|storm]
-        [--client js|python] [--auth cookie|token] [--no-deflate] [--rooms R --clients N
+        [--client js|python] [--auth cookie|token] [--deflate] [--rooms R --clients N
         --rate MSG_PER_S --duration S --warmup S] [--check]
 
 Scenarios (each writes its own file in ``benchmarks/results/``):
@@ -20,9 +20,10 @@ Scenarios (each writes its own file in ``benchmarks/results/``):
 
 The clients (``--client js``, the default) are the official socket.io JavaScript
 client from node_modules, run by ``benchmarks/clients.mjs`` in Node processes: like a
-browser, it offers permessage-deflate, which eventlet accepts, so the server
-compresses every message once per recipient. Each run reports how many connections
-negotiated it. ``--client python`` keeps the older python-socketio load generator
+browser, it offers permessage-deflate. The forum declines it by default
+(``FORUM_WS_DEFLATE=0``) and so does the floor; ``--deflate`` has both accept it, so
+that every message is compressed once per recipient. Each run reports how many
+connections negotiated it. ``--client python`` keeps the older python-socketio load generator
 (never offers deflate; the storm needs the JS clients).
 
 What one run does:
@@ -875,8 +876,7 @@ def start_forum(
     instance = workdir / "forum-instance"
     instance.mkdir(parents=True)
     env = forum_env(instance, args.database_url)
-    if args.no_deflate:
-        env["FORUM_WS_DEFLATE"] = "0"  # read by the forum once that switch has landed
+    env["FORUM_WS_DEFLATE"] = "0" if args.no_deflate else "1"
     if args.max_connections:
         env["FORUM_MAX_CONNECTIONS"] = str(args.max_connections)
     print(
@@ -1084,7 +1084,7 @@ def report_storm(args: argparse.Namespace, r: dict[str, Any]) -> dict[str, bool]
         f"{r['chatters']} chat at {args.rate:g} msg/s; {args.duration:g} s watched; "
         f"{args.client} clients, permessage-deflate negotiated by "
         f"{r['deflate_negotiated']} of {r['clients']}"
-        + ("; server told not to (--no-deflate)" if args.no_deflate else "")
+        + ("; the server declines it (FORUM_WS_DEFLATE=0)" if args.no_deflate else "")
     )
     rows = [
         ("back (join acked)", f"{r['back']} / {r['rejoiners']}"),
@@ -1239,7 +1239,8 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
         f"{args.warmup:g} s warm-up, database {'PostgreSQL' if args.database_url else 'SQLite'}, "
         f"clients {client}, forum clients by {args.auth}"
         + (f" ({args.sign_in} sign-in)" if args.auth == "cookie" else "")
-        + ("; servers never negotiate deflate (--no-deflate)" if args.no_deflate else "")
+        + ("; servers decline permessage-deflate (the forum's default)" if args.no_deflate
+           else "; servers accept permessage-deflate (--deflate)")
         + (f"; round {len(rounds)} of {len(rounds)}" if len(rounds) > 1 else "")
     )
     header = f"{'':<30}" + "".join(f"{name:>13}" for name, _r in cols) + f"{'ratio':>10}"
@@ -1358,10 +1359,16 @@ def main() -> int:
         "(5)",
     )
     parser.add_argument(
-        "--no-deflate", action="store_true",
-        help="servers never negotiate permessage-deflate: floor_server.py --no-deflate, "
-        "FORUM_WS_DEFLATE=0 for the forum (which ignores it until that switch lands)",
+        "--deflate", dest="no_deflate", action="store_false",
+        help="servers accept the clients' permessage-deflate: FORUM_WS_DEFLATE=1 for the "
+        "forum, floor_server.py without --no-deflate",
     )
+    parser.add_argument(
+        "--no-deflate", dest="no_deflate", action="store_true",
+        help="servers decline permessage-deflate, as the forum does by default "
+        "(FORUM_WS_DEFLATE=0, floor_server.py --no-deflate); the default",
+    )
+    parser.set_defaults(no_deflate=True)
     parser.add_argument(
         "--max-connections", type=int,
         help="FORUM_MAX_CONNECTIONS for the forum, --max-size for the floor (eventlet's "

@@ -127,8 +127,10 @@ def from_environment(instance_path: Path) -> dict:
         # event's own thread, so a test sees their effects as soon as the call returns.
         "FORUM_LIVE_INLINE": False,
         # Whether a WebSocket that offers permessage-deflate (browsers do) gets it
-        # (``live.compression``). The README carries the measured choice of default.
-        "FORUM_WS_DEFLATE": _switch("FORUM_WS_DEFLATE", True),
+        # (``live.compression``). Off: for chat-sized frames it cost more CPU and memory
+        # than it saved (README, "Live-room benchmark": 1,200 students, p95 112 ms and
+        # 450 MB with it, 6 ms and 207 MB without), as socket.io's own server decides.
+        "FORUM_WS_DEFLATE": _switch("FORUM_WS_DEFLATE", False),
         # How many client connections (HTTP and live) one process holds at once:
         # eventlet's WSGI server pool (``wsgi.py``); ``capacity`` sees to the open files.
         "FORUM_MAX_CONNECTIONS": _whole_number("FORUM_MAX_CONNECTIONS", 10_000, minimum=1),

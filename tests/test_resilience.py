@@ -735,7 +735,11 @@ def test_redis_killed_and_restarted_between_two_processes(pg_forum, own_redis): 
         assert not missing, (
             f"the client on process B never got seqs {missing} of {len(sent)} messages "
             f"sent on process A (it heard {heard})")
-        assert heard == list(range(first + 1, first + 1 + len(heard))), (
+        # Live events may begin at or before the join's head (the joiner's own
+        # member.joined is told to the room it is already in); from there on, each
+        # seq once, in order, no gap.
+        assert heard and heard[0] <= first + 1, (first, heard)
+        assert heard == list(range(heard[0], heard[0] + len(heard))), (
             f"the client on process B heard seqs out of order, with gaps or twice: {heard}")
     finally:
         on_b.close()

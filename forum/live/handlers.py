@@ -257,6 +257,11 @@ def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
     if member is not None and member.removed:
         raise ActionError("removed", _("A teacher has removed you from this session."))
     join_room(session_room(seat.session.id))
+    # Online already through another connection (a reconnect within the grace, a
+    # second tab): the room's presence does not change, and nobody is told.
+    came_online = not db.session.scalar(sa.select(sa.func.count()).select_from(Connection).where(
+        Connection.session_id == seat.session.id, Connection.user_id == user.id,
+        Connection.sid != request.sid))
     if db.session.get(Connection, (request.sid, seat.session.id)) is None:
         db.session.add(Connection(sid=request.sid, session_id=seat.session.id,
                                   user_id=user.id,
@@ -266,7 +271,8 @@ def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
     room.joined(seat)
     # The joiner sees who is here at once; the room hears of it with the next snapshot.
     emit("presence", presence.snapshot(current_app._get_current_object(), seat.session.id))
-    _presence_changed(seat.session.id)
+    if came_online:
+        _presence_changed(seat.session.id)
     events = room.replay(seat, since)
     # The room may have gone on since the seat was read: the head covers the events.
     head = max(seat.session.head_seq, events[-1]["seq"] if events else 0)
@@ -286,13 +292,16 @@ def end_connection(sid: str, user: User | accounts.Person | None, session_id: in
     db.session.execute(sa.delete(Connection).where(
         Connection.sid == sid, Connection.session_id == session_id))
     db.session.commit()
+    still_here = False
     if user is not None:
-        still_here = db.session.scalar(sa.select(sa.func.count()).select_from(Connection).where(
-            Connection.session_id == session_id, Connection.user_id == user.id))
+        still_here = bool(db.session.scalar(sa.select(sa.func.count()).select_from(Connection)
+                                            .where(Connection.session_id == session_id,
+                                                   Connection.user_id == user.id)))
         if not still_here:
             with contextlib.suppress(ActionError):
                 room.left(room.seat_for(user, session_id))
-    _presence_changed(session_id)
+    if not still_here:  # someone went offline: the room hears of it
+        _presence_changed(session_id)
 
 
 @handler("leave")

@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 # After a quiet spell the first snapshot goes this soon: joins that arrive together
 # share it.
 FIRST_DELAY = 0.1
+# Rooms larger than this many members per FORUM_PRESENCE_SECONDS get their snapshots
+# further apart (300 members: one every 3 s), so the snapshots a member receives in a
+# storm stay a handful however big the room: the messages grow with the room, not with
+# its square.
+MEMBERS_PER_SECOND = 100
 
 _pending: set[int] = set()
 _last_sent: dict[int, float] = {}
@@ -45,6 +50,11 @@ def changed(app: Flask, session_id: int) -> None:
             return  # the snapshot already due will show this change too
         _pending.add(session_id)
         now = time.monotonic()
+        cached = _snapshots.get(session_id)
+        if cached is not None:
+            # A bigger room waits longer between snapshots: a storm's length grows with
+            # the room, and so would the snapshots each member gets in it.
+            window = max(window, len(cached[1]["members"]) / MEMBERS_PER_SECOND)
         due = max(now + FIRST_DELAY, _last_sent.get(session_id, 0.0) + window)
     socketio.start_background_task(_flush, app, session_id, due - now)
 
