@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
-from . import csvfile, eventlog, seal, sessions
+from . import csvfile, eventlog, pseudonyms, seal, sessions
 from .extensions import db
 from .models import Event, ForumSession, Role, Seal, User
+from .pseudonyms import reads_pseudonyms
 from .timeutil import iso_utc
 
 FORMAT = "sdg-forum-transcript/1"
@@ -39,7 +39,7 @@ def reading_for(user: User, *, pseudonyms: bool = False) -> Reading:
     under pseudonyms. Teachers and admins: everything, names unless they ask not."""
     if user.role == Role.STUDENT:
         return Reading(names=True, hidden_text=False)
-    if user.role == Role.REVIEWER:
+    if reads_pseudonyms(user):
         return Reading(names=False, hidden_text=True)
     return Reading(names=not pseudonyms, hidden_text=True)
 
@@ -47,23 +47,17 @@ def reading_for(user: User, *, pseudonyms: bool = False) -> Reading:
 def actors(session: ForumSession, events: list[Event], reading: Reading) -> dict[str, dict]:
     """Everyone who caused an event, by id; students as "Student 1, 2 …" (in order of
     first appearance) when the reading asks for pseudonyms."""
-    order: list[int] = []
-    for event in events:
-        for uid in (event.actor_id, (event.data or {}).get("user_id")):
-            if isinstance(uid, int) and uid not in order:
-                order.append(uid)
+    order = pseudonyms.appearance_order(pseudonyms.mentions_of(events))
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(order)))}
+    numbering = pseudonyms.numbers(order, {uid: u.role for uid, u in users.items()})
     out: dict[str, dict] = {}
-    number = 0
     for uid in order:
         user = users.get(uid)
         if user is None:
             continue
         name = user.display_name
-        if user.role == Role.STUDENT:
-            number += 1
-            if not reading.names:
-                name = _("Student %(n)s", n=number)
+        if numbering.get(uid) and not reading.names:
+            name = pseudonyms.label(numbering[uid])
         out[str(uid)] = {
             "name": name, "role": user.role.value,
             "school": user.school.slug if user.school else None,

@@ -313,3 +313,58 @@ def test_report_csvs_neutralise_formulas_too(app, demo, runner, monkeypatch):
     assert lines[1:] == [["figure", "'=cmd|' /C calc'!A0", "1"], ["figure", "'\tTAB", "'-2+3"],
                          ["sessions_held", "", "3"]]
 
+
+
+# --- 5. reviewers read students under pseudonyms, live too ------------------------------
+
+def _student_names(demo: dict) -> set[str]:
+    return {u["display_name"] for u in demo["users"] if u["role"] == "student"}
+
+
+def _names_in(value) -> set[str]:
+    """Every "name" anywhere in a payload."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "name" and isinstance(item, str):
+                found.add(item)
+            found |= _names_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _names_in(item)
+    return found
+
+
+def test_a_reviewer_hears_the_live_room_under_the_records_pseudonyms(people, demo):
+    """As the audit found it: a reviewer joining over /live got real student names in
+    presence, in events and in join's replay. Now every path a reviewer reads live
+    shows the pseudonyms the record shows, and the members still read names."""
+    sid = people.live_session
+    student = people.joined("tw_student")
+    student.ok("chat.send", {"session_id": sid, "client_id": "p1", "body": "before"})
+    reviewer = people.live("reviewer")
+    ack = reviewer.ok("join", {"session_id": sid})
+    teacher = people.joined("jp_teacher")
+    other = people.joined("jp_student")
+    other.ok("chat.send", {"session_id": sid, "client_id": "p2", "body": "after"})
+    other.ok("typing", {"session_id": sid})
+    teacher.ok("mod.mute", {"session_id": sid, "user_id": student.id, "minutes": 5})
+
+    heard = {"replay": ack["events"], "presence": reviewer.received("presence"),
+             "events": reviewer.received("event"), "typing": reviewer.received("typing")}
+    students = _student_names(demo)
+    for path, payloads in heard.items():
+        assert payloads, path
+        assert not _names_in(payloads) & students, (path, _names_in(payloads) & students)
+    # The numbers are the record's: the transcript says who "Student N" is.
+    doc = people.app.test_client().get(
+        f"/api/v1/sessions/{sid}/transcript",
+        headers={"Authorization": f"Bearer {people.token('reviewer')}"}).get_json()
+    live_names = {e["actor"]["id"]: e["actor"]["name"]
+                  for e in heard["replay"] + heard["events"] if e["actor"]}
+    for uid in (student.id, other.id):
+        assert live_names[uid] == doc["actors"][str(uid)]["name"], uid
+    assert heard["typing"][-1]["user"]["name"] == doc["actors"][str(other.id)]["name"]
+    # Members and teachers still read names.
+    assert student.user["display_name"] in _names_in(teacher.received("presence"))
+    assert other.user["display_name"] in _names_in(teacher.received("event"))

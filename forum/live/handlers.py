@@ -20,11 +20,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
-from .. import access, accounts, board, i18n, room, sql
+from .. import access, accounts, board, i18n, pseudonyms, room, sql
 from ..errors import UNAVAILABLE_LIVE, UNAVAILABLE_RETRY_AFTER, ActionError
 from ..extensions import db, socketio
 from ..models import Connection, RoomMember, User
 from . import NAMESPACE, login_room, presence, relay, servers, session_room
+from .observers import observer_room
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,7 @@ def on_disconnect(*_args):
     waits for the session's lock and the database; done in place it would make the
     caller wait for that, or for itself."""
     app = current_app._get_current_object()
+    socketio.server.manager.observers.left(request.sid)
     if app.config["FORUM_LIVE_INLINE"]:
         _disconnect(app, request.sid)
     else:
@@ -256,7 +258,10 @@ def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
     member = db.session.get(RoomMember, (seat.session.id, user.id))
     if member is not None and member.removed:
         raise ActionError("removed", _("A teacher has removed you from this session."))
-    join_room(session_room(seat.session.id))
+    # Who reads the students under pseudonyms (reviewers) hears the room in a room of
+    # their own, each copy masked for them (``live.observers``), never the members' room.
+    masked = seat.observer and pseudonyms.reads_pseudonyms(user)
+    join_room(observer_room(seat.session.id) if masked else session_room(seat.session.id))
     # Online already through another connection (a reconnect within the grace, a
     # second tab): the room's presence does not change, and nobody is told.
     came_online = not db.session.scalar(sa.select(sa.func.count()).select_from(Connection).where(
@@ -270,10 +275,17 @@ def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
         db.session.commit()
     room.joined(seat)
     # The joiner sees who is here at once; the room hears of it with the next snapshot.
-    emit("presence", presence.snapshot(current_app._get_current_object(), seat.session.id))
+    here = presence.snapshot(current_app._get_current_object(), seat.session.id)
     if came_online:
         _presence_changed(seat.session.id)
     events = room.replay(seat, since)
+    if masked:
+        feed = socketio.server.manager.observers
+        feed.joined(request.sid, i18n.current_language().locale)
+        numbering = feed.numbering(seat.session.id, fresh=True)
+        here = pseudonyms.mask_presence(here, numbering)
+        events = [pseudonyms.mask_event(e, numbering) for e in events]
+    emit("presence", here)
     # The room may have gone on since the seat was read: the head covers the events.
     head = max(seat.session.head_seq, events[-1]["seq"] if events else 0)
     relay_of_this_process().joined(seat.session.id, head)
@@ -308,6 +320,8 @@ def end_connection(sid: str, user: User | accounts.Person | None, session_id: in
 def on_leave(user: User, payload: dict[str, Any]) -> dict[str, Any]:
     seat = _seat(user, payload)
     leave_room(session_room(seat.session.id))
+    leave_room(observer_room(seat.session.id))
+    socketio.server.manager.observers.left(request.sid)
     end_connection(request.sid, user, seat.session.id)
     return {}
 

@@ -35,6 +35,8 @@ from typing import Any
 import socketio
 from flask import Flask
 
+from . import observers
+
 log = logging.getLogger("forum.live")
 
 # How long a gap in seq may last before the missing events are read from the log.
@@ -188,30 +190,55 @@ class Sequencer:
                 self._spawn(self._fill, session_id, GAP_WAIT)
 
 
-def _is_room_event(event: str, namespace: str | None, callback: Any) -> bool:
+def _told_to_a_room(event: str, namespace: str | None, room: Any, callback: Any) -> bool:
+    """Is this what a session's members' room is told (an event, presence, typing),
+    which goes through the relay: in seq order, and to the session's observers too?"""
     from . import NAMESPACE
 
-    return event == "event" and namespace == NAMESPACE and not callback
+    return (event in observers.KINDS and namespace == NAMESPACE and not callback
+            and isinstance(room, str) and room.startswith("session:")
+            and room.count(":") == 1)
 
 
 def _local_emit(manager: socketio.Manager) -> Callable[[Payload], None]:
-    """Deliver one event to this process's connections in its session's room."""
+    """Deliver one event to this process's connections in its session's room, and to
+    its observers (under pseudonyms)."""
     from . import NAMESPACE, session_room
 
     def deliver(payload: Payload) -> None:
         socketio.Manager.emit(manager, "event", payload, NAMESPACE,
                               room=session_room(payload["session_id"]))
+        manager.observers.tell("event", payload)
 
     return deliver
 
 
-class LocalManager(socketio.Manager):
+class _Relayed:
+    """What both managers add: the sequencer and the observers of this process."""
+
+    app: Flask
+    sequencer: Sequencer | None
+    observers: observers.Observers
+
+    def _relay(self, event: str, data: Payload, told: Callable[[], None]) -> None:
+        """An event goes through the sequencer (which tells the members and the
+        observers); presence and typing are told to the members (``told``), then to
+        the observers."""
+        if event == "event" and self.sequencer is not None:
+            self.sequencer.offer(data)
+            return
+        told()
+        self.observers.tell(event, data)
+
+
+class LocalManager(_Relayed, socketio.Manager):
     """One process: room events go through the sequencer to the local connections."""
 
     def __init__(self, app: Flask) -> None:
         super().__init__()
         self.app = app
-        self.sequencer: Sequencer | None = None
+        self.sequencer = None
+        self.observers = observers.Observers(app, self)
 
     def initialize(self) -> None:
         super().initialize()
@@ -220,11 +247,13 @@ class LocalManager(socketio.Manager):
 
     def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None,
              to=None, **kwargs):
-        if _is_room_event(event, namespace, callback) and self.sequencer is not None:
-            self.sequencer.offer(data)
+        room = to or room
+        if _told_to_a_room(event, namespace, room, callback):
+            self._relay(event, data, lambda: socketio.Manager.emit(
+                self, event, data, namespace, room=room, skip_sid=skip_sid))
             return None
         return super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
-                            callback=callback, to=to, **kwargs)
+                            callback=callback, **kwargs)
 
 
 # Publishing waits this long for Redis to answer, connecting or sending.
@@ -234,7 +263,7 @@ QUEUE_TIMEOUT = 3.0
 MAX_OUTBOX = 10_000
 
 
-class QueueManager(socketio.RedisManager):
+class QueueManager(_Relayed, socketio.RedisManager):
     """Several processes on Redis, with the sequencer on every process's receiving
     side, publishing on a greenlet of its own, and outages logged and caught up."""
 
@@ -242,7 +271,8 @@ class QueueManager(socketio.RedisManager):
         super().__init__(url, channel=channel, redis_options={
             "socket_connect_timeout": QUEUE_TIMEOUT, "socket_keepalive": True})
         self.app = app
-        self.sequencer: Sequencer | None = None
+        self.sequencer = None
+        self.observers = observers.Observers(app, self)
         self._outbox: deque[dict[str, Any]] = deque()
         self._wake: Any = None
         self._publisher: Any = None  # the Redis client that publishes
@@ -296,10 +326,12 @@ class QueueManager(socketio.RedisManager):
     # --- receiving --------------------------------------------------------------------
 
     def _handle_emit(self, message: dict[str, Any]) -> None:
-        if _is_room_event(message.get("event", ""), message.get("namespace"),
-                          message.get("callback")) and self.sequencer is not None:
+        event = message.get("event", "")
+        if _told_to_a_room(event, message.get("namespace"), message.get("room"),
+                           message.get("callback")):
             data = message["data"]
-            self.sequencer.offer(data[0] if isinstance(data, list) else data)
+            self._relay(event, data[0] if isinstance(data, list) else data,
+                        lambda: super(QueueManager, self)._handle_emit(message))
             return
         super()._handle_emit(message)
 
