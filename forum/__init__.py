@@ -78,6 +78,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     init_socketio(app)
 
+    hops = app.config.get("FORUM_TRUSTED_PROXIES", 0)
+    if hops:
+        # Outermost, so Socket.IO's origin check and every request see the client's
+        # address, scheme and host as the trusted proxies passed them on.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     from .cli import forum_cli
 
     app.cli.add_command(forum_cli)
