@@ -20,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from . import sql
 from .errors import ActionError
 from .extensions import db
+from .inputs import storable, unstorable_message
 from .models import (
     AccessCode,
     ApiToken,
@@ -201,6 +202,9 @@ def authenticate_student(raw_code: str, address: str) -> User:
 def add_student(school_class: SchoolClass, display_name: str) -> tuple[User, str]:
     """Enrol a new student in a class and issue their first code."""
     name = " ".join(display_name.split())
+    if not storable(name):
+        raise ActionError("invalid", unstorable_message(),
+                          fields={"display_name": unstorable_message()})
     if not name:
         raise ActionError("invalid", _("A display name is required."),
                           fields={"display_name": _("A display name is required.")})

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from . import accounts, clock, i18n, sdgs, sql
+from . import accounts, clock, i18n, inputs, sdgs, sql
 from .errors import (
     UNAVAILABLE_PAGE,
     UNAVAILABLE_RETRY_AFTER,
@@ -89,6 +89,17 @@ def init_app(app: Flask) -> None:
                    health):
         app.register_blueprint(module.bp)
     app.session_interface = CookieSessions()
+
+    @app.before_request
+    def _refuse_unusable_query():
+        """A query string carries nothing a database cannot keep: ``?school=%00`` is
+        refused here, once, before any view takes it to a query (PostgreSQL would
+        fail on it)."""
+        if not all(inputs.storable(k) and inputs.text_ok(v)
+                   for k, v in request.args.lists()):
+            raise ActionError("bad_request", _(
+                "The link contains a character that cannot be used (a NUL character). "
+                "Please check the link."), status=400)
 
     @app.after_request
     def _security_headers(response):
