@@ -81,6 +81,9 @@ CSP = (
 )
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def init_app(app: Flask) -> None:
     """Register blueprints, headers, error pages and template helpers."""
     from .views import api, auth, calendar, classes, exchanges, health, home, pages, records, review
@@ -107,6 +110,10 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            # Secure cookies mean the site is served over HTTPS: browsers are to keep
+            # to HTTPS for a year, so no first request goes out in plain HTTP.
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         # Only a response that loaded its person can show their things: asking here
         # would load them for every stylesheet (from the database, which may be down).
         user = g.get("_login_user")  # Flask-Login's, once loaded
