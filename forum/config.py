@@ -152,7 +152,11 @@ def from_environment(instance_path: Path) -> dict:
         "FORUM_EVIDENCE_KEY": os.environ.get("FORUM_EVIDENCE_KEY") or None,
         "BABEL_DEFAULT_LOCALE": "zh_Hant_TW",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Taipei",
-        # Sign-in throttling: this many failures per window per account or address.
+        # Sign-in throttling: this many failed passwords per window per account and
+        # address (``accounts``: more per address, many more for access codes).
         "SIGNIN_MAX_FAILURES": _whole_number("FORUM_SIGNIN_MAX_FAILURES", 5, minimum=1),
         "SIGNIN_WINDOW_SECONDS": _whole_number("FORUM_SIGNIN_WINDOW_SECONDS", 300, minimum=1),
+        # Reverse proxies in front of the server whose X-Forwarded-For, -Proto and -Host
+        # are believed (werkzeug's ProxyFix); 0 = none, the peer is the client.
+        "FORUM_TRUSTED_PROXIES": _whole_number("FORUM_TRUSTED_PROXIES", 0, minimum=0),
     }

@@ -1,16 +1,20 @@
 """Demo data: three schools, their teachers and classes, two exchanges, sessions.
 
 Idempotent: running it again finds what is there and adds only what is missing.
-Demo passwords and codes are fixed so that the printed credentials keep working.
+Demo passwords are fixed (the README prints them); students' codes are this instance's
+own, derived from its secret key, so the same on every run (the printed codes keep
+working) but not computable from the source.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from . import accounts
 from .clock import academic_year_of
@@ -71,10 +75,23 @@ EXCHANGES = [
 
 
 def _demo_code(school: str, name: str) -> str:
-    """A fixed code per demo student, so re-seeding keeps printed codes valid."""
-    raw = hashlib.sha256(f"sdg-forum-demo:{school}:{name}".encode()).digest()
+    """A demo student's code: an HMAC of the school and name under this instance's
+    secret key (``FORUM_SECRET_KEY``, else the random one kept in the instance folder),
+    so re-seeding keeps the printed codes valid, while another instance, or anyone
+    reading this source, cannot compute them. Rejection sampling keeps every letter of
+    the code alphabet equally likely."""
+    key = current_app.config["SECRET_KEY"].encode()
     alphabet = accounts.CODE_ALPHABET
-    return "".join(alphabet[b % len(alphabet)] for b in raw[: accounts.CODE_LENGTH])
+    bound = 256 - 256 % len(alphabet)
+    code: list[str] = []
+    counter = 0
+    while len(code) < accounts.CODE_LENGTH:
+        message = f"sdg-forum-demo-code:{counter}:{school}:{name}".encode()
+        for byte in hmac.new(key, message, hashlib.sha256).digest():
+            if byte < bound and len(code) < accounts.CODE_LENGTH:
+                code.append(alphabet[byte % len(alphabet)])
+        counter += 1
+    return "".join(code)
 
 
 def _get_or_add(model, lookup: dict[str, Any], **values: Any):

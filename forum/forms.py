@@ -19,6 +19,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from . import inputs
+
 
 class _Translations:
     """WTForms' own messages ("Not a valid integer value.", …) through our catalogs,
@@ -62,11 +64,21 @@ BUILTIN_MESSAGES = [
 
 
 class Form(FlaskForm):
-    """Every form of the app: CSRF from Flask-WTF, messages from our catalogs."""
+    """Every form of the app: CSRF from Flask-WTF, messages from our catalogs, and no
+    field takes text that a database cannot keep (``inputs.storable``: a NUL
+    character, an unpaired surrogate); such a field shows why instead."""
 
     class Meta:
         def get_translations(self, form):
             return _Translations()
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if not inputs.text_ok(field.raw_data):
+                field.errors = [*field.errors, inputs.unstorable_message()]
+                valid = False
+        return valid
 
 
 class LoginForm(Form):

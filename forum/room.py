@@ -27,6 +27,7 @@ from .errors import ActionError
 from .eventlog import Head, Logged
 from .extensions import db
 from .i18n import html_lang_of
+from .inputs import storable  # noqa: F401  (board takes it from here too)
 from .models import (
     Event,
     Exchange,
@@ -617,16 +618,6 @@ def _text(value: object, name: str, limit: int, *, required: bool = True,
         raise ActionError("too_large", too_long() if too_long else _(
             "%(field)s may have at most %(n)s characters.", field=name, n=limit))
     return text
-
-
-def storable(text: str) -> bool:
-    """Text that every database keeps as sent: UTF-8 (JSON can carry a lone surrogate,
-    which is not) and no NUL character (PostgreSQL refuses it in text)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in text
 
 
 def client_id_of(payload: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from .accounts import add_student, issue_code
 from .errors import ActionError
 from .extensions import db
+from .inputs import storable
 from .models import SchoolClass, User
 
 MAX_ROSTER = 200
@@ -59,6 +60,10 @@ def read_names(data: bytes) -> list[str]:
             name = " ".join((row.get("display_name") or "").split())
             if not name:
                 continue
+            if not storable(name):
+                raise ActionError("invalid", _(
+                    "Line %(line)s: the name contains a character that cannot be saved "
+                    "(a NUL character). Please remove it and try again.", line=line))
             if len(name) > 100:
                 raise ActionError(
                     "invalid",

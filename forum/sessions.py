@@ -14,7 +14,7 @@ from .errors import ActionError, ValidationError
 from .extensions import db
 from .models import Exchange, ExchangeStatus, ForumSession, Role, SessionStatus, User, utcnow
 from .sdgs import parse_goals
-from .timeutil import iso_utc, parse_instant
+from .timeutil import EARLIEST, LATEST, OutOfRange, iso_utc, parse_instant
 
 MAX_TITLE = 200
 MAX_DURATION = timedelta(hours=12)
@@ -72,6 +72,9 @@ def _clean_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
             raw = data.get(name)
             try:
                 clean[name] = parse_instant(raw)
+            except OutOfRange:
+                errors[name] = _("Give a date between the years %(first)s and %(last)s.",
+                                 first=EARLIEST.year, last=LATEST.year - 1)
             except ValueError:
                 if not raw:
                     errors[name] = _("A date and time is required.")
@@ -82,7 +85,7 @@ def _clean_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         template = data.get("board_template") or "see-why-do"
         from . import board
 
-        if template not in board.TEMPLATE_NAMES:
+        if not isinstance(template, str) or template not in board.TEMPLATE_NAMES:
             errors["board_template"] = _("Choose one of the board templates.")
         elif template == "custom":
             titles = data.get("board_columns")

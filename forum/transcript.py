@@ -9,13 +9,12 @@ reviewers without breaking the proof.
 from __future__ import annotations
 
 import io
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
 
-from . import csvfile, eventlog, pseudonyms, seal, sessions
+from . import csvfile, eventlog, inputs, pseudonyms, seal, sessions
 from .extensions import db
 from .models import Event, ForumSession, Role, Seal, User
 from .pseudonyms import reads_pseudonyms
@@ -128,6 +127,7 @@ class Verdict:
     fingerprint: str | None = None  # of the trusted key that signed it
     untrusted_key: str | None = None  # a sound signature, but by a key nobody trusts
     earlier_key: bool = False  # signed by a key the platform used before its current one
+    unreadable: str | None = None  # not JSON at all ("syntax"), or too deep etc. (BadJson)
 
 
 def _bad(seq: int | None, why: str) -> Verdict:
@@ -245,10 +245,14 @@ def verify_document(doc: Any, trusted: Trust | None = None) -> Verdict:
 
 
 def verify_bytes(raw: bytes, trusted: Trust | None = None) -> Verdict:
+    """Check an uploaded export, read as every document from outside is
+    (``inputs.loads``: a nesting limit, finite numbers; its text is the chain's to judge)."""
     try:
-        doc = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return _bad(None, "not a JSON document")
+        doc = inputs.loads(raw, text=False)
+    except inputs.BadJson as exc:
+        why = "not a JSON document" if exc.kind == "syntax" else \
+            f"not a JSON document that can be checked: {exc.detail}"
+        return replace(_bad(None, why), unreadable=exc.kind)
     return verify_document(doc, trusted)
 
 

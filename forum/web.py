@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from . import accounts, clock, i18n, sdgs, sql
+from . import accounts, clock, i18n, inputs, sdgs, sql
 from .errors import (
     UNAVAILABLE_PAGE,
     UNAVAILABLE_RETRY_AFTER,
@@ -81,6 +81,9 @@ CSP = (
 )
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def init_app(app: Flask) -> None:
     """Register blueprints, headers, error pages and template helpers."""
     from .views import api, auth, calendar, classes, exchanges, health, home, pages, records, review
@@ -90,12 +93,27 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.session_interface = CookieSessions()
 
+    @app.before_request
+    def _refuse_unusable_query():
+        """A query string carries nothing a database cannot keep: ``?school=%00`` is
+        refused here, once, before any view takes it to a query (PostgreSQL would
+        fail on it)."""
+        if not all(inputs.storable(k) and inputs.text_ok(v)
+                   for k, v in request.args.lists()):
+            raise ActionError("bad_request", _(
+                "The link contains a character that cannot be used (a NUL character). "
+                "Please check the link."), status=400)
+
     @app.after_request
     def _security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            # Secure cookies mean the site is served over HTTPS: browsers are to keep
+            # to HTTPS for a year, so no first request goes out in plain HTTP.
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         # Only a response that loaded its person can show their things: asking here
         # would load them for every stylesheet (from the database, which may be down).
         user = g.get("_login_user")  # Flask-Login's, once loaded

@@ -9,8 +9,8 @@ from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import access, i18n, sessions
-from ..errors import ActionError
+from .. import access, i18n, inputs, sessions
+from ..errors import ActionError, ValidationError
 from ..extensions import csrf, db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -34,11 +34,22 @@ def _authenticate():
 
 
 def _body() -> dict:
-    data = request.get_json(silent=True)
+    """The request's JSON object, read by ``inputs.loads``: not JSON, too deep or odd
+    numbers → 400; text that a database cannot keep → 422 naming the field."""
+    not_an_object = ActionError(
+        "bad_request", _("The request body must be a JSON object."), status=400)
+    if not request.is_json:
+        raise not_an_object
+    try:
+        data = inputs.loads(request.get_data(cache=True))
+    except inputs.BadJson as exc:
+        if exc.kind == "syntax":
+            raise not_an_object from None
+        if exc.kind == "text" and exc.field is not None:
+            raise ValidationError({exc.field: exc.message()}) from None
+        raise ActionError("bad_request", exc.message(), status=400) from None
     if not isinstance(data, dict):
-        raise ActionError(
-            "bad_request", _("The request body must be a JSON object."), status=400
-        )
+        raise not_an_object
     return data
 
 

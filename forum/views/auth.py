@@ -40,8 +40,17 @@ def _sign_in(user) -> None:
     login_user(user)
 
 
-def _form_page(template: str, form, status: int = 200, error: str | None = None):
-    return render_template(template, form=form, error=error), status
+def _form_page(template: str, form, status: int = 200, error: str | None = None,
+               headers: dict[str, str] | None = None):
+    return render_template(template, form=form, error=error), status, headers or {}
+
+
+def _refused(template: str, form, exc: ActionError):
+    """The form again with why it was refused (and, when throttled, Retry-After)."""
+    headers = {}
+    if "retry_after" in exc.extra:
+        headers["Retry-After"] = str(exc.extra["retry_after"])
+    return _form_page(template, form, exc.status, exc.message, headers)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -54,7 +63,7 @@ def login():
                 form.username.data, form.password.data, request.remote_addr or ""
             )
         except ActionError as exc:
-            return _form_page("auth/login.html", form, exc.status, exc.message)
+            return _refused("auth/login.html", form, exc)
         _sign_in(user)
         return redirect(_safe_next(request.args.get("next")))
     status = 422 if request.method == "POST" else 200
@@ -69,7 +78,7 @@ def code():
         try:
             user = accounts.authenticate_student(form.code.data, request.remote_addr or "")
         except ActionError as exc:
-            return _form_page("auth/code.html", form, exc.status, exc.message)
+            return _refused("auth/code.html", form, exc)
         _sign_in(user)
         return redirect(url_for("home.index"))
     status = 422 if request.method == "POST" else 200

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import access, csvfile, review, seal, transcript
+from .. import access, body_limit, csvfile, inputs, review, seal, transcript
 from ..clock import academic_year_of
 from ..errors import ActionError
 from ..extensions import db
@@ -86,6 +86,7 @@ def session(session_id: int):
 
 
 @bp.route("/verify", methods=["GET", "POST"])
+@body_limit(21 * 1024 * 1024)  # a 20 MB transcript and its form around it; 2 MB elsewhere
 def verify():
     """Upload a transcript export and see whether it is sound."""
     form = VerifyForm()
@@ -103,7 +104,7 @@ def verify():
     elif form.is_submitted():
         status = 422
     return render_template("review/verify.html", form=form, verdict=verdict,
-                           fingerprint=seal.fingerprint()), status
+                           fingerprint=seal.fingerprint(), max_depth=inputs.MAX_DEPTH), status
 
 
 def transcript_max_bytes() -> int:
