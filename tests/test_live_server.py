@@ -19,7 +19,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -250,10 +250,11 @@ def sqlite_forum(tmp_path_factory):
     forum.stop_all()
 
 
-@pytest.fixture(scope="module")
-def pg_forum(tmp_path_factory):
-    """A fresh schema in PostgreSQL (FORUM_TEST_DATABASE_URL, else the local default),
-    migrated and seeded; dropped at the end."""
+@contextlib.contextmanager
+def pg_schema() -> Iterator[tuple[str, str, str]]:
+    """A fresh schema in PostgreSQL (FORUM_TEST_DATABASE_URL, else the local default;
+    skipped where it is unreachable, unless in CI): (admin URL, schema, the URL of a
+    connection to it). Dropped at the end."""
     import psycopg2
 
     admin_url = _pg_admin_url()
@@ -265,11 +266,27 @@ def pg_forum(tmp_path_factory):
         cur.execute(f'CREATE SCHEMA "{schema}"')
     conn.close()
     joiner = "&" if "?" in admin_url else "?"
-    url = f"{admin_url}{joiner}options=-csearch_path%3D{schema}"
-    forum = Forum(
-        server_env(tmp_path_factory.mktemp("live-pg"), FORUM_ACCESS_LOG="0", FORUM_DATABASE_URL=url)
-    )
-    forum.schema = schema
+    try:
+        yield admin_url, schema, f"{admin_url}{joiner}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg2.connect(admin_url) as conn, conn.cursor() as cur:
+            cur.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def pg_forum(tmp_path_factory):
+    """A fresh schema in PostgreSQL, migrated and seeded; dropped at the end."""
+
+    with pg_schema() as (admin_url, schema, url):
+        forum = Forum(server_env(tmp_path_factory.mktemp("live-pg"), FORUM_ACCESS_LOG="0",
+                                 FORUM_DATABASE_URL=url))
+        forum.schema = schema
+        yield from _seeded(forum, admin_url, schema)
+
+
+def _seeded(forum: Forum, admin_url: str, schema: str) -> Iterator[Forum]:
+    import psycopg2
 
     def start_ids_far_apart() -> None:
         # Redis pub/sub channels ignore the database number: servers of another test
@@ -291,9 +308,6 @@ def pg_forum(tmp_path_factory):
         yield forum
     finally:
         forum.stop_all()
-        with psycopg2.connect(admin_url) as conn, conn.cursor() as cur:
-            cur.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        conn.close()
 
 
 def test_the_app_keeps_the_query_string_of_a_postgresql_url():

@@ -21,7 +21,6 @@ import contextlib
 import json
 import os
 import random
-import secrets
 import selectors
 import signal
 import socket
@@ -41,10 +40,9 @@ from test_live_server import (
     NS,
     Client,
     Forum,
-    _pg_admin_url,
-    _pg_reachable,
     _skip_unless_ci,
     pg_forum,  # noqa: F401  (fixture)
+    pg_schema,
     sign_in,
     wait_until,
 )
@@ -481,36 +479,22 @@ class Proxy:
 def pg_forum_behind_proxy(tmp_path):
     """A fresh schema in PostgreSQL, migrated and seeded directly; its servers reach it
     through a Proxy (``forum.proxy``). Dropped at the end."""
-    import psycopg2
-
-    admin_url = _pg_admin_url()
-    problem = _pg_reachable(admin_url)
-    if problem:
-        _skip_unless_ci(f"PostgreSQL at {admin_url} is not reachable: {problem}")
     from urllib.parse import urlsplit
 
-    target = urlsplit(admin_url)
-    proxy = Proxy((target.hostname or "127.0.0.1", target.port or 5432))
-    schema = f"t_{secrets.token_hex(6)}"
-    with psycopg2.connect(admin_url) as conn, conn.cursor() as cur:
-        cur.execute(f'CREATE SCHEMA "{schema}"')
-    conn.close()
-    joiner = "&" if "?" in admin_url else "?"
-    direct = f"{admin_url}{joiner}options=-csearch_path%3D{schema}"
-    forum = Forum(server_env(tmp_path, FORUM_ACCESS_LOG="0", FORUM_DATABASE_URL=direct))
-    forum.proxy = proxy
-    forum.proxied_url = direct.replace(target.netloc,
-                                       f"{target.username + '@' if target.username else ''}"
-                                       f"127.0.0.1:{proxy.port}", 1)
-    try:
-        forum.seed()
-        yield forum
-    finally:
-        forum.stop_all()
-        proxy.cut()
-        with psycopg2.connect(admin_url) as conn, conn.cursor() as cur:
-            cur.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        conn.close()
+    with pg_schema() as (admin_url, _schema, direct):
+        target = urlsplit(admin_url)
+        proxy = Proxy((target.hostname or "127.0.0.1", target.port or 5432))
+        forum = Forum(server_env(tmp_path, FORUM_ACCESS_LOG="0", FORUM_DATABASE_URL=direct))
+        forum.proxy = proxy
+        forum.proxied_url = direct.replace(
+            target.netloc,
+            f"{target.username + '@' if target.username else ''}127.0.0.1:{proxy.port}", 1)
+        try:
+            forum.seed()
+            yield forum
+        finally:
+            forum.stop_all()
+            proxy.cut()
 
 
 def _answered_as_promised(ack: dict | None) -> bool:
