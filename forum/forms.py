@@ -17,7 +17,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
 from . import inputs
 
@@ -103,6 +110,12 @@ class ConfirmForm(Form):
     """A bare form: a button and its CSRF token."""
 
     submit = SubmitField(_l("Confirm"))
+
+
+class RevealForm(Form):
+    """Show reviewers the students' names (``reveal`` 1) or pseudonyms again (0)."""
+
+    reveal = StringField(validators=[AnyOf(["0", "1"])])
 
 
 class RosterForm(Form):

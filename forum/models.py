@@ -440,6 +440,21 @@ class Seal(db.Model):
     sealed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class NameReveal(db.Model):
+    """A teacher's or admin's choice that reviewers read a session's students by name
+    (``revealed``) or, again, under pseudonyms: every choice is kept, the latest holds."""
+
+    __tablename__ = "name_reveals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"), index=True)
+    by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    revealed: Mapped[bool] = mapped_column()
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    by: Mapped[User] = relationship()
+
+
 class ReviewState(enum.StrEnum):
     VERIFIED = "verified"
     FLAGGED = "flagged"

@@ -4,8 +4,10 @@ Students are minors. A reviewer reads every session under pseudonyms — on the
 record's pages, in its exports and API, and live in the room (events, their replay,
 presence, typing) — and the numbers are the same everywhere: "Student 1, 2, …" in
 the order each student first appears in the session's log, as the one who acted or
-the one an event is about (``member.muted``, ``member.removed`` …). This module is
-the one place that decides both.
+the one an event is about (``member.muted``, ``member.removed`` …). A teacher of the
+exchange or an admin may reveal a session's names to reviewers; that choice, and
+taking it back, is kept with who made it and when. This module is the one place that
+decides all of it.
 """
 
 from __future__ import annotations
@@ -17,18 +19,40 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from .extensions import db
-from .models import Event, Role, User
+from .models import Event, ForumSession, NameReveal, Role, User
 
 # The events that name someone besides their actor, in ``data["user_id"]``.
 ABOUT_SOMEONE = ("member.muted", "member.unmuted", "member.removed")
 
 
-def reads_pseudonyms(user: Any) -> bool:
-    """Does this person read the session's students under pseudonyms? Reviewers do;
-    students, teachers and admins read names (teachers and admins may ask for
-    pseudonyms on the record's pages)."""
+def reads_pseudonyms(user: Any, session_id: int | None) -> bool:
+    """Does this person read the session's students under pseudonyms? Reviewers do,
+    unless a teacher of the exchange or an admin has revealed the session's names to
+    them (``reveal``); students, teachers and admins read names (teachers and admins
+    may ask for pseudonyms on the record's pages)."""
     role = getattr(user, "role", None)
-    return role == Role.REVIEWER or getattr(role, "value", role) == Role.REVIEWER.value
+    if not (role == Role.REVIEWER or getattr(role, "value", role) == Role.REVIEWER.value):
+        return False
+    return session_id is None or latest_reveal(session_id) is None
+
+
+def latest_reveal(session_id: int) -> NameReveal | None:
+    """The choice in force that reviewers read this session's names, if any."""
+    choice = db.session.scalar(sa.select(NameReveal).where(NameReveal.session_id == session_id)
+                               .order_by(NameReveal.id.desc()).limit(1))
+    return choice if choice is not None and choice.revealed else None
+
+
+def reveal(user: User, session: ForumSession, revealed: bool) -> NameReveal:
+    """A teacher of the exchange or an admin reveals the session's students' names to
+    reviewers, or takes that back; the choice is kept with who made it and when."""
+    from . import access
+
+    access.require_manager(user, session.exchange)
+    choice = NameReveal(session_id=session.id, by_id=user.id, revealed=revealed)
+    db.session.add(choice)
+    db.session.commit()
+    return choice
 
 
 def label(number: int) -> str:

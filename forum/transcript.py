@@ -33,12 +33,13 @@ class Reading:
     hidden_text: bool
 
 
-def reading_for(user: User, *, pseudonyms: bool = False) -> Reading:
+def reading_for(user: User, session: ForumSession, *, pseudonyms: bool = False) -> Reading:
     """Students: their own sessions, no hidden text. Reviewers: everything, students
-    under pseudonyms. Teachers and admins: everything, names unless they ask not."""
+    under pseudonyms unless their names were revealed (``pseudonyms.reads_pseudonyms``).
+    Teachers, admins and reviewers who may read names: names unless they ask not."""
     if user.role == Role.STUDENT:
         return Reading(names=True, hidden_text=False)
-    if reads_pseudonyms(user):
+    if reads_pseudonyms(user, session.id):
         return Reading(names=False, hidden_text=True)
     return Reading(names=not pseudonyms, hidden_text=True)
 

@@ -885,7 +885,7 @@ def test_a_live_sessions_export_matches_its_head_while_the_room_goes_on(app, dem
         session = db.session.get(ForumSession, sid)
         head = session.head_seq
         reader = db.session.scalar(sa.select(User).where(User.username == "chen.reviewer"))
-        reading = transcript.reading_for(reader)
+        reading = transcript.reading_for(reader, session)
         # Someone writes in the room between reading the session and reading its log.
         with app.app_context():
             teacher = db.session.scalar(sa.select(User).where(User.username == "lin.teacher"))

@@ -595,8 +595,11 @@ def test_teacher_removes_a_student_who_cannot_come_back(room):
     expect(jp.locator("#room-connection")).to_have_attribute("data-state", "removed")
     expect(jp.locator("#chat-input")).to_be_disabled()
     expect(lin.locator(".person", has_text=removed["display_name"])).to_have_count(0)
-    jp.reload()
-    expect(jp.locator("#room-connection")).to_have_attribute("data-state", "removed")
+    # Removed from the record too (issue 14): the room page itself is refused now.
+    response = jp.reload()
+    assert response is not None and response.status == 403
+    expect(jp.locator("main h1")).to_have_text("403")
+    expect(jp.locator("#chat-input")).to_have_count(0)
 
 
 def test_teacher_opens_and_closes_a_session_from_the_room(room):

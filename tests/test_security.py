@@ -368,3 +368,57 @@ def test_a_reviewer_hears_the_live_room_under_the_records_pseudonyms(people, dem
     # Members and teachers still read names.
     assert student.user["display_name"] in _names_in(teacher.received("presence"))
     assert other.user["display_name"] in _names_in(teacher.received("event"))
+
+
+def test_a_teacher_may_reveal_names_to_reviewers_and_the_choice_is_kept(people, app, demo):
+    """product.md: reviewers read pseudonyms "unless a teacher or admin chooses
+    otherwise". A teacher of the exchange reveals a session's names to reviewers on its
+    record page; the record, its exports and the live room then show names to
+    reviewers; the page says who chose it and when; taking it back restores pseudonyms.
+    Nobody else may choose."""
+    from forum.models import NameReveal
+
+    sid = people.live_session
+    student = people.joined("tw_student")
+    student.ok("chat.send", {"session_id": sid, "client_id": "r1", "body": "hello"})
+    name = student.user["display_name"]
+    reviewer_http = signed_in(app, demo, "reviewer", None)
+    path = f"/sessions/{sid}/transcript.json"
+
+    def reviewer_reads_names() -> bool:
+        names = {a["name"] for a in reviewer_http.get(path).get_json()["actors"].values()}
+        return name in names
+
+    assert not reviewer_reads_names()
+    # Only a teacher of the exchange (or an admin) may choose.
+    for role, school in (("reviewer", None), ("student", "taipei-daan")):
+        other = signed_in(app, demo, role, school)
+        token = csrf_token(other, "/")
+        response = other.post(f"/sessions/{sid}/names", data={"reveal": "1", "csrf_token": token})
+        assert response.status_code in (403, 404), (role, response.status_code)
+    assert not reviewer_reads_names()
+
+    teacher = signed_in(app, demo, "teacher", "shizuoka-aoi")
+    page = teacher.get(f"/sessions/{sid}/transcript.html").get_data(as_text=True)
+    assert f'action="/sessions/{sid}/names"' in page
+    token = csrf_token(teacher, f"/sessions/{sid}/transcript.html")
+    assert teacher.post(f"/sessions/{sid}/names", data={"reveal": "1"}).status_code == 400
+    response = teacher.post(f"/sessions/{sid}/names", data={"reveal": "1", "csrf_token": token})
+    assert response.status_code == 302
+    assert reviewer_reads_names()
+    live = people.live("reviewer")
+    ack = live.ok("join", {"session_id": sid})
+    assert name in _names_in(ack["events"]) | _names_in(live.received("presence"))
+    # Who chose, and when, is kept and shown.
+    with app.app_context():
+        choices = NameReveal.query.filter_by(session_id=sid).all()
+        teacher_name = choices[-1].by.display_name
+    assert [c.revealed for c in choices] == [True]
+    assert teacher_name in reviewer_http.get(f"/sessions/{sid}/transcript.html").get_data(
+        as_text=True)
+
+    response = teacher.post(f"/sessions/{sid}/names", data={"reveal": "0", "csrf_token": token})
+    assert response.status_code == 302
+    assert not reviewer_reads_names()
+    with app.app_context():
+        assert [c.revealed for c in NameReveal.query.filter_by(session_id=sid)] == [True, False]

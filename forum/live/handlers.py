@@ -260,7 +260,7 @@ def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
         raise ActionError("removed", _("A teacher has removed you from this session."))
     # Who reads the students under pseudonyms (reviewers) hears the room in a room of
     # their own, each copy masked for them (``live.observers``), never the members' room.
-    masked = seat.observer and pseudonyms.reads_pseudonyms(user)
+    masked = seat.observer and pseudonyms.reads_pseudonyms(user, seat.session.id)
     join_room(observer_room(seat.session.id) if masked else session_room(seat.session.id))
     # Online already through another connection (a reconnect within the grace, a
     # second tab): the room's presence does not change, and nobody is told.

@@ -130,4 +130,4 @@ def session_transcript(session_id: int):
     session = access.get_session_for(current_user, session_id)
     pseudonyms = request.args.get("pseudonyms") == "1" or current_user.role == Role.REVIEWER
     return jsonify(transcript.export(
-        session, transcript.reading_for(current_user, pseudonyms=pseudonyms)))
+        session, transcript.reading_for(current_user, session, pseudonyms=pseudonyms)))

@@ -73,7 +73,8 @@ def session(session_id: int):
             return redirect(url_for("review.session", session_id=session_id))
     elif form.is_submitted():
         status = 422
-    reading = transcript.reading_for(current_user, pseudonyms=current_user.role == Role.REVIEWER)
+    reading = transcript.reading_for(current_user, forum_session,
+                                     pseudonyms=current_user.role == Role.REVIEWER)
     view = review.record_view(forum_session, reading)
     verdict = transcript.verify_stored(forum_session)
     history = list(db.session.scalars(sa.select(Review).where(
