@@ -490,6 +490,7 @@ def year_boundary(app, demo, monkeypatch):
     from forum.models import (
         Exchange,
         ExchangeMode,
+        ExchangeStatus,
         ForumSession,
         School,
         SchoolClass,
@@ -512,8 +513,10 @@ def year_boundary(app, demo, monkeypatch):
         tw, jp, kr = classes["taipei-daan"], classes["shizuoka-aoi"], classes["seoul-hanbit"]
 
         def exchange(title, members, mode, year):
+            # Paired exchanges, as approved applications are.
             row = Exchange(title=title, sdgs=[13], mode=mode, academic_year=year,
-                           created_by_id=lin.id, classes=members)
+                           status=ExchangeStatus.APPROVED, created_by_id=lin.id,
+                           classes=members)
             db.session.add(row)
             return row
 
