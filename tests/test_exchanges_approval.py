@@ -314,3 +314,33 @@ def test_existing_exchanges_migrate_as_approved(fresh_app):  # noqa: F811
         assert conn.execute(sa.text("SELECT count(*) FROM forum_sessions")).scalar() == 1
     flask_db(fresh_app, "downgrade", "3b1f0c2d9e71")
     flask_db(fresh_app, "upgrade")
+
+
+def test_report_counts_applications_by_mode(app, api, propose, runner):
+    """``forum report`` counts the applications of the year by mode, the approved and
+    declined ones; ``exchanges`` counts only those that took place (approved)."""
+    import json
+
+    from forum.clock import academic_year_bounds, academic_year_of
+    from forum.models import utcnow
+
+    year = academic_year_of(utcnow())  # the demo's two approved online exchanges
+    day = (academic_year_bounds(year)[0] + timedelta(days=30)).isoformat()
+    approved = propose(starts_on=day, ends_on=None)
+    api("POST", f"/exchanges/{approved['id']}/accept", "jp", {})
+    assert api("POST", f"/exchanges/{approved['id']}/approve", "reviewer", {})[0] == 200
+    propose(starts_on=day, ends_on=None, mode="in_person")  # still proposed
+    declined = propose(starts_on=day, ends_on=None)
+    assert api("POST", f"/exchanges/{declined['id']}/decline", "jp", {})[0] == 200
+    withdrawn = propose(starts_on=day, ends_on=None, mode="in_person")
+    assert api("POST", f"/exchanges/{withdrawn['id']}/withdraw", "tw", {})[0] == 200
+    propose(starts_on="2035-09-01", ends_on=None)  # another academic year
+
+    result = runner.invoke(args=["forum", "report", "--year", str(year), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["applications"] == {"total": 6, "online": 4, "in_person": 2,
+                                    "approved": 3, "declined": 1}
+    assert data["exchanges"] == {"online": 3, "in_person": 0, "total": 3}
+    result = runner.invoke(args=["forum", "report", "--year", str(year), "--format", "csv"])
+    assert "applications,declined,1" in result.output.replace("\r", "")
