@@ -13,6 +13,7 @@ from .eventlog import HEAD_COLUMNS, HEAD_WIDTH, Head
 from .extensions import db
 from .models import (
     Exchange,
+    ExchangeStatus,
     ForumSession,
     Role,
     RoomMember,
@@ -51,13 +52,28 @@ def my_class_ids(user: User) -> sa.Select:
     return sa.select(table.c.class_id).where(table.c.user_id == user.id)
 
 
+# The one rule for students: they see nothing of an exchange, its sessions included,
+# until it is approved (every partner class accepted, the Alliance approved).
+SHOWN_TO_STUDENTS = (ExchangeStatus.APPROVED, ExchangeStatus.COMPLETED)
+
+
+def shown_to_students(exchange: Exchange) -> bool:
+    return exchange.status in SHOWN_TO_STUDENTS
+
+
 def visible_exchange_ids(user: User) -> sa.Select | None:
-    """Exchange ids the user may see; None means all (reviewers, admins)."""
+    """Exchange ids the user may see; None means all (reviewers, admins). Teachers see
+    the exchanges naming one of their classes, proposals included; students only the
+    approved ones (``SHOWN_TO_STUDENTS``)."""
     if user.role in (Role.REVIEWER, Role.ADMIN):
         return None
-    return sa.select(exchange_classes.c.exchange_id).where(
+    query = sa.select(exchange_classes.c.exchange_id).where(
         exchange_classes.c.class_id.in_(my_class_ids(user))
     )
+    if user.role == Role.STUDENT:
+        query = query.join(Exchange, Exchange.id == exchange_classes.c.exchange_id).where(
+            Exchange.status.in_(SHOWN_TO_STUDENTS))
+    return query
 
 
 def visible_sessions(user: User) -> sa.Select:
@@ -85,8 +101,11 @@ def removed_from(user: User, session_id: int) -> bool:
 
 
 def is_member(user: User, exchange: Exchange) -> bool:
-    """Does the user teach or belong to one of the exchange's classes?"""
+    """Does the user teach or belong to one of the exchange's classes? A student
+    belongs only once it is approved (``SHOWN_TO_STUDENTS``)."""
     if user.role not in (Role.STUDENT, Role.TEACHER):
+        return False
+    if user.role == Role.STUDENT and not shown_to_students(exchange):
         return False
     ids = {c.id for c in exchange.classes}
     mine = set(db.session.scalars(my_class_ids(user)))
@@ -142,11 +161,17 @@ def seat_from_row(user: User | Person, row: tuple) -> tuple[Head, bool, bool] | 
     return head, member, manager
 
 
+_SHOWN_SQL = ", ".join(f"'{status.value}'" for status in SHOWN_TO_STUDENTS)
+
+
 def _in_class(table: str, user_id: str) -> str:
-    """Is the user in one of the session's exchange's classes (``my_class_ids``)?"""
-    return (f"EXISTS (SELECT 1 FROM exchange_classes ec JOIN {table} m "  # noqa: S608
+    """Is the user in one of the session's exchange's classes (``my_class_ids``)?
+    For students, only once the exchange is approved (``SHOWN_TO_STUDENTS``)."""
+    shown = (f" AND EXISTS (SELECT 1 FROM exchanges e WHERE e.id = s.exchange_id "  # noqa: S608
+             f"AND e.status IN ({_SHOWN_SQL}))") if table == "class_students" else ""
+    return (f"(EXISTS (SELECT 1 FROM exchange_classes ec JOIN {table} m "  # noqa: S608
             f"ON m.class_id = ec.class_id WHERE ec.exchange_id = s.exchange_id "
-            f"AND m.user_id = {user_id})")
+            f"AND m.user_id = {user_id}){shown})")
 
 
 # The session's head and whether the user is in its exchange. Built from this

@@ -292,6 +292,10 @@ def seed() -> dict[str, list[dict[str, Any]]]:
                                 classes=[classes[s] for s in e["classes"]])
             db.session.add(exchange)
             db.session.flush()
+            # Agreed on by both classes and approved by the Alliance.
+            from .exchanges import approve_outright
+
+            approve_outright(exchange)
         exchanges.append(exchange)
 
     tw_jp, tw_kr = exchanges

@@ -32,6 +32,7 @@ class ActionError(Exception):
         "removed": 403,
         "not_found": 404,
         "conflict": 409,
+        "not_approved": 409,
         "closed": 409,
         "locked": 409,
         "muted": 403,

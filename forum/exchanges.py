@@ -1,18 +1,49 @@
-"""Exchanges: pairing classes of different schools around some SDGs."""
+"""Exchanges: applications that pair classes of different schools around some SDGs.
+
+An exchange starts as an application (``proposed``). It pairs its classes only once
+every partner class's teacher accepted and the Alliance (a reviewer or admin)
+approved it; until then no session can be scheduled and the students of its classes
+see nothing of it (``access.shown_to_students``). Every decision is kept
+(``ExchangeDecision``). The API, the pages and the CLI all act through here.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from babel import Locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from . import access
 from .clock import academic_year_of
 from .errors import ActionError, ValidationError
 from .extensions import db
-from .models import Exchange, ExchangeMode, Role, SchoolClass, User, utcnow
+from .models import (
+    AllianceDecision,
+    DecisionAction,
+    Exchange,
+    ExchangeDecision,
+    ExchangeMode,
+    ExchangeStatus,
+    Role,
+    SchoolClass,
+    User,
+    exchange_classes,
+    utcnow,
+)
 from .sdgs import parse_goals
+from .timeutil import EARLIEST, LATEST, iso_utc
+
+MAX_TITLE = 200
+MAX_TEXT = 4000  # goals, summary
+MAX_COMMENT = 2000
+ALLIANCE_ROLES = (Role.REVIEWER, Role.ADMIN)
+
+
+# --- Reading -------------------------------------------------------------------------
 
 
 def partner_classes(user: User) -> list[SchoolClass]:
@@ -23,54 +54,418 @@ def partner_classes(user: User) -> list[SchoolClass]:
     return list(db.session.scalars(query))
 
 
-def create(user: User, data: dict[str, Any]) -> Exchange:
-    """Pair one of the user's classes with classes of other schools."""
+def acceptances(exchange: Exchange) -> dict[int, bool | None]:
+    """Each class's answer: True (accepted), False (declined), None (not yet)."""
+    rows = db.session.execute(
+        sa.select(exchange_classes.c.class_id, exchange_classes.c.accepted)
+        .where(exchange_classes.c.exchange_id == exchange.id))
+    return {class_id: accepted for class_id, accepted in rows}
+
+
+def _set_accepted(exchange: Exchange, class_ids: list[int], accepted: bool) -> None:
+    db.session.execute(
+        sa.update(exchange_classes)
+        .where(exchange_classes.c.exchange_id == exchange.id,
+               exchange_classes.c.class_id.in_(class_ids))
+        .values(accepted=accepted))
+
+
+def visible(user: User) -> sa.Select:
+    """The exchanges the user may see: every one for the Alliance; a teacher's own
+    applications and those naming one of their classes; for a student, the approved
+    (or completed) exchanges of their classes."""
+    query = sa.select(Exchange).order_by(Exchange.id)
+    ids = access.visible_exchange_ids(user)
+    if ids is None:
+        return query
+    if user.role == Role.TEACHER:
+        return query.where(sa.or_(Exchange.id.in_(ids), Exchange.created_by_id == user.id))
+    return query.where(Exchange.id.in_(ids))
+
+
+def can_see(user: User, exchange: Exchange) -> bool:
+    return (user.role in ALLIANCE_ROLES or access.is_member(user, exchange)
+            or (user.role == Role.TEACHER and exchange.created_by_id == user.id))
+
+
+def get_for(user: User, exchange_id: object) -> Exchange:
+    """The exchange if the user may see it; not_found otherwise (no existence leak)."""
+    exchange = access.get_row(Exchange, exchange_id)
+    if exchange is None or not can_see(user, exchange):
+        raise ActionError("not_found", _("This exchange does not exist or is not yours to see."))
+    return exchange
+
+
+def serialize(exchange: Exchange, user: User) -> dict[str, Any]:
+    """The protocol's exchange object (plus partner_country, summary and, for staff,
+    every decision)."""
+    locale = str(get_locale() or "en")
+    answers = acceptances(exchange)
+    staff = user.role != Role.STUDENT
+    body: dict[str, Any] = {
+        "id": exchange.id,
+        "title": exchange.title,
+        "sdgs": list(exchange.sdgs),
+        "mode": exchange.mode.value,
+        "status": exchange.status.value,
+        "academic_year": exchange.academic_year,
+        "starts_on": exchange.starts_on.isoformat() if exchange.starts_on else None,
+        "ends_on": exchange.ends_on.isoformat() if exchange.ends_on else None,
+        "goals": exchange.goals,
+        "classes": [
+            {"id": c.id, "name": c.name,
+             "school": {"slug": c.school.slug, "name": c.school.name_in(locale),
+                        "country": c.school.country, "region": c.school.region},
+             "accepted": answers.get(c.id)}
+            for c in exchange.classes
+        ],
+        "alliance": exchange.alliance.value,
+        "comment": exchange.comment if staff else None,
+        "partner_country": exchange.partner_country,
+        "summary": exchange.summary,
+    }
+    if staff:
+        body["decisions"] = [
+            {"action": d.action.value, "by": d.by.display_name if d.by else None,
+             "class_id": d.class_id, "comment": d.comment, "at": iso_utc(d.at)}
+            for d in exchange.decisions
+        ]
+    return body
+
+
+# --- Input ---------------------------------------------------------------------------
+
+
+def _body(data: object) -> dict[str, Any]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ActionError("invalid", _("The request body must be a JSON object."))
+    return data
+
+
+def _text(data: dict[str, Any], name: str, limit: int, errors: dict[str, str],
+          *, required: bool = False) -> str | None:
+    raw = data.get(name)
+    if raw is not None and not isinstance(raw, str):
+        errors[name] = _("Give this as text.")
+        return None
+    text = (raw or "").strip()
+    if required and not text:
+        errors[name] = _("This field is required.")
+    elif len(text) > limit:
+        errors[name] = _("At most %(n)s characters.", n=limit)
+    return text or None
+
+
+def _day(data: dict[str, Any], name: str, errors: dict[str, str]) -> date | None:
+    raw = data.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        if not isinstance(raw, str) or len(raw) != 10:
+            raise ValueError(raw)
+        day = date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = _("Give a date as YYYY-MM-DD.")
+        return None
+    if not EARLIEST.year <= day.year < LATEST.year:
+        errors[name] = _("Give a date between the years %(first)s and %(last)s.",
+                         first=EARLIEST.year, last=LATEST.year - 1)
+        return None
+    return day
+
+
+def _country(raw: object, errors: dict[str, str]) -> str | None:
+    if raw is None or raw == "":
+        return None
+    code = raw.strip().upper() if isinstance(raw, str) else ""
+    if len(code) != 2 or not code.isalpha() or code not in Locale("en").territories:
+        errors["partner_country"] = _("Give the country as its two-letter code, e.g. JP.")
+        return None
+    return code
+
+
+def _classes(raw: object, errors: dict[str, str]) -> list[SchoolClass]:
+    """The classes a list of ids names; each id must name one."""
+    if raw is None or raw == "" or raw == []:
+        return []
+    if not isinstance(raw, list | tuple):
+        raw = [raw]
+    found: list[SchoolClass] = []
+    for item in raw:
+        row = access.get_row(SchoolClass, item)
+        if row is None:
+            errors["partner_class_ids"] = _("There is no such class.")
+            return []
+        if row not in found:
+            found.append(row)
+    return found
+
+
+def _one_per_school(classes: list[SchoolClass]) -> bool:
+    return len({c.school_id for c in classes}) == len(classes)
+
+
+def _decide(exchange: Exchange, user: User, action: DecisionAction, *,
+            class_id: int | None = None, comment: str | None = None) -> None:
+    db.session.add(ExchangeDecision(exchange=exchange, by_id=user.id, action=action,
+                                    class_id=class_id, comment=comment, at=utcnow()))
+
+
+def _require_state(exchange: Exchange, *states: ExchangeStatus) -> None:
+    if exchange.status not in states:
+        raise ActionError("conflict", _("This exchange is %(status)s: that cannot be done now.",
+                                        status=status_label(exchange.status)))
+
+
+def status_label(status: ExchangeStatus) -> str:
+    return {
+        ExchangeStatus.PROPOSED: _("proposed"),
+        ExchangeStatus.APPROVED: _("approved"),
+        ExchangeStatus.DECLINED: _("declined"),
+        ExchangeStatus.WITHDRAWN: _("withdrawn"),
+        ExchangeStatus.COMPLETED: _("completed"),
+    }[status]
+
+
+# --- Actions -------------------------------------------------------------------------
+
+
+def propose(user: User, data: dict[str, Any]) -> Exchange:
+    """A teacher applies for an exchange of one of their classes, naming partner
+    classes of other schools, or the country where the Alliance should find one."""
     if user.role not in (Role.TEACHER, Role.ADMIN):
-        raise ActionError("forbidden", _("Only teachers can set up exchanges."))
+        raise ActionError("forbidden", _("Only teachers can apply for exchanges."))
+    data = _body(data)
     errors: dict[str, str] = {}
-    title = " ".join(str(data.get("title") or "").split())
+    title = data.get("title")
+    title = " ".join(title.split()) if isinstance(title, str) else ""
     if not title:
         errors["title"] = _("A title is required.")
-    elif len(title) > 200:
-        errors["title"] = _("At most %(n)s characters.", n=200)
+    elif len(title) > MAX_TITLE:
+        errors["title"] = _("At most %(n)s characters.", n=MAX_TITLE)
+    sdgs: list[int] = []
     try:
         sdgs = parse_goals(data.get("sdgs"))
     except ValueError:
         errors["sdgs"] = _("Choose one or more goals, numbered 1 to 17.")
+    mode = ExchangeMode.ONLINE
     try:
-        mode = ExchangeMode(str(data.get("mode") or ExchangeMode.ONLINE.value))
-    except ValueError:
+        mode = ExchangeMode(data.get("mode") or ExchangeMode.ONLINE.value)
+    except (ValueError, TypeError):
         errors["mode"] = _("Choose online or in person.")
+    starts_on = _day(data, "starts_on", errors)
+    ends_on = _day(data, "ends_on", errors)
+    if starts_on and ends_on and ends_on < starts_on:
+        errors["ends_on"] = _("The end must be after the start.")
+    goals = _text(data, "goals", MAX_TEXT, errors)
 
     own = access.get_row(SchoolClass, data.get("class_id"))
     if own is None or not access.can_teach(user, own):
         errors["class_id"] = _("Choose one of your classes.")
-    raw_partners = data.get("partner_class_ids")
-    if not isinstance(raw_partners, list | tuple):
-        raw_partners = [raw_partners] if raw_partners else []
-    partners: list[SchoolClass] = []
-    for raw in raw_partners:
-        found = access.get_row(SchoolClass, raw)
-        if found is None:
-            errors["partner_class_ids"] = _("There is no such class.")
-            break
-        partners.append(found)
-    if not partners and "partner_class_ids" not in errors:
-        errors["partner_class_ids"] = _("Choose a partner class.")
-    if own is not None and partners:
-        schools = {own.school_id} | {p.school_id for p in partners}
-        if len(schools) != len(partners) + 1:
-            errors["partner_class_ids"] = _("Each class must be from a different school.")
+        own = None
+    partners = _classes(data.get("partner_class_ids"), errors)
+    country = _country(data.get("partner_country"), errors)
+    if not partners and not country and not errors.keys() & {"partner_class_ids",
+                                                              "partner_country"}:
+        errors["partner_class_ids"] = _(
+            "Choose a partner class, or the country where the Alliance should find one.")
+    if own is not None and partners and not _one_per_school([own, *partners]):
+        errors["partner_class_ids"] = _("Each class must be from a different school.")
     if errors:
         raise ValidationError(errors)
+    assert own is not None
     exchange = Exchange(
-        title=title,
-        sdgs=sdgs,
-        mode=mode,
-        academic_year=academic_year_of(utcnow()),
-        created_by_id=user.id,
-        classes=[own, *partners],
+        title=title, sdgs=sdgs, mode=mode, status=ExchangeStatus.PROPOSED,
+        alliance=AllianceDecision.PENDING, starts_on=starts_on, ends_on=ends_on,
+        goals=goals, partner_country=country, proposer_class_id=own.id,
+        academic_year=academic_year_of(starts_on or utcnow()),
+        created_by_id=user.id, classes=[own, *partners],
     )
     db.session.add(exchange)
+    db.session.flush()
+    # The proposing class has agreed by applying; partners answer for themselves.
+    _set_accepted(exchange, [own.id], True)
+    _decide(exchange, user, DecisionAction.PROPOSE, class_id=own.id)
     db.session.commit()
     return exchange
+
+
+create = propose  # the name the pages used before applications
+
+
+def _answering_for(user: User, exchange: Exchange, data: dict[str, Any]) -> list[int]:
+    """The partner classes the teacher answers for: the one named by ``class_id``, else
+    every partner class of the exchange that they teach. 403 for anyone else."""
+    refused = ActionError("forbidden",
+                          _("Only a teacher of a partner class may answer this proposal."))
+    if user.role != Role.TEACHER:
+        raise refused
+    mine = [c.id for c in exchange.classes
+            if c.id != exchange.proposer_class_id and access.can_teach(user, c)]
+    raw = data.get("class_id")
+    if raw is not None:
+        ident = access.row_id(raw)
+        if ident is None or ident not in mine:
+            raise refused
+        return [ident]
+    if not mine:
+        raise refused
+    return mine
+
+
+def accept(user: User, exchange: Exchange, data: dict[str, Any] | None = None) -> Exchange:
+    """A partner class's teacher agrees to the exchange."""
+    data = _body(data)
+    class_ids = _answering_for(user, exchange, data)
+    _require_state(exchange, ExchangeStatus.PROPOSED)
+    errors: dict[str, str] = {}
+    comment = _text(data, "comment", MAX_COMMENT, errors)
+    if errors:
+        raise ValidationError(errors)
+    _set_accepted(exchange, class_ids, True)
+    for class_id in class_ids:
+        _decide(exchange, user, DecisionAction.ACCEPT, class_id=class_id, comment=comment)
+    db.session.commit()
+    return exchange
+
+
+def decline(user: User, exchange: Exchange, data: dict[str, Any] | None = None) -> Exchange:
+    """A partner class's teacher says no: the application is declined. (Reviewers and
+    admins decline for the Alliance: ``reject``.)"""
+    if user.role in ALLIANCE_ROLES:
+        return reject(user, exchange, data)
+    data = _body(data)
+    class_ids = _answering_for(user, exchange, data)
+    _require_state(exchange, ExchangeStatus.PROPOSED)
+    errors: dict[str, str] = {}
+    comment = _text(data, "comment", MAX_COMMENT, errors)
+    if errors:
+        raise ValidationError(errors)
+    _set_accepted(exchange, class_ids, False)
+    for class_id in class_ids:
+        _decide(exchange, user, DecisionAction.DECLINE, class_id=class_id, comment=comment)
+    exchange.status = ExchangeStatus.DECLINED
+    if comment:
+        exchange.comment = comment
+    db.session.commit()
+    return exchange
+
+
+def _alliance_step(user: User, exchange: Exchange, data: dict[str, Any] | None
+                   ) -> str | None:
+    """Checks shared by the Alliance's decisions; the comment given, if any."""
+    if user.role not in ALLIANCE_ROLES:
+        raise ActionError("forbidden", _("Only the Alliance's reviewers may decide on "
+                                         "applications."))
+    data = _body(data)
+    _require_state(exchange, ExchangeStatus.PROPOSED)
+    errors: dict[str, str] = {}
+    comment = _text(data, "comment", MAX_COMMENT, errors)
+    if errors:
+        raise ValidationError(errors)
+    return comment
+
+
+def pair(user: User, exchange: Exchange, data: dict[str, Any] | None) -> Exchange:
+    """The Alliance adds partner classes it found; their teachers then answer."""
+    if user.role not in ALLIANCE_ROLES:
+        raise ActionError("forbidden", _("Only the Alliance's reviewers may decide on "
+                                         "applications."))
+    data = _body(data)
+    _require_state(exchange, ExchangeStatus.PROPOSED)
+    errors: dict[str, str] = {}
+    added = [c for c in _classes(data.get("partner_class_ids"), errors)
+             if c not in exchange.classes]
+    if not added and not errors:
+        errors["partner_class_ids"] = _("Choose a partner class.")
+    elif added and not _one_per_school([*exchange.classes, *added]):
+        errors["partner_class_ids"] = _("Each class must be from a different school.")
+    if errors:
+        raise ValidationError(errors)
+    exchange.classes.extend(added)
+    for cls in added:
+        _decide(exchange, user, DecisionAction.PAIR, class_id=cls.id)
+    db.session.commit()
+    return exchange
+
+
+def approve(user: User, exchange: Exchange, data: dict[str, Any] | None = None) -> Exchange:
+    """The Alliance approves: only once every partner class accepted."""
+    comment = _alliance_step(user, exchange, data)
+    answers = acceptances(exchange)
+    if len(answers) < 2 or not all(a is True for a in answers.values()):
+        raise ActionError("conflict", _("Every partner class must accept the exchange "
+                                        "before it can be approved."))
+    exchange.status = ExchangeStatus.APPROVED
+    exchange.alliance = AllianceDecision.APPROVED
+    if comment:
+        exchange.comment = comment
+    _decide(exchange, user, DecisionAction.APPROVE, comment=comment)
+    db.session.commit()
+    return exchange
+
+
+def return_(user: User, exchange: Exchange, data: dict[str, Any] | None = None) -> Exchange:
+    """The Alliance sends the application back to its teacher with a comment."""
+    comment = _alliance_step(user, exchange, data)
+    exchange.alliance = AllianceDecision.RETURNED
+    exchange.comment = comment
+    _decide(exchange, user, DecisionAction.RETURN, comment=comment)
+    db.session.commit()
+    return exchange
+
+
+def reject(user: User, exchange: Exchange, data: dict[str, Any] | None = None) -> Exchange:
+    """The Alliance declines the application."""
+    comment = _alliance_step(user, exchange, data)
+    exchange.status = ExchangeStatus.DECLINED
+    exchange.alliance = AllianceDecision.DECLINED
+    if comment:
+        exchange.comment = comment
+    _decide(exchange, user, DecisionAction.REJECT, comment=comment)
+    db.session.commit()
+    return exchange
+
+
+def withdraw(user: User, exchange: Exchange, data: dict[str, Any] | None = None) -> Exchange:
+    """Its proposing teacher takes the application back."""
+    if exchange.created_by_id != user.id:
+        raise ActionError("forbidden", _("Only the teacher who proposed this exchange may "
+                                         "withdraw it."))
+    data = _body(data)
+    _require_state(exchange, ExchangeStatus.PROPOSED)
+    errors: dict[str, str] = {}
+    comment = _text(data, "comment", MAX_COMMENT, errors)
+    if errors:
+        raise ValidationError(errors)
+    exchange.status = ExchangeStatus.WITHDRAWN
+    _decide(exchange, user, DecisionAction.WITHDRAW, comment=comment)
+    db.session.commit()
+    return exchange
+
+
+def complete(user: User, exchange: Exchange, data: dict[str, Any] | None) -> Exchange:
+    """A teacher of an approved exchange closes it with a short outcome summary."""
+    if not access.can_manage_exchange(user, exchange):
+        raise ActionError("forbidden", _("Only the teachers of this exchange may do that."))
+    data = _body(data)
+    _require_state(exchange, ExchangeStatus.APPROVED)
+    errors: dict[str, str] = {}
+    summary = _text(data, "summary", MAX_TEXT, errors, required=True)
+    if errors:
+        raise ValidationError(errors)
+    exchange.status = ExchangeStatus.COMPLETED
+    exchange.summary = summary
+    _decide(exchange, user, DecisionAction.COMPLETE, comment=summary)
+    db.session.commit()
+    return exchange
+
+
+def approve_outright(exchange: Exchange) -> None:
+    """For seeded data only (the demo): an exchange agreed on by everyone."""
+    exchange.status = ExchangeStatus.APPROVED
+    exchange.alliance = AllianceDecision.APPROVED
+    db.session.flush()
+    _set_accepted(exchange, [c.id for c in exchange.classes], True)

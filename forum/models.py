@@ -7,7 +7,7 @@ database, so nothing downstream has to guess what a naive value meant.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -58,9 +58,39 @@ class ExchangeMode(enum.StrEnum):
 
 
 class ExchangeStatus(enum.StrEnum):
-    ACTIVE = "active"
+    """An exchange's life: an application (proposed) that pairs classes only once every
+    partner class accepted and the Alliance approved it (protocol.md, "Exchanges")."""
+
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
     COMPLETED = "completed"
-    CANCELLED = "cancelled"
+    # The names of before applications: an active exchange is an approved one, a
+    # cancelled one was withdrawn (the migration turned their rows into these).
+    ACTIVE = "approved"
+    CANCELLED = "withdrawn"
+
+
+class AllianceDecision(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    RETURNED = "returned"
+    DECLINED = "declined"
+
+
+class DecisionAction(enum.StrEnum):
+    """What an ``ExchangeDecision`` records."""
+
+    PROPOSE = "propose"
+    ACCEPT = "accept"  # a partner class's teacher
+    DECLINE = "decline"  # a partner class's teacher
+    PAIR = "pair"  # the Alliance adds partner classes
+    APPROVE = "approve"  # the Alliance
+    RETURN = "return"  # the Alliance sends it back with a comment
+    REJECT = "reject"  # the Alliance declines it
+    WITHDRAW = "withdraw"  # its proposing teacher
+    COMPLETE = "complete"  # a teacher of the exchange, with a summary
 
 
 def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
@@ -232,11 +262,14 @@ exchange_classes = sa.Table(
     db.metadata,
     sa.Column("exchange_id", sa.ForeignKey("exchanges.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("class_id", sa.ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True),
+    # Has the class's teacher agreed to take part? None = not yet answered.
+    sa.Column("accepted", sa.Boolean, nullable=True),
 )
 
 
 class Exchange(db.Model):
-    """Two or more classes from different schools paired around some SDGs."""
+    """Two or more classes from different schools paired around some SDGs; it starts
+    as an application (``status`` proposed) and pairs them only once approved."""
 
     __tablename__ = "exchanges"
 
@@ -247,8 +280,23 @@ class Exchange(db.Model):
     # ROC (Minguo) academic year, e.g. 113 for 1 Aug 2024 – 31 Jul 2025.
     academic_year: Mapped[int] = mapped_column(sa.SmallInteger, index=True)
     status: Mapped[ExchangeStatus] = mapped_column(
-        _enum(ExchangeStatus, "exchange_status"), default=ExchangeStatus.ACTIVE
+        _enum(ExchangeStatus, "exchange_status"), default=ExchangeStatus.PROPOSED
     )
+    starts_on: Mapped[date | None] = mapped_column(sa.Date)
+    ends_on: Mapped[date | None] = mapped_column(sa.Date)
+    goals: Mapped[str | None] = mapped_column(sa.Text)
+    # ISO 3166-1 alpha-2: where the Alliance should find a partner class.
+    partner_country: Mapped[str | None] = mapped_column(sa.String(2))
+    alliance: Mapped[AllianceDecision] = mapped_column(
+        _enum(AllianceDecision, "alliance_decision"), default=AllianceDecision.PENDING
+    )
+    # The latest comment of a decision (the Alliance's, usually).
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    # The teacher's outcome summary, when completed.
+    summary: Mapped[str | None] = mapped_column(sa.Text)
+    # The proposing teacher's own class (None for exchanges made before applications).
+    proposer_class_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("classes.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -258,6 +306,9 @@ class Exchange(db.Model):
     sessions: Mapped[list[ForumSession]] = relationship(
         back_populates="exchange", order_by="ForumSession.starts_at"
     )
+    decisions: Mapped[list[ExchangeDecision]] = relationship(
+        back_populates="exchange", order_by="ExchangeDecision.id"
+    )
 
     @property
     def schools(self) -> list[School]:
@@ -266,6 +317,26 @@ class Exchange(db.Model):
         for cls in self.classes:
             seen.setdefault(cls.school_id, cls.school)
         return list(seen.values())
+
+
+class ExchangeDecision(db.Model):
+    """One decision on an exchange: who, when, what, for which class, and why."""
+
+    __tablename__ = "exchange_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exchange_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("exchanges.id", ondelete="CASCADE"), index=True)
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    action: Mapped[DecisionAction] = mapped_column(_enum(DecisionAction, "decision_action"))
+    # The class answered for (accept, decline) or added (pair).
+    class_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("classes.id", ondelete="SET NULL"))
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    exchange: Mapped[Exchange] = relationship(back_populates="decisions")
+    by: Mapped[User | None] = relationship()
 
 
 class ForumSession(db.Model):

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from . import board, transcript
+from . import access, board, transcript
 from .clock import academic_year_bounds, academic_year_of
 from .errors import ActionError
 from .extensions import db
@@ -20,6 +20,7 @@ from .models import (
     Event,
     Exchange,
     ExchangeMode,
+    ExchangeStatus,
     ForumSession,
     Review,
     ReviewState,
@@ -225,8 +226,11 @@ def year_window(roc: int) -> tuple[datetime, datetime]:
 def report(roc: int) -> dict[str, Any]:
     """The figures the Alliance publishes for one academic year."""
     start, end = year_window(roc)
-    exchanges = list(db.session.scalars(sa.select(Exchange).where(Exchange.academic_year == roc)))
+    applied = list(db.session.scalars(sa.select(Exchange).where(Exchange.academic_year == roc)))
+    # Exchanges that took place: approved (or since completed) applications.
+    exchanges = [e for e in applied if e.status in access.SHOWN_TO_STUDENTS]
     by_mode = Counter(e.mode.value for e in exchanges)
+    applied_by_mode = Counter(e.mode.value for e in applied)
     held = list(db.session.scalars(
         sa.select(ForumSession).where(ForumSession.status == SessionStatus.CLOSED,
                                       ForumSession.starts_at >= start,
@@ -263,6 +267,13 @@ def report(roc: int) -> dict[str, Any]:
         "exchanges": {"online": by_mode.get(ExchangeMode.ONLINE.value, 0),
                       "in_person": by_mode.get(ExchangeMode.IN_PERSON.value, 0),
                       "total": len(exchanges)},
+        "applications": {
+            "total": len(applied),
+            "online": applied_by_mode.get(ExchangeMode.ONLINE.value, 0),
+            "in_person": applied_by_mode.get(ExchangeMode.IN_PERSON.value, 0),
+            "approved": len(exchanges),
+            "declined": sum(1 for e in applied if e.status == ExchangeStatus.DECLINED),
+        },
         "sessions_held": len(held),
         "schools_by_country": {c: len(schools[c]) for c in countries},
         "classes_by_country": {c: len(classes[c]) for c in countries},
@@ -278,8 +289,9 @@ def report_rows(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
     """The report flattened to (figure, key, value) rows for CSV."""
     rows: list[tuple[str, str, Any]] = [("academic_year", "", data["academic_year"]),
                                         ("from", "", data["from"]), ("to", "", data["to"])]
-    for key, value in data["exchanges"].items():
-        rows.append(("exchanges", key, value))
+    for name in ("exchanges", "applications"):
+        for key, value in data[name].items():
+            rows.append((name, key, value))
     rows.append(("sessions_held", "", data["sessions_held"]))
     for name in ("schools_by_country", "classes_by_country"):
         for key, value in data[name].items():

@@ -141,8 +141,12 @@ def schedule(user: User, data: dict[str, Any]) -> ForumSession:
         raise ValidationError(errors)
     assert exchange is not None
     access.require_manager(user, exchange)
-    if exchange.status != ExchangeStatus.ACTIVE:
+    if exchange.status == ExchangeStatus.COMPLETED:
         raise ActionError("conflict", _("This exchange is no longer active."))
+    if exchange.status != ExchangeStatus.APPROVED:
+        raise ActionError("not_approved", _("Sessions can be scheduled only once every "
+                                            "partner class and the Alliance have approved "
+                                            "the exchange."))
     _check_times(clean["starts_at"], clean["ends_at"], new=True)
     session = ForumSession(
         exchange=exchange, created_by_id=user.id, status=SessionStatus.SCHEDULED, **clean
@@ -218,7 +222,7 @@ def my_sessions(user: User) -> dict[str, list[ForumSession]]:
 
 def exchanges_managed_by(user: User) -> list[Exchange]:
     """Exchanges the user may schedule sessions for."""
-    query = sa.select(Exchange).where(Exchange.status == ExchangeStatus.ACTIVE)
+    query = sa.select(Exchange).where(Exchange.status == ExchangeStatus.APPROVED)
     if user.role != Role.ADMIN:
         query = query.where(Exchange.id.in_(access.visible_exchange_ids(user)))
     return list(db.session.scalars(query.order_by(Exchange.id)))

@@ -490,6 +490,7 @@ def year_boundary(app, demo, monkeypatch):
     from forum.models import (
         Exchange,
         ExchangeMode,
+        ExchangeStatus,
         ForumSession,
         School,
         SchoolClass,
@@ -512,8 +513,10 @@ def year_boundary(app, demo, monkeypatch):
         tw, jp, kr = classes["taipei-daan"], classes["shizuoka-aoi"], classes["seoul-hanbit"]
 
         def exchange(title, members, mode, year):
+            # Paired exchanges, as approved applications are.
             row = Exchange(title=title, sdgs=[13], mode=mode, academic_year=year,
-                           created_by_id=lin.id, classes=members)
+                           status=ExchangeStatus.APPROVED, created_by_id=lin.id,
+                           classes=members)
             db.session.add(row)
             return row
 
@@ -603,6 +606,8 @@ EXPECTED = {
     113: {
         "academic_year": 113, "from": "2024-08-01", "to": "2025-07-31",
         "exchanges": {"online": 1, "in_person": 1, "total": 2},
+        "applications": {"total": 2, "online": 1, "in_person": 1, "approved": 2,
+                         "declined": 0},
         "sessions_held": 2,
         "schools_by_country": {"JP": 1, "TW": 1},
         "classes_by_country": {"JP": 1, "TW": 1},
@@ -612,6 +617,8 @@ EXPECTED = {
     114: {
         "academic_year": 114, "from": "2025-08-01", "to": "2026-07-31",
         "exchanges": {"online": 2, "in_person": 1, "total": 3},
+        "applications": {"total": 3, "online": 2, "in_person": 1, "approved": 3,
+                         "declined": 0},
         "sessions_held": 2,
         "schools_by_country": {"JP": 1, "KR": 1, "TW": 1},
         "classes_by_country": {"JP": 1, "KR": 1, "TW": 2},

@@ -131,3 +131,119 @@ def session_transcript(session_id: int):
     pseudonyms = request.args.get("pseudonyms") == "1" or current_user.role == Role.REVIEWER
     return jsonify(transcript.export(
         session, transcript.reading_for(current_user, session, pseudonyms=pseudonyms)))
+
+
+# --- Exchanges: applications, consent, approval (protocol.md, "Exchanges") -------------
+
+
+def _exchange_json(exchange, status: int = 200):
+    from .. import exchanges
+
+    response = jsonify(exchanges.serialize(exchange, current_user))
+    response.status_code = status
+    return response
+
+
+def _optional_body() -> dict:
+    """A decision's body: optional (``{"comment"?}``), a JSON object when given."""
+    if not request.get_data(cache=True).strip():
+        return {}
+    return _body()
+
+
+@bp.post("/exchanges")
+def propose_exchange():
+    """A teacher applies for an exchange → 201 with it, status proposed."""
+    from .. import exchanges
+
+    exchange = exchanges.propose(current_user, _body())
+    response = _exchange_json(exchange, 201)
+    response.headers["Location"] = f"/api/v1/exchanges/{exchange.id}"
+    return response
+
+
+@bp.get("/exchanges")
+def list_exchanges():
+    """The exchanges I may see; ``?status=proposed`` narrows."""
+    from .. import exchanges
+    from ..models import Exchange, ExchangeStatus
+
+    query = exchanges.visible(current_user)
+    wanted = request.args.get("status")
+    if wanted:
+        try:
+            query = query.where(Exchange.status == ExchangeStatus(wanted))
+        except ValueError:
+            raise ValidationError({"status": _("Unknown status.")}) from None
+    rows = db.session.scalars(query).all()
+    return jsonify({"exchanges": [exchanges.serialize(e, current_user) for e in rows]})
+
+
+@bp.get("/exchanges/<int:exchange_id>")
+def get_exchange(exchange_id: int):
+    from .. import exchanges
+
+    return _exchange_json(exchanges.get_for(current_user, exchange_id))
+
+
+def _decision(exchange_id: int, action):
+    """Load the exchange for a decision: 404 when it does not exist, or when a student
+    asks about one they may not see; everyone else learns from the action why not."""
+    from .. import exchanges
+    from ..models import Exchange, Role
+
+    exchange = access.get_row(Exchange, exchange_id)
+    if exchange is None or (current_user.role == Role.STUDENT
+                            and not exchanges.can_see(current_user, exchange)):
+        raise ActionError("not_found", _("This exchange does not exist or is not yours to see."))
+    return _exchange_json(action(current_user, exchange, _optional_body()))
+
+
+@bp.post("/exchanges/<int:exchange_id>/pair")
+def pair_exchange(exchange_id: int):
+    from .. import exchanges
+
+    return _decision(exchange_id, exchanges.pair)
+
+
+@bp.post("/exchanges/<int:exchange_id>/accept")
+def accept_exchange(exchange_id: int):
+    from .. import exchanges
+
+    return _decision(exchange_id, exchanges.accept)
+
+
+@bp.post("/exchanges/<int:exchange_id>/decline")
+def decline_exchange(exchange_id: int):
+    """A partner class's teacher declines; a reviewer or admin declines for the Alliance."""
+    from .. import exchanges
+
+    return _decision(exchange_id, exchanges.decline)
+
+
+@bp.post("/exchanges/<int:exchange_id>/approve")
+def approve_exchange(exchange_id: int):
+    from .. import exchanges
+
+    return _decision(exchange_id, exchanges.approve)
+
+
+@bp.post("/exchanges/<int:exchange_id>/return")
+def return_exchange(exchange_id: int):
+    from .. import exchanges
+
+    return _decision(exchange_id, exchanges.return_)
+
+
+@bp.post("/exchanges/<int:exchange_id>/withdraw")
+def withdraw_exchange(exchange_id: int):
+    from .. import exchanges
+
+    return _decision(exchange_id, exchanges.withdraw)
+
+
+@bp.post("/exchanges/<int:exchange_id>/complete")
+def complete_exchange(exchange_id: int):
+    from .. import exchanges
+
+    return _decision(exchange_id, exchanges.complete)

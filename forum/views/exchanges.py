@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from .. import access, exchanges
 from ..errors import ActionError
 from ..forms import ExchangeForm
-from ..models import Exchange, Role
+from ..models import Exchange, ExchangeStatus, Role
 from ..sdgs import GOALS
 
 bp = Blueprint("exchanges", __name__, url_prefix="/exchanges")
@@ -33,7 +33,7 @@ def new():
     status = 200
     if form.validate_on_submit():
         try:
-            exchange = exchanges.create(current_user, {
+            exchange = exchanges.propose(current_user, {
                 "title": form.title.data, "class_id": form.class_id.data,
                 "partner_class_ids": form.partner_class_ids.data,
                 "sdgs": form.sdgs.data, "mode": form.mode.data,
@@ -43,7 +43,8 @@ def new():
                 getattr(form, field).errors = [*getattr(form, field).errors, message]
             status = exc.status
         else:
-            flash(_("The exchange is set up. Schedule its first session."), "success")
+            flash(_("Your application is sent. The partner class's teacher and the Alliance "
+                    "will answer it."), "success")
             return redirect(url_for("exchanges.show", exchange_id=exchange.id))
     elif form.is_submitted():
         status = 422
@@ -55,13 +56,11 @@ def new():
 def show(exchange_id: int):
     """An exchange: its classes, goals and sessions."""
     exchange = access.get_row(Exchange, exchange_id)
-    if exchange is None or not (
-        access.is_member(current_user, exchange)
-        or current_user.role in (Role.REVIEWER, Role.ADMIN)
-    ):
+    if exchange is None or not exchanges.can_see(current_user, exchange):
         abort(404)
     return render_template(
         "exchanges/show.html", exchange=exchange,
-        manager=access.can_manage_exchange(current_user, exchange),
+        manager=access.can_manage_exchange(current_user, exchange)
+        and exchange.status == ExchangeStatus.APPROVED,
         sessions=[s for s in exchange.sessions if s.cancelled_at is None],
     )
