@@ -317,18 +317,7 @@ def _answering_for(user: User, exchange: Exchange, data: dict[str, Any]) -> list
 
 def accept(user: User, exchange: Exchange, data: dict[str, Any] | None = None) -> Exchange:
     """A partner class's teacher agrees to the exchange."""
-    data = _body(data)
-    class_ids = _answering_for(user, exchange, data)
-    _require_state(exchange, ExchangeStatus.PROPOSED)
-    errors: dict[str, str] = {}
-    comment = _text(data, "comment", MAX_COMMENT, errors)
-    if errors:
-        raise ValidationError(errors)
-    _set_accepted(exchange, class_ids, True)
-    for class_id in class_ids:
-        _decide(exchange, user, DecisionAction.ACCEPT, class_id=class_id, comment=comment)
-    db.session.commit()
-    return exchange
+    return _answer(user, exchange, data, accepted=True)
 
 
 def decline(user: User, exchange: Exchange, data: dict[str, Any] | None = None) -> Exchange:
@@ -336,6 +325,13 @@ def decline(user: User, exchange: Exchange, data: dict[str, Any] | None = None) 
     admins decline for the Alliance: ``reject``.)"""
     if user.role in ALLIANCE_ROLES:
         return reject(user, exchange, data)
+    return _answer(user, exchange, data, accepted=False)
+
+
+def _answer(user: User, exchange: Exchange, data: dict[str, Any] | None, *,
+            accepted: bool) -> Exchange:
+    """A partner class's teacher answers the proposal for the classes they teach; a
+    no declines the whole application."""
     data = _body(data)
     class_ids = _answering_for(user, exchange, data)
     _require_state(exchange, ExchangeStatus.PROPOSED)
@@ -343,12 +339,14 @@ def decline(user: User, exchange: Exchange, data: dict[str, Any] | None = None) 
     comment = _text(data, "comment", MAX_COMMENT, errors)
     if errors:
         raise ValidationError(errors)
-    _set_accepted(exchange, class_ids, False)
+    _set_accepted(exchange, class_ids, accepted)
+    action = DecisionAction.ACCEPT if accepted else DecisionAction.DECLINE
     for class_id in class_ids:
-        _decide(exchange, user, DecisionAction.DECLINE, class_id=class_id, comment=comment)
-    exchange.status = ExchangeStatus.DECLINED
-    if comment:
-        exchange.comment = comment
+        _decide(exchange, user, action, class_id=class_id, comment=comment)
+    if not accepted:
+        exchange.status = ExchangeStatus.DECLINED
+        if comment:
+            exchange.comment = comment
     db.session.commit()
     return exchange
 
