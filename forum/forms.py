@@ -118,6 +118,15 @@ class RevealForm(Form):
     reveal = StringField(validators=[AnyOf(["0", "1"])])
 
 
+class ExchangeDecisionForm(Form):
+    """An answer or decision on an exchange (``action``), with an optional comment (the
+    outcome summary when completing it)."""
+
+    action = StringField(validators=[AnyOf(["accept", "decline", "approve", "return",
+                                            "reject", "withdraw", "complete"])])
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+
+
 class RosterForm(Form):
     file = FileField(_l("CSV file with a display_name column"), validators=[
         FileRequired(_l("Choose a CSV file."))])

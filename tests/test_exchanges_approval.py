@@ -344,3 +344,60 @@ def test_report_counts_applications_by_mode(app, api, propose, runner):
     assert data["exchanges"] == {"online": 3, "in_person": 0, "total": 3}
     result = runner.invoke(args=["forum", "report", "--year", str(year), "--format", "csv"])
     assert "applications,declined,1" in result.output.replace("\r", "")
+
+
+# --- the same path on the pages ------------------------------------------------------------
+
+def test_a_proposal_is_answered_and_approved_on_the_exchange_page(app, demo):
+    """Without the API: the Shizuoka teacher accepts on the exchange's page (in
+    Japanese), a reviewer approves it there, and the decisions are listed; a student
+    of the class sees nothing of it before approval and may not act on it."""
+    from conftest import Auth, csrf_token
+
+    from forum.models import Exchange, ExchangeStatus, School, SchoolClass
+
+    with app.app_context():
+        tw = db.session.scalar(sa.select(SchoolClass).join(School).where(
+            School.slug == "taipei-daan"))
+        jp = db.session.scalar(sa.select(SchoolClass).join(School).where(
+            School.slug == "shizuoka-aoi"))
+        tw_id, jp_id = tw.id, jp.id
+    proposer = app.test_client()
+    Auth(proposer, demo).login("teacher", "taipei-daan")
+    token = csrf_token(proposer, "/")
+    response = proposer.post("/api/v1/exchanges", json={
+        "class_id": tw_id, "title": "Rivers and rain", "sdgs": [6, 13], "mode": "online",
+        "partner_class_ids": [jp_id]}, headers={"X-CSRFToken": token})
+    assert response.status_code == 201, response.get_json()
+    exchange_id = response.get_json()["id"]
+    page = f"/exchanges/{exchange_id}"
+
+    student = app.test_client()
+    Auth(student, demo).login("student", "shizuoka-aoi")
+    assert student.get(page).status_code == 404
+
+    partner = app.test_client()
+    Auth(partner, demo).login("teacher", "shizuoka-aoi")
+    html = partner.get(page + "?lang=ja").get_data(as_text=True)
+    assert 'value="accept"' in html and 'value="approve"' not in html
+    token = csrf_token(partner, page)
+    response = partner.post(page + "/decide", data={
+        "action": "approve", "csrf_token": token})
+    assert response.status_code == 403  # only the Alliance approves
+    response = partner.post(page + "/decide", data={
+        "action": "accept", "comment": "よろしくお願いします", "csrf_token": token})
+    assert response.status_code == 302
+
+    reviewer = app.test_client()
+    Auth(reviewer, demo).login("reviewer")
+    html = reviewer.get(page).get_data(as_text=True)
+    assert 'value="approve"' in html and "よろしくお願いします" in html
+    token = csrf_token(reviewer, page)
+    assert reviewer.post(page + "/decide", data={
+        "action": "approve", "csrf_token": token}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Exchange, exchange_id).status == ExchangeStatus.APPROVED
+    assert student.get(page).status_code == 200
+    # Acting again in the wrong state is refused on the page, with the reason.
+    response = reviewer.post(page + "/decide", data={"action": "approve", "csrf_token": token})
+    assert response.status_code == 409

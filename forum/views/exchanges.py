@@ -8,7 +8,8 @@ from flask_login import current_user, login_required
 
 from .. import access, exchanges
 from ..errors import ActionError
-from ..forms import ExchangeForm
+from ..extensions import db
+from ..forms import ExchangeDecisionForm, ExchangeForm
 from ..models import Exchange, ExchangeStatus, Role
 from ..sdgs import GOALS
 
@@ -54,13 +55,98 @@ def new():
 @bp.route("/<int:exchange_id>")
 @login_required
 def show(exchange_id: int):
-    """An exchange: its classes, goals and sessions."""
+    """An exchange: its classes, goals and sessions, and where its application stands,
+    with the answers and decisions this person may give."""
     exchange = access.get_row(Exchange, exchange_id)
     if exchange is None or not exchanges.can_see(current_user, exchange):
         abort(404)
+    return _page(exchange, ExchangeDecisionForm(formdata=None))
+
+
+def _page(exchange: Exchange, form: ExchangeDecisionForm, status: int = 200):
+    staff = current_user.role != Role.STUDENT
     return render_template(
         "exchanges/show.html", exchange=exchange,
         manager=access.can_manage_exchange(current_user, exchange)
         and exchange.status == ExchangeStatus.APPROVED,
         sessions=[s for s in exchange.sessions if s.cancelled_at is None],
-    )
+        staff=staff, answers=exchanges.acceptances(exchange),
+        status_label=exchanges.status_label(exchange.status),
+        actions=[(a, ACTION_LABELS[a]()) for a in _actions(exchange)], form=form,
+        decisions=exchange.decisions if staff else [],
+        decision_label=lambda d: DECISION_LABELS[d.action.value](),
+    ), status
+
+
+# What each action is called on its button, and in the history of decisions.
+ACTION_LABELS = {
+    "accept": lambda: _("Accept for my class"),
+    "decline": lambda: _("Decline for my class"),
+    "approve": lambda: _("Approve for the Alliance"),
+    "return": lambda: _("Return to the teacher with the comment"),
+    "reject": lambda: _("Decline for the Alliance"),
+    "withdraw": lambda: _("Withdraw the application"),
+    "complete": lambda: _("Close the exchange with this outcome summary"),
+}
+DECISION_LABELS = {
+    "propose": lambda: _("proposed"),
+    "accept": lambda: _("accepted"),
+    "decline": lambda: _("declined"),
+    "pair": lambda: _("paired by the Alliance"),
+    "approve": lambda: _("approved by the Alliance"),
+    "return": lambda: _("returned by the Alliance"),
+    "reject": lambda: _("declined by the Alliance"),
+    "withdraw": lambda: _("withdrawn"),
+    "complete": lambda: _("completed"),
+}
+ACTIONS = {
+    "accept": exchanges.accept, "decline": exchanges.decline, "approve": exchanges.approve,
+    "return": exchanges.return_, "reject": exchanges.reject, "withdraw": exchanges.withdraw,
+}
+
+
+def _actions(exchange: Exchange) -> list[str]:
+    """What this person may do with the exchange now (the actions check again)."""
+    user, status = current_user, exchange.status
+    if status == ExchangeStatus.PROPOSED:
+        if user.role in exchanges.ALLIANCE_ROLES:
+            answers = exchanges.acceptances(exchange)
+            ready = answers and all(answers.values())
+            return (["approve"] if ready else []) + ["return", "reject"]
+        actions = []
+        answers = exchanges.acceptances(exchange)
+        if user.role == Role.TEACHER and any(
+                c.id != exchange.proposer_class_id and access.can_teach(user, c)
+                and answers.get(c.id) is None for c in exchange.classes):
+            actions += ["accept", "decline"]
+        if exchange.created_by_id == user.id:
+            actions.append("withdraw")
+        return actions
+    if status == ExchangeStatus.APPROVED and user.role == Role.TEACHER \
+            and access.can_manage_exchange(user, exchange):
+        return ["complete"]
+    return []
+
+
+@bp.post("/<int:exchange_id>/decide")
+@login_required
+def decide(exchange_id: int):
+    """Answer or decide on an exchange from its page: the same actions as the API."""
+    exchange = access.get_row(Exchange, exchange_id)
+    if exchange is None or not exchanges.can_see(current_user, exchange):
+        abort(404)
+    form = ExchangeDecisionForm()
+    if not form.validate_on_submit():
+        return _page(exchange, form, 422)
+    action, comment = form.action.data, (form.comment.data or "").strip() or None
+    try:
+        if action == "complete":
+            exchanges.complete(current_user, exchange, {"summary": comment})
+        else:
+            ACTIONS[action](current_user, exchange, {"comment": comment})
+    except ActionError as exc:
+        db.session.rollback()
+        form.comment.errors = list(exc.fields.values()) or [exc.message]
+        return _page(exchange, form, exc.status)
+    flash(_("Your decision is recorded."), "success")
+    return redirect(url_for("exchanges.show", exchange_id=exchange.id))
