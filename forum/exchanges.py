@@ -176,6 +176,14 @@ def _day(data: dict[str, Any], name: str, errors: dict[str, str]) -> date | None
     return day
 
 
+def countries() -> list[tuple[str, str]]:
+    """(code, name) of every country, named and sorted in the reader's language: where
+    a teacher may ask the Alliance to find a partner class."""
+    names = Locale.parse(str(get_locale() or "en")).territories
+    return sorted(((code, name) for code, name in names.items()
+                   if len(code) == 2 and code.isalpha()), key=lambda item: item[1])
+
+
 def _country(raw: object, errors: dict[str, str]) -> str | None:
     if raw is None or raw == "":
         return None

@@ -143,12 +143,22 @@ class ExchangeForm(Form):
     title = StringField(_l("Title"), validators=[
         DataRequired(_l("A title is required.")), Length(max=200)])
     class_id = SelectField(_l("Your class"), coerce=int, validators=[InputRequired()])
-    partner_class_ids = SelectMultipleField(_l("Partner class"), coerce=int, validators=[
-        DataRequired(_l("Choose a partner class."))])
+    # A partner class agreed with, or the country where the Alliance should find one
+    # (``exchanges.propose`` says which is missing).
+    partner_class_ids = SelectMultipleField(_l("Partner class"), coerce=int,
+                                            validators=[Optional()])
+    partner_country = SelectField(_l("Or: the country where the Alliance should find a "
+                                     "partner class"), validators=[Optional()])
     sdgs = SelectMultipleField(_l("SDG focus"), coerce=int, validators=[
         DataRequired(_l("Choose one or more goals, numbered 1 to 17."))])
     mode = SelectField(_l("Mode"), choices=lambda: [
         ("online", _l("Online")), ("in_person", _l("In person"))])
+    starts_on = StringField(_l("Planned start"), render_kw={"type": "date"},
+                            validators=[Optional()])
+    ends_on = StringField(_l("Planned end"), render_kw={"type": "date"},
+                          validators=[Optional()])
+    goals = TextAreaField(_l("What the classes want to learn together"),
+                          validators=[Optional(), Length(max=4000)])
     submit = SubmitField(_l("Create exchange"))
 
 

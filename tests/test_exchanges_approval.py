@@ -401,3 +401,43 @@ def test_a_proposal_is_answered_and_approved_on_the_exchange_page(app, demo):
     # Acting again in the wrong state is refused on the page, with the reason.
     response = reviewer.post(page + "/decide", data={"action": "approve", "csrf_token": token})
     assert response.status_code == 409
+
+
+def test_the_new_exchange_page_sends_an_application_with_dates_goals_or_a_country(app, demo):
+    """The page asks for what an application carries: a partner class, or the country
+    where the Alliance should find one; the planned dates (its academic year) and goals."""
+    from conftest import Auth, csrf_token
+
+    from forum.models import Exchange, ExchangeStatus, User
+
+    teacher = app.test_client()
+    Auth(teacher, demo).login("teacher", "taipei-daan")
+    html = teacher.get("/exchanges/new?lang=ja").get_data(as_text=True)
+    assert 'name="partner_country"' in html and 'type="date"' in html
+    assert "日本" in html  # countries named in the reader's language
+    token = csrf_token(teacher, "/exchanges/new")
+    with app.app_context():
+        class_id = next(c.id for c in db.session.scalar(
+            sa.select(User).where(User.username == demo_teacher(demo))).teaching)
+    form = {"csrf_token": token, "title": "Forests", "class_id": class_id, "sdgs": ["15"],
+            "mode": "in_person"}
+    response = teacher.post("/exchanges/new", data=form)
+    assert response.status_code == 422  # neither a partner class nor a country
+    assert 'id="partner_class_ids-error"' in response.get_data(as_text=True)
+    response = teacher.post("/exchanges/new", data={
+        **form, "partner_country": "JP", "starts_on": "2025-03-01", "ends_on": "2025-02-01"})
+    assert response.status_code == 422  # the end before the start
+    response = teacher.post("/exchanges/new", data={
+        **form, "partner_country": "JP", "starts_on": "2025-03-01", "ends_on": "2025-06-30",
+        "goals": "Compare our forests."})
+    assert response.status_code == 302
+    with app.app_context():
+        exchange = db.session.scalar(sa.select(Exchange).where(Exchange.title == "Forests"))
+        assert exchange.status == ExchangeStatus.PROPOSED
+        assert (exchange.partner_country, exchange.academic_year) == ("JP", 113)
+        assert exchange.goals == "Compare our forests."
+
+
+def demo_teacher(demo: dict) -> str:
+    return next(u["username"] for u in demo["users"]
+                if u["role"] == "teacher" and u["school"] == "taipei-daan")

@@ -31,13 +31,17 @@ def new():
         for c in exchanges.partner_classes(current_user)
     ]
     form.sdgs.choices = [(n, f"{n} · {g.name()}") for n, g in GOALS.items()]
+    form.partner_country.choices = [("", "—"), *exchanges.countries()]
     status = 200
     if form.validate_on_submit():
         try:
             exchange = exchanges.propose(current_user, {
                 "title": form.title.data, "class_id": form.class_id.data,
                 "partner_class_ids": form.partner_class_ids.data,
+                "partner_country": form.partner_country.data,
                 "sdgs": form.sdgs.data, "mode": form.mode.data,
+                "starts_on": form.starts_on.data, "ends_on": form.ends_on.data,
+                "goals": form.goals.data,
             })
         except ActionError as exc:
             for field, message in exc.fields.items():
