@@ -342,11 +342,7 @@ def _answer(user: User, exchange: Exchange, data: dict[str, Any] | None, *,
     no declines the whole application."""
     data = _body(data)
     class_ids = _answering_for(user, exchange, data)
-    _require_state(exchange, ExchangeStatus.PROPOSED)
-    errors: dict[str, str] = {}
-    comment = _text(data, "comment", MAX_COMMENT, errors)
-    if errors:
-        raise ValidationError(errors)
+    comment = _proposal_comment(exchange, data)
     _set_accepted(exchange, class_ids, accepted)
     action = DecisionAction.ACCEPT if accepted else DecisionAction.DECLINE
     for class_id in class_ids:
@@ -359,13 +355,9 @@ def _answer(user: User, exchange: Exchange, data: dict[str, Any] | None, *,
     return exchange
 
 
-def _alliance_step(user: User, exchange: Exchange, data: dict[str, Any] | None
-                   ) -> str | None:
-    """Checks shared by the Alliance's decisions; the comment given, if any."""
-    if user.role not in ALLIANCE_ROLES:
-        raise ActionError("forbidden", _("Only the Alliance's reviewers may decide on "
-                                         "applications."))
-    data = _body(data)
+def _proposal_comment(exchange: Exchange, data: dict[str, Any]) -> str | None:
+    """What every answer and decision on an application checks: it is still proposed,
+    and its comment, if any, is text of at most MAX_COMMENT characters."""
     _require_state(exchange, ExchangeStatus.PROPOSED)
     errors: dict[str, str] = {}
     comment = _text(data, "comment", MAX_COMMENT, errors)
@@ -374,11 +366,22 @@ def _alliance_step(user: User, exchange: Exchange, data: dict[str, Any] | None
     return comment
 
 
-def pair(user: User, exchange: Exchange, data: dict[str, Any] | None) -> Exchange:
-    """The Alliance adds partner classes it found; their teachers then answer."""
+def _require_alliance(user: User) -> None:
     if user.role not in ALLIANCE_ROLES:
         raise ActionError("forbidden", _("Only the Alliance's reviewers may decide on "
                                          "applications."))
+
+
+def _alliance_step(user: User, exchange: Exchange, data: dict[str, Any] | None
+                   ) -> str | None:
+    """Checks shared by the Alliance's decisions; the comment given, if any."""
+    _require_alliance(user)
+    return _proposal_comment(exchange, _body(data))
+
+
+def pair(user: User, exchange: Exchange, data: dict[str, Any] | None) -> Exchange:
+    """The Alliance adds partner classes it found; their teachers then answer."""
+    _require_alliance(user)
     data = _body(data)
     _require_state(exchange, ExchangeStatus.PROPOSED)
     errors: dict[str, str] = {}
@@ -440,12 +443,7 @@ def withdraw(user: User, exchange: Exchange, data: dict[str, Any] | None = None)
     if exchange.created_by_id != user.id:
         raise ActionError("forbidden", _("Only the teacher who proposed this exchange may "
                                          "withdraw it."))
-    data = _body(data)
-    _require_state(exchange, ExchangeStatus.PROPOSED)
-    errors: dict[str, str] = {}
-    comment = _text(data, "comment", MAX_COMMENT, errors)
-    if errors:
-        raise ValidationError(errors)
+    comment = _proposal_comment(exchange, _body(data))
     exchange.status = ExchangeStatus.WITHDRAWN
     _decide(exchange, user, DecisionAction.WITHDRAW, comment=comment)
     db.session.commit()
