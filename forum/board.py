@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from .errors import ActionError
 from .extensions import db
 from .i18n import html_lang_of
+from .inputs import storable
 from .models import Event, ForumSession, Note, NoteVote
 from .room import (
     MAX_INT,
@@ -26,7 +27,6 @@ from .room import (
     client_id_of,
     rate_limiter,
     record,
-    storable,
 )
 
 MAX_TEXT = 500

@@ -27,7 +27,7 @@ from .errors import ActionError
 from .eventlog import Head, Logged
 from .extensions import db
 from .i18n import html_lang_of
-from .inputs import storable  # noqa: F401  (board takes it from here too)
+from .inputs import storable
 from .models import (
     Event,
     Exchange,
