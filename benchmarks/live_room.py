@@ -215,6 +215,9 @@ def setup_data(rooms: int, clients: int, cookies: bool = False) -> dict[str, Any
                     "partner_class_ids": [class_jp.id],
                 },
             )
+            # The benchmark's rooms stand for agreed exchanges (partner yes, Alliance yes).
+            exchanges.approve_outright(exchange)
+            db.session.commit()
             session = sessions.schedule(
                 teacher_tw,
                 {

@@ -70,6 +70,7 @@ def init_socketio(app: Flask) -> None:
         logger=False,
         engineio_logger=False,
     )
+    handlers.bind(socketio.server)
     if app.config["FORUM_DIRECT_DELIVERY"]:
         from . import delivery
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, join_room
 
 from .. import access, accounts, board, i18n, pseudonyms, room, sql
 from ..errors import UNAVAILABLE_LIVE, UNAVAILABLE_RETRY_AFTER, ActionError
@@ -28,6 +28,30 @@ from . import NAMESPACE, login_room, presence, relay, servers, session_room
 from .observers import observer_room
 
 log = logging.getLogger(__name__)
+
+
+# --- one event's connection -----------------------------------------------------------
+
+class LiveCall:
+    """The connection an event came on: its Socket.IO id and the environ of its
+    handshake (where connect noted who proved what, and the connection's language)."""
+
+    __slots__ = ("environ", "sid")
+
+    def __init__(self, sid: str, environ: dict[str, Any]) -> None:
+        self.sid, self.environ = sid, environ
+
+
+def _call() -> LiveCall:
+    return g.live_call
+
+
+def _join_room(room_name: str) -> None:
+    socketio.server.enter_room(_call().sid, room_name, namespace=NAMESPACE)
+
+
+def _leave_room(room_name: str) -> None:
+    socketio.server.leave_room(_call().sid, room_name, namespace=NAMESPACE)
 
 
 # --- who is connected ----------------------------------------------------------------
@@ -41,9 +65,10 @@ def _current_user(session_id: object = None) -> accounts.Person | None:
     ``forum.login_hash``); the same query reads their seat in ``session_id``
     (``access.caller_and_seat``). Their language is the one they chose, for every
     message an ack carries."""
-    token_hash = request.environ.get("forum.token_hash")
+    environ = _call().environ
+    token_hash = environ.get("forum.token_hash")
     proof, key = ("token", token_hash) if token_hash else (
-        "sign_in", request.environ.get("forum.login_hash"))
+        "sign_in", environ.get("forum.login_hash"))
     person = access.caller_and_seat(proof, key, session_id)
     if person is not None and person.locale in i18n.BY_LOCALE:
         g.language = i18n.BY_LOCALE[person.locale]
@@ -218,6 +243,35 @@ class Lane:
 arrivals = Lane(2, wait=8.0)
 
 
+# The /live events and their wrapped handlers, bound to each server by ``bind``.
+EVENTS: dict[str, Callable[..., dict[str, Any]]] = {}
+
+
+def bind(server: Any) -> None:
+    """Bind every /live event to ``server`` (python-socketio's, made by init_app).
+
+    Each event runs in an application context with its connection (``LiveCall``),
+    not in the Flask request context Flask-SocketIO would build from the handshake's
+    environ for every event: these handlers read no request (connect noted what
+    they need in the environ), and building, pushing and tearing that context down
+    cost a fifth of a chat message's CPU. connect and disconnect keep it: connect
+    reads the sign-in cookie through Flask-Login."""
+    for event, wrapper in EVENTS.items():
+        server.on(event, _dispatcher(server, wrapper), namespace=NAMESPACE)
+
+
+def _dispatcher(server: Any, wrapper: Callable[..., dict[str, Any]]) -> Callable:
+    def dispatch(sid: str, *args: Any) -> dict[str, Any] | None:
+        environ = server.get_environ(sid, namespace=NAMESPACE)
+        if not environ:  # the connection is already gone
+            return None
+        with environ["flask.app"].app_context():
+            g.live_call = LiveCall(sid, environ)
+            return wrapper(*args)
+
+    return dispatch
+
+
 def handler(event: str, *, lane: Lane | None = None) -> Callable:
     """Register a ``/live`` event whose function takes (user, payload) and returns
     the ack's extra fields; every failure becomes an error ack."""
@@ -225,7 +279,7 @@ def handler(event: str, *, lane: Lane | None = None) -> Callable:
     def decorate(fn: Callable[[User, dict[str, Any]], dict[str, Any]]) -> Callable:
         @functools.wraps(fn)
         def wrapper(payload=None, *_extra):
-            language = request.environ.get("forum.language")
+            language = _call().environ.get("forum.language")
             if language is not None:
                 g.language = language
             try:
@@ -235,7 +289,7 @@ def handler(event: str, *, lane: Lane | None = None) -> Callable:
                 log.warning("handler %s: %s", event, exc)
                 return unavailable_ack()
 
-        socketio.on_event(event, wrapper, namespace=NAMESPACE)
+        EVENTS[event] = wrapper
         return wrapper
 
     return decorate
@@ -261,16 +315,17 @@ def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
     # Who reads the students under pseudonyms (reviewers) hears the room in a room of
     # their own, each copy masked for them (``live.observers``), never the members' room.
     masked = seat.observer and pseudonyms.reads_pseudonyms(user, seat.session.id)
-    join_room(observer_room(seat.session.id) if masked else session_room(seat.session.id))
+    call = _call()
+    _join_room(observer_room(seat.session.id) if masked else session_room(seat.session.id))
     # Online already through another connection (a reconnect within the grace, a
     # second tab): the room's presence does not change, and nobody is told.
     came_online = not db.session.scalar(sa.select(sa.func.count()).select_from(Connection).where(
         Connection.session_id == seat.session.id, Connection.user_id == user.id,
-        Connection.sid != request.sid))
-    if db.session.get(Connection, (request.sid, seat.session.id)) is None:
-        db.session.add(Connection(sid=request.sid, session_id=seat.session.id,
+        Connection.sid != call.sid))
+    if db.session.get(Connection, (call.sid, seat.session.id)) is None:
+        db.session.add(Connection(sid=call.sid, session_id=seat.session.id,
                                   user_id=user.id,
-                                  login_hash=request.environ.get("forum.login_hash"),
+                                  login_hash=call.environ.get("forum.login_hash"),
                                   server_id=servers.SERVER_ID))
         db.session.commit()
     room.joined(seat)
@@ -281,11 +336,11 @@ def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
     events = room.replay(seat, since)
     if masked:
         feed = socketio.server.manager.observers
-        feed.joined(request.sid, i18n.current_language().locale)
+        feed.joined(call.sid, i18n.current_language().locale)
         numbering = feed.numbering(seat.session.id, fresh=True)
         here = pseudonyms.mask_presence(here, numbering)
         events = [pseudonyms.mask_event(e, numbering) for e in events]
-    emit("presence", here)
+    socketio.emit("presence", here, namespace=NAMESPACE, to=call.sid)
     # The room may have gone on since the seat was read: the head covers the events.
     head = max(seat.session.head_seq, events[-1]["seq"] if events else 0)
     relay_of_this_process().joined(seat.session.id, head)
@@ -319,10 +374,11 @@ def end_connection(sid: str, user: User | accounts.Person | None, session_id: in
 @handler("leave")
 def on_leave(user: User, payload: dict[str, Any]) -> dict[str, Any]:
     seat = _seat(user, payload)
-    leave_room(session_room(seat.session.id))
-    leave_room(observer_room(seat.session.id))
-    socketio.server.manager.observers.left(request.sid)
-    end_connection(request.sid, user, seat.session.id)
+    sid = _call().sid
+    _leave_room(session_room(seat.session.id))
+    _leave_room(observer_room(seat.session.id))
+    socketio.server.manager.observers.left(sid)
+    end_connection(sid, user, seat.session.id)
     return {}
 
 
@@ -362,9 +418,9 @@ def on_typing(user, payload):
         _typing_limiter.take(user.id)
     except ActionError:
         return {}  # typing is a hint: extra ones are dropped quietly
-    emit("typing", {"session_id": seat.session.id,
-                    "user": {"id": user.id, "name": user.display_name}},
-         to=session_room(seat.session.id), include_self=False)
+    socketio.emit("typing", {"session_id": seat.session.id,
+                             "user": {"id": user.id, "name": user.display_name}},
+                  namespace=NAMESPACE, to=session_room(seat.session.id), skip_sid=_call().sid)
     return {}
 
 
