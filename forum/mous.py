@@ -40,7 +40,7 @@ def require_reader(user: User) -> None:
 
 
 def status_label(status: MouStatus) -> str:
-    return {MouStatus.PLANNED: _("planned"), MouStatus.SIGNED: _("signed")}[status]
+    return {MouStatus.PLANNED: _("Planned"), MouStatus.SIGNED: _("Signed")}[status]
 
 
 def country_code(raw: object, name: str, errors: dict[str, str]) -> str | None:
@@ -93,7 +93,7 @@ def _values(data: dict[str, Any], current: Mou | None) -> dict[str, Any]:
     if year is None and "academic_year" not in errors:
         if signed_on is not None:
             year = academic_year_of(signed_on)
-        else:
+        elif status != MouStatus.SIGNED:  # a signed one was told to give its date
             errors["academic_year"] = _("Give the academic year it is planned for, e.g. 114.")
     elif year is not None and signed_on is not None and academic_year_of(signed_on) != year:
         errors["academic_year"] = _("The signed date falls in academic year %(year)s.",
