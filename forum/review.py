@@ -338,8 +338,12 @@ def report_rows(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
     statuses = Counter(m["status"] for m in data["mous"])
     for status in ("signed", "planned"):
         rows.append(("mous", status, statuses.get(status, 0)))
+    seen: Counter = Counter()
     for m in data["mous"]:
-        rows.append(("mou", f"{m['region']}, {m['country']}",
+        # One row per MOU, its key unique: a region's second MOU is "…, JP (2)".
+        key = f"{m['region']}, {m['country']}"
+        seen[key] += 1
+        rows.append(("mou", key if seen[key] == 1 else f"{key} ({seen[key]})",
                      f"{m['status']} {m['signed_on']}" if m["signed_on"] else m["status"]))
     rows.append(("educators_trained", "", data["educators_trained"]))
     for name in ("educators_trained_by_kind", "training_events_by_kind"):

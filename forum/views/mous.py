@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from babel import Locale
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -40,6 +42,20 @@ def show_errors(form: FlaskForm, exc: ActionError, aliases: dict[str, str] | Non
         flash(exc.message, "error")
 
 
+def on_submit(form: FlaskForm, act: Callable[[], Response],
+              aliases: dict[str, str] | None = None) -> tuple[Response | None, int]:
+    """When the form is sent and valid: ``act()``, the action and where to go next. A
+    refusal is shown on the form (``show_errors``) with its status; (None, 200) when
+    nothing was sent."""
+    if form.validate_on_submit():
+        try:
+            return act(), 200
+        except ActionError as exc:
+            show_errors(form, exc, aliases)
+            return None, exc.status
+    return None, 422 if form.is_submitted() else 200
+
+
 def country_name(code: str) -> str:
     """A country's name in the reader's language."""
     return Locale.parse(str(get_locale() or "en")).territories.get(code, code)
@@ -60,21 +76,16 @@ def _with_countries(form: MouForm) -> MouForm:
 def index():
     """Every MOU, and a form to record one."""
     form = _with_countries(MouForm())
-    status = 200
-    if form.validate_on_submit():
-        try:
-            mous.record(current_user, _form_data(form))
-        except ActionError as exc:
-            show_errors(form, exc)
-            status = exc.status
-        else:
-            flash(_("The MOU is recorded."), "success")
-            return redirect(url_for("mous.index"))
-    elif form.is_submitted():
-        status = 422
-    return render_template("mous/index.html", rows=mous.listed(), form=form,
+
+    def act() -> Response:
+        mous.record(current_user, _form_data(form))
+        flash(_("The MOU is recorded."), "success")
+        return redirect(url_for("mous.index"))
+
+    done, status = on_submit(form, act)
+    return done or ( render_template("mous/index.html", rows=mous.listed(), form=form,
                            confirm=ConfirmForm(), status_label=mous.status_label,
-                           country_name=country_name), status
+                           country_name=country_name), status)
 
 
 @bp.route("/<int:mou_id>", methods=["GET", "POST"])
@@ -84,19 +95,14 @@ def edit(mou_id: int):
     if mou is None:
         abort(404)
     form = _with_countries(MouForm(obj=mou))
-    status = 200
-    if form.validate_on_submit():
-        try:
-            mous.update(current_user, mou, _form_data(form))
-        except ActionError as exc:
-            show_errors(form, exc)
-            status = exc.status
-        else:
-            flash(_("The MOU is saved."), "success")
-            return redirect(url_for("mous.index"))
-    elif form.is_submitted():
-        status = 422
-    return render_template("mous/edit.html", mou=mou, form=form), status
+
+    def act() -> Response:
+        mous.update(current_user, mou, _form_data(form))
+        flash(_("The MOU is saved."), "success")
+        return redirect(url_for("mous.index"))
+
+    done, status = on_submit(form, act)
+    return done or (render_template("mous/edit.html", mou=mou, form=form), status)
 
 
 @bp.post("/<int:mou_id>/delete")

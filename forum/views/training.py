@@ -9,10 +9,9 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from .. import access, training
-from ..errors import ActionError
 from ..forms import ConfirmForm, TrainingForm
 from ..models import Role, TrainingEvent, TrainingKind
-from .mous import show_errors
+from .mous import on_submit
 
 bp = Blueprint("training", __name__, url_prefix="/training")
 
@@ -56,19 +55,12 @@ def _saved(event: TrainingEvent, message: str):
 def index():
     """Every training event, and a form to record one."""
     form = _form()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            event = training.record(current_user, *_form_data(form))
-        except ActionError as exc:
-            show_errors(form, exc, ALIASES)
-            status = exc.status
-        else:
-            return _saved(event, _("The training event is recorded."))
-    elif form.is_submitted():
-        status = 422
-    return render_template("training/index.html", rows=training.listed(), form=form,
-                           confirm=ConfirmForm(), kind_label=training.kind_label), status
+    done, status = on_submit(form, lambda: _saved(
+        training.record(current_user, *_form_data(form)),
+        _("The training event is recorded.")), ALIASES)
+    return done or (render_template("training/index.html", rows=training.listed(), form=form,
+                                    confirm=ConfirmForm(), kind_label=training.kind_label),
+                    status)
 
 
 @bp.route("/<int:event_id>", methods=["GET", "POST"])
@@ -78,19 +70,11 @@ def edit(event_id: int):
     if event is None:
         abort(404)
     form = _form(event)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            event = training.update(current_user, event, *_form_data(form))
-        except ActionError as exc:
-            show_errors(form, exc, ALIASES)
-            status = exc.status
-        else:
-            return _saved(event, _("The training event is saved."))
-    elif form.is_submitted():
-        status = 422
-    return render_template("training/edit.html", event=event, form=form,
-                           kind_label=training.kind_label), status
+    done, status = on_submit(form, lambda: _saved(
+        training.update(current_user, event, *_form_data(form)),
+        _("The training event is saved.")), ALIASES)
+    return done or (render_template("training/edit.html", event=event, form=form,
+                                    kind_label=training.kind_label), status)
 
 
 @bp.post("/<int:event_id>/delete")
