@@ -174,3 +174,189 @@ def add_school(slug: str, country: str, region: str, tz: str, name_en: str,
                           name_ja=name_ja or name_en, name_ko=name_ko or name_en))
     db.session.commit()
     click.echo(f"created school {slug}")
+
+
+# --- the Alliance's records: MOUs and educator training ----------------------------------
+
+
+def _admin(username: str | None) -> User:
+    """Who a record is made by: the admin named, else the first active admin."""
+    query = sa.select(User).where(User.role == Role.ADMIN, User.is_active_account.is_(True))
+    if username:
+        query = query.where(User.username == username)
+    user = db.session.scalars(query.order_by(User.id)).first()
+    if user is None:
+        _fail(f"no active admin named {username!r}" if username else "no active admin account")
+    return user
+
+
+def _refused(exc: ActionError) -> None:
+    """An action's refusal as the command's error: its message and each field's."""
+    details = "; ".join(f"{name}: {message}" for name, message in exc.fields.items()
+                        if message != exc.message)
+    _fail(exc.message + (f" ({details})" if details else ""))
+
+
+def _given(**values: object) -> dict[str, object]:
+    return {name: value for name, value in values.items() if value is not None}
+
+
+by_option = click.option("--by", "by", metavar="USERNAME",
+                         help="The admin it is recorded by (default: the first admin).")
+
+
+@forum_cli.group("mou")
+def mou_cli() -> None:
+    """MOUs with partner regions: add, list, edit, delete."""
+
+
+@mou_cli.command("add")
+@click.option("--region", required=True, help="Prefecture, county or city, e.g. Shikoku.")
+@click.option("--country", required=True, help="ISO 3166 code, e.g. JP.")
+@click.option("--authority", required=True, help="The partner authority.")
+@click.option("--status", type=click.Choice(["planned", "signed"]), required=True)
+@click.option("--signed-on", help="YYYY-MM-DD (signed MOUs).")
+@click.option("--year", "academic_year", type=int,
+              help="ROC academic year (default: the signed date's).")
+@click.option("--json", "as_json", is_flag=True, help="Print the MOU as JSON.")
+@by_option
+def mou_add(region: str, country: str, authority: str, status: str, signed_on: str | None,
+            academic_year: int | None, as_json: bool, by: str | None) -> None:
+    """Record an MOU."""
+    from . import mous
+
+    try:
+        mou = mous.record(_admin(by), _given(
+            region=region, country=country, authority=authority, status=status,
+            signed_on=signed_on, academic_year=academic_year))
+    except ActionError as exc:
+        _refused(exc)
+    click.echo(json.dumps(mous.serialize(mou), ensure_ascii=False) if as_json
+               else f"recorded MOU {mou.id}: {mou.region} ({mou.country}), {mou.status.value}")
+
+
+@mou_cli.command("edit")
+@click.argument("mou_id", type=int)
+@click.option("--region")
+@click.option("--country")
+@click.option("--authority")
+@click.option("--status", type=click.Choice(["planned", "signed"]))
+@click.option("--signed-on", help="YYYY-MM-DD; an empty string clears it.")
+@click.option("--year", "academic_year", type=int)
+@by_option
+def mou_edit(mou_id: int, region: str | None, country: str | None, authority: str | None,
+             status: str | None, signed_on: str | None, academic_year: int | None,
+             by: str | None) -> None:
+    """Change an MOU (e.g. --status signed --signed-on 2025-05-20)."""
+    from . import mous
+    from .models import Mou
+
+    mou = access.get_row(Mou, mou_id)
+    if mou is None:
+        _fail(f"no MOU with id {mou_id}")
+    try:
+        mous.update(_admin(by), mou, _given(
+            region=region, country=country, authority=authority, status=status,
+            signed_on=signed_on, academic_year=academic_year))
+    except ActionError as exc:
+        _refused(exc)
+    click.echo(f"changed MOU {mou.id}")
+
+
+@mou_cli.command("delete")
+@click.argument("mou_id", type=int)
+@by_option
+def mou_delete(mou_id: int, by: str | None) -> None:
+    """Delete an MOU recorded by mistake."""
+    from . import mous
+    from .models import Mou
+
+    mou = access.get_row(Mou, mou_id)
+    if mou is None:
+        _fail(f"no MOU with id {mou_id}")
+    mous.delete(_admin(by), mou)
+    click.echo(f"deleted MOU {mou_id}")
+
+
+@mou_cli.command("list")
+@click.option("--year", "academic_year", type=int, help="Only this ROC academic year.")
+@click.option("--json", "as_json", is_flag=True)
+def mou_list(academic_year: int | None, as_json: bool) -> None:
+    """The MOUs, newest academic year first."""
+    from . import mous
+
+    rows = [mous.serialize(m) for m in mous.listed(academic_year)]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for m in rows:
+        click.echo(f"{m['id']:>4}  {m['academic_year']}  {m['status']:<7} "
+                   f"{m['signed_on'] or '':<10}  {m['region']} ({m['country']}): "
+                   f"{m['authority']}")
+
+
+@forum_cli.group("training")
+def training_cli() -> None:
+    """Educator-training events: add, list, delete."""
+
+
+@training_cli.command("add")
+@click.option("--kind", type=click.Choice(["task_force", "host_family", "seminar", "other"]),
+              required=True)
+@click.option("--date", "held_on", required=True, help="YYYY-MM-DD.")
+@click.option("--title")
+@click.option("--place", help="Where it was held.")
+@click.option("--online", is_flag=True, help="It was held online.")
+@click.option("--participants", "file", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="CSV (UTF-8) with columns name and school.")
+@click.option("--head-count", type=int, help="How many took part, where names are not kept.")
+@click.option("--json", "as_json", is_flag=True, help="Print the event as JSON.")
+@by_option
+def training_add(kind: str, held_on: str, title: str | None, place: str | None, online: bool,
+                 file: Path | None, head_count: int | None, as_json: bool,
+                 by: str | None) -> None:
+    """Record a training event with its participants (--participants) or --head-count."""
+    from . import training
+
+    try:
+        event = training.record(
+            _admin(by), _given(kind=kind, held_on=held_on, title=title, place=place,
+                               online=online, head_count=head_count),
+            file.read_bytes() if file else None)
+    except ActionError as exc:
+        _refused(exc)
+    click.echo(json.dumps(training.serialize(event, participants=False), ensure_ascii=False)
+               if as_json else
+               f"recorded training event {event.id}: {event.educators} educators")
+
+
+@training_cli.command("delete")
+@click.argument("event_id", type=int)
+@by_option
+def training_delete(event_id: int, by: str | None) -> None:
+    """Delete a training event recorded by mistake, with its participants."""
+    from . import training
+    from .models import TrainingEvent
+
+    event = access.get_row(TrainingEvent, event_id)
+    if event is None:
+        _fail(f"no training event with id {event_id}")
+    training.delete(_admin(by), event)
+    click.echo(f"deleted training event {event_id}")
+
+
+@training_cli.command("list")
+@click.option("--year", "academic_year", type=int, help="Only this ROC academic year.")
+@click.option("--json", "as_json", is_flag=True)
+def training_list(academic_year: int | None, as_json: bool) -> None:
+    """The training events, latest first."""
+    from . import training
+
+    rows = [training.serialize(e, participants=False) for e in training.listed(academic_year)]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for e in rows:
+        where = "online" if e["online"] else e["place"]
+        click.echo(f"{e['id']:>4}  {e['held_on']}  {e['kind']:<11} {e['educators']:>5}  "
+                   f"{where}{'  ' + e['title'] if e['title'] else ''}")

@@ -1,4 +1,5 @@
-"""Demo data: three schools, their teachers and classes, two exchanges, sessions.
+"""Demo data: three schools, their teachers and classes, two exchanges, sessions; the
+Alliance's MOUs and educator training.
 
 Idempotent: running it again finds what is there and adds only what is missing.
 Demo passwords are fixed (the README prints them); students' codes are this instance's
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,10 +25,15 @@ from .models import (
     Exchange,
     ExchangeMode,
     ForumSession,
+    Mou,
+    MouStatus,
     Role,
     School,
     SchoolClass,
     SessionStatus,
+    TrainingEvent,
+    TrainingKind,
+    TrainingParticipant,
     User,
     utcnow,
 )
@@ -71,6 +77,28 @@ EXCHANGES = [
          sdgs=[13, 14], mode=ExchangeMode.ONLINE),
     dict(title="Clean energy at our schools", classes=["taipei-daan", "seoul-hanbit"],
          sdgs=[7, 11], mode=ExchangeMode.ONLINE),
+]
+
+# The Alliance's 113th year as the demo tells it: MOUs with Shikoku, Chiba and Miyagi,
+# one planned with Shizuoka for 114, and two educator-training events.
+MOUS = [
+    dict(region="Shikoku", country="JP", authority="四国4県教育委員会",
+         status=MouStatus.SIGNED, signed_on=date(2024, 9, 20), academic_year=113),
+    dict(region="Chiba", country="JP", authority="千葉県教育委員会",
+         status=MouStatus.SIGNED, signed_on=date(2024, 11, 15), academic_year=113),
+    dict(region="Miyagi", country="JP", authority="宮城県教育委員会",
+         status=MouStatus.SIGNED, signed_on=date(2025, 3, 10), academic_year=113),
+    dict(region="Shizuoka", country="JP", authority="静岡県教育委員会",
+         status=MouStatus.PLANNED, signed_on=None, academic_year=114),
+]
+TRAINING = [
+    dict(title="核心工作小組：規劃本學年的交流", kind=TrainingKind.TASK_FORCE,
+         held_on=date(2024, 10, 19), online=False, place="臺北市立大安國民中學",
+         head_count=120, participants=[]),
+    dict(title="接待靜岡來訪師生", kind=TrainingKind.HOST_FAMILY,
+         held_on=date(2025, 3, 8), online=True, place=None, head_count=None,
+         participants=[("林美華", "臺北市立大安國民中學"), ("陳怡君", "臺北市立大安國民中學"),
+                       ("黃志明", "臺北市立大安國民中學")]),
 ]
 
 
@@ -297,6 +325,20 @@ def seed() -> dict[str, list[dict[str, Any]]]:
 
             approve_outright(exchange)
         exchanges.append(exchange)
+
+    for m in MOUS:
+        _get_or_add(Mou, {"region": m["region"], "country": m["country"]},
+                    **{k: v for k, v in m.items() if k not in ("region", "country")},
+                    created_by_id=staff["admin"].id)
+    for t in TRAINING:
+        if db.session.scalar(sa.select(TrainingEvent).where(TrainingEvent.title == t["title"])):
+            continue
+        event = TrainingEvent(**{k: v for k, v in t.items() if k != "participants"},
+                              academic_year=academic_year_of(t["held_on"]),
+                              created_by_id=staff["admin"].id)
+        event.participants = [TrainingParticipant(name=n, school=sc)
+                              for n, sc in t["participants"]]
+        db.session.add(event)
 
     tw_jp, tw_kr = exchanges
     past = _replay_past_session(

@@ -8,6 +8,7 @@ from flask_babel import lazy_ngettext as _ln
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     IntegerField,
     PasswordField,
@@ -206,3 +207,32 @@ class ClassForm(Form):
     grade = IntegerField(_l("Grade (1–12)"), validators=[
         Optional(), NumberRange(1, 12, _l("A grade from 1 to 12."))])
     submit = SubmitField(_l("Create class"))
+
+
+class MouForm(Form):
+    """An MOU; ``mous.record`` and ``mous.update`` check it (one place for the rules)."""
+
+    region = StringField(_l("Region (prefecture, county or city)"), validators=[
+        Optional(), Length(max=100)])
+    country = SelectField(_l("Country"), validators=[Optional()])
+    authority = StringField(_l("Partner authority"), validators=[Optional(), Length(max=200)])
+    status = SelectField(_l("Status"), choices=lambda: [
+        ("planned", _l("Planned")), ("signed", _l("Signed"))])
+    signed_on = StringField(_l("Signed on"), render_kw={"type": "date"},
+                            validators=[Optional()])
+    academic_year = IntegerField(_l("Academic year (ROC, e.g. 113)"), validators=[Optional()])
+    submit = SubmitField(_l("Save"))
+
+
+class TrainingForm(Form):
+    """A training event; ``training.record`` and ``training.update`` check it."""
+
+    kind = SelectField(_l("Kind of training"))
+    title = StringField(_l("Title (optional)"), validators=[Optional(), Length(max=200)])
+    held_on = StringField(_l("Date"), render_kw={"type": "date"}, validators=[Optional()])
+    online = BooleanField(_l("Held online"))
+    place = StringField(_l("Place"), validators=[Optional(), Length(max=200)])
+    file = FileField(_l("Participants: a CSV file (UTF-8) with the columns name and school"))
+    head_count = IntegerField(_l("Or, where names are not kept: how many educators took part"),
+                              validators=[Optional()])
+    submit = SubmitField(_l("Save"))

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from . import access, board, transcript
+from . import access, board, mous, training, transcript
 from .clock import academic_year_bounds, academic_year_of
 from .errors import ActionError
 from .extensions import db
@@ -22,12 +22,14 @@ from .models import (
     ExchangeMode,
     ExchangeStatus,
     ForumSession,
+    Mou,
     Review,
     ReviewState,
     Role,
     School,
     Seal,
     SessionStatus,
+    TrainingEvent,
     User,
     exchange_classes,
 )
@@ -245,18 +247,34 @@ def report(roc: int) -> dict[str, Any]:
             classes[cls.school.country].add(cls.id)
     counts = Counter()
     people: dict[str, set[int]] = {"student": set(), "teacher": set()}
+    students_by_region: dict[str, set[int]] = defaultdict(set)
     if held_ids:
         rows = db.session.execute(
-            sa.select(Event.type, Event.actor_id, User.role)
+            sa.select(Event.type, Event.actor_id, User.role, School.region)
             .join(User, User.id == Event.actor_id)
+            .outerjoin(School, School.id == User.school_id)
             .where(Event.session_id.in_(held_ids),
                    Event.type.in_(("message.posted", "note.added", "member.joined"))))
-        for kind, actor_id, role in rows:
+        for kind, actor_id, role, region in rows:
             if kind == "member.joined":
                 if role.value in people:
                     people[role.value].add(actor_id)
+                if role == Role.STUDENT and region:
+                    students_by_region[region].add(actor_id)
             else:
                 counts[kind] += 1
+    # Per region (a school's prefecture, county or city): the schools paired by the
+    # year's exchanges, those exchanges, and the sessions and students behind them.
+    paired: dict[str, set[int]] = defaultdict(set)
+    exchanges_by_region: Counter = Counter()
+    for e in exchanges:
+        regions = {school.region for school in e.schools}
+        exchanges_by_region.update(regions)
+        for school in e.schools:
+            paired[school.region].add(school.id)
+    sessions_by_region = Counter(region for s in held
+                                 for region in {school.region for school in s.exchange.schools})
+    trained = training.educators_by_kind(roc)
     sdg_sessions = Counter(n for s in held for n in (s.sdgs or []))
     countries = sorted(set(schools) | set(classes))
     first, last = academic_year_bounds(roc)
@@ -282,6 +300,17 @@ def report(roc: int) -> dict[str, Any]:
         "messages": counts["message.posted"],
         "notes": counts["note.added"],
         "sessions_by_sdg": {str(n): sdg_sessions.get(n, 0) for n in GOALS},
+        "schools_paired": {"total": sum(len(ids) for ids in paired.values()),
+                           "by_region": {r: len(paired[r]) for r in sorted(paired)}},
+        "exchanges_by_region": dict(sorted(exchanges_by_region.items())),
+        "sessions_by_region": dict(sorted(sessions_by_region.items())),
+        "students_by_region": {r: len(students_by_region[r]) for r in sorted(students_by_region)},
+        "mous": [{"region": m.region, "country": m.country, "status": m.status.value,
+                  "signed_on": m.signed_on.isoformat() if m.signed_on else None}
+                 for m in mous.of_year(roc)],
+        "educators_trained": sum(k["educators"] for k in trained.values()),
+        "educators_trained_by_kind": {kind: k["educators"] for kind, k in trained.items()},
+        "training_events_by_kind": {kind: k["events"] for kind, k in trained.items()},
     }
 
 
@@ -300,12 +329,34 @@ def report_rows(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
         rows.append((name, "", data[name]))
     for key, value in data["sessions_by_sdg"].items():
         rows.append(("sessions_by_sdg", key, value))
+    rows.append(("schools_paired", "total", data["schools_paired"]["total"]))
+    for key, value in data["schools_paired"]["by_region"].items():
+        rows.append(("schools_paired_by_region", key, value))
+    for name in ("exchanges_by_region", "sessions_by_region", "students_by_region"):
+        for key, value in data[name].items():
+            rows.append((name, key, value))
+    statuses = Counter(m["status"] for m in data["mous"])
+    for status in ("signed", "planned"):
+        rows.append(("mous", status, statuses.get(status, 0)))
+    seen: Counter = Counter()
+    for m in data["mous"]:
+        # One row per MOU, its key unique: a region's second MOU is "…, JP (2)".
+        key = f"{m['region']}, {m['country']}"
+        seen[key] += 1
+        rows.append(("mou", key if seen[key] == 1 else f"{key} ({seen[key]})",
+                     f"{m['status']} {m['signed_on']}" if m["signed_on"] else m["status"]))
+    rows.append(("educators_trained", "", data["educators_trained"]))
+    for name in ("educators_trained_by_kind", "training_events_by_kind"):
+        for key, value in data[name].items():
+            rows.append((name, key, value))
     return rows
 
 
 def years_with_data() -> list[int]:
     """Academic years that have exchanges or sessions, newest first."""
     years = set(db.session.scalars(sa.select(Exchange.academic_year).distinct()))
+    years.update(db.session.scalars(sa.select(Mou.academic_year).distinct()))
+    years.update(db.session.scalars(sa.select(TrainingEvent.academic_year).distinct()))
     for starts in db.session.scalars(sa.select(ForumSession.starts_at)):
         years.add(academic_year_of(starts))
     return sorted(years, reverse=True)

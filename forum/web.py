@@ -86,10 +86,23 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 def init_app(app: Flask) -> None:
     """Register blueprints, headers, error pages and template helpers."""
-    from .views import api, auth, calendar, classes, exchanges, health, home, pages, records, review
+    from .views import (
+        api,
+        auth,
+        calendar,
+        classes,
+        exchanges,
+        health,
+        home,
+        mous,
+        pages,
+        records,
+        review,
+        training,
+    )
 
     for module in (auth, home, classes, exchanges, pages, records, review, calendar, api,
-                   health):
+                   health, mous, training):
         app.register_blueprint(module.bp)
     app.session_interface = CookieSessions()
 

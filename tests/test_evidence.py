@@ -602,6 +602,14 @@ def _zero_sdgs(**counts: int) -> dict[str, int]:
     return {str(n): counts.get(f"g{n}", 0) for n in range(1, 18)}
 
 
+DEMO_MOUS = {
+    "Shikoku": {"region": "Shikoku", "country": "JP", "status": "signed",
+                "signed_on": "2024-09-20"},
+    "Chiba": {"region": "Chiba", "country": "JP", "status": "signed", "signed_on": "2024-11-15"},
+    "Miyagi": {"region": "Miyagi", "country": "JP", "status": "signed",
+               "signed_on": "2025-03-10"},
+    "Shizuoka": {"region": "Shizuoka", "country": "JP", "status": "planned", "signed_on": None},
+}
 EXPECTED = {
     113: {
         "academic_year": 113, "from": "2024-08-01", "to": "2025-07-31",
@@ -613,6 +621,18 @@ EXPECTED = {
         "classes_by_country": {"JP": 1, "TW": 1},
         "students": 4, "teachers": 2, "messages": 3, "notes": 1,
         "sessions_by_sdg": _zero_sdgs(g13=2, g14=1),
+        "schools_paired": {"total": 2, "by_region": {"Shizuoka": 1, "Taipei": 1}},
+        "exchanges_by_region": {"Shizuoka": 2, "Taipei": 2},
+        "sessions_by_region": {"Shizuoka": 2, "Taipei": 2},
+        "students_by_region": {"Shizuoka": 1, "Taipei": 3},
+        # The demo's MOUs and training tell the Alliance's 113th year.
+        "mous": [DEMO_MOUS["Shikoku"], DEMO_MOUS["Chiba"], DEMO_MOUS["Miyagi"],
+                 DEMO_MOUS["Shizuoka"]],
+        "educators_trained": 123,
+        "educators_trained_by_kind": {"task_force": 120, "host_family": 3, "seminar": 0,
+                                      "other": 0},
+        "training_events_by_kind": {"task_force": 1, "host_family": 1, "seminar": 0,
+                                    "other": 0},
     },
     114: {
         "academic_year": 114, "from": "2025-08-01", "to": "2026-07-31",
@@ -624,6 +644,16 @@ EXPECTED = {
         "classes_by_country": {"JP": 1, "KR": 1, "TW": 2},
         "students": 4, "teachers": 3, "messages": 4, "notes": 3,
         "sessions_by_sdg": _zero_sdgs(g7=2, g13=1),
+        "schools_paired": {"total": 3, "by_region": {"Seoul": 1, "Shizuoka": 1, "Taipei": 1}},
+        "exchanges_by_region": {"Seoul": 3, "Shizuoka": 1, "Taipei": 2},
+        "sessions_by_region": {"Seoul": 2, "Shizuoka": 1, "Taipei": 1},
+        "students_by_region": {"Seoul": 1, "Shizuoka": 1, "Taipei": 2},
+        "mous": [DEMO_MOUS["Shizuoka"]],  # planned for 114
+        "educators_trained": 0,
+        "educators_trained_by_kind": {"task_force": 0, "host_family": 0, "seminar": 0,
+                                      "other": 0},
+        "training_events_by_kind": {"task_force": 0, "host_family": 0, "seminar": 0,
+                                    "other": 0},
     },
 }
 

@@ -139,6 +139,8 @@ def _pages(role: str, demo: dict) -> list[str]:
                   f"/sessions/{later}/edit", f"/sessions/{later}"]
     if role in ("reviewer", "admin"):
         pages += ["/review/", f"/review/sessions/{past}", "/review/verify", "/review/report"]
+    if role == "admin":
+        pages += ["/mous/", "/mous/1", "/training/", "/training/1", "/review/report?year=113"]
     return pages
 
 

@@ -247,3 +247,110 @@ def complete_exchange(exchange_id: int):
     from .. import exchanges
 
     return _decision(exchange_id, exchanges.complete)
+
+
+# --- The Alliance's records: MOUs and educator training (admins write, reviewers read) ---
+
+
+def _year_arg() -> int | None:
+    """``?year=113`` narrows a list to one ROC academic year."""
+    raw = request.args.get("year")
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 300:
+        raise ValidationError({"year": _("Give the academic year in the ROC calendar, "
+                                         "e.g. 113.")})
+    return int(raw)
+
+
+def _created(body: dict, location: str):
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = location
+    return response
+
+
+@bp.get("/mous")
+def list_mous():
+    """MOUs, newest academic year first; ``?year=`` narrows."""
+    from .. import mous
+
+    mous.require_reader(current_user)
+    return jsonify({"mous": [mous.serialize(m) for m in mous.listed(_year_arg())]})
+
+
+@bp.post("/mous")
+def record_mou():
+    """An admin records an MOU → 201 with it."""
+    from .. import mous
+
+    mou = mous.record(current_user, _body())
+    return _created(mous.serialize(mou), f"/api/v1/mous/{mou.id}")
+
+
+@bp.get("/mous/<int:mou_id>")
+def get_mou(mou_id: int):
+    from .. import mous
+
+    return jsonify(mous.serialize(mous.get(current_user, mou_id)))
+
+
+@bp.patch("/mous/<int:mou_id>")
+def update_mou(mou_id: int):
+    """An admin changes any of an MOU's fields."""
+    from .. import mous
+
+    mou = mous.get(current_user, mou_id)
+    return jsonify(mous.serialize(mous.update(current_user, mou, _body())))
+
+
+@bp.delete("/mous/<int:mou_id>")
+def delete_mou(mou_id: int):
+    from .. import mous
+
+    mous.delete(current_user, mous.get(current_user, mou_id))
+    return "", 204
+
+
+@bp.get("/training-events")
+def list_training_events():
+    """Training events, latest first (without their participants); ``?year=`` narrows."""
+    from .. import training
+
+    training.require_reader(current_user)
+    return jsonify({"training_events": [training.serialize(e, participants=False)
+                                        for e in training.listed(_year_arg())]})
+
+
+@bp.post("/training-events")
+def record_training_event():
+    """An admin records a training event, with ``participants`` ([{"name", "school"}]) or
+    a ``head_count`` → 201 with it."""
+    from .. import training
+
+    event = training.record(current_user, _body())
+    return _created(training.serialize(event), f"/api/v1/training-events/{event.id}")
+
+
+@bp.get("/training-events/<int:event_id>")
+def get_training_event(event_id: int):
+    from .. import training
+
+    return jsonify(training.serialize(training.get(current_user, event_id)))
+
+
+@bp.patch("/training-events/<int:event_id>")
+def update_training_event(event_id: int):
+    """An admin changes an event; ``participants`` or ``head_count`` replace the old ones."""
+    from .. import training
+
+    event = training.get(current_user, event_id)
+    return jsonify(training.serialize(training.update(current_user, event, _body())))
+
+
+@bp.delete("/training-events/<int:event_id>")
+def delete_training_event(event_id: int):
+    from .. import training
+
+    training.delete(current_user, training.get(current_user, event_id))
+    return "", 204

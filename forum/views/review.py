@@ -9,15 +9,17 @@ import json
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from .. import access, body_limit, csvfile, inputs, review, seal, transcript
+from .. import access, body_limit, csvfile, inputs, mous, review, seal, training, transcript
 from ..clock import academic_year_of
 from ..errors import ActionError
 from ..extensions import db
 from ..forms import ReviewForm, VerifyForm
-from ..models import Review, Role, School, Seal, utcnow
+from ..models import MouStatus, Review, Role, School, Seal, TrainingKind, utcnow
 from ..sdgs import GOALS
+from .mous import country_name
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -132,4 +134,30 @@ def report():
             headers={"Content-Disposition":
                      f'attachment; filename="sdg-forum-report-{year}.csv"'})
     return render_template("review/report.html", data=data, years=years, year=year,
-                           goals=GOALS)
+                           goals=GOALS, **_report_charts(data))
+
+
+KIND_COLOURS = {"task_force": "#00689D", "host_family": "#FD9D24", "seminar": "#56C02B",
+                "other": "#8F1838"}
+
+
+def _report_charts(data: dict) -> dict:
+    """What the report page draws beside the figures: rows of (label, value, colour)
+    for its bar charts, the regions of its table, the MOUs counted by status."""
+    statuses = [m["status"] for m in data["mous"]]
+    return {
+        "region_rows": [(region, n, "#00689D")
+                        for region, n in data["schools_paired"]["by_region"].items()],
+        "regions": sorted(set(data["schools_paired"]["by_region"])
+                          | set(data["sessions_by_region"]) | set(data["students_by_region"])),
+        "trained": [
+            (training.kind_label(TrainingKind(kind)) + " · "
+             + ngettext("%(num)s event", "%(num)s events", data["training_events_by_kind"][kind]),
+             n, KIND_COLOURS[kind])
+            for kind, n in data["educators_trained_by_kind"].items()
+            if data["training_events_by_kind"][kind]],
+        "mous_signed": statuses.count("signed"),
+        "mous_planned": statuses.count("planned"),
+        "mou_status": lambda status: mous.status_label(MouStatus(status)),
+        "country_name": country_name,
+    }
