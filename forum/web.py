@@ -86,10 +86,23 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 def init_app(app: Flask) -> None:
     """Register blueprints, headers, error pages and template helpers."""
-    from .views import api, auth, calendar, classes, exchanges, health, home, pages, records, review
+    from .views import (
+        admin,
+        api,
+        auth,
+        calendar,
+        classes,
+        desk,
+        exchanges,
+        health,
+        home,
+        pages,
+        records,
+        review,
+    )
 
-    for module in (auth, home, classes, exchanges, pages, records, review, calendar, api,
-                   health):
+    for module in (auth, home, classes, exchanges, pages, records, review, desk, admin,
+                   calendar, api, health):
         app.register_blueprint(module.bp)
     app.session_interface = CookieSessions()
 
