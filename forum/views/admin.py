@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import access, administration, exchanges
+from .. import access, administration, exchanges, i18n
 from ..errors import ActionError
 from ..extensions import db
 from ..forms import ActiveForm, PasswordResetForm, SchoolForm, StaffForm
@@ -45,8 +45,7 @@ def index():
 
 def _school_choices(form: SchoolForm) -> None:
     form.country.choices = [("", "—"), *exchanges.countries()]
-    form.timezone.choices = [("", "—"), *((z, z.replace("_", " "))
-                                         for z in sorted(administration.time_zones()))]
+    form.timezone.choices = [("", "—"), *((z, z) for z in sorted(administration.time_zones()))]
 
 
 def _school_data(form: SchoolForm) -> dict:
@@ -109,8 +108,7 @@ def school(school_id: int):
 def staff():
     """Every staff account, and a form to create a teacher's or reviewer's."""
     form = StaffForm()
-    form.school.choices = [("", "—"), *((s.slug, s.name_en)
-                                        for s in administration.schools())]
+    _school_options(form)
     status, shown = 200, None
     if form.validate_on_submit():
         try:
@@ -131,12 +129,17 @@ def staff():
             shown = (user, generated)
             status = 201
             form = StaffForm(formdata=None)
-            form.school.choices = [("", "—"), *((s.slug, s.name_en)
-                                                for s in administration.schools())]
+            _school_options(form)
     elif form.is_submitted():
         status = 422
     return render_template("admin/staff.html", people=administration.staff(), form=form,
                            shown=shown), status
+
+
+def _school_options(form: StaffForm) -> None:
+    locale = i18n.current_language().locale
+    form.school.choices = [("", "—"), *((s.slug, s.name_in(locale))
+                                        for s in administration.schools())]
 
 
 def _member(user_id: int) -> User:
