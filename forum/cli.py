@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from . import access, accounts, demo, roster
 from .errors import ActionError
 from .extensions import db
-from .models import Role, School, SchoolClass, User
+from .models import SchoolClass, User
 
 forum_cli = AppGroup("forum", help="SDG Forum administration.")
 
@@ -80,22 +80,15 @@ def import_roster(class_id: int, file: Path, as_json: bool) -> None:
 @click.password_option()
 def add_staff(username: str, role: str, school_slug: str | None, display_name: str,
               password: str) -> None:
-    """Create a staff account."""
-    if db.session.scalar(sa.select(User).where(User.username == username)):
-        _fail(f"{username!r} is taken")
-    school = None
-    if school_slug:
-        school = db.session.scalar(sa.select(School).where(School.slug == school_slug))
-        if school is None:
-            _fail(f"no school {school_slug!r}")
-    elif role == "teacher":
-        _fail("a teacher needs --school")
-    if len(password) < 10:
-        _fail("the password needs at least 10 characters")
-    user = User(username=username, role=Role(role), display_name=display_name, school=school)
-    accounts.set_password(user, password)
-    db.session.add(user)
-    db.session.commit()
+    """Create a staff account (the same action as the admin pages)."""
+    from . import administration
+
+    try:
+        administration.create_staff(None, {
+            "username": username, "role": role, "school": school_slug,
+            "display_name": display_name, "password": password})
+    except ActionError as exc:
+        _fail("; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message)
     click.echo(f"created {role} {username}")
 
 
@@ -151,28 +144,26 @@ def report(roc_year: int, fmt: str) -> None:
 @click.argument("slug")
 @click.option("--country", required=True, help="ISO 3166 code, e.g. TW, JP, KR.")
 @click.option("--region", required=True, help="City or prefecture, e.g. Shizuoka.")
+@click.option("--city", help="The school's city, e.g. Shizuoka.")
 @click.option("--timezone", "tz", required=True, help="IANA zone, e.g. Asia/Tokyo.")
 @click.option("--name-en", required=True)
 @click.option("--name-zh-tw")
 @click.option("--name-ja")
 @click.option("--name-ko")
-def add_school(slug: str, country: str, region: str, tz: str, name_en: str,
-               name_zh_tw: str | None, name_ja: str | None, name_ko: str | None) -> None:
-    """Register a school (names default to the English one where not given)."""
-    from zoneinfo import available_timezones
+def add_school(slug: str, country: str, region: str, city: str | None, tz: str,
+               name_en: str, name_zh_tw: str | None, name_ja: str | None,
+               name_ko: str | None) -> None:
+    """Register a school (names default to the English one where not given); the same
+    action as the admin pages."""
+    from . import administration
 
-    if not slug.replace("-", "").isalnum() or slug.lower() != slug or len(slug) > 64:
-        _fail("the slug is lower-case letters, digits and dashes")
-    if len(country) != 2 or not country.isalpha():
-        _fail("--country is a two-letter ISO code")
-    if tz not in available_timezones():
-        _fail(f"unknown time zone {tz!r}")
-    if db.session.scalar(sa.select(School).where(School.slug == slug)):
-        _fail(f"{slug!r} exists already")
-    db.session.add(School(slug=slug, country=country.upper(), region=region, timezone=tz,
-                          name_en=name_en, name_zh_tw=name_zh_tw or name_en,
-                          name_ja=name_ja or name_en, name_ko=name_ko or name_en))
-    db.session.commit()
+    try:
+        administration.create_school(None, {
+            "slug": slug, "country": country, "region": region, "city": city,
+            "timezone": tz, "name_en": name_en, "name_zh_tw": name_zh_tw,
+            "name_ja": name_ja, "name_ko": name_ko})
+    except ActionError as exc:
+        _fail("; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message)
     click.echo(f"created school {slug}")
 
 

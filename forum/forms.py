@@ -236,3 +236,54 @@ class TrainingForm(Form):
     head_count = IntegerField(_l("Or, where names are not kept: how many educators took part"),
                               validators=[Optional()])
     submit = SubmitField(_l("Save"))
+class DeskDecisionForm(ExchangeDecisionForm):
+    """The Alliance's decision from its desk; ``back`` keeps the desk's filters."""
+
+    action = StringField(validators=[AnyOf(["approve", "return", "reject"])])
+    back = StringField(validators=[Optional(), Length(max=500)])
+
+
+class SchoolForm(Form):
+    """A school: its short name (fixed once made), names in the four languages,
+    country, region, city and time zone (``administration`` checks them)."""
+
+    slug = StringField(_l("Short name (for addresses and files)"), validators=[
+        Length(max=64)], render_kw={"placeholder": "shizuoka-aoi"})
+    name_en = StringField(_l("Name in English"), validators=[
+        DataRequired(_l("This field is required.")), Length(max=200)])
+    name_zh_tw = StringField(_l("Name in Traditional Chinese"), validators=[Length(max=200)])
+    name_ja = StringField(_l("Name in Japanese"), validators=[Length(max=200)])
+    name_ko = StringField(_l("Name in Korean"), validators=[Length(max=200)])
+    country = SelectField(_l("Country"))
+    region = StringField(_l("Region (prefecture, county or city)"), validators=[
+        DataRequired(_l("This field is required.")), Length(max=100)])
+    city = StringField(_l("City"), validators=[Length(max=100)])
+    timezone = SelectField(_l("Time zone"))
+    submit = SubmitField(_l("Save"))
+
+
+class StaffForm(Form):
+    """A new staff account; an empty password means one is generated and shown once."""
+
+    username = StringField(_l("Username"), validators=[
+        DataRequired(_l("This field is required.")), Length(max=64)])
+    display_name = StringField(_l("Display name"), validators=[
+        DataRequired(_l("A display name is required.")), Length(max=100)])
+    role = SelectField(_l("Role"), choices=lambda: [
+        ("teacher", _l("Teacher")), ("reviewer", _l("Alliance reviewer"))])
+    school = SelectField(_l("School"))
+    password = PasswordField(_l("Password (leave empty to generate one)"),
+                             validators=[Optional(), Length(max=256)])
+    submit = SubmitField(_l("Create account"))
+
+
+class PasswordResetForm(Form):
+    password = PasswordField(_l("New password (leave empty to generate one)"),
+                             validators=[Optional(), Length(max=256)])
+    submit = SubmitField(_l("Reset the password"))
+
+
+class ActiveForm(Form):
+    """Deactivate (``active`` 0) or reactivate (1) an account."""
+
+    active = StringField(validators=[AnyOf(["0", "1"])])

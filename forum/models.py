@@ -112,6 +112,7 @@ class School(db.Model):
     name_ko: Mapped[str] = mapped_column(sa.String(200))
     country: Mapped[str] = mapped_column(sa.String(2))  # ISO 3166-1 alpha-2
     region: Mapped[str] = mapped_column(sa.String(100))
+    city: Mapped[str | None] = mapped_column(sa.String(100))
     timezone: Mapped[str] = mapped_column(sa.String(64))
 
     classes: Mapped[list[SchoolClass]] = relationship(back_populates="school")
@@ -358,6 +359,11 @@ class ForumSession(db.Model):
     # A cancelled session disappears from lists and the API, but stays in calendars
     # as cancelled so that subscribed calendars drop it.
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The latest change of title, goals or times, and who made it: the other school's
+    # teachers learn it on their home page (``needs``).
+    rescheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rescheduled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Bumped at every change, for calendar SEQUENCE.
@@ -374,6 +380,8 @@ class ForumSession(db.Model):
     board_columns: Mapped[list | None] = mapped_column(sa.JSON)
 
     exchange: Mapped[Exchange] = relationship(back_populates="sessions")
+    cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])
+    rescheduled_by: Mapped[User | None] = relationship(foreign_keys=[rescheduled_by_id])
 
 
 class Event(db.Model):

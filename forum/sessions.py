@@ -170,6 +170,7 @@ def reschedule(user: User, session: ForumSession, data: dict[str, Any]) -> Forum
     for key, value in clean.items():
         setattr(session, key, value)
     session.revision += 1
+    session.rescheduled_at, session.rescheduled_by_id = utcnow(), user.id
     db.session.commit()
     return session
 
@@ -179,7 +180,7 @@ def cancel(user: User, session: ForumSession) -> None:
     access.require_manager(user, session.exchange)
     if session.status != SessionStatus.SCHEDULED:
         raise ActionError("closed", _("Only a session that has not started can be cancelled."))
-    session.cancelled_at = utcnow()
+    session.cancelled_at, session.cancelled_by_id = utcnow(), user.id
     session.revision += 1
     db.session.commit()
 

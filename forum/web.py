@@ -87,10 +87,12 @@ HSTS = "max-age=31536000; includeSubDomains"
 def init_app(app: Flask) -> None:
     """Register blueprints, headers, error pages and template helpers."""
     from .views import (
+        admin,
         api,
         auth,
         calendar,
         classes,
+        desk,
         exchanges,
         health,
         home,
@@ -101,8 +103,8 @@ def init_app(app: Flask) -> None:
         training,
     )
 
-    for module in (auth, home, classes, exchanges, pages, records, review, calendar, api,
-                   health, mous, training):
+    for module in (auth, home, classes, exchanges, pages, records, review, desk, admin,
+                   calendar, api, health, mous, training):
         app.register_blueprint(module.bp)
     app.session_interface = CookieSessions()
 

@@ -138,9 +138,11 @@ def _pages(role: str, demo: dict) -> list[str]:
                   f"/exchanges/{demo['sessions'][0]['exchange_id']}", "/sessions/new",
                   f"/sessions/{later}/edit", f"/sessions/{later}"]
     if role in ("reviewer", "admin"):
-        pages += ["/review/", f"/review/sessions/{past}", "/review/verify", "/review/report"]
+        pages += ["/review/", f"/review/sessions/{past}", "/review/verify", "/review/report",
+                  "/review/applications/?year="]
     if role == "admin":
-        pages += ["/mous/", "/mous/1", "/training/", "/training/1", "/review/report?year=113"]
+        pages += ["/mous/", "/mous/1", "/training/", "/training/1", "/review/report?year=113",
+                  "/admin/staff", "/admin/schools", "/admin/schools/1", "/admin/staff/1"]
     return pages
 
 

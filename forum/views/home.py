@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import accounts, i18n, sessions
+from .. import accounts, exchanges, i18n, needs, sessions
 from ..extensions import db
 from ..forms import PreferencesForm
 from ..models import Role
@@ -22,7 +22,8 @@ COMMON_ZONES = [
 
 @bp.route("/")
 def index():
-    """My sessions: live now, upcoming, past; times in my zone and the partner's."""
+    """What needs me, then my sessions: live now, upcoming, past; times in my zone and
+    the partner's."""
     if not current_user.is_authenticated:
         return render_template("home/welcome.html")
     groups = sessions.my_sessions(current_user)
@@ -30,7 +31,9 @@ def index():
         sessions.exchanges_managed_by(current_user)
         if current_user.role in (Role.TEACHER, Role.ADMIN) else []
     )
-    return render_template("home/index.html", groups=groups, managed=managed)
+    return render_template("home/index.html", groups=groups, managed=managed,
+                           needs=needs.for_user(current_user),
+                           waiting_on=exchanges.waiting_on)
 
 
 @bp.route("/favicon.ico")

@@ -1,0 +1,231 @@
+"""Administration: schools and staff accounts. The admin pages and the CLI
+(``forum add-school``, ``forum add-staff``) act through here.
+
+``actor`` is the admin doing it, or None for the command line (whoever runs it holds
+the server). Passwords are never logged nor kept but as hashes; a generated one is
+returned once, to be shown once.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from functools import cache
+from typing import Any
+from zoneinfo import available_timezones
+
+import sqlalchemy as sa
+from babel import Locale
+from flask_babel import gettext as _
+
+from . import accounts
+from .errors import ActionError, ValidationError
+from .extensions import db
+from .inputs import storable, unstorable_message
+from .models import LoginSession, Role, School, User, utcnow
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+MIN_PASSWORD = 10
+MAX_PASSWORD = 256
+STAFF_ROLES = (Role.TEACHER, Role.REVIEWER, Role.ADMIN)
+NAME_FIELDS = ("name_en", "name_zh_tw", "name_ja", "name_ko")
+
+
+def require_admin(actor: User | None) -> None:
+    """Only admins (or the command line) manage schools and accounts."""
+    if actor is not None and actor.role != Role.ADMIN:
+        raise ActionError("forbidden", _("Only admins may manage schools and accounts."))
+
+
+@cache
+def time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _text(data: dict[str, Any], name: str, limit: int, errors: dict[str, str], *,
+          required: bool = False) -> str | None:
+    raw = data.get(name)
+    if raw is not None and not isinstance(raw, str):
+        errors[name] = _("Give this as text.")
+        return None
+    text = " ".join((raw or "").split())
+    if not storable(text):
+        errors[name] = unstorable_message()
+    elif required and not text:
+        errors[name] = _("This field is required.")
+    elif len(text) > limit:
+        errors[name] = _("At most %(n)s characters.", n=limit)
+    return text or None
+
+
+# --- Schools -----------------------------------------------------------------------
+
+
+def schools() -> list[School]:
+    return list(db.session.scalars(sa.select(School).order_by(School.country, School.slug)))
+
+
+def _school_values(data: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """A school's names, country, region, city and time zone, checked."""
+    values: dict[str, Any] = {}
+    for name in NAME_FIELDS:
+        values[name] = _text(data, name, 200, errors, required=name == "name_en")
+    for name in NAME_FIELDS[1:]:  # a name not given in a language is the English one
+        values[name] = values[name] or values["name_en"]
+    country = _text(data, "country", 2, errors, required=True)
+    if country and "country" not in errors:
+        country = country.upper()
+        if len(country) != 2 or not country.isalpha() or country not in Locale("en").territories:
+            errors["country"] = _("Give the country as its two-letter code, e.g. JP.")
+    values["country"] = country
+    values["region"] = _text(data, "region", 100, errors, required=True)
+    values["city"] = _text(data, "city", 100, errors)
+    zone = _text(data, "timezone", 64, errors, required=True)
+    if zone and "timezone" not in errors and zone not in time_zones():
+        errors["timezone"] = _("Choose a time zone such as Asia/Tokyo.")
+    values["timezone"] = zone
+    return values
+
+
+def create_school(actor: User | None, data: dict[str, Any]) -> School:
+    """Register a school."""
+    require_admin(actor)
+    errors: dict[str, str] = {}
+    slug = _text(data, "slug", 64, errors, required=True)
+    if slug and "slug" not in errors:
+        if not SLUG.fullmatch(slug):
+            errors["slug"] = _("Lower-case letters, digits and dashes, e.g. shizuoka-aoi.")
+        elif db.session.scalar(sa.select(School.id).where(School.slug == slug)):
+            errors["slug"] = _("A school with this short name exists already.")
+    values = _school_values(data, errors)
+    if errors:
+        raise ValidationError(errors)
+    school = School(slug=slug, **values)
+    db.session.add(school)
+    db.session.commit()
+    return school
+
+
+def update_school(actor: User | None, school: School, data: dict[str, Any]) -> School:
+    """Change a school's names, country, region, city or time zone (not its slug)."""
+    require_admin(actor)
+    errors: dict[str, str] = {}
+    values = _school_values(data, errors)
+    if errors:
+        raise ValidationError(errors)
+    for name, value in values.items():
+        setattr(school, name, value)
+    db.session.commit()
+    return school
+
+
+# --- Staff accounts ----------------------------------------------------------------
+
+
+def staff() -> list[User]:
+    return list(db.session.scalars(
+        sa.select(User).where(User.role != Role.STUDENT)
+        .order_by(User.role, User.username)))
+
+
+def _password(raw: object, errors: dict[str, str]) -> str | None:
+    """The password the admin set (None when left empty: one is generated)."""
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str):
+        errors["password"] = _("Give this as text.")
+    elif not storable(raw):
+        errors["password"] = unstorable_message()
+    elif len(raw) < MIN_PASSWORD:
+        errors["password"] = _("A password needs at least %(n)s characters.", n=MIN_PASSWORD)
+    elif len(raw) > MAX_PASSWORD:
+        errors["password"] = _("At most %(n)s characters.", n=MAX_PASSWORD)
+    else:
+        return raw
+    return None
+
+
+def new_password() -> str:
+    """A password for the admin to hand over once: 16 characters, about 96 bits."""
+    return secrets.token_urlsafe(12)
+
+
+def create_staff(actor: User | None, data: dict[str, Any]) -> tuple[User, str | None]:
+    """Create a teacher, reviewer or admin account. Returns the account and the
+    password generated for it (None when the admin set one)."""
+    require_admin(actor)
+    errors: dict[str, str] = {}
+    username = _text(data, "username", 64, errors, required=True)
+    if username and "username" not in errors:
+        if not USERNAME.fullmatch(username):
+            errors["username"] = _("Letters, digits, dots, dashes and underscores, "
+                                   "e.g. sato.teacher.")
+        elif db.session.scalar(sa.select(User.id).where(
+                sa.func.lower(User.username) == username.lower())):
+            errors["username"] = _("This username is taken.")
+    raw_role = data.get("role")
+    role = {r.value: r for r in STAFF_ROLES}.get(raw_role) if isinstance(raw_role, str) else None
+    if role is None:
+        errors["role"] = _("Choose teacher, reviewer or admin.")
+    display_name = _text(data, "display_name", 100, errors, required=True)
+    school = None
+    slug = data.get("school")
+    if slug:
+        school = db.session.scalar(sa.select(School).where(School.slug == slug)) \
+            if isinstance(slug, str) else None
+        if school is None:
+            errors["school"] = _("There is no such school.")
+    elif role == Role.TEACHER:
+        errors["school"] = _("A teacher needs a school.")
+    password = _password(data.get("password"), errors)
+    if errors:
+        raise ValidationError(errors)
+    generated = None if password else new_password()
+    user = User(username=username, role=role, display_name=display_name, school=school)
+    accounts.set_password(user, password or generated)
+    db.session.add(user)
+    db.session.commit()
+    return user, generated
+
+
+def _staff_member(user: User) -> None:
+    if not user.is_staff:
+        raise ActionError("invalid", _("Students sign in with codes from their teachers."))
+
+
+def _end_sign_ins(user: User) -> None:
+    """Every sign-in of the account ends (pages, and the live rooms opened from them)."""
+    db.session.execute(sa.update(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+        .values(ended_at=utcnow()))
+
+
+def reset_password(actor: User | None, user: User, password: str | None = None) -> str | None:
+    """Give a staff account a new password: the one given, else a generated one, which
+    is returned to be shown once. The account's sign-ins end."""
+    require_admin(actor)
+    _staff_member(user)
+    errors: dict[str, str] = {}
+    chosen = _password(password, errors)
+    if errors:
+        raise ValidationError(errors)
+    generated = None if chosen else new_password()
+    accounts.set_password(user, chosen or generated)
+    _end_sign_ins(user)
+    db.session.commit()
+    return generated
+
+
+def set_active(actor: User | None, user: User, active: bool) -> User:
+    """Deactivate a staff account (it can no longer sign in, by password, token or live
+    connection; its records stay) or reactivate it."""
+    require_admin(actor)
+    _staff_member(user)
+    if not active and actor is not None and actor.id == user.id:
+        raise ActionError("conflict", _("You cannot deactivate your own account."))
+    user.is_active_account = active
+    if not active:
+        _end_sign_ins(user)
+    db.session.commit()
+    return user
