@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from . import access, accounts, demo, roster
 from .errors import ActionError
 from .extensions import db
-from .models import SchoolClass, User
+from .models import Role, SchoolClass, User
 
 forum_cli = AppGroup("forum", help="SDG Forum administration.")
 
