@@ -314,6 +314,44 @@ def status_label(status: ExchangeStatus) -> str:
 # --- Actions -------------------------------------------------------------------------
 
 
+def _details(data: dict[str, Any], errors: dict[str, str], *,
+             only_given: bool = False) -> dict[str, Any]:
+    """An application's own fields (title, SDGs, mode, planned dates, goals), checked;
+    a refusal goes into ``errors`` by field. With ``only_given``, just the fields the
+    data names (a resubmission changes what it names and keeps the rest)."""
+    details: dict[str, Any] = {}
+    given = (lambda name: name in data) if only_given else (lambda name: True)
+    if given("title"):
+        title = data.get("title")
+        title = " ".join(title.split()) if isinstance(title, str) else ""
+        if not title:
+            errors["title"] = _("A title is required.")
+        elif len(title) > MAX_TITLE:
+            errors["title"] = _("At most %(n)s characters.", n=MAX_TITLE)
+        details["title"] = title
+    if given("sdgs"):
+        try:
+            details["sdgs"] = parse_goals(data.get("sdgs"))
+        except ValueError:
+            errors["sdgs"] = _("Choose one or more goals, numbered 1 to 17.")
+    if given("mode"):
+        try:
+            details["mode"] = ExchangeMode(data.get("mode") or ExchangeMode.ONLINE.value)
+        except (ValueError, TypeError):
+            errors["mode"] = _("Choose online or in person.")
+    for name in ("starts_on", "ends_on"):
+        if given(name):
+            details[name] = _day(data, name, errors)
+    if given("goals"):
+        details["goals"] = _text(data, "goals", MAX_TEXT, errors)
+    return details
+
+
+def _check_dates(starts_on: date | None, ends_on: date | None, errors: dict[str, str]) -> None:
+    if starts_on and ends_on and ends_on < starts_on and "ends_on" not in errors:
+        errors["ends_on"] = _("The end must be after the start.")
+
+
 def propose(user: User, data: dict[str, Any]) -> Exchange:
     """A teacher applies for an exchange of one of their classes, naming partner
     classes of other schools, or the country where the Alliance should find one."""
@@ -321,27 +359,8 @@ def propose(user: User, data: dict[str, Any]) -> Exchange:
         raise ActionError("forbidden", _("Only teachers can apply for exchanges."))
     data = _body(data)
     errors: dict[str, str] = {}
-    title = data.get("title")
-    title = " ".join(title.split()) if isinstance(title, str) else ""
-    if not title:
-        errors["title"] = _("A title is required.")
-    elif len(title) > MAX_TITLE:
-        errors["title"] = _("At most %(n)s characters.", n=MAX_TITLE)
-    sdgs: list[int] = []
-    try:
-        sdgs = parse_goals(data.get("sdgs"))
-    except ValueError:
-        errors["sdgs"] = _("Choose one or more goals, numbered 1 to 17.")
-    mode = ExchangeMode.ONLINE
-    try:
-        mode = ExchangeMode(data.get("mode") or ExchangeMode.ONLINE.value)
-    except (ValueError, TypeError):
-        errors["mode"] = _("Choose online or in person.")
-    starts_on = _day(data, "starts_on", errors)
-    ends_on = _day(data, "ends_on", errors)
-    if starts_on and ends_on and ends_on < starts_on:
-        errors["ends_on"] = _("The end must be after the start.")
-    goals = _text(data, "goals", MAX_TEXT, errors)
+    details = _details(data, errors)
+    _check_dates(details.get("starts_on"), details.get("ends_on"), errors)
 
     own = access.get_row(SchoolClass, data.get("class_id"))
     if own is None or not access.can_teach(user, own):
@@ -359,10 +378,9 @@ def propose(user: User, data: dict[str, Any]) -> Exchange:
         raise ValidationError(errors)
     assert own is not None
     exchange = Exchange(
-        title=title, sdgs=sdgs, mode=mode, status=ExchangeStatus.PROPOSED,
-        alliance=AllianceDecision.PENDING, starts_on=starts_on, ends_on=ends_on,
-        goals=goals, partner_country=country, proposer_class_id=own.id,
-        academic_year=academic_year_of(starts_on or utcnow()),
+        **details, status=ExchangeStatus.PROPOSED, alliance=AllianceDecision.PENDING,
+        partner_country=country, proposer_class_id=own.id,
+        academic_year=academic_year_of(details["starts_on"] or utcnow()),
         created_by_id=user.id, classes=[own, *partners],
     )
     db.session.add(exchange)
@@ -536,6 +554,37 @@ def reject(user: User, exchange: Exchange, data: dict[str, Any] | None = None) -
     if comment:
         exchange.comment = comment
     _decide(exchange, user, DecisionAction.REJECT, comment=comment)
+    db.session.commit()
+    return exchange
+
+
+def resubmit(user: User, exchange: Exchange, data: dict[str, Any] | None = None) -> Exchange:
+    """Its proposing teacher sends a returned application to the Alliance again, with
+    what they changed (any of ``propose``'s own fields) and a comment in answer."""
+    if exchange.created_by_id != user.id:
+        raise ActionError("forbidden", _("Only the teacher who proposed this exchange may "
+                                         "resubmit it."))
+    data = _body(data)
+    comment = _proposal_comment(exchange, data)
+    if exchange.alliance != AllianceDecision.RETURNED:
+        raise ActionError("conflict", _("Only an application the Alliance returned can be "
+                                        "resubmitted."))
+    errors: dict[str, str] = {}
+    details = _details(data, errors, only_given=True)
+    _check_dates(details.get("starts_on", exchange.starts_on),
+                 details.get("ends_on", exchange.ends_on), errors)
+    if errors:
+        raise ValidationError(errors)
+    for name, value in details.items():
+        setattr(exchange, name, value)
+    if "starts_on" in details:
+        exchange.academic_year = academic_year_of(exchange.starts_on or exchange.created_at
+                                                  or utcnow())
+    exchange.alliance = AllianceDecision.PENDING
+    exchange.comment = comment
+    # Recorded as the application proposed again: the history reads returned, proposed.
+    _decide(exchange, user, DecisionAction.PROPOSE, class_id=exchange.proposer_class_id,
+            comment=comment)
     db.session.commit()
     return exchange
 

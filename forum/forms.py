@@ -124,7 +124,7 @@ class ExchangeDecisionForm(Form):
     outcome summary when completing it)."""
 
     action = StringField(validators=[AnyOf(["accept", "decline", "approve", "return",
-                                            "reject", "withdraw", "complete"])])
+                                            "reject", "withdraw", "resubmit", "complete"])])
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
 
 

@@ -441,3 +441,52 @@ def test_the_new_exchange_page_sends_an_application_with_dates_goals_or_a_countr
 def demo_teacher(demo: dict) -> str:
     return next(u["username"] for u in demo["users"]
                 if u["role"] == "teacher" and u["school"] == "taipei-daan")
+
+
+def test_a_returned_application_is_resubmitted_by_its_teacher(app, demo, api, propose):
+    """The Alliance returns an application with a comment; only its teacher may send it
+    again, changing what was asked (dates, goals), and it waits for the Alliance anew;
+    a resubmission with a bad field changes nothing."""
+    from conftest import Auth, csrf_token
+
+    exchange = propose(starts_on="2026-09-01", ends_on="2027-06-30")
+    ex_id = exchange["id"]
+    # Not returned yet: nothing to resubmit.
+    assert api("POST", f"/exchanges/{ex_id}/resubmit", "tw", {})[0] == 409
+    status, body = api("POST", f"/exchanges/{ex_id}/return", "reviewer",
+                       {"comment": "Please start in spring instead."})
+    assert status == 200 and body["alliance"] == "returned"
+    # Only the proposing teacher: not the partner, not the Alliance.
+    assert api("POST", f"/exchanges/{ex_id}/resubmit", "jp", {})[0] == 403
+    assert api("POST", f"/exchanges/{ex_id}/resubmit", "reviewer", {})[0] == 403
+    status, body = api("POST", f"/exchanges/{ex_id}/resubmit", "tw",
+                       {"starts_on": "2027-03-01", "ends_on": "2027-02-01"})
+    assert status == 422 and "ends_on" in body["error"]["fields"], body
+    assert api("GET", f"/exchanges/{ex_id}", "tw")[1]["alliance"] == "returned"
+    status, body = api("POST", f"/exchanges/{ex_id}/resubmit", "tw", {
+        "starts_on": "2027-03-01", "goals": "Spring rivers, after the snow melts.",
+        "comment": "Moved to spring."})
+    assert status == 200, body
+    assert body["alliance"] == "pending" and body["status"] == "proposed"
+    assert body["starts_on"] == "2027-03-01" and body["ends_on"] == "2027-06-30"
+    assert body["goals"] == "Spring rivers, after the snow melts."
+    assert body["academic_year"] == 115  # March 2027 is in ROC year 115 (Aug 2026 - Jul 2027)
+    assert [d["action"] for d in body["decisions"]] == ["propose", "return", "propose"]
+    # Once is enough: it is no longer returned.
+    assert api("POST", f"/exchanges/{ex_id}/resubmit", "tw", {})[0] == 409
+
+    # On the page: returned again, the teacher resubmits with a comment; the history
+    # says so in the reader's language.
+    api("POST", f"/exchanges/{ex_id}/return", "reviewer", {"comment": "One more week?"})
+    teacher = app.test_client()
+    Auth(teacher, demo).login("teacher", "taipei-daan")
+    page = f"/exchanges/{ex_id}"
+    html = teacher.get(page + "?lang=en").get_data(as_text=True)
+    assert 'value="resubmit"' in html and "One more week?" in html
+    token = csrf_token(teacher, page)
+    response = teacher.post(page + "/decide", data={
+        "action": "resubmit", "comment": "Added a week in June.", "csrf_token": token})
+    assert response.status_code == 302
+    html = teacher.get(page).get_data(as_text=True)
+    assert "resubmitted" in html and 'value="resubmit"' not in html
+    assert api("GET", f"/exchanges/{ex_id}", "tw")[1]["alliance"] == "pending"

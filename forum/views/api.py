@@ -242,6 +242,14 @@ def withdraw_exchange(exchange_id: int):
     return _decision(exchange_id, exchanges.withdraw)
 
 
+@bp.post("/exchanges/<int:exchange_id>/resubmit")
+def resubmit_exchange(exchange_id: int):
+    """Its teacher sends a returned application again, with what changed."""
+    from .. import exchanges
+
+    return _decision(exchange_id, exchanges.resubmit)
+
+
 @bp.post("/exchanges/<int:exchange_id>/complete")
 def complete_exchange(exchange_id: int):
     from .. import exchanges

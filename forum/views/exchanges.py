@@ -10,7 +10,14 @@ from .. import access, exchanges
 from ..errors import ActionError
 from ..extensions import db
 from ..forms import ExchangeDecisionForm, ExchangeForm
-from ..models import Exchange, ExchangeStatus, Role
+from ..models import (
+    AllianceDecision,
+    DecisionAction,
+    Exchange,
+    ExchangeDecision,
+    ExchangeStatus,
+    Role,
+)
 from ..sdgs import GOALS
 
 bp = Blueprint("exchanges", __name__, url_prefix="/exchanges")
@@ -78,7 +85,7 @@ def _page(exchange: Exchange, form: ExchangeDecisionForm, status: int = 200):
         status_label=exchanges.status_label(exchange.status),
         actions=[(a, ACTION_LABELS[a]()) for a in _actions(exchange)], form=form,
         decisions=exchange.decisions if staff else [],
-        decision_label=lambda d: DECISION_LABELS[d.action.value](),
+        decision_label=lambda d: _decision_label(exchange, d),
     ), status
 
 
@@ -90,6 +97,7 @@ ACTION_LABELS = {
     "return": lambda: _("Return to the teacher with the comment"),
     "reject": lambda: _("Decline for the Alliance"),
     "withdraw": lambda: _("Withdraw the application"),
+    "resubmit": lambda: _("Resubmit to the Alliance with this comment"),
     "complete": lambda: _("Close the exchange with this outcome summary"),
 }
 DECISION_LABELS = {
@@ -106,7 +114,17 @@ DECISION_LABELS = {
 ACTIONS = {
     "accept": exchanges.accept, "decline": exchanges.decline, "approve": exchanges.approve,
     "return": exchanges.return_, "reject": exchanges.reject, "withdraw": exchanges.withdraw,
+    "resubmit": exchanges.resubmit,
 }
+
+
+def _decision_label(exchange: Exchange, decision: ExchangeDecision) -> str:
+    """A decision as the history names it: a proposal after the first is the teacher
+    resubmitting a returned application."""
+    first = next((d for d in exchange.decisions if d.action == DecisionAction.PROPOSE), None)
+    if decision.action == DecisionAction.PROPOSE and decision is not first:
+        return _("resubmitted")
+    return DECISION_LABELS[decision.action.value]()
 
 
 def _actions(exchange: Exchange) -> list[str]:
@@ -124,6 +142,8 @@ def _actions(exchange: Exchange) -> list[str]:
                 and answers.get(c.id) is None for c in exchange.classes):
             actions += ["accept", "decline"]
         if exchange.created_by_id == user.id:
+            if exchange.alliance == AllianceDecision.RETURNED:
+                actions.append("resubmit")
             actions.append("withdraw")
         return actions
     if status == ExchangeStatus.APPROVED and user.role == Role.TEACHER \
