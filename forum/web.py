@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import date
 
 from flask import Flask, g, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
@@ -68,6 +69,16 @@ class CookieSessions(SecureCookieSessionInterface):
 
 
 LIVE_SESSION = "forum.live_session"
+
+
+def _iso_day(value: str | date | None) -> date | None:
+    """A day given as YYYY-MM-DD (report data is JSON-ready), for ``dateformat``."""
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def wants_json() -> bool:
@@ -224,4 +235,5 @@ def init_app(app: Flask) -> None:
             "goal": sdgs.goal,
             "clock": clock,
             "user_zone": i18n.select_timezone,
+            "iso_day": _iso_day,
         }

@@ -189,6 +189,12 @@ def test_bulk_pairing_refuses_without_a_token_or_a_choice(app, auth, propose, cl
     assert "Choose at least one application" in response.get_data(as_text=True)
     assert client.post("/review/applications/pair", data={
         "csrf_token": csrf_token(client, "/"), "pick": "abc"}).status_code == 400
+    # A list older than the database: one picked application is gone; nothing is paired.
+    response = client.post("/review/applications/pair", data={
+        "csrf_token": csrf_token(client, "/"), "pick": [str(one["id"]), "999999"],
+        f"partner-{one['id']}": str(class_ids["jp"]), "partner-999999": str(class_ids["jp"])})
+    assert response.status_code == 409
+    assert "no longer exists" in response.get_data(as_text=True)
     with app.app_context():
         assert len(_exchange(app, one["id"]).classes) == 1
 

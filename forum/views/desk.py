@@ -127,8 +127,10 @@ def pair():
     pairings = []
     for ident in picked:
         exchange = db.session.get(Exchange, ident)
-        if exchange is None:
-            abort(404)
+        if exchange is None:  # the list on the page is older than the database
+            flash(_("One of the chosen applications no longer exists. Nothing was paired."),
+                  "error")
+            return _render(f, chosen=chosen, status=409)
         partner = chosen[ident]
         pairings.append((exchange, {"partner_class_ids": [partner] if partner else []}))
     try:
