@@ -18,7 +18,7 @@ from babel import Locale
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from . import access
+from . import access, fields
 from .clock import academic_year_of
 from .errors import ActionError, ValidationError
 from .extensions import db
@@ -37,7 +37,7 @@ from .models import (
     utcnow,
 )
 from .sdgs import parse_goals
-from .timeutil import EARLIEST, LATEST, iso_utc
+from .timeutil import iso_utc
 
 MAX_TITLE = 200
 MAX_TEXT = 4000  # goals, summary
@@ -210,62 +210,12 @@ def waiting_on(exchange: Exchange) -> str | None:
 # --- Input ---------------------------------------------------------------------------
 
 
-def _body(data: object) -> dict[str, Any]:
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ActionError("invalid", _("The request body must be a JSON object."))
-    return data
-
-
-def _text(data: dict[str, Any], name: str, limit: int, errors: dict[str, str],
-          *, required: bool = False) -> str | None:
-    raw = data.get(name)
-    if raw is not None and not isinstance(raw, str):
-        errors[name] = _("Give this as text.")
-        return None
-    text = (raw or "").strip()
-    if required and not text:
-        errors[name] = _("This field is required.")
-    elif len(text) > limit:
-        errors[name] = _("At most %(n)s characters.", n=limit)
-    return text or None
-
-
-def _day(data: dict[str, Any], name: str, errors: dict[str, str]) -> date | None:
-    raw = data.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        if not isinstance(raw, str) or len(raw) != 10:
-            raise ValueError(raw)
-        day = date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = _("Give a date as YYYY-MM-DD.")
-        return None
-    if not EARLIEST.year <= day.year < LATEST.year:
-        errors[name] = _("Give a date between the years %(first)s and %(last)s.",
-                         first=EARLIEST.year, last=LATEST.year - 1)
-        return None
-    return day
-
-
 def countries() -> list[tuple[str, str]]:
     """(code, name) of every country, named and sorted in the reader's language: where
     a teacher may ask the Alliance to find a partner class."""
     names = Locale.parse(str(get_locale() or "en")).territories
     return sorted(((code, name) for code, name in names.items()
                    if len(code) == 2 and code.isalpha()), key=lambda item: item[1])
-
-
-def _country(raw: object, errors: dict[str, str]) -> str | None:
-    if raw is None or raw == "":
-        return None
-    code = raw.strip().upper() if isinstance(raw, str) else ""
-    if len(code) != 2 or not code.isalpha() or code not in Locale("en").territories:
-        errors["partner_country"] = _("Give the country as its two-letter code, e.g. JP.")
-        return None
-    return code
 
 
 def _classes(raw: object, errors: dict[str, str]) -> list[SchoolClass]:
@@ -341,9 +291,9 @@ def _details(data: dict[str, Any], errors: dict[str, str], *,
             errors["mode"] = _("Choose online or in person.")
     for name in ("starts_on", "ends_on"):
         if given(name):
-            details[name] = _day(data, name, errors)
+            details[name] = fields.day(data, name, errors)
     if given("goals"):
-        details["goals"] = _text(data, "goals", MAX_TEXT, errors)
+        details["goals"] = fields.text(data, "goals", MAX_TEXT, errors)
     return details
 
 
@@ -357,7 +307,7 @@ def propose(user: User, data: dict[str, Any]) -> Exchange:
     classes of other schools, or the country where the Alliance should find one."""
     if user.role not in (Role.TEACHER, Role.ADMIN):
         raise ActionError("forbidden", _("Only teachers can apply for exchanges."))
-    data = _body(data)
+    data = fields.body(data)
     errors: dict[str, str] = {}
     details = _details(data, errors)
     _check_dates(details.get("starts_on"), details.get("ends_on"), errors)
@@ -367,7 +317,7 @@ def propose(user: User, data: dict[str, Any]) -> Exchange:
         errors["class_id"] = _("Choose one of your classes.")
         own = None
     partners = _classes(data.get("partner_class_ids"), errors)
-    country = _country(data.get("partner_country"), errors)
+    country = fields.country(data.get("partner_country"), "partner_country", errors)
     if not partners and not country and not errors.keys() & {"partner_class_ids",
                                                               "partner_country"}:
         errors["partner_class_ids"] = _(
@@ -432,7 +382,7 @@ def _answer(user: User, exchange: Exchange, data: dict[str, Any] | None, *,
             accepted: bool) -> Exchange:
     """A partner class's teacher answers the proposal for the classes they teach; a
     no declines the whole application."""
-    data = _body(data)
+    data = fields.body(data)
     class_ids = _answering_for(user, exchange, data)
     comment = _proposal_comment(exchange, data)
     _set_accepted(exchange, class_ids, accepted)
@@ -452,7 +402,7 @@ def _proposal_comment(exchange: Exchange, data: dict[str, Any]) -> str | None:
     and its comment, if any, is text of at most MAX_COMMENT characters."""
     _require_state(exchange, ExchangeStatus.PROPOSED)
     errors: dict[str, str] = {}
-    comment = _text(data, "comment", MAX_COMMENT, errors)
+    comment = fields.text(data, "comment", MAX_COMMENT, errors)
     if errors:
         raise ValidationError(errors)
     return comment
@@ -468,7 +418,7 @@ def _alliance_step(user: User, exchange: Exchange, data: dict[str, Any] | None
                    ) -> str | None:
     """Checks shared by the Alliance's decisions; the comment given, if any."""
     _require_alliance(user)
-    return _proposal_comment(exchange, _body(data))
+    return _proposal_comment(exchange, fields.body(data))
 
 
 def pair(user: User, exchange: Exchange, data: dict[str, Any] | None) -> Exchange:
@@ -503,7 +453,7 @@ def pair_many(user: User, pairings: list[tuple[Exchange, dict[str, Any]]]) -> li
 def _pair(user: User, exchange: Exchange, data: dict[str, Any] | None) -> None:
     """``pair``'s checks and change, not yet committed."""
     _require_alliance(user)
-    data = _body(data)
+    data = fields.body(data)
     _require_state(exchange, ExchangeStatus.PROPOSED)
     errors: dict[str, str] = {}
     added = [c for c in _classes(data.get("partner_class_ids"), errors)
@@ -564,7 +514,7 @@ def resubmit(user: User, exchange: Exchange, data: dict[str, Any] | None = None)
     if exchange.created_by_id != user.id:
         raise ActionError("forbidden", _("Only the teacher who proposed this exchange may "
                                          "resubmit it."))
-    data = _body(data)
+    data = fields.body(data)
     comment = _proposal_comment(exchange, data)
     if exchange.alliance != AllianceDecision.RETURNED:
         raise ActionError("conflict", _("Only an application the Alliance returned can be "
@@ -594,7 +544,7 @@ def withdraw(user: User, exchange: Exchange, data: dict[str, Any] | None = None)
     if exchange.created_by_id != user.id:
         raise ActionError("forbidden", _("Only the teacher who proposed this exchange may "
                                          "withdraw it."))
-    comment = _proposal_comment(exchange, _body(data))
+    comment = _proposal_comment(exchange, fields.body(data))
     exchange.status = ExchangeStatus.WITHDRAWN
     _decide(exchange, user, DecisionAction.WITHDRAW, comment=comment)
     db.session.commit()
@@ -605,10 +555,10 @@ def complete(user: User, exchange: Exchange, data: dict[str, Any] | None) -> Exc
     """A teacher of an approved exchange closes it with a short outcome summary."""
     if not access.can_manage_exchange(user, exchange):
         raise ActionError("forbidden", _("Only the teachers of this exchange may do that."))
-    data = _body(data)
+    data = fields.body(data)
     _require_state(exchange, ExchangeStatus.APPROVED)
     errors: dict[str, str] = {}
-    summary = _text(data, "summary", MAX_TEXT, errors, required=True)
+    summary = fields.text(data, "summary", MAX_TEXT, errors, required=True)
     if errors:
         raise ValidationError(errors)
     exchange.status = ExchangeStatus.COMPLETED

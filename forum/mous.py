@@ -11,13 +11,11 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from babel import Locale
 from flask_babel import gettext as _
 
-from . import access
+from . import access, fields
 from .clock import academic_year_of
 from .errors import ActionError, ValidationError
-from .exchanges import _body, _day, _text
 from .extensions import db
 from .models import Mou, MouStatus, Role, User
 
@@ -41,15 +39,6 @@ def require_reader(user: User) -> None:
 
 def status_label(status: MouStatus) -> str:
     return {MouStatus.PLANNED: _("Planned"), MouStatus.SIGNED: _("Signed")}[status]
-
-
-def country_code(raw: object, name: str, errors: dict[str, str]) -> str | None:
-    """A two-letter ISO country code, upper-cased; an error under ``name`` otherwise."""
-    code = raw.strip().upper() if isinstance(raw, str) else ""
-    if len(code) != 2 or not code.isalpha() or code not in Locale("en").territories:
-        errors[name] = _("Give the country as its two-letter code, e.g. JP.")
-        return None
-    return code
 
 
 def academic_year(raw: object, name: str, errors: dict[str, str]) -> int | None:
@@ -76,15 +65,17 @@ def _values(data: dict[str, Any], current: Mou | None) -> dict[str, Any]:
     if isinstance(merged.get("signed_on"), date):
         merged["signed_on"] = merged["signed_on"].isoformat()
     errors: dict[str, str] = {}
-    region = _text(merged, "region", MAX_REGION, errors, required=True)
-    authority = _text(merged, "authority", MAX_AUTHORITY, errors, required=True)
-    country = country_code(merged.get("country"), "country", errors)
+    region = fields.text(merged, "region", MAX_REGION, errors, required=True)
+    authority = fields.text(merged, "authority", MAX_AUTHORITY, errors, required=True)
+    country = fields.country(merged.get("country"), "country", errors)
+    if country is None and "country" not in errors:  # required
+        errors["country"] = _("Give the country as its two-letter code, e.g. JP.")
     status = None
     try:
         status = MouStatus(merged.get("status"))
     except (ValueError, TypeError):
         errors["status"] = _("Choose planned or signed.")
-    signed_on = _day(merged, "signed_on", errors)
+    signed_on = fields.day(merged, "signed_on", errors)
     year = academic_year(merged.get("academic_year"), "academic_year", errors)
     if status == MouStatus.SIGNED and signed_on is None and "signed_on" not in errors:
         errors["signed_on"] = _("A signed MOU needs the day it was signed.")
@@ -108,7 +99,7 @@ def record(user: User, data: dict[str, Any]) -> Mou:
     """An admin records an MOU: region, country, partner authority, planned or signed,
     the day it was signed, the academic year (from the signed date when not given)."""
     require_admin(user)
-    mou = Mou(**_values(_body(data), None), created_by_id=user.id)
+    mou = Mou(**_values(fields.body(data), None), created_by_id=user.id)
     db.session.add(mou)
     db.session.commit()
     return mou
@@ -117,7 +108,7 @@ def record(user: User, data: dict[str, Any]) -> Mou:
 def update(user: User, mou: Mou, data: dict[str, Any]) -> Mou:
     """An admin changes an MOU (a planned one signed, say); fields not given stay."""
     require_admin(user)
-    values = _values(_body(data), mou)
+    values = _values(fields.body(data), mou)
     for name, value in values.items():
         setattr(mou, name, value)
     db.session.commit()

@@ -16,10 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from . import access
+from . import access, fields
 from .clock import academic_year_of
 from .errors import ActionError, ValidationError
-from .exchanges import _body, _day, _text
 from .extensions import db
 from .inputs import storable
 from .models import TrainingEvent, TrainingKind, TrainingParticipant, User
@@ -170,14 +169,14 @@ def _values(data: dict[str, Any], current: TrainingEvent | None, file: bytes | N
         kind = TrainingKind(merged.get("kind"))
     except (ValueError, TypeError):
         errors["kind"] = _("Choose the kind of training.")
-    title = _text(merged, "title", MAX_TITLE, errors)
-    held_on = _day(merged, "held_on", errors)
+    title = fields.text(merged, "title", MAX_TITLE, errors)
+    held_on = fields.day(merged, "held_on", errors)
     if held_on is None and "held_on" not in errors:
         errors["held_on"] = _("Give the day it was held.")
     online = merged.get("online", False)
     if not isinstance(online, bool):
         errors["online"] = _("Say true or false.")
-    place = _text(merged, "place", MAX_PLACE, errors)
+    place = fields.text(merged, "place", MAX_PLACE, errors)
     if not online and not place and "place" not in errors:
         errors["place"] = _("Give the place, or say it was held online.")
     head_count = _head_count(data.get("head_count"), errors)
@@ -213,7 +212,7 @@ def record(user: User, data: dict[str, Any], file: bytes | None = None) -> Train
     participants (``file``: a CSV of names and schools; ``participants``: a list) or a
     head count. All or nothing."""
     require_admin(user)
-    values, people = _values(_body(data), None, file)
+    values, people = _values(fields.body(data), None, file)
     event = TrainingEvent(**values, created_by_id=user.id)
     _set_participants(event, people or [])
     db.session.add(event)
@@ -226,7 +225,7 @@ def update(user: User, event: TrainingEvent, data: dict[str, Any],
     """An admin changes an event; new participants (or a head count) replace the old
     ones, and when neither is given they stay as they are."""
     require_admin(user)
-    values, people = _values(_body(data), event, file)
+    values, people = _values(fields.body(data), event, file)
     for name, value in values.items():
         setattr(event, name, value)
     if people is not None:
