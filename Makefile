@@ -65,7 +65,7 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $
 
 run: install
 	$(BIN)/flask --app wsgi db upgrade
-	$(BIN)/flask --app wsgi forum seed-demo
+	$(BIN)/flask --app wsgi forum seed-demo --with-applications
 	$(BIN)/python wsgi.py
 
 test: install

@@ -25,9 +25,13 @@ def _fail(message: str) -> None:
 
 @forum_cli.command("seed-demo")
 @click.option("--json", "as_json", is_flag=True, help="Print the demo credentials as JSON.")
-def seed_demo(as_json: bool) -> None:
+@click.option("--with-applications", is_flag=True,
+              help="Also add applications still waiting for a partner or the Alliance.")
+def seed_demo(as_json: bool, with_applications: bool) -> None:
     """Load the demo schools, people, exchanges and sessions (idempotent)."""
     result = demo.seed()
+    if with_applications:
+        result["applications"] = demo.seed_applications()
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return

@@ -365,3 +365,47 @@ def seed() -> dict[str, list[dict[str, Any]]]:
             for s in sessions
         ],
     }
+
+
+# Applications still on their way, for ``seed-demo --with-applications`` (``make run``):
+# one waiting for the Shizuoka teacher's answer, one accepted and waiting for the
+# Alliance, one asking the Alliance to find a Korean partner class. Made through the
+# real actions, so their history reads as it would.
+APPLICATIONS = [
+    dict(proposer="lin.teacher", school="taipei-daan", partners=["shizuoka-aoi"],
+         accepted_by=None, title="Rivers that reach the sea", sdgs=[6, 14], mode="online",
+         goals="Compare our rivers and what they carry to the sea."),
+    dict(proposer="sato.teacher", school="shizuoka-aoi", partners=["taipei-daan"],
+         accepted_by="lin.teacher", title="School lunches without waste", sdgs=[2, 12],
+         mode="online", goals="Weigh what our lunches leave behind, and halve it."),
+    dict(proposer="lin.teacher", school="taipei-daan", partners=[], partner_country="KR",
+         accepted_by=None, title="A week in Seoul: urban heat", sdgs=[11, 13],
+         mode="in_person", goals="Measure and map the heat of our streets, in person."),
+]
+
+
+def seed_applications() -> list[int]:
+    """Add the demo's pending applications (idempotent); their ids."""
+    from . import exchanges
+
+    staff = {u.username: u for u in db.session.scalars(
+        sa.select(User).where(User.username.in_([a["proposer"] for a in APPLICATIONS]
+                                                + ["lin.teacher"])))}
+    classes = {c.school.slug: c for c in db.session.scalars(sa.select(SchoolClass))}
+    starts = utcnow().date() + timedelta(days=60)
+    ids = []
+    for a in APPLICATIONS:
+        found = db.session.scalar(sa.select(Exchange).where(Exchange.title == a["title"]))
+        if found is None:
+            found = exchanges.propose(staff[a["proposer"]], {
+                "class_id": classes[a["school"]].id, "title": a["title"], "sdgs": a["sdgs"],
+                "mode": a["mode"], "goals": a["goals"],
+                "partner_class_ids": [classes[s].id for s in a["partners"]],
+                "partner_country": a.get("partner_country"),
+                "starts_on": starts.isoformat(),
+                "ends_on": (starts + timedelta(days=120)).isoformat()})
+            if a["accepted_by"]:
+                exchanges.accept(staff[a["accepted_by"]], found, {
+                    "comment": "很樂意！我們班已經在秤午餐的剩食了。"})
+        ids.append(found.id)
+    return ids

@@ -125,6 +125,30 @@ def test_seed_demo_without_json_lists_the_credentials(app, runner):
     assert not any("demo-" in h for h in hashes)  # stored hashed, never as typed
 
 
+def test_seed_demo_with_applications_leaves_work_for_the_partner_and_the_alliance(
+        app, runner):
+    """``make run``'s demo: three applications on their way, made through the real
+    actions (idempotent); none of them shown to any student."""
+    from forum import exchanges
+    from forum.models import AllianceDecision, Exchange, ExchangeStatus, Role
+
+    first = run(runner, "seed-demo", "--with-applications", "--json")
+    ids = json.loads(first.stdout)["applications"]
+    assert len(ids) == 3
+    counts = table_counts(app)
+    again = run(runner, "seed-demo", "--with-applications", "--json")
+    assert json.loads(again.stdout)["applications"] == ids and table_counts(app) == counts
+    with app.app_context():
+        waiting = [db.session.get(Exchange, i) for i in ids]
+        assert all(e.status == ExchangeStatus.PROPOSED for e in waiting)
+        assert all(e.alliance == AllianceDecision.PENDING for e in waiting)
+        assert [len(e.decisions) for e in waiting] == [1, 2, 1]  # proposed; + accepted
+        assert waiting[2].partner_country == "KR" and len(waiting[2].classes) == 1
+        for student in db.session.scalars(sa.select(User).where(User.role == Role.STUDENT)):
+            seen = {e.id for e in db.session.scalars(exchanges.visible(student))}
+            assert seen and not set(ids) & seen  # their approved exchanges only
+
+
 # --- token ------------------------------------------------------------------------
 
 @pytest.mark.usefixtures("demo_snapshot")
