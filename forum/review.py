@@ -284,7 +284,10 @@ def report(roc: int) -> dict[str, Any]:
         "to": last.isoformat(),
         "exchanges": {"online": by_mode.get(ExchangeMode.ONLINE.value, 0),
                       "in_person": by_mode.get(ExchangeMode.IN_PERSON.value, 0),
-                      "total": len(exchanges)},
+                      "total": len(exchanges),
+                      # Closed by a teacher with its outcome summary.
+                      "completed": sum(1 for e in exchanges
+                                       if e.status == ExchangeStatus.COMPLETED)},
         "applications": {
             "total": len(applied),
             "online": applied_by_mode.get(ExchangeMode.ONLINE.value, 0),

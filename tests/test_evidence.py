@@ -613,7 +613,7 @@ DEMO_MOUS = {
 EXPECTED = {
     113: {
         "academic_year": 113, "from": "2024-08-01", "to": "2025-07-31",
-        "exchanges": {"online": 1, "in_person": 1, "total": 2},
+        "exchanges": {"online": 1, "in_person": 1, "total": 2, "completed": 0},
         "applications": {"total": 2, "online": 1, "in_person": 1, "approved": 2,
                          "declined": 0},
         "sessions_held": 2,
@@ -636,7 +636,7 @@ EXPECTED = {
     },
     114: {
         "academic_year": 114, "from": "2025-08-01", "to": "2026-07-31",
-        "exchanges": {"online": 2, "in_person": 1, "total": 3},
+        "exchanges": {"online": 2, "in_person": 1, "total": 3, "completed": 0},
         "applications": {"total": 3, "online": 2, "in_person": 1, "approved": 3,
                          "declined": 0},
         "sessions_held": 2,
