@@ -6,6 +6,7 @@ import functools
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,8 +46,13 @@ def digest(secret: str) -> str:
 
 
 def normalise_code(raw: str) -> str:
-    """Upper-case a typed code and drop spaces and dashes; "abcd-e fgh" → "ABCDEFGH"."""
-    return "".join(ch for ch in raw.upper() if ch.isalnum())
+    """Upper-case a typed code and drop spaces and dashes; "abcd-e fgh" → "ABCDEFGH".
+
+    Full-width letters and digits, as a Chinese, Japanese or Korean input method types
+    them ("ＹＹＵ６Ｇ－ＦＭ６９５"), count as the letters and digits they stand for
+    (NFKC); anything else that is not an ASCII letter or digit is dropped."""
+    text = unicodedata.normalize("NFKC", raw).upper()
+    return "".join(ch for ch in text if ch.isascii() and ch.isalnum())
 
 
 def format_code(code: str) -> str:
