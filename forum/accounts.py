@@ -170,6 +170,9 @@ def issue_code(student: User) -> str:
 
 
 def revoke_codes(student: User) -> None:
+    """Stop the student's code working, and end the sign-ins made with it: a code is
+    revoked when a card was lost or someone else used it."""
+    end_sign_ins(student)
     db.session.execute(
         sa.update(AccessCode)
         .where(AccessCode.user_id == student.id, AccessCode.revoked_at.is_(None))
@@ -259,6 +262,14 @@ def end_login_session(sid: str) -> None:
 
 
 # --- API tokens -------------------------------------------------------------------
+
+def end_sign_ins(user: User) -> None:
+    """End every sign-in of the account (its pages at the next request, its live
+    connections at their next event)."""
+    db.session.execute(sa.update(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+        .values(ended_at=utcnow()))
+
 
 def issue_token(user: User) -> str:
     """A new API token for the user, shown once."""
