@@ -276,3 +276,16 @@ def test_cancelling_on_the_page_asks_first_and_the_partner_learns_of_it(client, 
     Auth(partner, demo).login("teacher", "shizuoka-aoi")
     home = partner.get("/?lang=en").get_data(as_text=True)
     assert "Maybe not" in home and "Sessions your partner cancelled" in home
+
+
+def test_home_leads_into_a_live_room_and_to_a_closed_sessions_record(client, auth, demo):
+    """A student's home: an "Enter" button on the live session, and the sealed record
+    of a closed one, which opens for them."""
+    auth.login("student", "taipei-daan")
+    home = client.get("/?lang=en").get_data(as_text=True)
+    live = next(s["id"] for s in demo["sessions"] if s["status"] == "live")
+    closed = next(s["id"] for s in demo["sessions"] if s["status"] == "closed")
+    assert f'<a class="button primary" href="/sessions/{live}">Enter the room</a>' in home
+    record = f"/sessions/{closed}/transcript.html"
+    assert f'<a class="button" href="{record}">Read the sealed record</a>' in home
+    assert client.get(record).status_code == 200
