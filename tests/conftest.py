@@ -238,7 +238,13 @@ def form_fields(html: str, action: str | None = None) -> dict[str, str | list[st
                     return
                 if kind in ("checkbox", "radio") and "checked" not in a:
                     return
-                self.fields[name] = a.get("value", "on" if kind == "checkbox" else "")
+                value = a.get("value", "on" if kind == "checkbox" else "")
+                if kind == "checkbox" and name in self.fields:  # a group: every box ticked
+                    earlier = self.fields[name]
+                    self.fields[name] = [*(earlier if isinstance(earlier, list) else [earlier]),
+                                         value]
+                else:
+                    self.fields[name] = value
             elif tag == "select" and name:
                 self.select = (name, "multiple" in a, [], [])
             elif tag == "option" and self.select:

@@ -10,7 +10,7 @@ from flask_wtf.csrf import generate_csrf
 from .. import access, board, calendar, i18n, jsstrings, sessions
 from ..errors import ActionError
 from ..forms import ConfirmForm, SessionForm
-from ..models import Role
+from ..models import Role, SessionStatus
 from ..room import REACTIONS
 from ..sdgs import GOALS
 from ..web import confirmed
@@ -176,7 +176,8 @@ def cancel(session_id: int):
     session = _session_or_404(session_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    ask = confirmed(
+    # Asked only when it can be done: a started session is refused at once (below).
+    ask = None if session.status != SessionStatus.SCHEDULED else confirmed(
         title=_("Cancel “%(title)s”?", title=session.title),
         consequences=[_("Both classes' students and teachers no longer see it, and "
                         "calendars that subscribed mark it cancelled."),
