@@ -203,6 +203,7 @@ def card_codes(html: str) -> dict[str, str]:
     """Display name → access code, read off a page of printed code cards."""
     cards = re.findall(
         r'<p class="code-card-name">([^<]+)</p>\s*'
+        r'(?:<p class="code-card-class">[^<]*</p>\s*)?'
         r'<p class="code-card-code"><code>([A-Z0-9]{5}-[A-Z0-9]{5})</code></p>',
         html,
     )

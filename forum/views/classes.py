@@ -95,6 +95,7 @@ def add_student(class_id: int):
     if not form.validate_on_submit():
         return _back_with_errors(form, class_id)
     try:
+        roster.check_distinct(school_class, [" ".join(form.display_name.data.split())])
         student, code = accounts.add_student(school_class, form.display_name.data)
         db.session.commit()
     except ActionError as exc:
