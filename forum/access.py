@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import sqlalchemy as sa
 from flask import g
 from flask_babel import gettext as _
@@ -9,7 +12,7 @@ from flask_babel import gettext as _
 from . import accounts, sql
 from .accounts import Person
 from .errors import ActionError
-from .eventlog import HEAD_COLUMNS, HEAD_WIDTH, Head
+from .eventlog import HEAD, Head
 from .extensions import db
 from .models import (
     Exchange,
@@ -144,16 +147,17 @@ def live_seat(user: User | Person, session_id: int) -> tuple[Head, bool, bool] |
     table = "class_students" if user.role == Role.STUDENT else "class_teachers"
     row = sql.reader().one(_SEAT_SQL[table], {"user_id": user.id,
                                                   "session_id": session_id})
-    return None if row is None else seat_from_row(user, row)
+    return None if row is None else seat_from_row(user, _IN_EXCHANGE[table].read(row))
 
 
-def seat_from_row(user: User | Person, row: tuple) -> tuple[Head, bool, bool] | None:
-    """The seat from a row of HEAD_COLUMNS and the membership flag; None if the
+def seat_from_row(user: User | Person,
+                  row: Mapping[str, Any]) -> tuple[Head, bool, bool] | None:
+    """The seat from a row read by name (``HEAD`` and ``in_exchange``); None if the
     session is missing (a NULL id from a LEFT JOIN), cancelled or not the user's."""
-    if row[0] is None:
+    if row["session_id"] is None:
         return None
     head = Head.from_row(row)
-    member = user.role in (Role.STUDENT, Role.TEACHER) and bool(row[HEAD_WIDTH])
+    member = user.role in (Role.STUDENT, Role.TEACHER) and bool(row["in_exchange"])
     if head.cancelled_at is not None or not (member or user.role in (Role.REVIEWER,
                                                                      Role.ADMIN)):
         return None
@@ -174,17 +178,18 @@ def _in_class(table: str, user_id: str) -> str:
             f"AND m.user_id = {user_id}){shown})")
 
 
-# The session's head and whether the user is in its exchange. Built from this
-# module's own names only.
+# The session's head (``eventlog.HEAD``) and whether the user is in its exchange
+# (``_in_class``), read by name.
+_IN_EXCHANGE = {table: HEAD + sql.Columns(in_exchange=_in_class(table, ":user_id"))
+                for table in ("class_students", "class_teachers")}
 _SEAT_SQL = {
-    table: f"SELECT {HEAD_COLUMNS}, {_in_class(table, ':user_id')} "  # noqa: S608
-           "FROM forum_sessions s WHERE s.id = :session_id"
-    for table in ("class_students", "class_teachers")
+    table: f"SELECT {columns.sql} FROM forum_sessions s WHERE s.id = :session_id"  # noqa: S608
+    for table, columns in _IN_EXCHANGE.items()
 }
-# The same columns, added to the query of who is asking (``u`` is users).
-_CALLER_SEAT = (f"{HEAD_COLUMNS}, CASE WHEN u.role = 'student' "
-                f"THEN {_in_class('class_students', 'u.id')} "
-                f"ELSE {_in_class('class_teachers', 'u.id')} END")
+# The same, added to the query of who is asking (``u`` is users).
+_CALLER_SEAT = HEAD + sql.Columns(in_exchange=(
+    f"CASE WHEN u.role = 'student' THEN {_in_class('class_students', 'u.id')} "
+    f"ELSE {_in_class('class_teachers', 'u.id')} END"))
 _CALLER_SEAT_JOIN = "LEFT JOIN forum_sessions s ON s.id = :session_id"
 _EARLY_SEAT = "forum.early_seat"
 
@@ -196,11 +201,11 @@ def caller_and_seat(proof: str, key_hash: str, session_id: object) -> Person | N
     if isinstance(session_id, bool) or not isinstance(session_id, int) \
             or not 1 <= session_id <= MAX_ID:
         return accounts.person_by_proof(proof, key_hash)[0]
-    person, rest = accounts.person_by_proof(proof, key_hash, also=_CALLER_SEAT,
-                                            joins=_CALLER_SEAT_JOIN,
-                                            params={"session_id": session_id})
+    person, row = accounts.person_by_proof(proof, key_hash, also=_CALLER_SEAT,
+                                           joins=_CALLER_SEAT_JOIN,
+                                           params={"session_id": session_id})
     if person is not None:
-        g.setdefault(_EARLY_SEAT, (person.id, session_id, rest))
+        g.setdefault(_EARLY_SEAT, (person.id, session_id, row))
     return person
 
 

@@ -305,58 +305,66 @@ class Person:
     school: SchoolRef | None
 
 
+# The person, read by name. ``u`` is users, ``sc`` their school.
+_PERSON = sql.Columns(
+    is_active_account="u.is_active_account", user_id="u.id", role="u.role",
+    display_name="u.display_name", locale="u.locale", school_slug="sc.slug",
+    school_country="sc.country")
 # What a live connection kept at connect to prove who it is, and how that is asked
-# again on every event: the proof's columns (_PROOF_WIDTH of them, checked by
-# ``_proof_holds``), its tables and its key column. ``u`` is users, ``sc`` their school.
+# again on every event: the proof's columns (read by ``_proof_holds``), its tables and
+# its key column.
 _PROOFS = {
-    "token": ("t.id, t.revoked_at, t.last_used_at",
+    "token": (sql.Columns(proof_id="t.id", revoked_at="t.revoked_at",
+                          last_used_at="t.last_used_at"),
               "api_tokens t JOIN users u ON u.id = t.user_id", "t.token_hash"),
-    "sign_in": ("ls.ended_at, ls.created_at, NULL",
+    "sign_in": (sql.Columns(ended_at="ls.ended_at", signed_in_at="ls.created_at"),
                 "login_sessions ls JOIN users u ON u.id = ls.user_id", "ls.sid_hash"),
 }
-_PROOF_WIDTH = 3
-_PERSON_COLUMNS = "u.is_active_account, u.id, u.role, u.display_name, u.locale, sc.slug, sc.country"
-_PERSON_WIDTH = 7
 
 
 @functools.cache
-def _proof_sql(kind: str, also: str, joins: str) -> str:
-    columns, tables, key = _PROOFS[kind]
-    extra = f", {also}" if also else ""
-    return (f"SELECT {columns}, {_PERSON_COLUMNS}{extra} FROM {tables} "  # noqa: S608
-            f"LEFT JOIN schools sc ON sc.id = u.school_id {joins} WHERE {key} = :key")
+def _proof_sql(kind: str, also: sql.Columns | None, joins: str) -> tuple[sql.Columns, str]:
+    proof, tables, key = _PROOFS[kind]
+    columns = proof + _PERSON + also if also is not None else proof + _PERSON
+    return columns, (f"SELECT {columns.sql} FROM {tables} "  # noqa: S608
+                     f"LEFT JOIN schools sc ON sc.id = u.school_id {joins} WHERE {key} = :key")
 
 
-def person_by_proof(kind: str, key_hash: str, *, also: str = "", joins: str = "",
-                    params: dict[str, Any] | None = None) -> tuple[Person | None, tuple]:
+def person_by_proof(kind: str, key_hash: str, *, also: sql.Columns | None = None,
+                    joins: str = "", params: dict[str, Any] | None = None,
+                    ) -> tuple[Person | None, dict[str, Any]]:
     """The person behind a live connection's proof — ``"token"`` (the API token's hash)
     or ``"sign_in"`` (the sign-in's hash) — with the same checks as ``user_for_token``
     and ``user_for_login_session``, in one plain query; None if it no longer holds.
-    ``also`` and ``joins`` add columns to the same statement, returned after it."""
+    ``also`` and ``joins`` add columns to the same statement; the whole row comes back
+    by label (empty when there is none)."""
     if not key_hash:
-        return None, ()
-    row = sql.reader().one(_proof_sql(kind, also, joins), {**(params or {}), "key": key_hash})
+        return None, {}
+    columns, query = _proof_sql(kind, also, joins)
+    row = sql.reader().one(query, {**(params or {}), "key": key_hash})
     if row is None:
-        return None, ()
-    rest = row[_PROOF_WIDTH + _PERSON_WIDTH:]
-    if not row[_PROOF_WIDTH] or not _proof_holds(kind, row):
-        return None, rest
-    user_id, role, name, locale, slug, country = row[_PROOF_WIDTH + 1:_PROOF_WIDTH + _PERSON_WIDTH]
-    person = Person(id=user_id, role=_ROLES[role], display_name=name, locale=locale,
-                    school=SchoolRef(slug, country) if slug is not None else None)
-    return person, rest
+        return None, {}
+    values = columns.read(row)
+    if not values["is_active_account"] or not _proof_holds(kind, values):
+        return None, values
+    slug = values["school_slug"]
+    person = Person(id=values["user_id"], role=_ROLES[values["role"]],
+                    display_name=values["display_name"], locale=values["locale"],
+                    school=SchoolRef(slug, values["school_country"]) if slug is not None
+                    else None)
+    return person, values
 
 
-def _proof_holds(kind: str, row: tuple) -> bool:
+def _proof_holds(kind: str, row: dict[str, Any]) -> bool:
     if kind == "token":
-        if row[1] is not None:  # revoked
+        if row["revoked_at"] is not None:
             return False
-        _touch_token(row[0], sql.moment(row[2]))
+        _touch_token(row["proof_id"], sql.moment(row["last_used_at"]))
         return True
-    if row[0] is not None:  # the sign-in was ended (signed out)
+    if row["ended_at"] is not None:  # the sign-in was ended (signed out)
         return False
     lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"]
-    return sql.moment(row[1]) + timedelta(seconds=lifetime) >= utcnow()
+    return sql.moment(row["signed_in_at"]) + timedelta(seconds=lifetime) >= utcnow()
 
 
 _ROLES = {role.value: role for role in Role}

@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 from flask import g
 
-from forum import access, accounts, eventlog, room
+from forum import access, accounts, eventlog, room, sql
 from forum.errors import ActionError
 from forum.extensions import db
 from forum.models import (
@@ -237,3 +237,36 @@ def test_orm_and_live_sql_agree_over_the_matrix(app, active):
         assert checked == len(PEOPLE) * len(PROOFS) * len(session_ids)
         assert not disagreements, "\n".join(map(repr, disagreements[:20]))
 
+
+def test_the_writers_row_reads_head_and_standing_by_name(app):
+    """The writer's one statement under the lock (``eventlog.lock_head`` with the
+    room's extra columns) reads the same head and room_members row as the ORM."""
+    with app.app_context():
+        built = _build(app)
+        for name in ("student_a", "student_removed", "teacher_a"):
+            user_id = built["users"][name]
+            for session_id in built["sessions"][:8]:
+                run = sql.statements()
+                try:
+                    head, extra = eventlog.lock_head(
+                        run, session_id, also=room._WRITER_COLUMNS, joins=room._WRITER_JOINS,
+                        params={"user_id": user_id, "client_id": "c-1"})
+                    standing = room.Standing.from_row(extra)
+                    logged = extra["logged_seq"]
+                finally:
+                    run.rollback()
+                orm = db.session.get(ForumSession, session_id)
+                assert (head.id, head.status, head.locked, head.slow_mode, head.board_columns,
+                        head.opened_at, head.closed_at) == (
+                    orm.id, orm.status, orm.locked, orm.slow_mode, orm.board_columns,
+                    orm.opened_at, orm.closed_at)
+                member = db.session.get(RoomMember, (session_id, user_id))
+                if member is None:
+                    assert standing is None
+                else:
+                    assert (standing.present, standing.muted, standing.muted_until,
+                            standing.removed, standing.last_message_at) == (
+                        member.present, member.muted, member.muted_until, member.removed,
+                        member.last_message_at)
+                assert logged is None
+                db.session.rollback()
