@@ -228,22 +228,6 @@ def start_login_session(user: User) -> str:
     return sid
 
 
-def user_for_login_session(sid: str) -> User | None:
-    if not sid:
-        return None
-    row = db.session.scalar(sa.select(LoginSession).where(LoginSession.sid_hash == digest(sid)))
-    if row is None or row.ended_at is not None:
-        return None
-    lifetime = timedelta(seconds=current_app.config["PERMANENT_SESSION_LIFETIME"])
-    if row.created_at + lifetime < utcnow():
-        return None
-    user = row.user
-    if not user.is_active_account:
-        return None
-    user.current_sid = sid
-    return user
-
-
 def end_login_session(sid: str) -> None:
     db.session.execute(
         sa.update(LoginSession)
@@ -261,6 +245,40 @@ def issue_token(user: User) -> str:
     return token
 
 
+# --- who is asking: each proof's rule, over the ORM and in plain SQL --------------
+#
+# Pages and the API ask over the ORM (``user_for_login_session``, ``user_for_token``);
+# every live event asks again in one plain query (``person_by_proof``), as the ORM
+# costs ten times as much there. Both forms call the same predicates below
+# (``_sign_in_holds``, ``_token_holds``, the account being active), and
+# tests/test_access_agreement.py checks over a matrix of people and proofs that they
+# give the same answer.
+
+def _sign_in_holds(ended_at: datetime | None, created_at: datetime) -> bool:
+    """A sign-in holds until it is ended (signed out) or outlives the session lifetime."""
+    lifetime = timedelta(seconds=current_app.config["PERMANENT_SESSION_LIFETIME"])
+    return ended_at is None and created_at + lifetime >= utcnow()
+
+
+def _token_holds(revoked_at: datetime | None) -> bool:
+    """A token holds until it is revoked."""
+    return revoked_at is None
+
+
+def user_for_login_session(sid: str) -> User | None:
+    """The signed-in user of a sign-in id (ORM form; plain SQL: ``person_by_proof``)."""
+    if not sid:
+        return None
+    row = db.session.scalar(sa.select(LoginSession).where(LoginSession.sid_hash == digest(sid)))
+    if row is None or not _sign_in_holds(row.ended_at, row.created_at):
+        return None
+    user = row.user
+    if not user.is_active_account:
+        return None
+    user.current_sid = sid
+    return user
+
+
 @functools.cache
 def _token_query() -> sa.Select:
     """Built once; the user and their school come in the same query."""
@@ -269,11 +287,12 @@ def _token_query() -> sa.Select:
 
 
 def user_for_token(token: str) -> User | None:
-    """The user an API token belongs to, or None (unknown, revoked, inactive)."""
+    """The user an API token belongs to, or None (unknown, revoked, inactive). ORM
+    form; plain SQL: ``person_by_proof``."""
     if not token:
         return None
     row = db.session.scalar(_token_query(), {"token_hash": digest(token)})
-    if row is None or row.revoked_at is not None or not row.user.is_active_account:
+    if row is None or not _token_holds(row.revoked_at) or not row.user.is_active_account:
         return None
     now = utcnow()
     if _use_worth_noting(row.last_used_at, now):
@@ -312,7 +331,7 @@ _PERSON = sql.Columns(
     school_country="sc.country")
 # What a live connection kept at connect to prove who it is, and how that is asked
 # again on every event: the proof's columns (read by ``_proof_holds``), its tables and
-# its key column.
+# its key column. The plain-SQL form of ``user_for_token`` and ``user_for_login_session``.
 _PROOFS = {
     "token": (sql.Columns(proof_id="t.id", revoked_at="t.revoked_at",
                           last_used_at="t.last_used_at"),
@@ -356,15 +375,13 @@ def person_by_proof(kind: str, key_hash: str, *, also: sql.Columns | None = None
 
 
 def _proof_holds(kind: str, row: dict[str, Any]) -> bool:
+    """``_token_holds`` or ``_sign_in_holds`` on the proof's columns (noting a token's use)."""
     if kind == "token":
-        if row["revoked_at"] is not None:
+        if not _token_holds(row["revoked_at"]):
             return False
         _touch_token(row["proof_id"], sql.moment(row["last_used_at"]))
         return True
-    if row["ended_at"] is not None:  # the sign-in was ended (signed out)
-        return False
-    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"]
-    return sql.moment(row["signed_in_at"]) + timedelta(seconds=lifetime) >= utcnow()
+    return _sign_in_holds(sql.moment(row["ended_at"]), sql.moment(row["signed_in_at"]))
 
 
 _ROLES = {role.value: role for role in Role}

@@ -62,6 +62,10 @@ PEOPLE = {
     "admin": (Role.ADMIN, "", "", None),
     "admin_teaching_a": (Role.ADMIN, "A", "", "tw"),
 }
+# Not in the matrix: a non-student with a removed room_members row. ``removed_from``
+# says teachers, reviewers and admins are never removed; the live path refuses anyone
+# whose row says removed. No path makes such a row (``mod.remove`` takes students only,
+# and roles never change), so the two cannot disagree in practice.
 PROOFS = ("token", "token_revoked", "sign_in", "sign_in_ended", "sign_in_expired")
 
 
