@@ -274,3 +274,17 @@ def test_the_writers_row_reads_head_and_standing_by_name(app):
                         member.last_message_at)
                 assert logged is None
                 db.session.rollback()
+
+
+def test_columns_are_read_by_label_wherever_they_sit():
+    """A select list joined to others reads each value by its label: a column added to
+    one list shifts no reader of another, and a label used twice is refused."""
+    first = sql.Columns(a="x.a", b="x.b")
+    second = sql.Columns(c="y.c")
+    joined = second + first
+    assert joined.sql == "y.c AS c, x.a AS a, x.b AS b"
+    assert joined.read((3, 1, 2)) == {"a": 1, "b": 2, "c": 3}
+    assert (sql.Columns(z="x.z") + first + second).read((0, 1, 2, 3))["c"] == 3
+    with pytest.raises(ValueError, match="selected twice"):
+        first + sql.Columns(b="z.b")
+    assert not set(eventlog.HEAD.labels) & set(room.STANDING.labels)
