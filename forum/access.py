@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import g
 from flask_babel import gettext as _
 
-from . import accounts, sql
+from . import accounts, fields, sql
 from .accounts import Person
 from .errors import ActionError
 from .eventlog import HEAD, Head
@@ -29,24 +29,9 @@ from .models import (
 
 # The largest id a row can have (PostgreSQL INTEGER). A larger number names no row,
 # and SQLite's driver overflows on it, so it is turned away before the database.
-MAX_ID = 2**31 - 1
-
-
-def row_id(raw: object) -> int | None:
-    """A row id from untrusted input (URL, form, JSON), or None if it cannot be one."""
-    if isinstance(raw, bool) or not isinstance(raw, int | str):
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        return None
-    return value if 1 <= value <= MAX_ID else None
-
-
-def get_row(model: type[db.Model], raw: object):
-    """The row of ``model`` with the id ``raw`` names, or None."""
-    ident = row_id(raw)
-    return None if ident is None else db.session.get(model, ident)
+# Row ids from untrusted input: ``fields`` reads them; named here too for the callers
+# that ask access for a row.
+MAX_ID, row_id, get_row = fields.MAX_ID, fields.row_id, fields.get_row
 
 
 # Each access rule below is written twice: over the ORM, for pages and the API, and in

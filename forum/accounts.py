@@ -18,7 +18,7 @@ from flask_babel import ngettext
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import sql
+from . import fields, sql
 from .errors import ActionError
 from .extensions import db
 from .inputs import storable, unstorable_message
@@ -425,13 +425,11 @@ def calendar_feed_key(user: User) -> str:
 
 
 def user_for_calendar_key(key: str) -> User | None:
-    from .access import get_row
-
     try:
         user_id, version, _mac = key.split("-", 2)
     except ValueError:
         return None
-    user = get_row(User, user_id)
+    user = fields.get_row(User, user_id)
     if user is None or str(user.calendar_feed_version) != version:
         return None
     return user if hmac.compare_digest(calendar_feed_key(user), key) else None

@@ -12,7 +12,7 @@ from ..errors import ActionError
 from ..extensions import db
 from ..forms import ClassForm, ConfirmForm, RosterForm, StudentForm
 from ..models import Role, User
-from ..web import confirmed
+from .confirm import confirmed
 
 bp = Blueprint("classes", __name__, url_prefix="/classes")
 

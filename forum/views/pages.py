@@ -13,7 +13,7 @@ from ..forms import ConfirmForm, SessionForm
 from ..models import Role, SessionStatus
 from ..room import REACTIONS
 from ..sdgs import GOALS
-from ..web import confirmed
+from .confirm import confirmed
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
 
