@@ -185,6 +185,9 @@ class SessionForm(Form):
     board_template = SelectField(_l("Board"))
     board_columns = TextAreaField(_l("My own columns, one title per line"),
                                   validators=[Length(max=600)])
+    video_url = StringField(_l("Video call link (optional)"), render_kw={
+        "type": "url", "inputmode": "url", "placeholder": "https://meet.jit.si/…"},
+        validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Save"))
 
 

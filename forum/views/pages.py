@@ -71,6 +71,7 @@ def _form_data(form: SessionForm) -> dict:
         "ends_at": instant(form.ends_at.data),
         "board_template": form.board_template.data,
         "board_columns": (form.board_columns.data or "").splitlines(),
+        "video_url": form.video_url.data or None,
     }
 
 
@@ -123,6 +124,7 @@ def edit(session_id: int):
         form.board_template.data = session.board_template
         if session.board_template == "custom":
             form.board_columns.data = "\n".join(c["title"] for c in session.board_columns or [])
+        form.video_url.data = session.video_url
     status = 200
     if form.validate_on_submit():
         data = _form_data(form)
