@@ -32,3 +32,9 @@ def test_every_sdg_badge_keeps_its_official_colour_and_meets_aa():
     assert rules[6][0].upper() == "#26BDE2" and rules[7][0].upper() == "#FCC30B"
     for goal, (background, text) in rules.items():
         assert contrast(background, text) >= 4.5, (goal, background, text)
+
+
+def test_the_focus_ring_is_strong_on_every_page():
+    """Keyboard focus shows a 3 px ring on everything (not only in the room)."""
+    css = CSS.read_text(encoding="utf-8")
+    assert re.search(r"^:focus-visible \{ outline: 3px solid #[0-9a-f]{6};", css, re.M)
