@@ -77,7 +77,9 @@ export function createControls(ctx, root) {
     }
 
     let text = "";
-    if (status === "scheduled") text = t("notice_scheduled");
+    if (status === "scheduled") {
+      text = ctx.canModerate() ? t("notice_scheduled_teacher") : t("notice_scheduled");
+    }
     else if (status === "closed") text = t("notice_closed");
     else if (ctx.locked) text = ctx.canModerate() ? t("locked_teacher_notice") : t("locked_notice");
     notice.textContent = text;
