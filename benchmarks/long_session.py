@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 
 from forum import board, eventlog, room  # noqa: E402
+from forum.errors import ActionError  # noqa: E402
 from forum.extensions import db  # noqa: E402
 from forum.models import Event, ForumSession, Message, User, utcnow  # noqa: E402
 from forum.timeutil import iso_utc  # noqa: E402
@@ -93,12 +94,13 @@ def build(session_id: int, events: int, *, seed: int = 17) -> int:
             clock.at += timedelta(milliseconds=50)
             room.joined(room.seat_for(person, session_id))
         head = db.session.get(ForumSession, session_id).head_seq
+        run = f"{head}-{seed}"  # client ids of their own on every run
         while head < events:
             n += 1
             clock.at += timedelta(milliseconds=200)
             person = rng.choice(students) if rng.random() < 0.9 else rng.choice(teachers)
             seat = room.seat_for(person, session_id)
-            payload: dict[str, Any] = {"client_id": f"long-{n}", "body": body(rng, n)}
+            payload: dict[str, Any] = {"client_id": f"long-{run}-{n}", "body": body(rng, n)}
             if messages and rng.random() < 0.125:
                 # Some answer the last few, some go far back.
                 far = rng.random() < 0.3
@@ -114,10 +116,12 @@ def build(session_id: int, events: int, *, seed: int = 17) -> int:
                                             "emoji": rng.choice(room.REACTIONS)}).event.seq
             if n % 500 == 0 and head < events:
                 teacher = room.seat_for(teachers[0], session_id)
-                head = room.hide_message(teacher, rng.choice(messages), True, "off topic").event.seq
+                with contextlib.suppress(ActionError):  # hidden already
+                    head = room.hide_message(teacher, rng.choice(messages), True,
+                                             "off topic").event.seq
             if n % 40 == 0 and head < events:
                 columns = board.columns_of(db.session.get(ForumSession, session_id))
-                added = board.add(seat, {"client_id": f"long-note-{n}",
+                added = board.add(seat, {"client_id": f"long-note-{run}-{n}",
                                          "column": columns[0]["id"], "text": body(rng, n)[:80]})
                 head = added.event.seq
                 if head < events:
