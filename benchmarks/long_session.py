@@ -117,8 +117,9 @@ def build(session_id: int, events: int, *, seed: int = 17) -> int:
             if n % 500 == 0 and head < events:
                 teacher = room.seat_for(teachers[0], session_id)
                 with contextlib.suppress(ActionError):  # hidden already
-                    head = room.hide_message(teacher, rng.choice(messages), True,
-                                             "off topic").event.seq
+                    gone = rng.choice(messages)
+                    head = room.hide_message(teacher, gone, True, "off topic").event.seq
+                    messages.remove(gone)  # nobody answers or reacts to it any more
             if n % 40 == 0 and head < events:
                 columns = board.columns_of(db.session.get(ForumSession, session_id))
                 added = board.add(seat, {"client_id": f"long-note-{run}-{n}",
