@@ -97,6 +97,13 @@ def state(session_id: int, *, with_hidden_text: bool = True) -> list[dict[str, A
     return out
 
 
+def votes_of(session_id: int, user_id: int) -> list[int]:
+    """The notes this person has voted for (what a paged join no longer replays)."""
+    return list(db.session.scalars(sa.select(NoteVote.note_id).where(
+        NoteVote.session_id == session_id, NoteVote.user_id == user_id)
+        .order_by(NoteVote.note_id)))
+
+
 # --- the fold ---------------------------------------------------------------------
 
 def _note(session_id: int, note_id: int) -> Note | None:

@@ -200,6 +200,33 @@ def events_since(session_id: int, since: int = 0, through: int | None = None) ->
     return list(db.session.scalars(query.order_by(Event.seq)))
 
 
+def events_before(session_id: int, before: int | None, limit: int, *,
+                  types: list[str] | None = None, own_types: list[str] | None = None,
+                  actor_id: int | None = None) -> list[Event]:
+    """The last ``limit`` events with seq < before (all when ``before`` is None), in
+    order; only of ``types``, or of ``own_types`` when ``actor_id`` caused them, when
+    ``types`` is given."""
+    query = sa.select(Event).where(Event.session_id == session_id)
+    if before is not None:
+        query = query.where(Event.seq < before)
+    if types is not None:
+        shown = Event.type.in_(types)
+        if own_types:
+            shown = sa.or_(shown, sa.and_(Event.type.in_(own_types), Event.actor_id == actor_id))
+        query = query.where(shown)
+    latest = list(db.session.scalars(query.order_by(Event.seq.desc()).limit(limit)))
+    latest.reverse()
+    return latest
+
+
+def events_at(session_id: int, seqs: set[int]) -> list[Event]:
+    """The events of these seqs, in order."""
+    if not seqs:
+        return []
+    return list(db.session.scalars(sa.select(Event).where(
+        Event.session_id == session_id, Event.seq.in_(sorted(seqs))).order_by(Event.seq)))
+
+
 def record_of(session: ForumSession) -> list[Event]:
     """The whole log of a session, to export or verify against its head.
 

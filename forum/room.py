@@ -134,6 +134,72 @@ def replay(seat: Seat, since: int = 0) -> list[dict[str, Any]]:
     return [serialize_event(e, actors, withhold=withhold) for e in logged]
 
 
+# --- paging: the latest events first, older ones on request ------------------------
+
+PAGE = 200  # events a join without ``since`` returns (protocol: at least 200, or all)
+HISTORY_LIMIT = 1000  # the most events one ``history`` call returns
+# A join whose ``since`` is further back than this many events gets a fresh page
+# (with ``history_before``) instead of the whole gap.
+SINCE_LIMIT = 1000
+
+
+@dataclass
+class Page:
+    """Events of a session as one reader may see them, a page at a time."""
+
+    events: list[dict[str, Any]]
+    history_before: int | None  # the oldest seq in ``events``, when older ones exist
+    quoted: list[dict[str, Any]]  # older messages that replies (or the pin) answer
+
+
+def _shown_types(seat: Seat) -> tuple[list[str] | None, list[str] | None]:
+    """The event types this reader receives whoever caused them, and those they receive
+    only when they caused them; (None, None) when they receive every type."""
+    names = list(events.CATALOGUE)
+    anyone = [n for n in names if events.may_receive(n, moderator=seat.manager, author=False)]
+    if len(anyone) == len(names):
+        return None, None
+    own = [n for n in names if n not in anyone
+           and events.may_receive(n, moderator=seat.manager, author=True)]
+    return anyone, own
+
+
+def page(seat: Seat, before: int | None = None, limit: int = PAGE, *,
+         quote: set[int] = frozenset()) -> Page:
+    """The last ``limit`` events before ``before`` (the latest when None) that the reader
+    may receive, hidden text withheld exactly as ``replay`` withholds it, and the
+    messages older than the page that its replies answer (and those of ``quote``)."""
+    types, own = _shown_types(seat)
+    logged = eventlog.events_before(seat.session.id, before, limit + 1, types=types,
+                                    own_types=own, actor_id=seat.user.id)
+    more = len(logged) > limit
+    if more:
+        logged = logged[1:]
+    oldest = logged[0].seq if logged else (before or seat.session.head_seq + 1)
+    wanted = set(quote)
+    for e in logged:
+        if e.type == "message.posted" and isinstance(e.data.get("reply_to"), int):
+            wanted.add(e.data["reply_to"])
+    # A message's id is the seq of its message.posted: those older than the page.
+    quoted = [e for e in eventlog.events_at(seat.session.id, {w for w in wanted if w < oldest})
+              if e.type == "message.posted"
+              and events.may_receive(e.type, moderator=seat.manager,
+                                     author=e.actor_id == seat.user.id)]
+    withhold = None if seat.manager else hidden_items(seat.session.id)
+    actors = actors_for(logged + quoted)
+    return Page(events=[serialize_event(e, actors, withhold=withhold) for e in logged],
+                history_before=oldest if more and logged else None,
+                quoted=[serialize_event(e, actors, withhold=withhold) for e in quoted])
+
+
+def mutes(session_id: int) -> list[dict[str, Any]]:
+    """Who is muted in the room now, and until when (None: until unmuted)."""
+    rows = db.session.execute(sa.select(RoomMember.user_id, RoomMember.muted_until).where(
+        RoomMember.session_id == session_id, RoomMember.muted.is_(True))).all()
+    return [{"user_id": uid, "until": iso_utc(until) if until else None}
+            for uid, until in rows]
+
+
 def you(seat: Seat) -> dict[str, Any]:
     member = db.session.get(RoomMember, (seat.session.id, seat.user.id))
     return {

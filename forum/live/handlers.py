@@ -302,20 +302,40 @@ def _seat(user: User, payload: dict[str, Any]) -> room.Seat:
 
 # --- joining and leaving -------------------------------------------------------------
 
-@handler("join", lane=arrivals)
-def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
-    seat = _seat(user, payload)
-    since = payload.get("since", 0)
-    if since is None:
-        since = 0
-    if not isinstance(since, int) or isinstance(since, bool) or not 0 <= since <= room.MAX_INT:
-        raise ActionError("invalid", _("since must be a number."))
+def _int_field(payload: dict[str, Any], name: str, default: int | None, low: int,
+               high: int, message: str) -> int | None:
+    """An optional whole number of the payload within [low, high], else ``invalid``."""
+    value = payload.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ActionError("invalid", message)
+    return value
+
+
+def _refuse_removed(seat: room.Seat, user: User) -> None:
     member = db.session.get(RoomMember, (seat.session.id, user.id))
     if member is not None and member.removed:
         raise ActionError("removed", _("A teacher has removed you from this session."))
+
+
+def _masked(seat: room.Seat, user: User) -> bool:
+    """Who reads the students under pseudonyms (reviewers): every copy they get is masked."""
+    return seat.observer and pseudonyms.reads_pseudonyms(user, seat.session.id)
+
+
+def _mask_page(events: list[dict[str, Any]], numbering: dict[int, int]) -> list[dict[str, Any]]:
+    return [pseudonyms.mask_event(e, numbering) for e in events]
+
+
+@handler("join", lane=arrivals)
+def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
+    seat = _seat(user, payload)
+    since = _int_field(payload, "since", None, 0, room.MAX_INT, _("since must be a number."))
+    _refuse_removed(seat, user)
     # Who reads the students under pseudonyms (reviewers) hears the room in a room of
     # their own, each copy masked for them (``live.observers``), never the members' room.
-    masked = seat.observer and pseudonyms.reads_pseudonyms(user, seat.session.id)
+    masked = _masked(seat, user)
     call = _call()
     _join_room(observer_room(seat.session.id) if masked else session_room(seat.session.id))
     came_online = attendance.arrived(call.sid, seat, call.environ.get("forum.login_hash"),
@@ -325,24 +345,63 @@ def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
     here = presence.snapshot(current_app._get_current_object(), seat.session.id)
     if came_online:
         attendance.presence_changed(seat.session.id)
-    events = room.replay(seat, since)
+    state = sessions.room_state(seat)
+    # A first visit or a reload (no ``since``), or a gap too long to replay, gets the
+    # latest page and ``history_before``; the ack's state describes the whole room.
+    if since is None or seat.session.head_seq - since > room.SINCE_LIMIT:
+        pinned = state.get("pinned_message_id")
+        paged = room.page(seat, quote={pinned} if pinned else set())
+        events, quoted, history_before = paged.events, paged.quoted, paged.history_before
+    else:
+        events, quoted, history_before = room.replay(seat, since), [], None
     if masked:
         feed = socketio.server.manager.observers
         feed.joined(call.sid, i18n.current_language().locale)
         numbering = feed.numbering(seat.session.id, fresh=True)
         here = pseudonyms.mask_presence(here, numbering)
-        events = [pseudonyms.mask_event(e, numbering) for e in events]
+        events, quoted = _mask_page(events, numbering), _mask_page(quoted, numbering)
     socketio.emit("presence", here, namespace=NAMESPACE, to=call.sid)
     # The room may have gone on since the seat was read: the head covers the events.
     head = max(seat.session.head_seq, events[-1]["seq"] if events else 0)
     relay_of_this_process().joined(seat.session.id, head)
-    return {
-        "session": sessions.room_state(seat),
+    ack = {
+        "session": state,
         "you": room.you(seat),
         "head": head,
         "events": events,
         "board": board.state(seat.session.id, with_hidden_text=seat.manager),
+        "mutes": room.mutes(seat.session.id),
+        "votes": board.votes_of(seat.session.id, user.id),
+        "quoted": quoted,
     }
+    if history_before is not None:
+        ack["history_before"] = history_before
+    return ack
+
+
+@handler("history")
+def on_history(user: User, payload: dict[str, Any]) -> dict[str, Any]:
+    """The visible events just before ``before``, for scrolling back (``join``'s rule)."""
+    seat = _seat(user, payload)
+    if payload.get("before") is None:
+        raise ActionError("invalid", _("before must be a number."))
+    before = _int_field(payload, "before", None, 1, room.MAX_INT,
+                        _("before must be a number."))
+    limit = _int_field(payload, "limit", room.PAGE, 1, room.HISTORY_LIMIT,
+                       _("limit must be a number from 1 to %(max)s.", max=room.HISTORY_LIMIT))
+    _refuse_removed(seat, user)
+    paged = room.page(seat, before, limit)
+    events, quoted = paged.events, paged.quoted
+    if _masked(seat, user):
+        feed = socketio.server.manager.observers
+        numbering = feed.numbering(seat.session.id)
+        if any(pseudonyms.unknown(e, "event", numbering) for e in events + quoted):
+            numbering = feed.numbering(seat.session.id, fresh=True)
+        events, quoted = _mask_page(events, numbering), _mask_page(quoted, numbering)
+    ack: dict[str, Any] = {"events": events, "quoted": quoted}
+    if paged.history_before is not None:
+        ack["history_before"] = paged.history_before
+    return ack
 
 
 @handler("leave")

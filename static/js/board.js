@@ -272,6 +272,12 @@ export function createBoard(ctx, root) {
     }
   }
 
+  /** The notes this reader has voted for, as the join ack says. */
+  function setVotes(ids) {
+    myVotes.clear();
+    for (const id of ids) myVotes.add(id);
+  }
+
   /** The board as stored (from a join ack): the newest word on every note. */
   function replaceAll(list) {
     const seen = new Set();
@@ -439,5 +445,5 @@ export function createBoard(ctx, root) {
     if (event.key === "Escape" && drag) onDragEnd(new PointerEvent("pointercancel"));
   });
 
-  return { setColumns, apply, replaceAll, refresh };
+  return { setColumns, apply, replaceAll, setVotes, refresh };
 }

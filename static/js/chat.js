@@ -8,6 +8,11 @@ const MAX_BODY = 2000;
 const TYPING_SHOWN_MS = 3000;
 const TYPING_EVERY_MS = 2000;
 const QUOTE_CHARS = 120;
+// The log draws at most this many messages; the rest wait in memory (or on the server,
+// fetched with `history`) until the reader scrolls to them.
+const MAX_DRAWN = 400;
+const STEP = 100; // messages drawn at a time when the reader scrolls past the drawn ones
+const NEAR_EDGE_PX = 200;
 
 export function createChat(ctx, root) {
   const log = root.querySelector("[data-log]");
@@ -23,6 +28,13 @@ export function createChat(ctx, root) {
   const slowLine = root.querySelector("[data-slow]");
 
   const messages = new Map(); // message_id -> message model (see posted())
+  // The log's messages known here, by seq; the drawn ones are one run of it (`drawn`).
+  // Messages known only because a reply or the pin quotes them are not in it.
+  const timeline = [];
+  const orphans = new Map(); // message_id -> events about it, while it is not loaded
+  let drawn = 0;
+  const olderButton = root.querySelector("[data-older]");
+  const olderStatus = root.querySelector("[data-older-status]");
   const pending = new Map(); // client_id -> {clientId, body, replyTo, state, error, node}
   const typers = new Map(); // user id -> {name, timer}
   let replyTo = null;
@@ -217,12 +229,17 @@ export function createChat(ctx, root) {
     const m = messages.get(d.message_id);
     switch (event.type) {
       case "message.posted": {
-        const wasNew = !m || !m.node;
+        const wasNew = !m || !m.inLog;
         keepScroll(() => {
+          const atEnd = windowAtEnd();
           const model = posted(event);
           resolvePending(model);
-          if (wasNew) place(build(model), model.seq);
-          update(model);
+          if (wasNew) {
+            model.inLog = true;
+            enter(model);
+            if (atEnd) draw(model);
+          }
+          if (model.node) update(model);
           // Replies shown before this message arrived (out of order) get their quote now.
           for (const other of messages.values()) if (other.replyTo === model.id && other.node) renderQuote(other);
         });
@@ -233,22 +250,15 @@ export function createChat(ctx, root) {
         break;
       }
       case "message.reacted": {
-        if (!m) break;
-        const users = m.reactions.get(d.emoji) || new Set();
-        if (d.on) users.add(event.actor.id);
-        else users.delete(event.actor.id);
-        m.reactions.set(d.emoji, users);
-        if (m.node) renderChips(m);
+        // About a message older than what is loaded: kept until it is.
+        if (!m || !m.inLog) keep(orphans, d.message_id, event);
+        else foldAbout(m, event);
         break;
       }
       case "message.hidden":
       case "message.unhidden": {
-        if (!m) break;
-        m.hidden = event.type === "message.hidden";
-        // A student's screen drops the text at once; teachers keep it, dimmed.
-        if (m.hidden && !ctx.canModerate()) m.body = null;
-        if (!m.hidden && m.body === null) ctx.refetchFrom(m.seq);
-        refreshMessage(m);
+        if (!m || !m.inLog) keep(orphans, d.message_id, event);
+        if (m) foldAbout(m, event); // a quoted one shows it at once
         break;
       }
       case "message.pinned":
@@ -257,6 +267,196 @@ export function createChat(ctx, root) {
       default:
         break;
     }
+  }
+
+  /** A reaction, hiding or showing again, applied to a loaded (or quoted) message. */
+  function foldAbout(m, event) {
+    const d = event.data;
+    if (event.type === "message.reacted") {
+      const users = m.reactions.get(d.emoji) || new Set();
+      if (d.on) users.add(event.actor.id);
+      else users.delete(event.actor.id);
+      m.reactions.set(d.emoji, users);
+      if (m.node) renderChips(m);
+      return;
+    }
+    m.hidden = event.type === "message.hidden";
+    // A student's screen drops the text at once; teachers keep it, dimmed.
+    if (m.hidden && !ctx.canModerate()) m.body = null;
+    if (!m.hidden && m.body === null) ctx.refetchFrom(m.seq);
+    refreshMessage(m);
+  }
+
+  function keep(map, id, event) {
+    if (!map.has(id)) map.set(id, []);
+    map.get(id).push(event);
+  }
+
+  // --- paging: the drawn run of the timeline, older pages from `history` -----------------
+
+  /** A message that a reply or the pin quotes, older than what is loaded. */
+  function addQuoted(event) {
+    const m = messages.get(event.data.message_id);
+    if (m && m.inLog) return;
+    posted(event);
+  }
+
+  /** Older events from `history` (in seq order, all older than what is loaded). */
+  function addOlder(events, quoted) {
+    for (const q of quoted) addQuoted(q);
+    const fresh = [];
+    const older = new Map(); // events about messages older still
+    for (const event of events) {
+      if (event.actor && !ctx.actors.has(event.actor.id)) ctx.actors.set(event.actor.id, event.actor);
+      const d = event.data;
+      if (event.type === "message.posted") {
+        const known = messages.get(d.message_id);
+        if (known && known.inLog) continue;
+        const m = posted(event);
+        m.inLog = true;
+        fresh.push(m);
+      } else if (["message.reacted", "message.hidden", "message.unhidden"].includes(event.type)) {
+        const m = messages.get(d.message_id);
+        if (m && m.inLog) foldAbout(m, event);
+        else keep(older, d.message_id, event);
+      }
+    }
+    // What happened to them later, heard while they were not loaded: after their own past.
+    for (const m of fresh) {
+      const later = orphans.get(m.id);
+      if (!later) continue;
+      orphans.delete(m.id);
+      for (const event of later) foldAbout(m, event);
+    }
+    for (const [id, list] of older) orphans.set(id, [...list, ...(orphans.get(id) || [])]);
+    fresh.sort((a, b) => a.seq - b.seq);
+    timeline.unshift(...fresh);
+    for (const m of messages.values()) if (m.replyTo && m.node) renderQuote(m);
+  }
+
+  /** Put a message of the log in the timeline by seq (usually at the end). */
+  function enter(m) {
+    let i = timeline.length;
+    while (i > 0 && timeline[i - 1].seq > m.seq) i -= 1;
+    timeline.splice(i, 0, m);
+  }
+
+  function windowAtEnd() {
+    return timeline.length === 0 || Boolean(timeline[timeline.length - 1].node);
+  }
+
+  function draw(m) {
+    place(build(m), m.seq);
+    drawn += 1;
+  }
+
+  function undraw(m) {
+    if (!m.node) return;
+    if (openPalette === m) openPalette = null;
+    m.node.remove();
+    m.node = null;
+    m.parts = null;
+    drawn -= 1;
+  }
+
+  function drawnMessages() {
+    return [...log.children].filter((n) => !n.dataset.pending).map((n) => messages.get(Number(n.dataset.messageId)));
+  }
+
+  /** Draw timeline[from, to) above or below the drawn run, keeping what the reader sees in place. */
+  function drawRange(from, to, above) {
+    if (from >= to) return;
+    const fragment = document.createDocumentFragment();
+    for (const m of timeline.slice(from, to)) {
+      build(m);
+      m.node.dataset.seq = String(m.seq);
+      update(m);
+      fragment.append(m.node);
+      drawn += 1;
+    }
+    const height = log.scrollHeight;
+    const top = log.scrollTop;
+    if (above) {
+      log.insertBefore(fragment, log.firstElementChild);
+      log.scrollTop = top + (log.scrollHeight - height);
+      trim(false);
+    } else {
+      log.insertBefore(fragment, log.querySelector("[data-pending]"));
+      trim(true);
+    }
+  }
+
+  /** Keep the drawn run at most MAX_DRAWN long, dropping from the top or the bottom. */
+  function trim(fromTop) {
+    if (drawn <= MAX_DRAWN) return;
+    const run = drawnMessages();
+    const extra = run.length - MAX_DRAWN;
+    const dropped = fromTop ? run.slice(0, extra) : run.slice(run.length - extra);
+    const height = log.scrollHeight;
+    const top = log.scrollTop;
+    for (const m of dropped) undraw(m);
+    if (fromTop) log.scrollTop = top - (height - log.scrollHeight);
+  }
+
+  let loadingOlder = false;
+
+  /** The reader reached the top: draw older messages, from memory or from the server. */
+  async function showOlder() {
+    if (loadingOlder) return;
+    const run = drawnMessages();
+    const first = run.length ? timeline.indexOf(run[0]) : timeline.length;
+    if (first > 0) {
+      drawRange(Math.max(0, first - STEP), first, true);
+      renderOlderState();
+      return;
+    }
+    if (!ctx.hasHistory()) return;
+    loadingOlder = true;
+    renderOlderState();
+    const ok = await ctx.loadHistory();
+    loadingOlder = false;
+    if (ok) {
+      const again = drawnMessages();
+      const at = again.length ? timeline.indexOf(again[0]) : timeline.length;
+      drawRange(Math.max(0, at - STEP), at, true);
+    }
+    renderOlderState(ok ? "" : t("older_failed"));
+  }
+
+  /** The reader reached the bottom of a run that stops short of the latest messages. */
+  function showNewer() {
+    const run = drawnMessages();
+    if (!run.length) return;
+    const last = timeline.indexOf(run[run.length - 1]);
+    if (last < timeline.length - 1) drawRange(last + 1, Math.min(timeline.length, last + 1 + STEP), false);
+  }
+
+  /** Draw the latest messages again (the reader sends one while reading far back). */
+  function toLatest() {
+    if (windowAtEnd()) return;
+    for (const m of drawnMessages()) undraw(m);
+    drawRange(Math.max(0, timeline.length - STEP), timeline.length, false);
+    log.scrollTop = log.scrollHeight;
+    renderOlderState();
+  }
+
+  /** Forget the loaded messages: the room is read afresh (a re-join after a long gap). */
+  function reset() {
+    for (const m of drawnMessages()) undraw(m);
+    messages.clear();
+    timeline.length = 0;
+    orphans.clear();
+    drawn = 0;
+  }
+
+  function renderOlderState(error = "") {
+    const run = drawnMessages();
+    const moreHere = run.length > 0 && timeline.indexOf(run[0]) > 0;
+    const more = moreHere || ctx.hasHistory();
+    olderButton.hidden = !more || loadingOlder;
+    olderButton.textContent = t("older_messages");
+    olderStatus.textContent = loadingOlder ? t("loading_older") : error || (more || !timeline.length ? "" : t("session_start"));
+    log.dataset.history = loadingOlder ? "loading" : more ? "more" : "done";
   }
 
   /** Fill in the text of a message shown again after being hidden (re-read via join). */
@@ -355,6 +555,7 @@ export function createChat(ctx, root) {
     const body = input.value.trim();
     const length = charCount(body);
     if (length < 1 || length > MAX_BODY || !ctx.canPost() || Date.now() < blockedUntil) return;
+    toLatest();
     const item = { clientId: newClientId(), body, replyTo, state: "pending", error: "" };
     pending.set(item.clientId, item);
     keepScroll(() => {
@@ -509,6 +710,11 @@ export function createChat(ctx, root) {
       if (scrollAfterBatch) log.scrollTop = log.scrollHeight;
       scrollAfterBatch = null;
     }
+    if (!ctx.batching && drawn > MAX_DRAWN && isAtBottom()) {
+      trim(true);
+      log.scrollTop = log.scrollHeight;
+    }
+    renderOlderState();
     refreshComposer();
     renderPinned();
     // Re-enable or disable every message's buttons only when permissions changed.
@@ -551,9 +757,13 @@ export function createChat(ctx, root) {
 
   let scrollAfterBatch = null; // while a join's events are folded: was the reader at the bottom?
 
+  function isAtBottom() {
+    return log.scrollHeight - log.scrollTop - log.clientHeight < 60;
+  }
+
   function keepScroll(change, force = false) {
     // Follow new messages only when the reader is already at the bottom.
-    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 60;
+    const atBottom = isAtBottom();
     if (ctx.batching) {
       // Measuring after every one of hundreds of replayed messages would lay the
       // page out hundreds of times: measure once, scroll once (in refresh).
@@ -593,6 +803,11 @@ export function createChat(ctx, root) {
     }
   });
   form.querySelector("[data-cancel-reply]").addEventListener("click", cancelReply);
+  log.addEventListener("scroll", () => {
+    if (log.scrollTop < NEAR_EDGE_PX) showOlder();
+    else if (log.scrollHeight - log.scrollTop - log.clientHeight < NEAR_EDGE_PX) showNewer();
+  }, { passive: true });
+  olderButton.addEventListener("click", showOlder);
 
-  return { apply, fillWithheld, refresh, onTyping };
+  return { apply, fillWithheld, refresh, onTyping, addQuoted, addOlder, reset };
 }

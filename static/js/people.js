@@ -31,6 +31,13 @@ export function createPeople(ctx, root) {
     render();
   }
 
+  /** Who is muted now, as the join ack says (the events that muted them may be older than its page). */
+  function setMutes(list) {
+    mutes.clear();
+    for (const m of list) mutes.set(m.user_id, m.until);
+    render();
+  }
+
   function isMuted(userId) {
     if (!mutes.has(userId)) return false;
     const until = mutes.get(userId);
@@ -149,5 +156,5 @@ export function createPeople(ctx, root) {
     show(root, true);
   }
 
-  return { setMembers, apply, refresh };
+  return { setMembers, setMutes, apply, refresh };
 }

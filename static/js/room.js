@@ -190,7 +190,9 @@ async function join(since = lastSeq, fresh = false) {
   }
   const generation = ++joinGeneration;
   joining = true;
-  const ack = await ctx.request("join", { since });
+  // No `since` on a first visit: the server answers with the room's state and its
+  // latest page (`history_before` names what is older; scrolling up fetches it).
+  const ack = await ctx.request("join", since > 0 ? { since } : {});
   if (generation !== joinGeneration) return; // a reconnect started a newer join
   joining = false;
   if (!ack.ok) {
@@ -221,6 +223,17 @@ function onJoined(ack) {
     // The page names schools in the page's language; the socket's list is a fallback.
     for (const s of ack.session.schools || []) if (!ctx.schools.has(s.slug)) ctx.schools.set(s.slug, s);
   }
+  // A page rather than everything after lastSeq: the room is read afresh from there.
+  const pageFrom = ack.history_before;
+  if (pageFrom !== undefined && pageFrom > lastSeq + 1) {
+    if (lastSeq > 0) chat.reset();
+    waiting.clear();
+    lastSeq = pageFrom - 1;
+    historyBefore = pageFrom;
+  } else if (lastSeq === 0) {
+    historyBefore = null;
+  }
+  for (const q of ack.quoted || []) chat.addQuoted(q);
   ctx.batching = true;
   try {
     for (const event of ack.events) {
@@ -238,15 +251,37 @@ function onJoined(ack) {
     ctx.locked = ack.session.locked;
     ctx.slowMode = ack.session.slow_mode;
     ctx.pinnedId = ack.session.pinned_message_id;
+    people.setMutes(ack.mutes || []);
+    board.setVotes(ack.votes || []);
     board.replaceAll(ack.board);
   }
   setStatus("connected");
   ctx.refresh();
 }
 
-// Ask again for events from `seq` on (a student's view of text that was hidden and is
+// Ask again for the event `seq` (a student's view of text that was hidden and is
 // shown again: the original event is older than lastSeq).
-ctx.refetchFrom = (seq) => join(Math.max(0, Math.min(seq - 1, lastSeq)));
+ctx.refetchFrom = async (seq) => {
+  const ack = await ctx.request("history", { before: seq + 1, limit: 1 });
+  if (ack.ok) for (const event of ack.events) chat.fillWithheld(event);
+};
+
+// --- older pages: `history` before the oldest event loaded -------------------------------
+
+let historyBefore = null; // the oldest seq loaded, while the server has older events
+
+ctx.hasHistory = () => historyBefore !== null;
+/** Fetch the page before the oldest loaded event into the chat; false if it failed. */
+ctx.loadHistory = async () => {
+  if (historyBefore === null) return true;
+  const before = historyBefore;
+  const ack = await ctx.request("history", { before });
+  if (!ack.ok) return false;
+  if (before !== historyBefore) return true; // a re-join read the room afresh meanwhile
+  historyBefore = ack.history_before ?? null;
+  chat.addOlder(ack.events, ack.quoted || []);
+  return true;
+};
 // Join again from where we are: the ack brings the board as stored (a note shown again).
 ctx.rejoin = () => join();
 
