@@ -8,15 +8,20 @@ reviewers without breaking the proof.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Flask
 
-from . import csvfile, eventlog, inputs, pseudonyms, seal, sessions
+from . import csvfile, eventlog, events, inputs, pseudonyms, seal, sessions, sql
 from .extensions import db
-from .models import Event, ForumSession, Role, Seal, User
+from .models import Event, ForumSession, Role, Seal, SessionStatus, User
 from .pseudonyms import reads_pseudonyms
 from .timeutil import iso_utc
 
@@ -44,10 +49,114 @@ def reading_for(user: User, session: ForumSession, *, pseudonyms: bool = False) 
     return Reading(names=not pseudonyms, hidden_text=True)
 
 
-def actors(session: ForumSession, events: list[Event], reading: Reading) -> dict[str, dict]:
-    """Everyone who caused an event, by id; students as "Student 1, 2 …" (in order of
-    first appearance) when the reading asks for pseudonyms."""
-    order = pseudonyms.appearance_order(pseudonyms.mentions_of(events))
+# --- the log, read in batches ------------------------------------------------------
+
+# Events read at a time: a batch is read, its connection given back, and only then
+# is it turned into bytes and written (``sql``: nothing shared waits on a client).
+BATCH = 2000
+
+# An event as the record reads it: (seq, type, at, actor_id, data, hash), ``at`` as the
+# export writes it (UTC ISO-8601 with microseconds and Z), ``data`` parsed.
+Row = tuple[int, str, str, int | None, dict[str, Any], str]
+
+
+def _iso(at: str | datetime) -> str:
+    """A stored timestamp as ``iso_utc(..., micro=True)`` writes it. SQLite gives the
+    text SQLAlchemy stored (``YYYY-MM-DD HH:MM:SS.ffffff``, naive UTC), read here
+    without making a datetime; PostgreSQL a naive UTC datetime."""
+    if isinstance(at, str) and len(at) == 26 and at[10] == " ":
+        return f"{at[:10]}T{at[11:]}Z"
+    return iso_utc(sql.moment(at), micro=True)
+
+
+def _read(run: sql.Statements, session_id: int, after: int, through: int | None,
+          limit: int, types: tuple[str, ...] | None) -> list[Row]:
+    mark = "?" if run.sqlite else "%s"
+    query = (f"SELECT seq, type, at, actor_id, data, hash FROM events "  # noqa: S608
+             f"WHERE session_id = {mark} AND seq > {mark}")
+    params: list[Any] = [session_id, after]
+    if through is not None:
+        query += f" AND seq <= {mark}"
+        params.append(through)
+    if types:
+        query += f" AND type IN ({', '.join([mark] * len(types))})"
+        params.extend(types)
+    query += f" ORDER BY seq LIMIT {int(limit)}"
+    cursor = run.raw.cursor()
+    try:
+        cursor.execute(query, params)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    loads = sql.loads
+    return [(seq, type_, _iso(at), actor_id, loads(data), hash_)
+            for seq, type_, at, actor_id, data, hash_ in rows]
+
+
+def log_batches(session_id: int, through: int | None, *, after: int = 0,
+                types: tuple[str, ...] | None = None, batch: int | None = None,
+                app: Flask | None = None) -> Iterator[list[Row]]:
+    """The log (of ``types`` only, if given) after ``after`` and up to ``through``
+    (None: to its end), in seq order, ``batch`` events at a time, as plain tuples.
+
+    Without ``app`` each batch is read on the current unit of work's connection (a
+    request's). With ``app`` — a response streamed after its request has ended —
+    each batch is its own unit of work: it passes the admission gate, reads on a
+    pooled connection, gives it back and leaves the gate before the batch is
+    yielded, so a client reading slowly holds no connection and no slot. The log
+    is append-only, so batches read at different moments up to one ``through``
+    are one consistent record."""
+    last, batch = after, batch or BATCH
+    while True:
+        if app is None:
+            rows = _read(sql.reader(), session_id, last, through, batch, types)
+        else:
+            with app.app_context(), sql.admitted():
+                rows = _read(sql.live(), session_id, last, through, batch, types)
+        if rows:
+            yield rows
+        if len(rows) < batch:
+            return
+        last = rows[-1][0]
+
+
+def _through(session: ForumSession) -> int | None:
+    """How far a record reads: while the room is live it may write more between
+    reading the session and reading its events, so the log is taken as far as the
+    head that was read. Once the session is closed nothing more is written: every
+    event is taken, and one beyond the head shows as a mismatch
+    (``eventlog.record_of``)."""
+    return session.head_seq if session.status == SessionStatus.LIVE else None
+
+
+def _bounded(query, through: int | None):
+    return query if through is None else query.where(Event.seq <= through)
+
+
+def appearance(session_id: int, through: int | None) -> list[int]:
+    """User ids in order of first appearance in the log up to ``through``, as the one
+    who acted or the one an event is about (``pseudonyms.appearance_order`` over the
+    whole log), from an aggregate and the few events about someone."""
+    firsts = db.session.execute(_bounded(
+        sa.select(Event.actor_id, sa.func.min(Event.seq))
+        .where(Event.session_id == session_id, Event.actor_id.is_not(None))
+        .group_by(Event.actor_id), through)).all()
+    keyed = [((seq, 0), uid) for uid, seq in firsts]
+    about = db.session.execute(_bounded(
+        sa.select(Event.seq, Event.data)
+        .where(Event.session_id == session_id,
+               Event.type.in_(pseudonyms.ABOUT_SOMEONE)), through)).all()
+    keyed += [((seq, 1), (data or {}).get("user_id")) for seq, data in about]
+    keyed.sort(key=lambda item: item[0])
+    return pseudonyms.appearance_order((key[0], uid) for key, uid in keyed)
+
+
+def actors(session: ForumSession, reading: Reading, through: int | None = None,
+           ) -> dict[str, dict]:
+    """Everyone who caused an event (or whom one is about), by id; students as
+    "Student 1, 2 …" (in order of first appearance) when the reading asks for
+    pseudonyms."""
+    order = appearance(session.id, through)
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(order)))}
     numbering = pseudonyms.numbers(order, {uid: u.role for uid, u in users.items()})
     out: dict[str, dict] = {}
@@ -66,55 +175,135 @@ def actors(session: ForumSession, events: list[Event], reading: Reading) -> dict
     return out
 
 
-def export(session: ForumSession, reading: Reading) -> dict[str, Any]:
-    """The ``sdg-forum-transcript/1`` document for a reader."""
-    events = eventlog.record_of(session)
-    from .room import hidden_items, visible_data
+@dataclass
+class Snapshot:
+    """What a record is read against, taken once at the start: how far the log goes,
+    who is named how, what is withheld, the head and the seal. Everything after it
+    is the log's events, read in batches."""
 
-    withhold = None if reading.hidden_text else hidden_items(session.id)
-    items = [{"seq": event.seq, "type": event.type, "at": iso_utc(event.at, micro=True),
-              "actor_id": event.actor_id, "data": visible_data(event, withhold),
-              "hash": event.hash}
-             for event in events]
+    session_id: int
+    through: int | None
+    reading: Reading
+    withhold: set[tuple[str, int]] | None
+    actors: dict[str, dict]
+    fields: dict[str, Any]  # the export's keys besides "events"
+
+
+def snapshot(session: ForumSession, reading: Reading) -> Snapshot:
+    from .room import hidden_items
+
+    through = _through(session)
     sealed = db.session.get(Seal, session.id)
-    return {
+    found = actors(session, reading, through)
+    fields = {
         "format": FORMAT,
         "session": sessions.serialize(session),
-        "actors": actors(session, events, reading),
-        "events": items,
+        "actors": found,
         "head_hash": session.head_hash or eventlog.genesis_hash(session.id),
         "sealed_at": iso_utc(sealed.sealed_at, micro=True) if sealed else None,
         "signature": sealed.signature if sealed else None,
         "public_key": seal.public_key_pem(),
     }
+    return Snapshot(session.id, through, reading,
+                    None if reading.hidden_text else hidden_items(session.id), found, fields)
+
+
+def _item(row: Row, withhold: set[tuple[str, int]] | None) -> dict[str, Any]:
+    seq, type_, at, actor_id, data, hash_ = row
+    return {"seq": seq, "type": type_, "at": at, "actor_id": actor_id,
+            "data": events.withheld(type_, data, withhold), "hash": hash_}
+
+
+def export(session: ForumSession, reading: Reading) -> dict[str, Any]:
+    """The ``sdg-forum-transcript/1`` document for a reader, whole in memory (the API;
+    the pages stream it with ``export_chunks``)."""
+    snap = snapshot(session, reading)
+    items = [_item(row, snap.withhold)
+             for rows in log_batches(session.id, snap.through) for row in rows]
+    return {**snap.fields, "events": items}
+
+
+_EVENTS = "sdg-forum-transcript/1 events go here"
+
+
+def export_chunks(snap: Snapshot, app: Flask) -> Iterator[bytes]:
+    """The export as ``jsonify(export(…))`` writes it, byte for byte, a batch of
+    events at a time: the document around the events is dumped once with a marker
+    where they go (so its key order, escaping and separators are the app's JSON
+    provider's), and each event is dumped as the provider would inside it.
+
+    Only for a compact provider (out of debug mode); ``streams_json`` says."""
+    provider = app.json
+    text = provider.dumps({**snap.fields, "events": _EVENTS}, separators=(",", ":"))
+    before, after = text.split(provider.dumps(_EVENTS), 1)
+    yield (before + "[").encode()
+    first = True
+    for rows in log_batches(snap.session_id, snap.through, app=app):
+        body = ",".join(provider.dumps(_item(row, snap.withhold), separators=(",", ":"))
+                        for row in rows)
+        yield (body if first else "," + body).encode()
+        first = False
+    yield ("]" + after + "\n").encode()
+
+
+def streams_json(app: Flask) -> bool:
+    """Does ``export_chunks`` write what ``jsonify`` would? (Not when the provider
+    indents, as in debug mode: then the export is sent whole.)"""
+    provider = app.json
+    compact = getattr(provider, "compact", None)
+    return not ((compact is None and app.debug) or compact is False) \
+        and hasattr(provider, "dumps")
+
+
+def _hidden_messages(session_id: int, through: int | None) -> set[int]:
+    """The messages hidden at the end of the log (as far as ``through``)."""
+    hidden: set[int] = set()
+    for rows in log_batches(session_id, through,
+                            types=("message.hidden", "message.unhidden")):
+        for _seq, type_, _at, _actor, data, _hash in rows:
+            (hidden.add if type_ == "message.hidden" else hidden.discard)(data["message_id"])
+    return hidden
+
+
+CSV_HEADER = ["seq", "at", "author", "role", "school", "country", "lang", "reply_to",
+              "hidden", "body"]
+
+
+def csv_chunks(snap: Snapshot, app: Flask | None = None) -> Iterator[bytes]:
+    """One row per message, UTF-8 with BOM so spreadsheet programs read CJK text;
+    names and messages that a spreadsheet would run as formulas are neutralised
+    (``csvfile``). The hidden messages are read first (with the snapshot's
+    connection: call it within the request), then the messages a batch at a time."""
+    hidden = _hidden_messages(snap.session_id, snap.through)
+    names = snap.actors
+
+    def chunks() -> Iterator[bytes]:
+        buffer = io.StringIO()
+        writer = csvfile.writer(buffer)
+        writer.writerow(CSV_HEADER)
+        yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        for rows in log_batches(snap.session_id, snap.through, types=("message.posted",),
+                                app=app):
+            buffer = io.StringIO()
+            writer = csvfile.writer(buffer)
+            for row in rows:
+                event = _item(row, snap.withhold)
+                actor = names.get(str(event["actor_id"]), {})
+                data = event["data"]
+                writer.writerow([event["seq"], event["at"], actor.get("name", ""),
+                                 actor.get("role", ""), actor.get("school", ""),
+                                 actor.get("country", ""), data.get("lang", ""),
+                                 data.get("reply_to") or "",
+                                 "yes" if data["message_id"] in hidden else "",
+                                 data.get("body") or ""])
+            yield buffer.getvalue().encode("utf-8")
+
+    return chunks()
 
 
 def messages_csv(session: ForumSession, reading: Reading) -> bytes:
-    """One row per message, UTF-8 with BOM so spreadsheet programs read CJK text;
-    names and messages that a spreadsheet would run as formulas are neutralised
-    (``csvfile``)."""
-    doc = export(session, reading)
-    names = doc["actors"]
-    hidden: set[int] = set()
-    for event in doc["events"]:
-        if event["type"] == "message.hidden":
-            hidden.add(event["data"]["message_id"])
-        elif event["type"] == "message.unhidden":
-            hidden.discard(event["data"]["message_id"])
-    buffer = io.StringIO()
-    writer = csvfile.writer(buffer)
-    writer.writerow(["seq", "at", "author", "role", "school", "country", "lang", "reply_to",
-                     "hidden", "body"])
-    for event in doc["events"]:
-        if event["type"] != "message.posted":
-            continue
-        actor = names.get(str(event["actor_id"]), {})
-        data = event["data"]
-        writer.writerow([event["seq"], event["at"], actor.get("name", ""), actor.get("role", ""),
-                         actor.get("school", ""), actor.get("country", ""), data.get("lang", ""),
-                         data.get("reply_to") or "",
-                         "yes" if data["message_id"] in hidden else "", data.get("body") or ""])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """The whole CSV in memory (``csv_chunks`` joined)."""
+    return b"".join(csv_chunks(snapshot(session, reading)))
 
 
 # --- verification -----------------------------------------------------------------
@@ -257,22 +446,44 @@ def verify_bytes(raw: bytes, trusted: Trust | None = None) -> Verdict:
     return verify_document(doc, trusted)
 
 
+# The encoder of ``eventlog.canonical_bytes``, made once: json.dumps with these options
+# builds one per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def verify_stored(session: ForumSession) -> Verdict:
-    """Check the stored log of a session against its seal and the platform key."""
-    events = eventlog.record_of(session)
-    bad = eventlog.first_bad_seq(session.id, events)
-    if bad is not None:
-        return _bad(bad, "hash does not match the event's content")
-    head = events[-1].hash if events else eventlog.genesis_hash(session.id)
-    if head != (session.head_hash or eventlog.genesis_hash(session.id)):
-        return _bad(len(events) + 1, "the session's head does not match its last event")
+    """Check the stored log of a session against its seal and the platform key.
+
+    The log is read in batches as plain rows and its chain walked with hashlib
+    (``eventlog.first_bad_seq``'s rule, without an ORM object per event): a
+    100,000-event session is checked in about a second."""
+    sid = session.id
+    genesis = eventlog.genesis_hash(sid)
+    previous = bytes.fromhex(genesis)
+    expected = 0
+    head = genesis
+    sha256, canonical = hashlib.sha256, _CANONICAL
+    for rows in log_batches(sid, _through(session)):
+        for seq, type_, at, actor_id, data, hash_ in rows:
+            expected += 1
+            if seq != expected:
+                return _bad(expected, "hash does not match the event's content")
+            digest = sha256(previous + canonical(
+                {"session_id": sid, "seq": seq, "type": type_, "at": at,
+                 "actor_id": actor_id, "data": data}).encode("utf-8")).digest()
+            if digest.hex() != hash_:
+                return _bad(expected, "hash does not match the event's content")
+            previous = digest
+        head = rows[-1][5]
+    count = expected
+    if head != (session.head_hash or genesis):
+        return _bad(count + 1, "the session's head does not match its last event")
     sealed = db.session.get(Seal, session.id)
     if sealed is None:
-        return Verdict(True, f"valid: {len(events)} events, head {head}, not sealed",
-                       events=len(events))
+        return Verdict(True, f"valid: {count} events, head {head}, not sealed", events=count)
     if sealed.head_hash != head or not seal.signature_valid(seal.public_key_pem(), head,
                                                              sealed.signature):
         return Verdict(False, "invalid: signature does not match the head hash")
-    return Verdict(True, f"valid: {len(events)} events, head {head}, sealed, signed by "
-                         f"{seal.fingerprint()}", events=len(events),
+    return Verdict(True, f"valid: {count} events, head {head}, sealed, signed by "
+                         f"{seal.fingerprint()}", events=count,
                    fingerprint=seal.fingerprint())
