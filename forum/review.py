@@ -34,16 +34,25 @@ from .models import (
     exchange_classes,
 )
 from .sdgs import GOALS
-from .timeutil import parse_instant
 
 # --- one session's record, for people ---------------------------------------------
 
+# Messages on one page of a record (the printable record, the review page). The whole
+# record is its evidence file (JSON) and its CSV, which stream.
+PER_PAGE = 500
+
+
 @dataclass
 class RecordView:
-    """A session's log folded for reading: who came, what was said, the board."""
+    """One page of a session's record for reading: who came and the figures (the
+    whole session's, from aggregates), a page of the conversation with what happened
+    to its messages by the end (hidden, pinned, reactions), the moderation steps
+    taken between its messages and, on the last page, the board at the end."""
 
     session: ForumSession
-    doc: dict[str, Any]
+    actors: dict[str, dict[str, Any]]
+    head_hash: str
+    signature: str | None
     attendance: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)
     moderation: list[dict[str, Any]] = field(default_factory=list)
@@ -51,6 +60,11 @@ class RecordView:
     per_school: dict[str, Counter] = field(default_factory=dict)
     opened_at: datetime | None = None
     closed_at: datetime | None = None
+    page: int = 1
+    pages: int = 1
+    total_messages: int = 0
+    first_message: int = 0  # the page's first message, counting from 1 (0: none)
+    shown: set[int] = field(default_factory=set)  # message ids on this page
 
     @property
     def duration(self) -> timedelta | None:
@@ -58,73 +72,223 @@ class RecordView:
             return self.closed_at - self.opened_at
         return None
 
+    @property
+    def last_message(self) -> int:
+        return self.first_message + len(self.messages) - 1 if self.messages else 0
 
-def record_view(session: ForumSession, reading: transcript.Reading) -> RecordView:
-    """Fold the export (already pseudonymised and withheld as the reading says)."""
-    doc = transcript.export(session, reading)
-    view = RecordView(session=session, doc=doc)
-    actors = doc["actors"]
-    messages: dict[int, dict[str, Any]] = {}
-    notes: dict[int, dict[str, Any]] = {}
-    attended: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    @property
+    def board_here(self) -> bool:
+        """The board at the end is on the last page."""
+        return self.page == self.pages
+
+
+class _Log:
+    """Queries on one session's log as far as a record reads it."""
+
+    def __init__(self, session_id: int, through: int | None) -> None:
+        self.session_id, self.through = session_id, through
+
+    def where(self, query, *types: str):
+        query = query.where(Event.session_id == self.session_id)
+        if self.through is not None:
+            query = query.where(Event.seq <= self.through)
+        if len(types) == 1:
+            query = query.where(Event.type == types[0])
+        elif types:
+            query = query.where(Event.type.in_(types))
+        return query
+
+    def rows(self, query, *types: str) -> list[Any]:
+        return db.session.execute(self.where(query, *types)).all()
+
+    def scalar(self, query, *types: str) -> Any:
+        return db.session.scalar(self.where(query, *types))
+
+
+def _message_id():
+    return Event.data["message_id"].as_integer()
+
+
+def page_of_message(session: ForumSession, message_id: int, per_page: int | None = None,
+                    ) -> int | None:
+    """The page of a session's record that shows a message, if it has one."""
+    per_page = per_page or PER_PAGE
+    log = _Log(session.id, transcript._through(session))
+    seq = log.scalar(sa.select(Event.seq).where(_message_id() == message_id).limit(1),
+                     "message.posted")
+    if seq is None:
+        return None
+    before = log.scalar(sa.select(sa.func.count()).select_from(Event).where(Event.seq < seq),
+                        "message.posted")
+    return before // per_page + 1
+
+
+def record_view(session: ForumSession, reading: transcript.Reading, page: int = 1,
+                per_page: int | None = None) -> RecordView:
+    """A page of the record, pseudonymised and withheld as the reading says (the same
+    actors and withholding as the export: ``transcript.snapshot``). The figures come
+    from aggregates over the log and each message's state from the events about the
+    page's messages, so a page costs the same in a session of any length."""
+    per_page = per_page or PER_PAGE
+    snap = transcript.snapshot(session, reading)
+    actors, withhold = snap.actors, snap.withhold
+    log = _Log(session.id, snap.through)
+    view = RecordView(session=session, actors=actors, head_hash=snap.fields["head_hash"],
+                      signature=snap.fields["signature"])
+
+    def actor_of(actor_id: int | None) -> dict[str, Any]:
+        return actors.get(str(actor_id), {})
+
+    def school_of(actor_id: int | None) -> str:
+        return actor_of(actor_id).get("school") or "-"
+
+    # The whole session's figures.
     per_school: dict[str, Counter] = defaultdict(Counter)
-    for event in doc["events"]:
-        kind, data = event["type"], event["data"]
-        actor = actors.get(str(event["actor_id"]), {})
-        school = actor.get("school") or "-"
-        at = parse_instant(event["at"])
-        if kind == "session.opened":
-            view.opened_at = view.opened_at or at
-        elif kind == "session.closed":
-            view.closed_at = at
-        elif kind == "member.joined":
-            attended[school].setdefault(str(event["actor_id"]), {**actor, "since": at})
-        elif kind == "message.posted":
-            per_school[school]["messages"] += 1
-            messages[data["message_id"]] = {
-                "id": data["message_id"], "seq": event["seq"], "at": at, "actor": actor,
-                "body": data.get("body"), "lang": data.get("lang"), "hidden": False,
-                "reply_to": data.get("reply_to"), "reactions": {}, "pinned": False}
-        elif kind == "message.reacted" and data["message_id"] in messages:
-            users = messages[data["message_id"]]["reactions"].setdefault(data["emoji"], set())
-            (users.add if data["on"] else users.discard)(event["actor_id"])
-        elif kind in ("message.hidden", "message.unhidden") and data["message_id"] in messages:
-            messages[data["message_id"]]["hidden"] = kind == "message.hidden"
-        elif kind == "message.pinned" and data["message_id"] in messages:
-            for m in messages.values():
-                m["pinned"] = False
-            messages[data["message_id"]]["pinned"] = data["pinned"]
-        elif kind == "note.added":
-            per_school[school]["notes"] += 1
-            notes[data["note"]["id"]] = {**data["note"], "actor": actor, "hidden": False,
-                                         "removed": False}
-        elif kind == "note.edited" and data["note"]["id"] in notes:
-            notes[data["note"]["id"]].update(data["note"])
-        elif kind == "note.voted" and data["note_id"] in notes:
-            notes[data["note_id"]]["votes"] = data["votes"]
-        elif kind == "note.removed" and data["note_id"] in notes:
-            notes[data["note_id"]]["removed"] = True
-        elif kind in ("note.hidden", "note.unhidden") and data["note_id"] in notes:
-            notes[data["note_id"]]["hidden"] = kind == "note.hidden"
-        if kind in events.MODERATION:
-            target = actors.get(str(data.get("user_id")), {}).get("name") if "user_id" in data \
-                else None
-            view.moderation.append({"seq": event["seq"], "at": at, "type": kind,
-                                    "actor": actor, "data": data, "target": target})
+    for actor_id, kind, n in log.rows(
+            sa.select(Event.actor_id, Event.type, sa.func.count())
+            .group_by(Event.actor_id, Event.type), "message.posted", "note.added"):
+        per_school[school_of(actor_id)]["messages" if kind == "message.posted" else "notes"] += n
+    attended: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for actor_id, since in log.rows(
+            sa.select(Event.actor_id, sa.func.min(Event.at)).group_by(Event.actor_id),
+            "member.joined"):
+        attended[school_of(actor_id)][str(actor_id)] = {**actor_of(actor_id),
+                                                        "since": _aware(since)}
     for school, people in attended.items():
-        view.attendance[school] = sorted(people.values(), key=lambda p: (p["role"], p["name"]))
+        view.attendance[school] = sorted(people.values(),
+                                         key=lambda p: (p.get("role", ""), p.get("name", "")))
         per_school[school]["attendance"] = len(people)
     view.per_school = dict(per_school)
-    for m in messages.values():
-        m["reactions"] = {emoji: len(users) for emoji, users in m["reactions"].items() if users}
-    view.messages = sorted(messages.values(), key=lambda m: m["seq"])
+    view.opened_at = _aware(log.scalar(sa.select(Event.at).order_by(Event.seq).limit(1),
+                                       "session.opened"))
+    view.closed_at = _aware(log.scalar(sa.select(Event.at).order_by(Event.seq.desc()).limit(1),
+                                       "session.closed"))
+
+    # This page's messages and the seqs it covers (from its first message to the next
+    # page's; the first page from the start, the last to the end).
+    total = log.scalar(sa.select(sa.func.count()).select_from(Event), "message.posted") or 0
+    view.total_messages = total
+    view.pages = max(1, -(-total // per_page))
+    view.page = min(max(1, page), view.pages)
+    offset = (view.page - 1) * per_page
+    posted = log.rows(sa.select(Event.seq, Event.at, Event.actor_id, Event.data)
+                      .order_by(Event.seq).offset(offset).limit(per_page), "message.posted")
+    low = 1 if view.page == 1 or not posted else posted[0].seq
+    high = None
+    if view.page < view.pages:
+        high = log.scalar(sa.select(Event.seq).order_by(Event.seq).offset(offset + per_page)
+                          .limit(1), "message.posted") - 1
+    view.first_message = offset + 1 if posted else 0
+    messages: dict[int, dict[str, Any]] = {}
+    seq_of: dict[int, int] = {}
+    for seq, at, actor_id, data in posted:
+        shown = events.withheld("message.posted", data, withhold)
+        mid = data["message_id"]
+        seq_of[mid] = seq
+        messages[mid] = {
+            "id": mid, "seq": seq, "at": at, "actor": actor_of(actor_id),
+            "body": shown.get("body"), "lang": shown.get("lang"), "hidden": False,
+            "reply_to": shown.get("reply_to"), "reactions": {}, "pinned": False}
+    view.shown = set(messages)
+    if messages:
+        _fold_states(log, messages, seq_of)
+    view.messages = list(messages.values())
+
+    # The moderation steps taken between this page's messages.
+    query = sa.select(Event.seq, Event.at, Event.type, Event.actor_id, Event.data) \
+        .where(Event.seq >= low).order_by(Event.seq)
+    if high is not None:
+        query = query.where(Event.seq <= high)
+    for seq, at, kind, actor_id, data in log.rows(query, *sorted(events.MODERATION)):
+        target = actor_of(data.get("user_id")).get("name") if "user_id" in data else None
+        view.moderation.append({"seq": seq, "at": at, "type": kind, "actor": actor_of(actor_id),
+                                "data": data, "target": target})
+
+    if view.board_here:
+        view.columns = _board(session, snap, actor_of)
+    return view
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A timestamp read by an aggregate (which SQLAlchemy may not type) as aware UTC."""
+    if moment is None or isinstance(moment, datetime) and moment.tzinfo is not None:
+        return moment
+    from . import sql
+
+    return sql.moment(moment)
+
+
+def _fold_states(log: _Log, messages: dict[int, dict[str, Any]], seq_of: dict[int, int]) -> None:
+    """What became of a page's messages by the end of the log: hidden or shown, the
+    pin, the reactions (each counted once per person). An event counts only after the
+    message it is about, as a fold of the whole log would count it."""
+    ids = list(messages)
+    first = min(seq_of.values())
+    for seq, kind, data in log.rows(
+            sa.select(Event.seq, Event.type, Event.data).where(
+                Event.seq > first, _message_id().in_(ids)).order_by(Event.seq),
+            "message.hidden", "message.unhidden"):
+        mid = data["message_id"]
+        if seq > seq_of[mid]:
+            messages[mid]["hidden"] = kind == "message.hidden"
+    # The pin is one for the room: the last pin or unpin of a message posted before it.
+    pins = log.rows(sa.select(Event.seq, Event.data).order_by(Event.seq), "message.pinned")
+    if pins:
+        named = {data["message_id"] for _seq, data in pins}
+        posted_at = dict(seq_of)
+        elsewhere = named - set(posted_at)
+        if elsewhere:
+            posted_at.update((data["message_id"], seq) for seq, data in log.rows(
+                sa.select(Event.seq, Event.data).where(_message_id().in_(sorted(elsewhere))),
+                "message.posted"))
+        pinned = None
+        for seq, data in pins:
+            mid = data["message_id"]
+            if mid in posted_at and posted_at[mid] < seq:
+                pinned = mid if data["pinned"] else None
+        if pinned in messages:
+            messages[pinned]["pinned"] = True
+    reactions: dict[int, dict[str, set[int]]] = defaultdict(dict)
+    for seq, actor_id, data in log.rows(
+            sa.select(Event.seq, Event.actor_id, Event.data).where(
+                Event.seq > first, _message_id().in_(ids)).order_by(Event.seq),
+            "message.reacted"):
+        mid = data["message_id"]
+        if seq > seq_of[mid]:
+            users = reactions[mid].setdefault(data["emoji"], set())
+            (users.add if data["on"] else users.discard)(actor_id)
+    for mid, by_emoji in reactions.items():
+        messages[mid]["reactions"] = {emoji: len(users) for emoji, users in by_emoji.items()
+                                      if users}
+
+
+NOTE_EVENTS = ("note.added", "note.edited", "note.voted", "note.removed", "note.hidden",
+               "note.unhidden")
+
+
+def _board(session: ForumSession, snap: transcript.Snapshot, actor_of) -> list[dict[str, Any]]:
+    """The board at the end: the notes' events folded, a batch at a time."""
+    notes: dict[int, dict[str, Any]] = {}
+    for rows in transcript.log_batches(session.id, snap.through, types=NOTE_EVENTS):
+        for _seq, kind, _at, actor_id, raw, _hash in rows:
+            data = events.withheld(kind, raw, snap.withhold)
+            if kind == "note.added":
+                notes[data["note"]["id"]] = {**data["note"], "actor": actor_of(actor_id),
+                                             "hidden": False, "removed": False}
+            elif kind == "note.edited" and data["note"]["id"] in notes:
+                notes[data["note"]["id"]].update(data["note"])
+            elif kind == "note.voted" and data["note_id"] in notes:
+                notes[data["note_id"]]["votes"] = data["votes"]
+            elif kind == "note.removed" and data["note_id"] in notes:
+                notes[data["note_id"]]["removed"] = True
+            elif kind in ("note.hidden", "note.unhidden") and data["note_id"] in notes:
+                notes[data["note_id"]]["hidden"] = kind == "note.hidden"
     live_notes = [n for n in notes.values() if not n["removed"]]
-    view.columns = [
+    return [
         {**column, "notes": sorted((n for n in live_notes if n["column"] == column["id"]),
                                    key=lambda n: (-n["votes"], n["id"]))}
         for column in board.columns_of(session)
     ]
-    return view
 
 
 # --- the desk ---------------------------------------------------------------------

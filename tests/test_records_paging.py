@@ -29,6 +29,7 @@ READERS = (("reviewer", None), ("teacher", "taipei-daan"), ("student", "taipei-d
 def _signed_in(app, demo, role, school):
     client = app.test_client()
     Auth(client, demo).login(role, school)
+    client.get("/?lang=en")  # read in English from now on (remembered)
     return client
 
 
@@ -217,3 +218,94 @@ def test_verify_stored_names_the_first_bad_seq_and_a_head_beyond_the_log(app, de
         verdict = transcript.verify_stored(db.session.get(ForumSession, long_record))
         assert not verdict.valid and verdict.bad_seq == 333
         db.session.remove()
+
+
+# --- the printable record and the review page, a page at a time ----------------------
+
+def _articles(html: str) -> dict[int, str]:
+    """Each message's article on a record page, by message id."""
+    import re
+
+    return {int(mid): body for mid, body in re.findall(
+        r'<article class="record-message[^"]*" id="m(\d+)">(.*?)</article>', html, re.S)}
+
+
+@pytest.mark.parametrize("path", ["/sessions/{sid}/transcript.html", "/review/sessions/{sid}"])
+def test_every_page_of_a_long_record_keeps_pseudonyms_and_withholding(app, demo, long_record,
+                                                                      monkeypatch, path):
+    """A record of some 300 messages read 40 at a time: together the pages show every
+    message once, in order; on every page a reviewer reads students under pseudonyms
+    and hidden text in full, a student (on the printable record) has it withheld;
+    each page says which it is; a reply to a message on another page links there."""
+    from markupsafe import escape
+
+    from forum import review
+
+    monkeypatch.setattr(review, "PER_PAGE", 40)
+    with app.app_context():
+        from forum.models import User
+
+        teacher = db.session.scalar(sa.select(User).where(User.username == "lin.teacher"))
+        seat = room.seat_for(teacher, long_record)
+        posted = [e for e in eventlog.events_since(long_record) if e.type == "message.posted"]
+        for index in (45, 130, len(posted) - 3):  # hidden text on several pages
+            room.hide_message(seat, posted[index].data["message_id"], True, None)
+        db.session.remove()
+    reviewer = _signed_in(app, demo, "reviewer", None)
+    full = reviewer.get(f"/sessions/{long_record}/transcript.json").get_json()
+    messages = [e for e in full["events"] if e["type"] == "message.posted"]
+    hidden = {e["data"]["message_id"] for e in full["events"] if e["type"] == "message.hidden"}
+    hidden -= {e["data"]["message_id"] for e in full["events"]
+               if e["type"] == "message.unhidden"}
+    body_of = {e["data"]["message_id"]: e["data"]["body"] for e in messages}
+    pages = -(-len(messages) // 40)
+    assert pages >= 7
+    real_names = [u["display_name"] for u in demo["users"] if u["role"] == "student"]
+    readers = [("reviewer", reviewer)]
+    if path.startswith("/sessions"):
+        readers.append(("student", _signed_in(app, demo, "student", "taipei-daan")))
+    for who, client in readers:
+        seen: list[int] = []
+        for page in range(1, pages + 1):
+            response = client.get(path.format(sid=long_record) + f"?page={page}")
+            assert response.status_code == 200, (who, page)
+            html = response.get_data(as_text=True)
+            assert f"Page {page} of {pages}" in html
+            articles = _articles(html)
+            ids = list(articles)
+            assert ids == [e["data"]["message_id"]
+                           for e in messages[(page - 1) * 40:page * 40]], (who, page)
+            seen += ids
+            for mid, article in articles.items():
+                withheld = "Hidden by a teacher" in article
+                if who == "student" and mid in hidden:
+                    assert withheld and str(escape(body_of[mid])) not in article
+                else:
+                    assert not withheld and str(escape(body_of[mid])) in article
+            if who == "reviewer":
+                assert not [n for n in real_names if n in html], page
+                assert "Student 1" in html
+            assert ('id="board"' in html) == (page == pages)
+        assert seen == [e["data"]["message_id"] for e in messages]
+        assert hidden & set(seen)
+    # A reply to a message on an earlier page links to that page, scrolled to it.
+    html = reviewer.get(path.format(sid=long_record) + f"?page={pages}").get_data(as_text=True)
+    import re
+
+    far = re.search(r'<p class="reply-ref"><a href="([^"#]*message=(\d+)[^"#]*)#m\2"', html)
+    assert far, "no reply to an earlier page on the last page"
+    target = reviewer.get(far.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert f'id="m{far.group(2)}"' in target
+    # Out of range is the nearest page; the first page keeps the figures.
+    last = reviewer.get(path.format(sid=long_record) + "?page=9999").get_data(as_text=True)
+    assert f"Page {pages} of {pages}" in last
+
+
+def test_a_short_record_is_one_page_as_before(app, demo):
+    """A session shorter than a page shows no pager and no page statement."""
+    client = _signed_in(app, demo, "reviewer", None)
+    sid = next(s["id"] for s in demo["sessions"] if s["status"] == "closed")
+    for path in (f"/sessions/{sid}/transcript.html", f"/review/sessions/{sid}"):
+        html = client.get(path).get_data(as_text=True)
+        assert "record-message" in html and 'id="board"' in html
+        assert "Page 1 of" not in html and 'class="pager' not in html

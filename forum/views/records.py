@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import (
     Blueprint,
     Response,
@@ -23,6 +25,52 @@ from ..forms import RevealForm
 from ..models import Role
 
 bp = Blueprint("records", __name__)
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Links between the pages of a record, on the page that shows it (the printable
+    record, the review page), keeping how the reader asked to read it."""
+
+    endpoint: str
+    session_id: int
+    keep: dict[str, str]
+
+    def base(self) -> str:
+        return url_for(self.endpoint, session_id=self.session_id)
+
+    def url(self, page: int) -> str:
+        return url_for(self.endpoint, session_id=self.session_id, page=page, **self.keep)
+
+    def message_url(self, message_id: int) -> str:
+        """The page that shows a message, scrolled to it (a reply to a message on
+        another page links there)."""
+        return url_for(self.endpoint, session_id=self.session_id, message=message_id,
+                       _anchor=f"m{message_id}", **self.keep)
+
+    def window(self, view: review.RecordView, around: int = 2) -> list[int | None]:
+        """The page numbers to link: the first, the last and those around the current
+        one, None where some are left out."""
+        shown = sorted({1, view.pages, *range(max(1, view.page - around),
+                                              min(view.pages, view.page + around) + 1)})
+        out: list[int | None] = []
+        for n in shown:
+            if out and n - (out[-1] or 0) > 1:
+                out.append(None)
+            out.append(n)
+        return out
+
+
+def paged_record(session, reading, endpoint: str) -> tuple[review.RecordView, Pager]:
+    """The page of a record the request asks for (``page``, or the page of
+    ``message``), and its pager."""
+    page = request.args.get("page", type=int) or 1
+    message = request.args.get("message", type=int)
+    if message is not None:
+        page = review.page_of_message(session, message) or page
+    keep = {name: value for name in ("pseudonyms", "names")
+            if (value := request.args.get(name))}
+    return review.record_view(session, reading, page), Pager(endpoint, session.id, keep)
 
 
 def _reading(session_id: int):
@@ -74,8 +122,8 @@ def transcript_csv(session_id: int):
 def transcript_html(session_id: int):
     """The readable, printable record in the reader's language."""
     session, reading = _reading(session_id)
-    view = review.record_view(session, reading)
-    return render_template("records/transcript.html", view=view, session=session,
+    view, pager = paged_record(session, reading, "records.transcript_html")
+    return render_template("records/transcript.html", view=view, pager=pager, session=session,
                            fingerprint=seal.fingerprint(), reading=reading,
                            revealed=pseudonyms.latest_reveal(session.id),
                            can_reveal=access.can_manage_exchange(current_user, session.exchange),

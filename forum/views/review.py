@@ -20,6 +20,7 @@ from ..forms import ReviewForm, VerifyForm
 from ..models import MouStatus, Review, Role, School, Seal, TrainingKind, utcnow
 from ..sdgs import GOALS
 from .mous import country_name
+from .records import paged_record
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -77,12 +78,12 @@ def session(session_id: int):
         status = 422
     reading = transcript.reading_for(current_user, forum_session,
                                      pseudonyms=current_user.role == Role.REVIEWER)
-    view = review.record_view(forum_session, reading)
+    view, pager = paged_record(forum_session, reading, "review.session")
     verdict = transcript.verify_stored(forum_session)
     history = list(db.session.scalars(sa.select(Review).where(
         Review.session_id == session_id).order_by(Review.at.desc())))
     return render_template(
-        "review/session.html", session=forum_session, view=view, verdict=verdict,
+        "review/session.html", session=forum_session, view=view, pager=pager, verdict=verdict,
         history=history, form=form, sealed=db.session.get(Seal, session_id),
         fingerprint=seal.fingerprint(),
     ), status
