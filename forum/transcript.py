@@ -379,6 +379,22 @@ def signer(trusted: Trust, head_hash: str, signature: str, carried_key: object) 
     return Verdict(False, "invalid: signature does not match the head hash")
 
 
+# The encoder of ``eventlog.canonical_bytes``, made once (json.dumps with these options
+# builds one per call), and its string quoting (non-ASCII kept).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_QUOTE = json.encoder.encode_basestring
+
+
+def _canonical(session_id: int, seq: int, type_: str, at: str, actor_id: int | None,
+               data: Any) -> bytes:
+    """``eventlog.canonical_bytes`` of a stored event (an int or no actor, text type and
+    time), written around its data: the keys in their sorted order, only the data
+    sorted by the encoder. The same bytes, at two thirds of the cost."""
+    return (f'{{"actor_id":{"null" if actor_id is None else int(actor_id)},"at":{_QUOTE(at)},'
+            f'"data":{_CANONICAL(data)},"seq":{int(seq)},"session_id":{int(session_id)},'
+            f'"type":{_QUOTE(type_)}}}').encode()
+
+
 def verify_document(doc: Any, trusted: Trust | None = None) -> Verdict:
     """Check an export on its own: chain, head, and a signature by a trusted key
     (default: this instance's evidence key). Names the first bad seq (or the signature)."""
@@ -392,6 +408,8 @@ def verify_document(doc: Any, trusted: Trust | None = None) -> Verdict:
     except (KeyError, TypeError, ValueError):
         return _bad(None, "the document lacks its session id or events")
     previous = eventlog.genesis_hash(session_id)
+    link = bytes.fromhex(previous)
+    sha256 = hashlib.sha256
     for expected, event in enumerate(events, start=1):
         if not isinstance(event, dict):
             return _bad(expected, "not an event")
@@ -399,14 +417,18 @@ def verify_document(doc: Any, trusted: Trust | None = None) -> Verdict:
             return _bad(expected, f"expected seq {expected}, found {event.get('seq')!r} "
                                   "(missing, extra or reordered event)")
         try:
-            canonical = eventlog.canonical_bytes(session_id, expected, event["type"], event["at"],
-                                                 event["actor_id"], event["data"])
-            computed = eventlog.chain(previous, canonical)
+            # eventlog.canonical_bytes and eventlog.chain, with the encoder made once.
+            canonical = _CANONICAL(
+                {"session_id": session_id, "seq": expected, "type": event["type"],
+                 "at": event["at"], "actor_id": event["actor_id"], "data": event["data"]},
+            ).encode("utf-8")
         except (KeyError, TypeError, ValueError):
             return _bad(expected, "malformed event")
+        digest = sha256(link + canonical).digest()
+        computed = digest.hex()
         if computed != event.get("hash"):
             return _bad(expected, "hash does not match the event's content")
-        previous = computed
+        previous, link = computed, digest
     if doc.get("head_hash") != previous:
         return _bad(len(events) + 1 if events else None,
                     "head_hash does not match the last event (events missing at the end?)")
@@ -446,31 +468,23 @@ def verify_bytes(raw: bytes, trusted: Trust | None = None) -> Verdict:
     return verify_document(doc, trusted)
 
 
-# The encoder of ``eventlog.canonical_bytes``, made once: json.dumps with these options
-# builds one per call.
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-
-
 def verify_stored(session: ForumSession) -> Verdict:
     """Check the stored log of a session against its seal and the platform key.
 
     The log is read in batches as plain rows and its chain walked with hashlib
-    (``eventlog.first_bad_seq``'s rule, without an ORM object per event): a
-    100,000-event session is checked in about a second."""
+    (``eventlog.first_bad_seq``'s rule, without an ORM object per event)."""
     sid = session.id
     genesis = eventlog.genesis_hash(sid)
     previous = bytes.fromhex(genesis)
     expected = 0
     head = genesis
-    sha256, canonical = hashlib.sha256, _CANONICAL
+    sha256, canonical = hashlib.sha256, _canonical
     for rows in log_batches(sid, _through(session)):
         for seq, type_, at, actor_id, data, hash_ in rows:
             expected += 1
             if seq != expected:
                 return _bad(expected, "hash does not match the event's content")
-            digest = sha256(previous + canonical(
-                {"session_id": sid, "seq": seq, "type": type_, "at": at,
-                 "actor_id": actor_id, "data": data}).encode("utf-8")).digest()
+            digest = sha256(previous + canonical(sid, seq, type_, at, actor_id, data)).digest()
             if digest.hex() != hash_:
                 return _bad(expected, "hash does not match the event's content")
             previous = digest

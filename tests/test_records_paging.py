@@ -286,6 +286,10 @@ def test_every_page_of_a_long_record_keeps_pseudonyms_and_withholding(app, demo,
                 assert not [n for n in real_names if n in html], page
                 assert "Student 1" in html
             assert ('id="board"' in html) == (page == pages)
+            if path.startswith("/review"):
+                # The whole log is checked on the first page; the others link to it.
+                assert ('class="wrap">valid: ' in html) == (page == 1)
+                assert ("checked on its first page" in html) == (page > 1)
         assert seen == [e["data"]["message_id"] for e in messages]
         assert hidden & set(seen)
     # A reply to a message on an earlier page links to that page, scrolled to it.
@@ -309,3 +313,28 @@ def test_a_short_record_is_one_page_as_before(app, demo):
         html = client.get(path).get_data(as_text=True)
         assert "record-message" in html and 'id="board"' in html
         assert "Page 1 of" not in html and 'class="pager' not in html
+
+
+def test_forum_verify_session_checks_a_long_log_in_batches(app, demo, long_record, runner,
+                                                         monkeypatch):
+    """``forum verify --session`` over many batches: valid as a whole, and the first bad
+    seq named when an event deep in the log is rewritten."""
+    from forum.models import Event, User
+
+    monkeypatch.setattr(transcript, "BATCH", 50)
+    with app.app_context():
+        teacher = db.session.scalar(sa.select(User).where(User.username == "lin.teacher"))
+        room.close_room(room.seat_for(teacher, long_record))
+        db.session.remove()
+    result = runner.invoke(args=["forum", "verify", "--session", str(long_record)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("valid: ") and "sealed, signed by" in result.output
+    with app.app_context():
+        event = db.session.scalar(sa.select(Event).where(Event.session_id == long_record,
+                                                         Event.seq == 421))
+        event.at = event.at.replace(microsecond=(event.at.microsecond + 1) % 1_000_000)
+        db.session.commit()
+        db.session.remove()
+    result = runner.invoke(args=["forum", "verify", "--session", str(long_record)])
+    assert result.exit_code == 1
+    assert result.output.strip() == "invalid: seq 421: hash does not match the event's content"
