@@ -12,8 +12,14 @@ chained bulk builder, above). Then ``python wsgi.py`` (eventlet) is started and:
 - the room page in Debian's Chromium (Playwright, /usr/bin/chromium): time from
   ``page.goto`` to the latest message drawn, and the page's DOM nodes then, median;
 - the session is closed (sealed) and a reviewer opens its record: ``transcript.html``,
-  ``.json``, ``.csv`` and the review page, time and bytes each, and the server's peak
-  RSS (VmHWM) after them; ``forum verify`` on the JSON export, time.
+  ``.json``, ``.csv`` and the review page (the paged ones: first, middle and last
+  page), time to the first and the last byte and bytes each, and the server's peak RSS
+  (VmHWM) after them;
+- verification: the step itself, timed in one process after start-up (wall and CPU
+  time: on a loaded machine the wall time is mostly waiting for a CPU)
+  (``transcript.verify_stored`` on the database, ``transcript.verify_bytes`` on the
+  downloaded export), and the whole ``forum verify FILE`` and ``forum verify
+  --session ID`` commands (start-up included).
 
 Writes ``benchmarks/results/paging.json`` and prints a table.
 """
@@ -115,27 +121,81 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+# Timed inside one process, after start-up: the verification step itself.
+VERIFY_STEP = """
+import json, sys, time
+from pathlib import Path
+from forum import create_app, transcript
+from forum.extensions import db
+from forum.models import ForumSession
+
+app = create_app()
+with app.app_context():
+    session = db.session.get(ForumSession, int(sys.argv[1]))
+    began, cpu = time.perf_counter(), time.process_time()
+    stored = transcript.verify_stored(session)
+    stored_s, stored_cpu = time.perf_counter() - began, time.process_time() - cpu
+    raw = Path(sys.argv[2]).read_bytes()
+    began, cpu = time.perf_counter(), time.process_time()
+    filed = transcript.verify_bytes(raw)
+    file_s, file_cpu = time.perf_counter() - began, time.process_time() - cpu
+print(json.dumps({"stored_s": round(stored_s, 3), "stored_cpu_s": round(stored_cpu, 3),
+                  "stored": stored.line[:40], "file_s": round(file_s, 3),
+                  "file_cpu_s": round(file_cpu, 3), "file": filed.line[:40]}))
+"""
+
+
+def timed_get(http: requests.Session, url: str) -> tuple[requests.Response, float, float]:
+    """A response read to its end: seconds to the first byte and to the last."""
+    began = time.perf_counter()
+    response = http.get(url, timeout=600, stream=True)
+    chunks = response.iter_content(64 * 1024)
+    first = next(chunks, b"")
+    first_s = time.perf_counter() - began
+    response._content = first + b"".join(chunks)
+    return response, first_s, time.perf_counter() - began
+
+
 def measure_record(url: str, reviewer: dict, sid: int, env: dict, pid: int,
                    folder: Path) -> dict:
+    import re
+
     http = sign_in(url, reviewer)
     out: dict = {"rss_before_mb": peak_rss_mb(pid)}
+    pages = {}
     for name, path in (("html", f"/sessions/{sid}/transcript.html"),
                        ("json", f"/sessions/{sid}/transcript.json"),
                        ("csv", f"/sessions/{sid}/transcript.csv"),
                        ("review", f"/review/sessions/{sid}")):
-        began = time.perf_counter()
-        response = http.get(url + path, timeout=600)
-        out[name] = {"status": response.status_code,
-                     "s": round(time.perf_counter() - began, 2),
-                     "bytes": len(response.content)}
+        response, first_s, total_s = timed_get(http, url + path)
+        out[name] = {"status": response.status_code, "s": round(total_s, 2),
+                     "first_byte_s": round(first_s, 2), "bytes": len(response.content)}
         if name == "json":
             (folder / "transcript.json").write_bytes(response.content)
+        if name in ("html", "review"):
+            found = re.search(r'name="page" min="1" max="(\d+)"', response.text)
+            pages[name] = int(found.group(1)) if found else 1
+            out[name]["pages"] = pages[name]
+    # The middle and the last page of the paged ones (the last has the board).
+    for name, path in (("html", f"/sessions/{sid}/transcript.html"),
+                       ("review", f"/review/sessions/{sid}")):
+        for which, page in (("middle", (pages[name] + 1) // 2), ("last", pages[name])):
+            response, _first, total_s = timed_get(http, f"{url}{path}?page={page}")
+            out[f"{name}_{which}"] = {"status": response.status_code, "page": page,
+                                      "s": round(total_s, 2), "bytes": len(response.content)}
     out["rss_peak_mb"] = peak_rss_mb(pid)
-    began = time.perf_counter()
-    verified = subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "forum",
-                               "verify", str(folder / "transcript.json")], env=env, cwd=ROOT,
-                              capture_output=True, text=True, timeout=600)
-    out["verify"] = {"s": round(time.perf_counter() - began, 2),
+    python = str(ROOT / ".venv" / "bin" / "python")
+    step = subprocess.run([python, "-c", VERIFY_STEP, str(sid), str(folder / "transcript.json")],
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    out["verify_step"] = json.loads(step.stdout.strip().splitlines()[-1]) if step.returncode \
+        == 0 else {"error": step.stderr[-500:]}
+    for name, args in (("verify", [str(folder / "transcript.json")]),
+                       ("verify_session", ["--session", str(sid)])):
+        began = time.perf_counter()
+        verified = subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi",
+                                   "forum", "verify", *args], env=env, cwd=ROOT,
+                                  capture_output=True, text=True, timeout=600)
+        out[name] = {"s": round(time.perf_counter() - began, 2),
                      "result": (verified.stdout or verified.stderr).strip().splitlines()[-1:]}
     return out
 
@@ -183,12 +243,17 @@ def main() -> None:
         result = one_size(size, args.runs)
         results["sizes"].append(result)
         j, b, r = result["join"], result["browser"], result["record"]
+        v = r["verify_step"]
         print(f"{size:>7} events: join {j['ack_ms']} ms {j['ack_bytes'] / 1024:.0f} KB "
               f"({j['events']} events) | latest shown {b['latest_shown_s']} s, "
-              f"{b['dom_nodes']} nodes | html {r['html']['s']} s json {r['json']['s']} s "
-              f"csv {r['csv']['s']} s review {r['review']['s']} s | peak RSS "
-              f"{r['rss_peak_mb']} MB | verify {r['verify']['s']} s {r['verify']['result']}",
-              flush=True)
+              f"{b['dom_nodes']} nodes | html {r['html']['s']} s ({r['html']['pages']} pages; "
+              f"middle {r['html_middle']['s']} s, last {r['html_last']['s']} s) "
+              f"json {r['json']['s']} s csv {r['csv']['s']} s review {r['review']['s']} s "
+              f"(last {r['review_last']['s']} s) | peak RSS {r['rss_peak_mb']} MB | "
+              f"verify step: stored {v.get('stored_s')} s (CPU {v.get('stored_cpu_s')} s), file "
+              f"{v.get('file_s')} s (CPU {v.get('file_cpu_s')} s) | "
+              f"forum verify FILE {r['verify']['s']} s, --session "
+              f"{r['verify_session']['s']} s {r['verify_session']['result']}", flush=True)
     results["load_after"] = [round(x, 2) for x in os.getloadavg()]
     out = ROOT / "benchmarks" / "results" / "paging.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
