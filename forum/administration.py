@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from babel import Locale
 from flask_babel import gettext as _
 
-from . import accounts
+from . import accounts, fields
 from .errors import ActionError, ValidationError
 from .extensions import db
 from .inputs import storable, unstorable_message
@@ -43,22 +43,6 @@ def time_zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-def _text(data: dict[str, Any], name: str, limit: int, errors: dict[str, str], *,
-          required: bool = False) -> str | None:
-    raw = data.get(name)
-    if raw is not None and not isinstance(raw, str):
-        errors[name] = _("Give this as text.")
-        return None
-    text = " ".join((raw or "").split())
-    if not storable(text):
-        errors[name] = unstorable_message()
-    elif required and not text:
-        errors[name] = _("This field is required.")
-    elif len(text) > limit:
-        errors[name] = _("At most %(n)s characters.", n=limit)
-    return text or None
-
-
 # --- Schools -----------------------------------------------------------------------
 
 
@@ -70,18 +54,19 @@ def _school_values(data: dict[str, Any], errors: dict[str, str]) -> dict[str, An
     """A school's names, country, region, city and time zone, checked."""
     values: dict[str, Any] = {}
     for name in NAME_FIELDS:
-        values[name] = _text(data, name, 200, errors, required=name == "name_en")
+        values[name] = fields.text(data, name, 200, errors, required=name == "name_en",
+                                   one_line=True)
     for name in NAME_FIELDS[1:]:  # a name not given in a language is the English one
         values[name] = values[name] or values["name_en"]
-    country = _text(data, "country", 2, errors, required=True)
+    country = fields.text(data, "country", 2, errors, required=True, one_line=True)
     if country and "country" not in errors:
         country = country.upper()
         if len(country) != 2 or not country.isalpha() or country not in Locale("en").territories:
             errors["country"] = _("Give the country as its two-letter code, e.g. JP.")
     values["country"] = country
-    values["region"] = _text(data, "region", 100, errors, required=True)
-    values["city"] = _text(data, "city", 100, errors)
-    zone = _text(data, "timezone", 64, errors, required=True)
+    values["region"] = fields.text(data, "region", 100, errors, required=True, one_line=True)
+    values["city"] = fields.text(data, "city", 100, errors, one_line=True)
+    zone = fields.text(data, "timezone", 64, errors, required=True, one_line=True)
     if zone and "timezone" not in errors and zone not in time_zones():
         errors["timezone"] = _("Choose a time zone such as Asia/Tokyo.")
     values["timezone"] = zone
@@ -92,7 +77,7 @@ def create_school(actor: User | None, data: dict[str, Any]) -> School:
     """Register a school."""
     require_admin(actor)
     errors: dict[str, str] = {}
-    slug = _text(data, "slug", 64, errors, required=True)
+    slug = fields.text(data, "slug", 64, errors, required=True, one_line=True)
     if slug and "slug" not in errors:
         if not SLUG.fullmatch(slug):
             errors["slug"] = _("Lower-case letters, digits and dashes, e.g. shizuoka-aoi.")
@@ -156,7 +141,7 @@ def create_staff(actor: User | None, data: dict[str, Any]) -> tuple[User, str | 
     password generated for it (None when the admin set one)."""
     require_admin(actor)
     errors: dict[str, str] = {}
-    username = _text(data, "username", 64, errors, required=True)
+    username = fields.text(data, "username", 64, errors, required=True, one_line=True)
     if username and "username" not in errors:
         if not USERNAME.fullmatch(username):
             errors["username"] = _("Letters, digits, dots, dashes and underscores, "
@@ -168,7 +153,7 @@ def create_staff(actor: User | None, data: dict[str, Any]) -> tuple[User, str | 
     role = {r.value: r for r in STAFF_ROLES}.get(raw_role) if isinstance(raw_role, str) else None
     if role is None:
         errors["role"] = _("Choose teacher, reviewer or admin.")
-    display_name = _text(data, "display_name", 100, errors, required=True)
+    display_name = fields.text(data, "display_name", 100, errors, required=True, one_line=True)
     school = None
     slug = data.get("school")
     if slug:

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from .errors import ActionError
 from .extensions import db
+from .inputs import storable, unstorable_message
 from .timeutil import EARLIEST, LATEST
 
 
@@ -25,14 +26,18 @@ def body(data: object) -> dict[str, Any]:
 
 
 def text(data: dict[str, Any], name: str, limit: int, errors: dict[str, str],
-         *, required: bool = False) -> str | None:
-    """Trimmed text of at most ``limit`` characters; None when empty."""
+         *, required: bool = False, one_line: bool = False) -> str | None:
+    """Trimmed text of at most ``limit`` characters; None when empty. ``one_line``
+    also folds every run of spaces and line breaks into one space (names, titles).
+    A character no database can store (NUL) is refused, never stored half-way."""
     raw = data.get(name)
     if raw is not None and not isinstance(raw, str):
         errors[name] = _("Give this as text.")
         return None
-    value = (raw or "").strip()
-    if required and not value:
+    value = " ".join((raw or "").split()) if one_line else (raw or "").strip()
+    if not storable(value):
+        errors[name] = unstorable_message()
+    elif required and not value:
         errors[name] = _("This field is required.")
     elif len(value) > limit:
         errors[name] = _("At most %(n)s characters.", n=limit)

@@ -203,3 +203,20 @@ def test_forum_verify_refuses_deep_nesting(app, runner, tmp_path):
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1].startswith("invalid")
+
+
+def test_a_nul_typed_into_an_alliance_form_is_refused_not_stored(app, demo, bearer):
+    """A NUL (which PostgreSQL cannot store) in a page's text field: the form again with
+    the field's error (422), never a 500 and never a row; the API refuses it too."""
+    admin = app.test_client()
+    Auth(admin, demo).login("admin")
+    before = admin.get("/api/v1/mous", headers=bearer("admin")).get_json()["mous"]
+    response = admin.post("/mous/?lang=en", data={
+        "csrf_token": csrf_token(admin, "/mous/"), "region": "Chiba", "country": "JP",
+        "authority": "Chiba\u0000 board", "status": "planned", "academic_year": "114"})
+    assert response.status_code == 422, response.get_data(as_text=True)[:500]
+    assert admin.get("/api/v1/mous", headers=bearer("admin")).get_json()["mous"] == before
+    response = app.test_client().post("/api/v1/mous", headers=bearer("admin"), json={
+        "region": "Chiba", "country": "JP", "authority": "Chiba\u0000 board",
+        "status": "planned", "academic_year": 114})
+    assert response.status_code in (400, 422)
