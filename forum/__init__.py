@@ -108,6 +108,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     web.init_app(app)
 
+    from . import throttle
+
+    throttle.init_app(app)
+
     from .live import init_socketio
 
     init_socketio(app)
