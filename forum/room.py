@@ -449,11 +449,16 @@ def _head_locked(session_id: int) -> Iterator[None]:
     froze every room and page.
 
     Whoever must wait for it waits holding no pooled connection: many waiters each
-    holding one would leave none for the writer and stall everyone."""
+    holding one would leave none for the writer and stall everyone. Giving them back
+    commits nothing: the caller's transaction may only have read (it is rolled back),
+    and writes not yet committed are refused — their owner commits them first, where
+    it means to (``sql.end_read_only_session``)."""
     lock = _head_lock(session_id)
+    if sql.session_has_writes():  # checked whether or not we wait: one rule for callers
+        raise RuntimeError("commit db.session's writes before recording an event")
     if not lock.acquire(blocking=False):
         sql.release_live()
-        sql.commit_session()
+        sql.end_read_only_session()
         if not lock.acquire(timeout=LOCK_WAIT):  # its writer is stuck on the database
             raise sql.Unavailable(f"session {session_id}'s log is busy")
     try:
