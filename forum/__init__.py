@@ -103,10 +103,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         locale_selector=i18n.select_locale,
         timezone_selector=i18n.select_timezone,
     )
+    app.after_request(i18n.save_choice)
 
     from . import web
 
     web.init_app(app)
+
+    from . import throttle
+
+    throttle.init_app(app)
 
     from .live import init_socketio
 

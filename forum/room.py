@@ -10,7 +10,6 @@ folding the log from the start gives exactly what is stored (``rebuild``).
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from . import access, eventlog, events, sql
+from . import access, eventlog, events, sql, throttle
 from .accounts import Person
 from .errors import ActionError
 from .eventlog import Head, Logged
@@ -463,40 +462,9 @@ def check_manager(seat: Seat) -> None:
         raise ActionError("forbidden", _("Only the teachers of this exchange may do that."))
 
 
-class RateLimiter:
-    """A token bucket per user and process: a burst, then a steady rate."""
-
-    def __init__(self, burst: int = 10, per_second: float = 1.0) -> None:
-        self.burst, self.rate = burst, per_second
-        self._buckets: dict[int, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, user_id: int) -> None:
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(user_id, (float(self.burst), now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens < 1:
-                retry = max(1, int((1 - tokens) / self.rate + 0.999))
-                self._buckets[user_id] = (tokens, now)
-                raise ActionError(
-                    "rate_limited",
-                    ngettext("You are sending too fast. Please wait %(num)s second.",
-                             "You are sending too fast. Please wait %(num)s seconds.", retry),
-                    extra={"retry_after": retry})
-            self._buckets[user_id] = (tokens - 1, now)
-            if len(self._buckets) > 10000:  # forget idle users
-                cutoff = now - self.burst / self.rate
-                self._buckets = {k: v for k, v in self._buckets.items() if v[1] > cutoff}
-
-
-    def forget(self) -> None:
-        """Start afresh (after a scripted replay such as the demo's)."""
-        with self._lock:
-            self._buckets.clear()
-
-
-rate_limiter = RateLimiter()
+# Chat messages, reactions and notes: a burst of 10, then one a second per user, counted
+# across every server process (``throttle``).
+rate_limiter = throttle.Limiter("chat", burst=10, per_second=1.0)
 
 
 # --- writing --------------------------------------------------------------------
@@ -547,11 +515,16 @@ def _head_locked(session_id: int) -> Iterator[None]:
     froze every room and page.
 
     Whoever must wait for it waits holding no pooled connection: many waiters each
-    holding one would leave none for the writer and stall everyone."""
+    holding one would leave none for the writer and stall everyone. Giving them back
+    commits nothing: the caller's transaction may only have read (it is rolled back),
+    and writes not yet committed are refused — their owner commits them first, where
+    it means to (``sql.end_read_only_session``)."""
     lock = _head_lock(session_id)
+    if sql.session_has_writes():  # checked whether or not we wait: one rule for callers
+        raise RuntimeError("commit db.session's writes before recording an event")
     if not lock.acquire(blocking=False):
         sql.release_live()
-        sql.commit_session()
+        sql.end_read_only_session()
         if not lock.acquire(timeout=LOCK_WAIT):  # its writer is stuck on the database
             raise sql.Unavailable(f"session {session_id}'s log is busy")
     try:

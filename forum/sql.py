@@ -82,6 +82,37 @@ def session_in_transaction() -> bool:
     return db.session.registry.has() and db.session().in_transaction()
 
 
+def session_has_writes() -> bool:
+    """Has ``db.session`` writes not yet committed: objects added, changed or deleted,
+    or statements already flushed in its open transaction? Asked without making a
+    session."""
+    if not db.session.registry.has():
+        return False
+    session = db.session()
+    if session.new or session.deleted or session.info.get(_WROTE):
+        return True
+    # An attribute set to the value it had makes an object "dirty" but writes nothing.
+    return any(session.is_modified(obj) for obj in session.dirty)
+
+
+def session_has_flushed_writes() -> bool:
+    """Has ``db.session``'s open transaction written rows (which the database may keep
+    locked until it ends)?"""
+    return db.session.registry.has() and bool(db.session().info.get(_WROTE))
+
+
+def end_read_only_session() -> None:
+    """Give back ``db.session``'s connection without committing anything: its open
+    transaction, which must have only read, is rolled back (the objects it loaded
+    reload on next use, as after a commit). Uncommitted writes are refused, not
+    committed behind their owner's back: whoever made them commits them first."""
+    if session_has_writes():
+        raise RuntimeError("db.session holds uncommitted writes: commit (or roll back) "
+                           "them before waiting for a session's log")
+    if session_in_transaction():
+        db.session.rollback()
+
+
 def commit_session() -> None:
     """Commit ``db.session``'s open transaction, if any, before writing elsewhere:
     one write transaction at a time (SQLite would wait for its own other lock,
@@ -271,6 +302,7 @@ def _close_all(parked: deque[Statements]) -> None:
 _KEY = "forum.sql"
 _GATE = "forum.sql.gate"
 _ADMITTED = "forum.sql.admitted"
+_WROTE = "forum.sql.wrote"
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -278,6 +310,13 @@ def _forget(session: Session, transaction) -> None:
     # The connection goes back to the pool with the outermost transaction.
     if transaction.parent is None:
         session.info.pop(_KEY, None)
+        session.info.pop(_WROTE, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _wrote(session: Session, _context) -> None:
+    # Flushed rows are writes of the open transaction (``session_has_writes``).
+    session.info[_WROTE] = True
 
 
 class Statements:

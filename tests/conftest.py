@@ -181,6 +181,20 @@ ROOT = Path(__file__).resolve().parent.parent
 # --- Helpers and fixtures shared by the acceptance suite --------------------------------
 
 
+class FakeClock:
+    """A clock that moves only when a test says so: given where code reads the time
+    (a rate limiter's ``clock``), so no test waits on the wall clock."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def when(days: int, hour: int = 6, minute: int = 0) -> str:
     """An instant ``days`` from today (UTC) at hour:minute UTC, as ISO-8601 ending in Z."""
     from datetime import UTC, datetime, timedelta

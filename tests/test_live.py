@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from conftest import FakeClock
 from livekit import MOD_EVENTS, Live, People, check_event, check_seqs
 
 from forum import room
@@ -21,13 +22,13 @@ from forum.live import handlers
 @pytest.fixture
 def people(app, demo):
     # The rate limiters live in the process; user ids repeat from test to test.
-    room.rate_limiter._buckets.clear()
-    handlers._typing_limiter._buckets.clear()
+    room.rate_limiter.forget()
+    handlers._typing_limiter.forget()
     people = People(app, demo)
     yield people
     people.check_everything_heard()
-    room.rate_limiter._buckets.clear()
-    handlers._typing_limiter._buckets.clear()
+    room.rate_limiter.forget()
+    handlers._typing_limiter.forget()
 
 
 def send(client, body: str, cid: str, **extra):
@@ -354,7 +355,9 @@ def test_slow_mode_spaces_a_students_messages(people):
     assert send(student, "second", "s2")["ok"]
 
 
-def test_rate_limit_after_a_burst(people):
+def test_rate_limit_after_a_burst(people, monkeypatch):
+    clock = FakeClock()  # the limiter's time moves only when told: no waiting, no flakes
+    monkeypatch.setattr(room.rate_limiter, "clock", clock)
     student = joined(people, "tw_student")
     sid = people.live_session
     for i in range(10):
@@ -362,10 +365,25 @@ def test_rate_limit_after_a_burst(people):
     limited = student.error(
         "chat.send", {"session_id": sid, "client_id": "b10", "body": "one too many"}, "rate_limited"
     )
-    assert 1 <= limited["retry_after"] <= 2
+    assert limited["retry_after"] == 1
+    assert limited["message"]  # in the student's language (test_i18n checks the words)
     # Nothing was stored for the refused one; someone else is not held back.
     other = joined(people, "tw_student2")
     assert send(other, "me too", "o1")["ok"]
+    # Then one a second: after half a second still refused, after one second one more.
+    clock.advance(0.5)
+    assert student.error("chat.send", {"session_id": sid, "client_id": "b10", "body": "x"},
+                         "rate_limited")["retry_after"] == 1
+    clock.advance(0.5)
+    assert send(student, "one a second", "b10")["ok"]
+    student.error("chat.send", {"session_id": sid, "client_id": "b11", "body": "x"},
+                  "rate_limited")
+    # A pause refills the burst, and no more than the burst.
+    clock.advance(60)
+    for i in range(10):
+        assert send(student, f"again {i}", f"c{i}")["ok"]
+    student.error("chat.send", {"session_id": sid, "client_id": "c10", "body": "x"},
+                  "rate_limited")
 
 
 def test_chat_react_toggles(people):

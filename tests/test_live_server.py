@@ -384,6 +384,41 @@ def test_twenty_concurrent_senders_get_a_gapless_seq(sqlite_forum):
             client.close()
 
 
+def delivery_counts(url: str) -> dict[str, int]:
+    """The server's direct and queued MESSAGE packets so far (/healthz)."""
+    return requests.get(url + "/healthz", timeout=10).json()["delivery"]
+
+
+def test_a_rooms_chat_is_delivered_directly(sqlite_forum):
+    """forum/live/delivery.py writes to idle WebSockets itself, through private parts
+    of python-engineio and eventlet. If a release moves them, it quietly falls back to
+    engineio's queue (correct, but about twice the CPU): this test makes that fail."""
+    forum = sqlite_forum
+    url, sid = forum.server.url, forum.live
+    people = forum.people(url)[:8]
+    clients = [forum.client(url, person) for person in people]
+    try:
+        for client in clients:
+            client.ok("join", {"session_id": sid})
+        before = delivery_counts(url)
+        sender, messages = clients[0], 8  # within the burst: no rate-limit wait
+        for n in range(messages):
+            ack = sender.send(sid, f"direct-{secrets.token_hex(4)}", f"direct {n}")
+            assert ack["ok"], ack
+            for client in clients:  # each one idle again before the next message
+                client.check_heard(ack["event"]["seq"])
+        after = delivery_counts(url)
+    finally:
+        for client in clients:
+            client.close()
+    direct = after["direct"] - before["direct"]
+    queued = after["queued"] - before["queued"]
+    deliveries = messages * len(clients)  # each event to each member, besides the acks
+    assert direct >= deliveries, (direct, queued, deliveries)
+    assert direct + queued <= deliveries * 2, "each delivery counted once (plus acks)"
+    assert queued <= (direct + queued) // 10, (direct, queued)
+
+
 def test_a_resend_with_the_same_client_id_creates_nothing(sqlite_forum):
     forum = sqlite_forum
     url, sid = forum.server.url, forum.live

@@ -71,6 +71,9 @@ def test_healthz_is_ok_when_all_is_well(client):
         "queue": {"ok": True, "configured": False},
         # No heartbeat runs in a test's app (``python wsgi.py`` starts it).
         "heartbeat": {"ok": True, "running": False},
+        # Nor direct delivery (threading mode): counts of a real server's, see
+        # test_live_server.test_a_rooms_chat_is_delivered_directly.
+        "delivery": {"direct": 0, "queued": 0},
     }
     assert response.headers["Cache-Control"] == "no-store"
 

@@ -407,6 +407,9 @@ def test_a_message_written_offline_is_pending_then_failed_and_retry_sends_it_onc
 
     net = Network()
     tw = tw_student(room, 2, route=net.route)
+    # The page's timers run on Playwright's clock: time flows as usual, and the test
+    # moves it past the ack timeout instead of waiting 10 s for it.
+    tw.clock.install()
     jp = jp_student(room, 2)
     room.enter(tw)
     room.enter(jp)
@@ -416,8 +419,11 @@ def test_a_message_written_offline_is_pending_then_failed_and_retry_sends_it_onc
     say(tw, f"offline {t}")
     mine = tw.locator(".msg-pending", has_text=f"offline {t}")
     expect(mine).to_have_attribute("data-state", "pending")
-    # No answer within the ack timeout (10 s): failed, with a Retry button.
-    expect(mine).to_have_attribute("data-state", "failed", timeout=30_000)
+    tw.clock.fast_forward(9_000)  # room.js ACK_TIMEOUT_MS is 10 s: not yet
+    expect(mine).to_have_attribute("data-state", "pending")
+    # No answer within the ack timeout: failed, with a Retry button.
+    tw.clock.fast_forward(1_500)
+    expect(mine).to_have_attribute("data-state", "failed")
     net.restore()
     expect(tw.locator("#room-connection")).to_have_attribute(
         "data-state", "connected", timeout=30_000

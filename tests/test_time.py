@@ -211,6 +211,55 @@ def test_calendar_feed_works_without_cookies_and_marks_cancelled_sessions(
     assert client.get(f"/sessions/{session['id']}.ics").status_code == 404
 
 
+def test_a_link_with_commas_and_semicolons_is_a_uri_not_text(app, schedule):
+    """RFC 5545 §3.3.13: a URI value is not escaped as TEXT is; the link that a
+    calendar program opens is the room's link exactly."""
+    import icalendar
+
+    from forum import calendar
+    from forum.extensions import db
+    from forum.models import ForumSession
+
+    title = "Rivers, rain; and us"
+    session = schedule(title=title)
+    link = f"https://forum.example.org/sessions/{session['id']}?from=feed,ics;v=1&x=a%2Cb"
+    with app.test_request_context("/?lang=en"):
+        body = calendar.calendar_for([db.session.get(ForumSession, session["id"])],
+                                     name="Mine, yours; ours",
+                                     url_for_session=lambda _sid: link)
+    lines = unfold(body.encode())
+    assert prop(lines, "URL") == [link], "the URI went out unescaped"
+    assert prop(lines, "SUMMARY") == ["Rivers\\, rain\\; and us"], "TEXT is escaped"
+    assert prop(lines, "X-WR-CALNAME") == ["Mine\\, yours\\; ours"]
+    parsed = icalendar.Calendar.from_ical(body)
+    (event,) = parsed.walk("VEVENT")
+    assert str(event["URL"]) == link
+    assert str(event["SUMMARY"]) == title
+    assert link in str(event["DESCRIPTION"])
+
+
+def test_the_feed_parses_with_icalendar(app, client, auth, demo, schedule):
+    """What calendar programs get reads back, every session with its fields."""
+    import icalendar
+
+    session = schedule(title="Rivers, rain; and us \\ 我們的河川")
+    auth.login("teacher", "taipei-daan")
+    body = app.test_client().get(feed_path(client)).data
+    parsed = icalendar.Calendar.from_ical(body)
+    assert str(parsed["VERSION"]) == "2.0"
+    assert str(parsed["PRODID"]) == "-//SDG Forum//Sessions//EN"
+    found = {str(e["UID"]): e for e in parsed.walk("VEVENT")}
+    mine = found[f"session-{session['id']}@sdg-forum"]
+    assert str(mine["SUMMARY"]) == session["title"]
+    assert mine.decoded("DTSTART") == datetime.fromisoformat(session["starts_at"])
+    assert mine.decoded("DTEND") == datetime.fromisoformat(session["ends_at"])
+    assert str(mine["STATUS"]) == "CONFIRMED"
+    assert str(mine["URL"]).endswith(f"/sessions/{session['id']}")
+    for event in found.values():
+        for name in ("DTSTAMP", "DTSTART", "DTEND", "SEQUENCE", "SUMMARY", "URL", "STATUS"):
+            assert name in event, (name, event)
+
+
 def test_calendar_feed_with_a_wrong_key_is_404(app, client, auth):
     auth.login("teacher", "taipei-daan")
     path = feed_path(client)

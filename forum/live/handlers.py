@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from .. import access, accounts, board, i18n, pseudonyms, room, sessions, sql
+from .. import access, accounts, board, i18n, pseudonyms, room, sessions, sql, throttle
 from ..errors import UNAVAILABLE_LIVE, UNAVAILABLE_RETRY_AFTER, ActionError
 from ..extensions import db, socketio
 from ..models import Connection, RoomMember, User
@@ -436,7 +436,7 @@ def on_chat_react(user, payload):
     return _ack_event(room.react(_seat(user, payload), payload))
 
 
-_typing_limiter = room.RateLimiter(burst=3, per_second=0.5)
+_typing_limiter = throttle.Limiter("typing", burst=3, per_second=0.5)
 
 
 @handler("typing")

@@ -19,6 +19,7 @@ from sqlalchemy.pool import NullPool
 
 from .. import sql
 from ..extensions import csrf, login_manager
+from ..live import delivery
 from ..live.servers import SERVER_ID, STALE_BEATS
 from ..models import Server, utcnow
 
@@ -43,7 +44,9 @@ def healthz():
     queue = _queue(current_app.config.get("FORUM_MESSAGE_QUEUE"))
     ok = database["ok"] and queue["ok"] and heartbeat["ok"]
     body = {"status": "ok" if ok else "unavailable", "database": database, "queue": queue,
-            "heartbeat": heartbeat}
+            "heartbeat": heartbeat,
+            # Counts only, for monitoring and the test that direct delivery still works.
+            "delivery": delivery.counts.as_dict()}
     return jsonify(body), 200 if ok else 503, {"Cache-Control": "no-store"}
 
 
