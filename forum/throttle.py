@@ -8,7 +8,7 @@ so one atomic step on a shared store decides it:
 - with ``FORUM_MESSAGE_QUEUE`` set (several processes), in Redis through the
   ``limits`` package's Redis storage, with a Lua script, so N processes give a user
   the limit once, not N times;
-- otherwise in this process's memory (``limits``'s memory storage).
+- otherwise in this process's memory (a dict).
 
 ``limits`` itself offers fixed, moving and sliding windows, none of which is a
 bucket: a window of 10 per 10 s would make someone who sent ten at once wait ten
@@ -35,7 +35,7 @@ from typing import Protocol
 
 from flask import Flask, current_app, has_app_context
 from flask_babel import ngettext
-from limits.storage import MemoryStorage, RedisStorage
+from limits.storage import RedisStorage
 
 from .errors import ActionError
 
@@ -76,35 +76,30 @@ def _gcra(tat: float | None, burst: int, interval: float, now: float) -> tuple[f
 
 
 class MemoryStore:
-    """This process's buckets, in ``limits``'s memory storage (which also forgets
-    idle users: a bucket expires once it would be full again)."""
+    """This process's buckets: a dict of each bucket's full-again moment. A plain
+    dict, not ``limits``'s memory storage, whose expiry bookkeeping cost a chat
+    message more than the rest of its checks; idle users (whose buckets are full
+    again) are forgotten once the dict grows past ``PRUNE_AT``."""
 
-    # Stored as whole microseconds: the storage keeps integer counters.
-    _SCALE = 1_000_000
+    PRUNE_AT = 10_000
 
     def __init__(self) -> None:
-        self._storage = MemoryStorage()
+        self._tats: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def take(self, key: str, burst: int, interval: float, now: float) -> float:
         with self._lock:
-            stored = self._storage.get(key)
-            tat = stored / self._SCALE if stored else None
-            wait, new = _gcra(tat, burst, interval, now)
+            wait, new = _gcra(self._tats.get(key), burst, interval, now)
             if wait == 0:
-                self._storage.clear(key)  # incr sets the expiry only on a fresh key
-                self._storage.incr(key, _expiry(new, now), amount=round(new * self._SCALE))
+                self._tats[key] = new
+                if len(self._tats) > self.PRUNE_AT:
+                    self._tats = {k: t for k, t in self._tats.items() if t > now}
             return wait
 
     def forget(self, name: str) -> None:
         with self._lock:
-            for key in [k for k in self._storage.storage if k.startswith(f"{name}:")]:
-                self._storage.clear(key)
-
-
-def _expiry(tat: float, now: float) -> float:
-    """Keep a bucket until it would be full again, and a second more."""
-    return max(0.0, tat - now) + 1.0
+            for key in [k for k in self._tats if k.startswith(f"{name}:")]:
+                del self._tats[key]
 
 
 # KEYS[1]: the bucket; ARGV: now, interval (seconds a token takes), burst.

@@ -133,3 +133,35 @@ def test_every_event_of_the_demo_log_fits(app, demo):
     assert {e.type for e in logged} >= {"message.posted", "note.added", "session.closed"}
     for event in logged:
         assert events.check(event.type, event.data) == [], (event.type, event.data)
+
+
+def test_the_compiled_check_and_the_explained_check_agree():
+    """``require`` answers from a check compiled per type and explains only refusals
+    with ``check``: over each type's fields set to every kind of value, or left out,
+    or joined by an unknown key, the two always agree."""
+    from itertools import product
+
+    samples = {
+        "message.posted": {"message_id": 1, "client_id": "c", "body": "hi", "reply_to": None,
+                           "lang": "ja"},
+        "note.added": {"note": dict(NOTE)},
+        "member.muted": {"user_id": 3, "minutes": 5, "until": None},
+        "room.locked": {"locked": True},
+        "session.opened": {},
+    }
+    values = [1, True, 0.5, "x", None, {}, [], {"id": 1}]
+    for type_, good in samples.items():
+        variants = [good, {**good, "extra": 1}]
+        variants += [{k: v for k, v in good.items() if k != key} for key in good]
+        variants += [{**good, key: value} for key, value in product(good, values)]
+        if "note" in good:
+            variants += [{"note": {**NOTE, key: value}} for key, value in product(NOTE, values)]
+            variants += [{"note": {k: v for k, v in NOTE.items() if k != key}} for key in NOTE]
+        for data in variants:
+            explained = events.check(type_, data) == []
+            try:
+                events.require(type_, data)
+                compiled = True
+            except ValueError:
+                compiled = False
+            assert compiled == explained, (type_, data)
