@@ -341,7 +341,7 @@ def test_report_counts_applications_by_mode(app, api, propose, runner):
     data = json.loads(result.output)
     assert data["applications"] == {"total": 6, "online": 4, "in_person": 2,
                                     "approved": 3, "declined": 1}
-    assert data["exchanges"] == {"online": 3, "in_person": 0, "total": 3}
+    assert data["exchanges"] == {"online": 3, "in_person": 0, "total": 3, "completed": 0}
     result = runner.invoke(args=["forum", "report", "--year", str(year), "--format", "csv"])
     assert "applications,declined,1" in result.output.replace("\r", "")
 
