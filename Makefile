@@ -94,7 +94,8 @@ test: install
 # Each check runs even when one before it failed; lint fails if any did.
 lint: $(STAMP)
 	@status=0; \
-	for check in "ruff check ." "ruff format --check ." "mypy" "lint-imports"; do \
+	for check in "ruff check ." "ruff format --check --output-format concise ." "mypy" \
+	    "lint-imports"; do \
 	  echo "$(BIN)/$$check"; $(BIN)/$$check || status=1; \
 	done; exit $$status
 

@@ -10,7 +10,7 @@ from . import accounts, sql
 from .accounts import Person
 from .errors import ActionError
 from .eventlog import HEAD_COLUMNS, HEAD_WIDTH, Head
-from .extensions import db
+from .extensions import Model, db
 from .models import (
     Exchange,
     ExchangeStatus,
@@ -40,7 +40,7 @@ def row_id(raw: object) -> int | None:
     return value if 1 <= value <= MAX_ID else None
 
 
-def get_row(model: type[db.Model], raw: object):
+def get_row(model: type[Model], raw: object):
     """The row of ``model`` with the id ``raw`` names, or None."""
     ident = row_id(raw)
     return None if ident is None else db.session.get(model, ident)

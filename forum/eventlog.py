@@ -92,7 +92,7 @@ class Head:
 
     def load(self) -> ForumSession:
         """The full ForumSession row, for the rarer reads that need more."""
-        return db.session.get(ForumSession, self.id)
+        return db.session.get_one(ForumSession, self.id)
 
 
 @dataclass(slots=True)

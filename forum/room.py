@@ -249,6 +249,11 @@ def _message(session_id: int, message_id: int) -> Message | None:
     return db.session.get(Message, (session_id, message_id))
 
 
+def _logged_message(session_id: int, message_id: int) -> Message:
+    """A message the log has posted: what the fold reads."""
+    return db.session.get_one(Message, (session_id, message_id))
+
+
 def apply(session: ForumSession | Head, event: Event | Logged,
           run: sql.Statements | None = None) -> None:
     """Fold one event into the room state (the only writer of that state).
@@ -265,17 +270,19 @@ def apply(session: ForumSession | Head, event: Event | Logged,
         session.status = SessionStatus.CLOSED
         session.closed_at = event.at
     elif kind == "member.joined":
+        assert event.actor_id is not None  # arrivals and departures have one
         member = _member(session.id, event.actor_id)
         member.present = True
         member.first_joined_at = member.first_joined_at or event.at
     elif kind == "member.left":
+        assert event.actor_id is not None
         member = _member(session.id, event.actor_id)
         member.present = False
         member.last_left_at = event.at
     elif kind == "message.posted":
         _post(run or sql.statements(), session.id, event)
     elif kind == "message.reacted":
-        message = _message(session.id, data["message_id"])
+        message = _logged_message(session.id, data["message_id"])
         reactions = {k: list(v) for k, v in (message.reactions or {}).items()}
         users = [u for u in reactions.get(data["emoji"], []) if u != event.actor_id]
         if data["on"]:
@@ -286,7 +293,7 @@ def apply(session: ForumSession | Head, event: Event | Logged,
             reactions.pop(data["emoji"], None)
         message.reactions = reactions
     elif kind in ("message.hidden", "message.unhidden"):
-        _message(session.id, data["message_id"]).hidden = kind == "message.hidden"
+        _logged_message(session.id, data["message_id"]).hidden = kind == "message.hidden"
     elif kind == "message.pinned":
         session.pinned_message_id = data["message_id"] if data["pinned"] else None
     elif kind == "member.muted":
@@ -315,7 +322,7 @@ def rebuild(session_id: int) -> None:
     """Throw the room state away and fold it again from the log (tests, repairs)."""
     from .models import Note, NoteVote
 
-    session = db.session.get(ForumSession, session_id)
+    session = db.session.get_one(ForumSession, session_id)
     db.session.execute(sa.delete(NoteVote).where(NoteVote.session_id == session_id))
     db.session.execute(sa.delete(Note).where(Note.session_id == session_id))
     db.session.execute(sa.delete(Message).where(Message.session_id == session_id))
@@ -565,8 +572,10 @@ def record(
                                            joins=_WRITER_JOINS,
                                            params={"user_id": user.id, "client_id": client_id})
             seat.session = head
-            if row[_STANDING_WIDTH] is not None:  # this client_id was logged already
+            if client_id is not None and row[_STANDING_WIDTH] is not None:
+                # This client_id was logged already (seen under this lock: it is there).
                 existing = eventlog.find_by_client_id(run, head.id, user.id, client_id)
+                assert existing is not None
                 _end(run, plain, commit=False)
                 return Recorded(existing, actor, duplicate=True)
             if require_live:
@@ -746,8 +755,8 @@ def pin(seat: Seat, payload: dict[str, Any]) -> Recorded:
 def _target_user(seat: Seat, payload: dict[str, Any]) -> User:
     user_id = _int(payload.get("user_id"), "user_id")
     user = db.session.get(User, user_id)
-    if user is None or not access.is_member(user, db.session.get(Exchange,
-                                                                 seat.session.exchange_id)):
+    if user is None or not access.is_member(user, db.session.get_one(
+            Exchange, seat.session.exchange_id)):
         raise ActionError("not_found", _("This person is not in this session."))
     if user.role != Role.STUDENT:
         raise ActionError("forbidden", _("Only students can be muted or removed."))
@@ -879,6 +888,7 @@ def close_room(seat: Seat) -> Recorded:
         from .models import Seal
 
         db.session.flush()
+        assert session.head_hash is not None  # the close was just appended
         db.session.add(Seal(session_id=session.id, head_seq=session.head_seq,
                             head_hash=session.head_hash, signature=seal.sign(session.head_hash),
                             key_fingerprint=seal.fingerprint(), sealed_at=event.at))

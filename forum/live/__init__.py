@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Flask
 
@@ -79,7 +79,8 @@ def init_socketio(app: Flask) -> None:
         from .compression import DeclineDeflate
 
         # Outside Flask-SocketIO's middleware, so the offer is gone before the engine.
-        app.wsgi_app = DeclineDeflate(app.wsgi_app, SOCKETIO_PATH)
+        # Flask's documented way to wrap its WSGI app; mypy takes it for a method.
+        app.wsgi_app = DeclineDeflate(app.wsgi_app, SOCKETIO_PATH)  # type: ignore[method-assign]
     room.set_publisher(_publish)
     # Every event runs in a request context built from its connection's environ, whose
     # path is the Socket.IO endpoint. With no route there, each event raised and kept
@@ -91,7 +92,7 @@ def init_socketio(app: Flask) -> None:
 SOCKETIO_PATH = "/socket.io/"
 
 
-def _engine_path() -> None:
+def _engine_path() -> NoReturn:
     """Never served: the Socket.IO middleware answers this path before Flask does."""
     from flask import abort
 

@@ -69,6 +69,8 @@ def _current_user(session_id: object = None) -> accounts.Person | None:
     token_hash = environ.get("forum.token_hash")
     proof, key = ("token", token_hash) if token_hash else (
         "sign_in", environ.get("forum.login_hash"))
+    if key is None:  # the connection proved no one at connect
+        return None
     person = access.caller_and_seat(proof, key, session_id)
     if person is not None and person.locale in i18n.BY_LOCALE:
         g.language = i18n.BY_LOCALE[person.locale]
@@ -135,12 +137,13 @@ def on_disconnect(*_args):
     timeout, a teacher's removal, a sign-out. Cleaning up logs ``member.left``, which
     waits for the session's lock and the database; done in place it would make the
     caller wait for that, or for itself."""
-    app = current_app._get_current_object()
-    socketio.server.manager.observers.left(request.sid)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
+    sid = request.sid  # type: ignore[attr-defined]  # set by Flask-SocketIO
+    socketio.server.manager.observers.left(sid)
     if app.config["FORUM_LIVE_INLINE"]:
-        _disconnect(app, request.sid)
+        _disconnect(app, sid)
     else:
-        socketio.start_background_task(_disconnect, app, request.sid, LEFT_GRACE)
+        socketio.start_background_task(_disconnect, app, sid, LEFT_GRACE)
 
 
 # A dropped connection is ended (its owner logged as having left, if it was their
@@ -178,7 +181,7 @@ def _error_ack(exc: ActionError) -> dict[str, Any]:
     return ack
 
 
-def _run(fn: Callable[[User, dict[str, Any]], dict[str, Any]], event: str,
+def _run(fn: Callable[[accounts.Person, dict[str, Any]], dict[str, Any]], event: str,
          payload: object) -> dict[str, Any]:
     """One event: who is asking, the action, and its ack; every failure an error ack."""
     try:
@@ -276,7 +279,7 @@ def handler(event: str, *, lane: Lane | None = None) -> Callable:
     """Register a ``/live`` event whose function takes (user, payload) and returns
     the ack's extra fields; every failure becomes an error ack."""
 
-    def decorate(fn: Callable[[User, dict[str, Any]], dict[str, Any]]) -> Callable:
+    def decorate(fn: Callable[[accounts.Person, dict[str, Any]], dict[str, Any]]) -> Callable:
         @functools.wraps(fn)
         def wrapper(payload=None, *_extra):
             language = _call().environ.get("forum.language")
@@ -295,14 +298,14 @@ def handler(event: str, *, lane: Lane | None = None) -> Callable:
     return decorate
 
 
-def _seat(user: User, payload: dict[str, Any]) -> room.Seat:
+def _seat(user: accounts.Person, payload: dict[str, Any]) -> room.Seat:
     return room.seat_for(user, payload.get("session_id"))
 
 
 # --- joining and leaving -------------------------------------------------------------
 
 @handler("join", lane=arrivals)
-def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
+def on_join(user: accounts.Person, payload: dict[str, Any]) -> dict[str, Any]:
     seat = _seat(user, payload)
     since = payload.get("since", 0)
     if since is None:
@@ -330,7 +333,8 @@ def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
         db.session.commit()
     room.joined(seat)
     # The joiner sees who is here at once; the room hears of it with the next snapshot.
-    here = presence.snapshot(current_app._get_current_object(), seat.session.id)
+    here = presence.snapshot(current_app._get_current_object(),  # type: ignore[attr-defined]
+                             seat.session.id)
     if came_online:
         _presence_changed(seat.session.id)
     events = room.replay(seat, since)
@@ -372,7 +376,7 @@ def end_connection(sid: str, user: User | accounts.Person | None, session_id: in
 
 
 @handler("leave")
-def on_leave(user: User, payload: dict[str, Any]) -> dict[str, Any]:
+def on_leave(user: accounts.Person, payload: dict[str, Any]) -> dict[str, Any]:
     seat = _seat(user, payload)
     sid = _call().sid
     _leave_room(session_room(seat.session.id))
@@ -383,7 +387,8 @@ def on_leave(user: User, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _presence_changed(session_id: int) -> None:
-    presence.changed(current_app._get_current_object(), session_id)
+    presence.changed(current_app._get_current_object(),  # type: ignore[attr-defined]
+                     session_id)
 
 
 def relay_of_this_process() -> relay.Sequencer:

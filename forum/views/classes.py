@@ -30,7 +30,7 @@ def index():
     status = 200
     if form.validate_on_submit():
         try:
-            school_class = roster.create_class(current_user, form.name.data, form.grade.data)
+            school_class = roster.create_class(current_user, form.name.data or "", form.grade.data)
         except ActionError as exc:
             for name, message in exc.fields.items():
                 getattr(form, name).errors = [*getattr(form, name).errors, message]
@@ -94,7 +94,7 @@ def add_student(class_id: int):
     if not form.validate_on_submit():
         return _back_with_errors(form, class_id)
     try:
-        student, code = accounts.add_student(school_class, form.display_name.data)
+        student, code = accounts.add_student(school_class, form.display_name.data or "")
         db.session.commit()
     except ActionError as exc:
         db.session.rollback()
