@@ -52,11 +52,13 @@ $(BIN)/python:
 
 # Exactly the locked versions, each checked against its hashes; then this project itself,
 # editable, built by the locked setuptools. pip check fails if pyproject.toml asks for
-# something the lock lacks (then: make lock).
+# something the lock lacks (then: make lock), or a package left in .venv by hand needs
+# something the lock does not have.
 $(STAMP): $(LOCK) pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet --require-hashes --no-deps -r $(LOCK)
 	$(PIP) install --quiet --no-deps --no-build-isolation -e .
-	$(PIP) check || { echo "$(LOCK) does not satisfy pyproject.toml: run make lock" >&2; exit 1; }
+	$(PIP) check || { echo "pip check failed: if pyproject.toml changed, run make lock;" \
+	  "else rm -rf $(VENV) and make install again" >&2; exit 1; }
 	touch $@
 
 # Re-resolves the lock for Python 3.11+ on every platform, keeping the pinned versions
