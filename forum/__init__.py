@@ -112,6 +112,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     init_socketio(app)
 
+    # The room and the board register their folds in the event catalogue on import;
+    # an event type without one could be logged but never applied: refuse to start.
+    from . import board, events, room  # noqa: F401
+
+    if events.unfolded():
+        raise RuntimeError(f"event types without a fold: {', '.join(events.unfolded())}")
+
     hops = app.config.get("FORUM_TRUSTED_PROXIES", 0)
     if hops:
         # Outermost, so Socket.IO's origin check and every request see the client's

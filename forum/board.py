@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from . import events
 from .errors import ActionError
 from .eventlog import Head, Logged
 from .extensions import db
@@ -25,6 +26,7 @@ from .room import (
     Recorded,
     Seat,
     check_can_contribute,
+    check_manager,
     client_id_of,
     rate_limiter,
     record,
@@ -106,8 +108,10 @@ def _logged_note(session_id: int, note_id: int) -> Note:
     return db.session.get_one(Note, (session_id, note_id))
 
 
-def apply(session: ForumSession | Head, event: Event | Logged) -> None:
-    """Fold one note.* event into the board state."""
+@events.folds("note.added", "note.edited", "note.voted", "note.removed", "note.hidden",
+              "note.unhidden")
+def apply(session: ForumSession | Head, event: Event | Logged, run: object = None) -> None:
+    """Fold one note.* event into the board state (the catalogue's fold for notes)."""
     data, kind = event.data, event.type
     if kind == "note.added":
         n = data["note"]
@@ -279,7 +283,9 @@ def remove(seat: Seat, payload: dict[str, Any]) -> Recorded:
 
 
 def hide(seat: Seat, note_id: int, hidden: bool, reason: str | None) -> Recorded:
-    """mod.hide / mod.unhide for a note (teachers; checked by the caller)."""
+    """Hide (or show again) a note; the record keeps the text. (A message:
+    ``room.hide_message``.)"""
+    check_manager(seat)
 
     def check(seat, member, now) -> None:
         note = _note(seat.session.id, note_id)

@@ -255,7 +255,8 @@ def _replay_past_session(exchange: Exchange, title: str, sdgs: list[int],
             elif what == "react":
                 room.react(seat, {"message_id": last_message, **payload})
             elif what == "hide":
-                room.hide(seat, {"target": "message", "id": last_message, **payload}, True)
+                assert last_message is not None  # the script hides what was said before
+                room.hide_message(seat, last_message, True, payload.get("reason"))
             elif what == "note":
                 notes.append(board.add(seat, {"client_id": f"demo-n{len(notes)}", **payload})
                              .event.data["note"]["id"])

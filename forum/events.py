@@ -1,56 +1,233 @@
-"""Every event type of the session log, the shape of its ``data``, and who may cause it.
+"""The event catalogue: every event type of a session's log, in one place.
 
-Tests check emitted events against ``SHAPES``; the transcript, the room page and
-the board all read events through these names.
+For each type: the shape of its ``data`` (checked strictly: a missing, unknown or
+ill-typed key is an error), who may receive it, whether moderators can hide what it
+says and how that text is withheld, whether it is a moderation step, and its fold —
+the function that applies it to the room's state. Recording checks every event
+against its shape before it is stored (``require``); the fold, replay, the
+transcript, the review page and the tests read the rest from here. Adding an event
+type means one entry below and its fold, registered where its state lives
+(``room``, ``board``) with ``@folds``.
+
+The catalogue imports nothing of the room or the board: they import it. That is
+what keeps the dependency one way (the log knows its types; the room and the board
+know how to apply theirs).
 """
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-# type -> required data keys (values' types checked loosely: see ``check_shape``).
-SHAPES: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "session.opened": {},
-    "session.closed": {},
-    "member.joined": {},
-    "member.left": {},
-    "message.posted": {"message_id": int, "client_id": str, "body": str,
-                       "reply_to": (int, type(None)), "lang": str},
-    "message.reacted": {"message_id": int, "emoji": str, "on": bool},
-    "message.hidden": {"message_id": int, "reason": (str, type(None))},
-    "message.unhidden": {"message_id": int},
-    "message.pinned": {"message_id": int, "pinned": bool},
-    "note.added": {"note": dict},
-    "note.edited": {"note": dict},
-    "note.voted": {"note_id": int, "on": bool, "votes": int},
-    "note.removed": {"note_id": int},
-    "note.hidden": {"note_id": int, "reason": (str, type(None))},
-    "note.unhidden": {"note_id": int},
-    "member.muted": {"user_id": int, "minutes": (int, type(None)), "until": (str, type(None))},
-    "member.unmuted": {"user_id": int},
-    "member.removed": {"user_id": int},
-    "room.locked": {"locked": bool},
-    "room.slow": {"seconds": int},
+# A key's allowed values: a type, a tuple of types, or a nested shape (a dict).
+Spec = type | tuple[type, ...] | Mapping[str, Any]
+Fold = Callable[..., None]  # (session or head, event, statements | None) -> None
+
+
+class To(enum.Flag):
+    """Who may receive an event, live or in a replay."""
+
+    TEACHERS = enum.auto()  # the session's moderators: its exchange's teachers, admins
+    AUTHOR = enum.auto()  # whoever caused it
+    MEMBERS = enum.auto()  # everyone in the room (students, teachers, observers)
+    EVERYONE = TEACHERS | AUTHOR | MEMBERS
+
+
+@dataclass(frozen=True)
+class Hides:
+    """An event whose text moderators can hide: which item it is (``kind``, and where
+    its id is) and where its text is, so that readers who do not moderate get the
+    event with the text left out (``None``) and ``hidden: true``."""
+
+    kind: str  # "message" or "note"
+    item: str | None  # the dict in data holding id and text (None: data itself)
+    id_key: str
+    text_key: str
+
+    def _holder(self, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        return data[self.item] if self.item else data
+
+    def item_id(self, data: Mapping[str, Any]) -> int:
+        return self._holder(data)[self.id_key]
+
+    def withhold(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The data with the text left out and marked hidden."""
+        if self.item is None:
+            return {**data, self.text_key: None, "hidden": True}
+        return {**data, self.item: {**data[self.item], self.text_key: None, "hidden": True}}
+
+    def restore(self, data: dict[str, Any]) -> dict[str, Any] | None:
+        """A withheld event's data in its stored shape (text ""), to check it; None if
+        the data is not a withheld one."""
+        holder = self._holder(data)
+        if not isinstance(holder, dict) or holder.get("hidden") is not True \
+                or holder.get(self.text_key) is not None:
+            return None
+        rest = {k: v for k, v in holder.items() if k != "hidden"}
+        rest[self.text_key] = ""
+        return {**data, self.item: rest} if self.item else rest
+
+
+@dataclass
+class EventType:
+    name: str
+    shape: Mapping[str, Spec]
+    to: To = To.EVERYONE
+    hides: Hides | None = None
+    moderation: bool = False  # a teacher's step, listed as such in the record
+    fold: Fold | None = None  # registered by the module that owns the state
+    plain: bool = False  # its fold is plain SQL on the writer's own connection
+
+
+class Optional_:
+    """A key that may be absent (logs written before it existed)."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+
+
+NOTE: dict[str, Any] = {
+    "id": int, "column": str, "text": str, "color": str, "x": (int, float),
+    "y": (int, float), "version": int, "votes": int, "author_id": int,
+    "lang": Optional_(str),
 }
+_NONE = type(None)
+_NOTE_TEXT = Hides("note", "note", "id", "text")
 
-NOTE_KEYS = ("id", "column", "text", "color", "x", "y", "version", "votes", "author_id")
+CATALOGUE: dict[str, EventType] = {e.name: e for e in (
+    EventType("session.opened", {}, moderation=True),
+    EventType("session.closed", {}, moderation=True),
+    EventType("member.joined", {}),
+    EventType("member.left", {}),
+    EventType("message.posted", {"message_id": int, "client_id": str, "body": str,
+                                 "reply_to": (int, _NONE), "lang": str},
+              hides=Hides("message", None, "message_id", "body")),
+    EventType("message.reacted", {"message_id": int, "emoji": str, "on": bool}),
+    EventType("message.hidden", {"message_id": int, "reason": (str, _NONE)}, moderation=True),
+    EventType("message.unhidden", {"message_id": int}, moderation=True),
+    EventType("message.pinned", {"message_id": int, "pinned": bool}, moderation=True),
+    EventType("note.added", {"note": NOTE}, hides=_NOTE_TEXT),
+    EventType("note.edited", {"note": NOTE}, hides=_NOTE_TEXT),
+    EventType("note.voted", {"note_id": int, "on": bool, "votes": int}),
+    EventType("note.removed", {"note_id": int}),
+    EventType("note.hidden", {"note_id": int, "reason": (str, _NONE)}, moderation=True),
+    EventType("note.unhidden", {"note_id": int}, moderation=True),
+    EventType("member.muted", {"user_id": int, "minutes": (int, _NONE),
+                               "until": (str, _NONE)}, moderation=True),
+    EventType("member.unmuted", {"user_id": int}, moderation=True),
+    EventType("member.removed", {"user_id": int}, moderation=True),
+    EventType("room.locked", {"locked": bool}, moderation=True),
+    EventType("room.slow", {"seconds": int}, moderation=True),
+)}
 
-# Events whose text students must not read once it is hidden.
-HIDEABLE = {"message.posted": "message_id", "note.added": "note", "note.edited": "note"}
+MODERATION = frozenset(name for name, e in CATALOGUE.items() if e.moderation)
 
 
-def check_shape(type_: str, data: dict[str, Any]) -> list[str]:
-    """Problems with an event's data against its declared shape (empty = fine)."""
-    if type_ not in SHAPES:
-        return [f"unknown type {type_}"]
-    problems = []
-    for key, kind in SHAPES[type_].items():
+# --- shapes ----------------------------------------------------------------------
+
+def _problems(where: str, shape: Mapping[str, Any], data: Any) -> list[str]:
+    if not isinstance(data, dict):
+        return [f"{where}: not an object"]
+    problems = [f"{where}: unknown key {key}" for key in data if key not in shape]
+    for key, spec in shape.items():
+        optional = isinstance(spec, Optional_)
+        if optional:
+            spec = spec.spec
         if key not in data:
-            problems.append(f"{type_}: missing {key}")
-        elif not isinstance(data[key], kind) or (kind is int and isinstance(data[key], bool)):
-            problems.append(f"{type_}: {key} is {type(data[key]).__name__}")
-    if type_ in ("note.added", "note.edited") and isinstance(data.get("note"), dict):
-        missing = [k for k in NOTE_KEYS if k not in data["note"]]
-        if missing:
-            problems.append(f"{type_}: note lacks {missing}")
+            if not optional:
+                problems.append(f"{where}: missing {key}")
+            continue
+        value = data[key]
+        if isinstance(spec, Mapping):
+            problems += _problems(f"{where}.{key}", spec, value)
+        elif not _fits(value, spec):
+            problems.append(f"{where}: {key} is {type(value).__name__}")
     return problems
+
+
+def _fits(value: Any, spec: type | tuple[type, ...]) -> bool:
+    types = spec if isinstance(spec, tuple) else (spec,)
+    if isinstance(value, bool):  # a bool is an int to Python, never to the protocol
+        return bool in types
+    return isinstance(value, types)
+
+
+def check(type_: str, data: Any) -> list[str]:
+    """Problems with an event's data against its type's shape (empty: it fits)."""
+    event_type = CATALOGUE.get(type_)
+    if event_type is None:
+        return [f"unknown type {type_}"]
+    return _problems(type_, event_type.shape, data)
+
+
+def check_told(type_: str, data: Any) -> list[str]:
+    """``check`` for an event as a reader was told it: its text may be withheld."""
+    event_type = CATALOGUE.get(type_)
+    if event_type is not None and event_type.hides is not None and isinstance(data, dict):
+        restored = event_type.hides.restore(data)
+        if restored is not None:
+            return check(type_, restored)
+    return check(type_, data)
+
+
+def require(type_: str, data: Any) -> None:
+    """Refuse to log an event that does not fit its type: a programming error, never
+    a user's (their input is checked before an event is built)."""
+    problems = check(type_, data)
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
+# --- who hears what ------------------------------------------------------------------
+
+def may_receive(type_: str, *, moderator: bool, author: bool) -> bool:
+    """May this reader receive an event of this type (live or in a replay)?"""
+    to = CATALOGUE[type_].to
+    return bool(to & To.MEMBERS or (moderator and to & To.TEACHERS)
+                or (author and to & To.AUTHOR))
+
+
+def withheld(type_: str, data: dict[str, Any], hidden: set[tuple[str, int]] | None
+             ) -> dict[str, Any]:
+    """An event's data as a reader who does not moderate sees it: the text of the
+    hidden items in ``hidden`` — ("message", id) or ("note", id) — left out."""
+    spec = CATALOGUE[type_].hides
+    if hidden and spec is not None and (spec.kind, spec.item_id(data)) in hidden:
+        return spec.withhold(data)
+    return data
+
+
+# --- folds -----------------------------------------------------------------------
+
+def folds(*types: str, plain: bool = False) -> Callable[[Fold], Fold]:
+    """Register the decorated function as the fold of ``types`` (``plain``: it writes
+    plain SQL on the writer's connection, with no ORM session in the way)."""
+
+    def register(fn: Fold) -> Fold:
+        for type_ in types:
+            event_type = CATALOGUE[type_]
+            if event_type.fold is not None and event_type.fold is not fn:
+                raise RuntimeError(f"{type_} already has a fold")
+            event_type.fold, event_type.plain = fn, plain
+        return fn
+
+    return register
+
+
+def fold(session: Any, event: Any, run: Any = None) -> None:
+    """Apply one logged event to the room's state, through its type's fold."""
+    event_type = CATALOGUE.get(event.type)
+    if event_type is None or event_type.fold is None:
+        raise ValueError(f"no fold for event type {event.type}")
+    event_type.fold(session, event, run)
+
+
+def is_plain(type_: str) -> bool:
+    return CATALOGUE[type_].plain
+
+
+def unfolded() -> list[str]:
+    """Types no module has registered a fold for (checked when the app starts)."""
+    return [name for name, e in CATALOGUE.items() if e.fold is None]

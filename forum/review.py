@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from . import access, board, mous, training, transcript
+from . import access, board, events, mous, training, transcript
 from .clock import academic_year_bounds, academic_year_of
 from .errors import ActionError
 from .extensions import db
@@ -35,11 +35,6 @@ from .models import (
 )
 from .sdgs import GOALS
 from .timeutil import parse_instant
-
-MODERATION = {"message.hidden", "message.unhidden", "message.pinned", "note.hidden",
-              "note.unhidden", "member.muted", "member.unmuted", "member.removed",
-              "room.locked", "room.slow", "session.opened", "session.closed"}
-
 
 # --- one session's record, for people ---------------------------------------------
 
@@ -111,7 +106,7 @@ def record_view(session: ForumSession, reading: transcript.Reading) -> RecordVie
             notes[data["note_id"]]["removed"] = True
         elif kind in ("note.hidden", "note.unhidden") and data["note_id"] in notes:
             notes[data["note_id"]]["hidden"] = kind == "note.hidden"
-        if kind in MODERATION:
+        if kind in events.MODERATION:
             target = actors.get(str(data.get("user_id")), {}).get("name") if "user_id" in data \
                 else None
             view.moderation.append({"seq": event["seq"], "at": at, "type": kind,

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from . import access, eventlog, sql
+from . import access, eventlog, events, sql
 from .accounts import Person
 from .errors import ActionError
 from .eventlog import Head, Logged
@@ -90,14 +90,7 @@ def actor_of(user: User | Person) -> dict[str, Any]:
 def visible_data(event: Event | Logged, withhold: set[tuple[str, int]] | None) -> dict[str, Any]:
     """An event's data as a reader may see it: the text of the hidden items named in
     ``withhold`` — ("message", id) or ("note", id) — left out, the seq kept."""
-    data = event.data
-    if withhold:
-        if event.type == "message.posted" and ("message", data["message_id"]) in withhold:
-            return {**data, "body": None, "hidden": True}
-        if event.type in ("note.added", "note.edited") \
-                and ("note", data["note"]["id"]) in withhold:
-            return {**data, "note": {**data["note"], "text": None, "hidden": True}}
-    return data
+    return events.withheld(event.type, event.data, withhold)
 
 
 def serialize_event(event: Event | Logged, actors: dict[int, dict[str, Any]],
@@ -131,26 +124,14 @@ def hidden_items(session_id: int) -> set[tuple[str, int]]:
 
 
 def replay(seat: Seat, since: int = 0) -> list[dict[str, Any]]:
-    """Every event after ``since`` that the reader may see, hidden text withheld for
-    anyone who does not moderate."""
-    events = eventlog.events_since(seat.session.id, since)
+    """Every event after ``since`` that the reader may receive (the catalogue's ``to``),
+    hidden text withheld for anyone who does not moderate."""
+    logged = [e for e in eventlog.events_since(seat.session.id, since)
+              if events.may_receive(e.type, moderator=seat.manager,
+                                    author=e.actor_id == seat.user.id)]
     withhold = None if seat.manager else hidden_items(seat.session.id)
-    actors = actors_for(events)
-    return [serialize_event(e, actors, withhold=withhold) for e in events]
-
-
-def session_state(seat: Seat) -> dict[str, Any]:
-    """The session object plus the room's state, as ``join`` returns it."""
-    from . import board, sessions
-
-    session = seat.session.load()
-    return {
-        **sessions.serialize(session),
-        "locked": session.locked,
-        "slow_mode": session.slow_mode,
-        "pinned_message_id": session.pinned_message_id,
-        "columns": board.columns_of(session),
-    }
+    actors = actors_for(logged)
+    return [serialize_event(e, actors, withhold=withhold) for e in logged]
 
 
 def you(seat: Seat) -> dict[str, Any]:
@@ -256,66 +237,91 @@ def _logged_message(session_id: int, message_id: int) -> Message:
 
 def apply(session: ForumSession | Head, event: Event | Logged,
           run: sql.Statements | None = None) -> None:
-    """Fold one event into the room state (the only writer of that state).
+    """Fold one event into the room state (the only writer of that state), through
+    its type's fold in the catalogue (``events``).
 
     ``session`` is the ORM row (``rebuild``) or the locked head (``record``, which
     saves it); a message, the one event of every busy second, is written as plain
     SQL (``forum.sql``) on ``run`` (default: db.session's transaction), the rarer ones
-    through the ORM; ``PLAIN_FOLDS`` names the events that need no ORM."""
-    data, kind = event.data, event.type
-    if kind == "session.opened":
+    through the ORM (the catalogue's ``plain`` names the folds that need no ORM)."""
+    events.fold(session, event, run)
+
+
+# The room's folds; the board registers the notes' (``board``).
+
+@events.folds("session.opened", "session.closed", plain=True)
+def _fold_session(session: ForumSession | Head, event: Event | Logged, run=None) -> None:
+    if event.type == "session.opened":
         session.status = SessionStatus.LIVE
         session.opened_at = event.at
-    elif kind == "session.closed":
+    else:
         session.status = SessionStatus.CLOSED
         session.closed_at = event.at
-    elif kind == "member.joined":
-        assert event.actor_id is not None  # arrivals and departures have one
-        member = _member(session.id, event.actor_id)
+
+
+@events.folds("member.joined", "member.left")
+def _fold_attendance(session: ForumSession | Head, event: Event | Logged, run=None) -> None:
+    assert event.actor_id is not None  # arrivals and departures have one
+    member = _member(session.id, event.actor_id)
+    if event.type == "member.joined":
         member.present = True
         member.first_joined_at = member.first_joined_at or event.at
-    elif kind == "member.left":
-        assert event.actor_id is not None
-        member = _member(session.id, event.actor_id)
+    else:
         member.present = False
         member.last_left_at = event.at
-    elif kind == "message.posted":
-        _post(run or sql.statements(), session.id, event)
-    elif kind == "message.reacted":
-        message = _logged_message(session.id, data["message_id"])
-        reactions = {k: list(v) for k, v in (message.reactions or {}).items()}
-        users = [u for u in reactions.get(data["emoji"], []) if u != event.actor_id]
-        if data["on"]:
-            users.append(event.actor_id)
-        if users:
-            reactions[data["emoji"]] = users
-        else:
-            reactions.pop(data["emoji"], None)
-        message.reactions = reactions
-    elif kind in ("message.hidden", "message.unhidden"):
-        _logged_message(session.id, data["message_id"]).hidden = kind == "message.hidden"
-    elif kind == "message.pinned":
+
+
+@events.folds("message.posted", plain=True)
+def _fold_posted(session: ForumSession | Head, event: Event | Logged,
+                 run: sql.Statements | None = None) -> None:
+    _post(run or sql.statements(), session.id, event)
+
+
+@events.folds("message.reacted")
+def _fold_reacted(session: ForumSession | Head, event: Event | Logged, run=None) -> None:
+    data = event.data
+    message = _logged_message(session.id, data["message_id"])
+    reactions = {k: list(v) for k, v in (message.reactions or {}).items()}
+    users = [u for u in reactions.get(data["emoji"], []) if u != event.actor_id]
+    if data["on"]:
+        users.append(event.actor_id)
+    if users:
+        reactions[data["emoji"]] = users
+    else:
+        reactions.pop(data["emoji"], None)
+    message.reactions = reactions
+
+
+@events.folds("message.hidden", "message.unhidden")
+def _fold_message_hidden(session: ForumSession | Head, event: Event | Logged,
+                         run=None) -> None:
+    _logged_message(session.id, event.data["message_id"]).hidden = (
+        event.type == "message.hidden")
+
+
+@events.folds("message.pinned", "room.locked", "room.slow", plain=True)
+def _fold_room(session: ForumSession | Head, event: Event | Logged, run=None) -> None:
+    """The room's own settings, all on the session's head."""
+    data = event.data
+    if event.type == "message.pinned":
         session.pinned_message_id = data["message_id"] if data["pinned"] else None
-    elif kind == "member.muted":
-        member = _member(session.id, data["user_id"])
+    elif event.type == "room.locked":
+        session.locked = data["locked"]
+    else:
+        session.slow_mode = data["seconds"]
+
+
+@events.folds("member.muted", "member.unmuted", "member.removed")
+def _fold_member(session: ForumSession | Head, event: Event | Logged, run=None) -> None:
+    data = event.data
+    member = _member(session.id, data["user_id"])
+    if event.type == "member.muted":
         member.muted = True
         member.muted_until = parse_instant(data["until"]) if data["until"] else None
-    elif kind == "member.unmuted":
-        member = _member(session.id, data["user_id"])
+    elif event.type == "member.unmuted":
         member.muted, member.muted_until = False, None
-    elif kind == "member.removed":
-        member = _member(session.id, data["user_id"])
+    else:
         member.removed, member.present = True, False
-    elif kind == "room.locked":
-        session.locked = data["locked"]
-    elif kind == "room.slow":
-        session.slow_mode = data["seconds"]
-    elif kind.startswith("note."):
-        from . import board
-
-        board.apply(session, event)
-    else:  # pragma: no cover - SHAPES and this fold are kept in step by tests
-        raise ValueError(f"unknown event type {kind}")
 
 
 def rebuild(session_id: int) -> None:
@@ -513,13 +519,6 @@ def set_publisher(publisher: Publisher | None) -> None:
     _publisher = publisher
 
 
-# Events whose fold is plain SQL on the head and the messages table: written on the
-# live connection (``sql.live``), with no ORM session in the way. Chat messages are
-# nearly every event of a busy room. The others fold through the ORM (db.session).
-PLAIN_FOLDS = frozenset({"message.posted", "message.pinned", "room.locked", "room.slow",
-                         "session.opened"})
-
-
 def _writer(plain: bool) -> sql.Statements:
     """The connection that records one event, with nothing else write-locked."""
     if plain:
@@ -562,7 +561,10 @@ def record(
     the room."""
     user = seat.user
     actor = actor_of(user)
-    plain = type_ in PLAIN_FOLDS and before_commit is None
+    # Folds that are plain SQL on the head and the messages table are written on the
+    # live connection (``sql.live``), with no ORM session in the way: chat messages are
+    # nearly every event of a busy room. The others fold through the ORM.
+    plain = events.is_plain(type_) and before_commit is None
     with _head_locked(seat.session.id):
         run = _writer(plain)
         try:
@@ -585,6 +587,7 @@ def record(
             if check is not None:
                 check(seat, member, now)
             data = build(head, member, now)
+            events.require(type_, data)  # the catalogue's shape, before it is stored
             event = eventlog.append(run, head, type_, user.id, data, client_id=client_id,
                                     at=now)
             apply(head, event, run)
@@ -710,18 +713,19 @@ def _reason(payload: dict[str, Any]) -> str | None:
                                     n=MAX_REASON))
 
 
-def hide(seat: Seat, payload: dict[str, Any], hidden: bool) -> Recorded:
-    """mod.hide / mod.unhide of a message or a note; the record keeps the text."""
+def hide_request(payload: dict[str, Any], hidden: bool) -> tuple[str, int, str | None]:
+    """mod.hide / mod.unhide's payload: its target ("message" or "note"), the item's
+    id and, when hiding, the reason."""
     target = payload.get("target")
     if target not in ("message", "note"):
         raise ActionError("invalid", _("target must be message or note."))
     item_id = _int(payload.get("id"), "id")
-    reason = _reason(payload) if hidden else None
-    check_manager(seat)
-    if target == "note":
-        from . import board
+    return target, item_id, _reason(payload) if hidden else None
 
-        return board.hide(seat, item_id, hidden, reason)
+
+def hide_message(seat: Seat, item_id: int, hidden: bool, reason: str | None) -> Recorded:
+    """Hide (or show again) a message; the record keeps the text. (A note: ``board.hide``.)"""
+    check_manager(seat)
 
     def check(seat, member, now) -> None:
         message = _existing_message(seat.session.id, item_id)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from . import access
+from . import access, board, room
 from .errors import ActionError, ValidationError
 from .extensions import db
 from .models import Exchange, ExchangeStatus, ForumSession, Role, SessionStatus, User, utcnow
@@ -83,7 +83,6 @@ def _clean_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
                                      "e.g. 2025-03-12T14:00:00+08:00.")
     if "board_template" in data or not partial:
         template = data.get("board_template") or "see-why-do"
-        from . import board
 
         if not isinstance(template, str) or template not in board.TEMPLATE_NAMES:
             errors["board_template"] = _("Choose one of the board templates.")
@@ -187,7 +186,6 @@ def cancel(user: User, session: ForumSession) -> None:
 
 def open_session(user: User, session: ForumSession) -> ForumSession:
     """Open the room: scheduled → live (logged as session.opened)."""
-    from . import room
 
     room.open_room(room.seat_for(user, session.id))
     db.session.refresh(session)
@@ -196,7 +194,6 @@ def open_session(user: User, session: ForumSession) -> ForumSession:
 
 def close_session(user: User, session: ForumSession) -> ForumSession:
     """Close the room: live → closed (logged as session.closed). No writes after."""
-    from . import room
 
     room.close_room(room.seat_for(user, session.id))
     db.session.refresh(session)
@@ -228,3 +225,16 @@ def exchanges_managed_by(user: User) -> list[Exchange]:
     if ids is not None:
         query = query.where(Exchange.id.in_(ids))
     return list(db.session.scalars(query.order_by(Exchange.id)))
+
+
+def room_state(seat: room.Seat) -> dict[str, Any]:
+    """The session object plus the room's state, as ``join`` returns it."""
+
+    session = seat.session.load()
+    return {
+        **serialize(session),
+        "locked": session.locked,
+        "slow_mode": session.slow_mode,
+        "pinned_message_id": session.pinned_message_id,
+        "columns": board.columns_of(session),
+    }

@@ -680,10 +680,10 @@ def test_sign_out_ends_the_live_connection(people):
 
 def test_sign_out_makes_the_next_event_unauthorized(people, monkeypatch):
     """Even a connection the sign-out could not reach is refused at its next event."""
-    import forum.live
+    from forum.live import rooms
 
     student = joined(people, "tw_student")
-    monkeypatch.setattr(forum.live, "disconnect_login_session", lambda *a: None)
+    monkeypatch.setattr(rooms, "disconnect_login_session", lambda *a: None)
     _logout(student.http)
     assert student.connected
     student.error(

@@ -20,12 +20,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from .. import access, accounts, board, i18n, pseudonyms, room, sql
+from .. import access, accounts, board, i18n, pseudonyms, room, sessions, sql
 from ..errors import UNAVAILABLE_LIVE, UNAVAILABLE_RETRY_AFTER, ActionError
 from ..extensions import db, socketio
 from ..models import Connection, RoomMember, User
-from . import NAMESPACE, login_room, presence, relay, servers, session_room
+from . import attendance, presence, relay, servers
 from .observers import observer_room
+from .rooms import NAMESPACE, login_room, session_room
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ def _disconnect(app: Flask, sid: str, grace: float = 0.0) -> None:
                 rows = db.session.execute(sa.select(Connection.session_id, Connection.user_id)
                                           .where(Connection.sid == sid)).all()
                 for session_id, user_id in rows:
-                    end_connection(sid, db.session.get(User, user_id), session_id)
+                    attendance.end_connection(sid, db.session.get(User, user_id), session_id)
             finally:
                 db.session.remove()
     except Exception:
@@ -320,23 +321,14 @@ def on_join(user: accounts.Person, payload: dict[str, Any]) -> dict[str, Any]:
     masked = seat.observer and pseudonyms.reads_pseudonyms(user, seat.session.id)
     call = _call()
     _join_room(observer_room(seat.session.id) if masked else session_room(seat.session.id))
-    # Online already through another connection (a reconnect within the grace, a
-    # second tab): the room's presence does not change, and nobody is told.
-    came_online = not db.session.scalar(sa.select(sa.func.count()).select_from(Connection).where(
-        Connection.session_id == seat.session.id, Connection.user_id == user.id,
-        Connection.sid != call.sid))
-    if db.session.get(Connection, (call.sid, seat.session.id)) is None:
-        db.session.add(Connection(sid=call.sid, session_id=seat.session.id,
-                                  user_id=user.id,
-                                  login_hash=call.environ.get("forum.login_hash"),
-                                  server_id=servers.SERVER_ID))
-        db.session.commit()
+    came_online = attendance.arrived(call.sid, seat, call.environ.get("forum.login_hash"),
+                                     servers.SERVER_ID)
     room.joined(seat)
     # The joiner sees who is here at once; the room hears of it with the next snapshot.
     here = presence.snapshot(current_app._get_current_object(),  # type: ignore[attr-defined]
                              seat.session.id)
     if came_online:
-        _presence_changed(seat.session.id)
+        attendance.presence_changed(seat.session.id)
     events = room.replay(seat, since)
     if masked:
         feed = socketio.server.manager.observers
@@ -349,30 +341,12 @@ def on_join(user: accounts.Person, payload: dict[str, Any]) -> dict[str, Any]:
     head = max(seat.session.head_seq, events[-1]["seq"] if events else 0)
     relay_of_this_process().joined(seat.session.id, head)
     return {
-        "session": room.session_state(seat),
+        "session": sessions.room_state(seat),
         "you": room.you(seat),
         "head": head,
         "events": events,
         "board": board.state(seat.session.id, with_hidden_text=seat.manager),
     }
-
-
-def end_connection(sid: str, user: User | accounts.Person | None, session_id: int) -> None:
-    """One connection has left a room (left, dropped, or its server died): forget it,
-    log that the person left if it was their last, and tell the room who is here."""
-    db.session.execute(sa.delete(Connection).where(
-        Connection.sid == sid, Connection.session_id == session_id))
-    db.session.commit()
-    still_here = False
-    if user is not None:
-        still_here = bool(db.session.scalar(sa.select(sa.func.count()).select_from(Connection)
-                                            .where(Connection.session_id == session_id,
-                                                   Connection.user_id == user.id)))
-        if not still_here:
-            with contextlib.suppress(ActionError):
-                room.left(room.seat_for(user, session_id))
-    if not still_here:  # someone went offline: the room hears of it
-        _presence_changed(session_id)
 
 
 @handler("leave")
@@ -382,13 +356,8 @@ def on_leave(user: accounts.Person, payload: dict[str, Any]) -> dict[str, Any]:
     _leave_room(session_room(seat.session.id))
     _leave_room(observer_room(seat.session.id))
     socketio.server.manager.observers.left(sid)
-    end_connection(sid, user, seat.session.id)
+    attendance.end_connection(sid, user, seat.session.id)
     return {}
-
-
-def _presence_changed(session_id: int) -> None:
-    presence.changed(current_app._get_current_object(),  # type: ignore[attr-defined]
-                     session_id)
 
 
 def relay_of_this_process() -> relay.Sequencer:
@@ -455,12 +424,19 @@ def on_note_remove(user, payload):
 
 @handler("mod.hide")
 def on_mod_hide(user, payload):
-    return _ack_event(room.hide(_seat(user, payload), payload, True))
+    return _hide(user, payload, True)
 
 
 @handler("mod.unhide")
 def on_mod_unhide(user, payload):
-    return _ack_event(room.hide(_seat(user, payload), payload, False))
+    return _hide(user, payload, False)
+
+
+def _hide(user: User, payload: dict[str, Any], hidden: bool) -> dict[str, Any]:
+    seat = _seat(user, payload)
+    target, item_id, reason = room.hide_request(payload, hidden)
+    act = board.hide if target == "note" else room.hide_message
+    return _ack_event(act(seat, item_id, hidden, reason))
 
 
 @handler("mod.mute")
@@ -496,7 +472,7 @@ def on_mod_remove(user, payload):
     # Read everything first: the disconnect runs the removed member's disconnect
     # handler right here, in this app context, and that ends this database session.
     disconnect_member(session_id, ack["event"]["data"]["user_id"])
-    _presence_changed(session_id)
+    attendance.presence_changed(session_id)
     return ack
 
 

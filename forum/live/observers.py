@@ -61,7 +61,7 @@ class Observers:
     def tell(self, kind: str, payload: dict[str, Any]) -> None:
         """The members' room of ``payload``'s session was told this: tell its observers
         here, on their session's own green thread."""
-        from . import NAMESPACE
+        from .rooms import NAMESPACE
 
         session_id = payload.get("session_id")
         if session_id is None or not self.manager.rooms.get(NAMESPACE, {}).get(
@@ -94,7 +94,7 @@ class Observers:
                 log.exception("observers of session %s were not told a %s", session_id, kind)
 
     def _send(self, session_id: int, kind: str, payload: dict[str, Any]) -> None:
-        from . import NAMESPACE
+        from .rooms import NAMESPACE
 
         numbering = self._numbering.get(session_id)
         if numbering is None or pseudonyms.unknown(payload, kind, numbering):

@@ -20,7 +20,7 @@ from flask import Flask
 
 from .. import room, sql
 from ..extensions import socketio
-from . import NAMESPACE, session_room
+from .rooms import NAMESPACE, session_room
 
 log = logging.getLogger(__name__)
 

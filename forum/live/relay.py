@@ -151,7 +151,7 @@ class Sequencer:
     def _fill(self, session_id: int, wait: float) -> None:
         """Read the missing events of a session from the log and deliver them; retried
         while the database cannot be reached."""
-        from . import events_after
+        from .rooms import events_after
 
         delay = wait
         try:
@@ -193,7 +193,7 @@ class Sequencer:
 def _told_to_a_room(event: str, namespace: str | None, room: Any, callback: Any) -> bool:
     """Is this what a session's members' room is told (an event, presence, typing),
     which goes through the relay: in seq order, and to the session's observers too?"""
-    from . import NAMESPACE
+    from .rooms import NAMESPACE
 
     return (event in observers.KINDS and namespace == NAMESPACE and not callback
             and isinstance(room, str) and room.startswith("session:")
@@ -203,7 +203,7 @@ def _told_to_a_room(event: str, namespace: str | None, room: Any, callback: Any)
 def _local_emit(manager: socketio.Manager) -> Callable[[Payload], None]:
     """Deliver one event to this process's connections in its session's room, and to
     its observers (under pseudonyms)."""
-    from . import NAMESPACE, session_room
+    from .rooms import NAMESPACE, session_room
 
     def deliver(payload: Payload) -> None:
         socketio.Manager.emit(manager, "event", payload, NAMESPACE,
@@ -313,7 +313,8 @@ class QueueManager(_Relayed, socketio.RedisManager):
 
     def _catch_up(self) -> None:
         """Every session this process has people in reads what it may have missed."""
-        from . import NAMESPACE, presence
+        from . import presence
+        from .rooms import NAMESPACE
 
         rooms = self.rooms.get(NAMESPACE, {})
         session_ids = [int(r.split(":", 1)[1]) for r in list(rooms)

@@ -7,7 +7,7 @@ its disconnect handlers: its rows would show those people online for good, and
 their next join would log no ``member.joined``. So every process, when it starts
 and at every beat, sweeps the connections of processes not seen for
 ``STALE_BEATS`` beats: each row goes the way a disconnect would have taken it
-(``handlers.end_connection``), so whoever has no other connection to that room is
+(``attendance.end_connection``), so whoever has no other connection to that room is
 logged as having left it, and the room is told who is here.
 """
 
@@ -23,6 +23,7 @@ from flask import Flask, current_app
 from .. import sql
 from ..extensions import db, socketio
 from ..models import Connection, Server, User, utcnow
+from . import attendance
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,6 @@ def beat() -> None:
 def sweep() -> int:
     """End the connections held by processes taken for dead, and forget those
     processes; returns how many connections were ended."""
-    from .handlers import end_connection
 
     cutoff = utcnow() - timedelta(seconds=STALE_BEATS * current_app.config[
         "FORUM_HEARTBEAT_SECONDS"])
@@ -60,7 +60,7 @@ def sweep() -> int:
     db.session.rollback()
     for sid, session_id, user_id in orphans:
         try:
-            end_connection(sid, db.session.get(User, user_id), session_id)
+            attendance.end_connection(sid, db.session.get(User, user_id), session_id)
         except Exception:
             log.exception("could not end connection %s to session %s", sid, session_id)
             db.session.rollback()

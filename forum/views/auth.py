@@ -96,7 +96,7 @@ def logout():
     user_id = current_user.id
     accounts.end_login_session(sid)
     db.session.commit()
-    from ..live import disconnect_login_session
+    from ..live.rooms import disconnect_login_session
 
     disconnect_login_session(user_id, sid)
     lang = session.get("lang")

@@ -1,0 +1,135 @@
+"""The event catalogue (``forum.events``): every type the protocol names, each with
+its fold; shapes checked strictly, when an event is recorded and when it is told;
+hidden text withheld by what the catalogue says."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from livekit import People
+
+from forum import events, room
+from forum.extensions import db
+from forum.models import Event
+
+ROOT = Path(__file__).resolve().parent.parent
+PROTOCOL = ROOT.parent / "shared" / "protocol.md"
+
+pytestmark = pytest.mark.usefixtures("demo_snapshot")
+
+NOTE = {"id": 1, "column": "see", "text": "Plastic", "color": "yellow", "x": 10, "y": 20.5,
+        "version": 1, "votes": 0, "author_id": 3, "lang": "ja"}
+
+
+def test_every_type_the_protocol_names_is_in_the_catalogue_with_one_fold(app):
+    listed = events.CATALOGUE.keys()
+    if PROTOCOL.exists():
+        text = PROTOCOL.read_text(encoding="utf-8")
+        types = text.split("Types:", 1)[1].split("`message.posted` data", 1)[0]
+        assert set(re.findall(r"`([a-z]+\.[a-z]+)`", types)) == set(listed)
+    assert events.unfolded() == []  # create_app refuses to start otherwise
+    assert {"message.hidden", "member.muted", "room.locked"} <= events.MODERATION
+    assert "message.posted" not in events.MODERATION
+
+
+@pytest.mark.parametrize(("type_", "data", "problem"), [
+    ("message.posted", {"message_id": 1, "client_id": "c", "body": "hi", "reply_to": None,
+                        "lang": "ja", "extra": 1}, "unknown key extra"),
+    ("message.posted", {"message_id": 1, "client_id": "c", "body": "hi", "reply_to": None},
+     "missing lang"),
+    ("message.posted", {"message_id": True, "client_id": "c", "body": "hi",
+                        "reply_to": None, "lang": "ja"}, "message_id is bool"),
+    ("room.locked", {"locked": 1}, "locked is int"),
+    ("note.added", {"note": {**NOTE, "secret": "x"}}, "note: unknown key secret"),
+    ("note.edited", {"note": {k: v for k, v in NOTE.items() if k != "votes"}},
+     "note: missing votes"),
+    ("note.added", {"note": [1]}, "note: not an object"),
+    ("member.muted", {"user_id": 3, "minutes": "5", "until": None}, "minutes is str"),
+    ("no.such", {}, "unknown type no.such"),
+])
+def test_shapes_are_checked_strictly(type_, data, problem):
+    problems = events.check(type_, data)
+    assert any(problem in p for p in problems), problems
+    with pytest.raises(ValueError):
+        events.require(type_, data)
+
+
+def test_what_fits_passes_and_old_notes_without_lang_still_fit():
+    assert events.check("note.added", {"note": NOTE}) == []
+    assert events.check("note.added", {"note": {k: v for k, v in NOTE.items()
+                                                if k != "lang"}}) == []
+    assert events.check("member.muted", {"user_id": 3, "minutes": None, "until": None}) == []
+    assert events.check("session.opened", {}) == []
+
+
+def test_hidden_text_is_withheld_as_the_catalogue_says_and_still_fits_when_told():
+    posted = {"message_id": 7, "client_id": "c", "body": "secret", "reply_to": None,
+              "lang": "ja"}
+    told = events.withheld("message.posted", posted, {("message", 7)})
+    assert told["body"] is None and told["hidden"] is True and posted["body"] == "secret"
+    assert events.check("message.posted", told) != []  # not as stored…
+    assert events.check_told("message.posted", told) == []  # …but as told to a student
+    assert events.withheld("message.posted", posted, {("message", 8)}) is posted
+    assert events.withheld("message.posted", posted, {("note", 7)}) is posted
+    note = events.withheld("note.edited", {"note": NOTE}, {("note", 1)})
+    assert note["note"]["text"] is None and note["note"]["hidden"] is True
+    assert events.check_told("note.edited", note) == []
+    assert events.withheld("room.locked", {"locked": True}, {("message", 1)}) == {
+        "locked": True}
+
+
+def test_who_may_receive_what():
+    for type_ in events.CATALOGUE:  # today everything goes to the whole room
+        assert events.may_receive(type_, moderator=False, author=False)
+    teachers = events.EventType("x.teachers", {}, to=events.To.TEACHERS)
+    events.CATALOGUE["x.teachers"] = teachers
+    try:
+        assert events.may_receive("x.teachers", moderator=True, author=False)
+        assert not events.may_receive("x.teachers", moderator=False, author=True)
+    finally:
+        del events.CATALOGUE["x.teachers"]
+
+
+def test_a_fold_is_registered_once():
+    with pytest.raises(RuntimeError, match="already has a fold"):
+        events.folds("message.posted")(lambda session, event, run=None: None)
+
+
+def test_an_event_that_does_not_fit_is_never_stored(app, demo, monkeypatch):
+    """A build that adds a key the catalogue does not know: the write is refused
+    (an error ack, nothing stored, the log's head unchanged)."""
+    people = People(app, demo)
+    teacher = people.live("tw_teacher")
+    sid = people.live_session
+    teacher.ok("join", {"session_id": sid})
+    with app.app_context():
+        before = db.session.scalar(sa.select(sa.func.count()).select_from(Event)
+                                   .where(Event.session_id == sid))
+    real = room.record
+
+    def sloppy(seat, type_, build, **kwargs):
+        return real(seat, type_, lambda *a: {**build(*a), "debug": True}, **kwargs)
+
+    monkeypatch.setattr(room, "record", sloppy)
+    ack = teacher.call("chat.send", {"session_id": sid, "client_id": "x1", "body": "hi"})
+    assert ack["ok"] is False and ack["error"] == "invalid", ack
+    with app.app_context():
+        after = db.session.scalar(sa.select(sa.func.count()).select_from(Event)
+                                  .where(Event.session_id == sid))
+    assert after == before
+    monkeypatch.setattr(room, "record", real)  # the same message, built as it should be
+    assert teacher.call("chat.send", {"session_id": sid, "client_id": "x1",
+                                      "body": "hi"})["ok"] is True
+
+
+def test_every_event_of_the_demo_log_fits(app, demo):
+    """The demo's sessions were recorded through the real actions (chat, reactions,
+    a pin, a hidden message, notes, votes, open and close): each logged event fits."""
+    with app.app_context():
+        logged = db.session.scalars(sa.select(Event)).all()
+    assert {e.type for e in logged} >= {"message.posted", "note.added", "session.closed"}
+    for event in logged:
+        assert events.check(event.type, event.data) == [], (event.type, event.data)
