@@ -6,6 +6,7 @@ import functools
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,8 +46,13 @@ def digest(secret: str) -> str:
 
 
 def normalise_code(raw: str) -> str:
-    """Upper-case a typed code and drop spaces and dashes; "abcd-e fgh" → "ABCDEFGH"."""
-    return "".join(ch for ch in raw.upper() if ch.isalnum())
+    """Upper-case a typed code and drop spaces and dashes; "abcd-e fgh" → "ABCDEFGH".
+
+    Full-width letters and digits, as a Chinese, Japanese or Korean input method types
+    them ("ＹＹＵ６Ｇ－ＦＭ６９５"), count as the letters and digits they stand for
+    (NFKC); anything else that is not an ASCII letter or digit is dropped."""
+    text = unicodedata.normalize("NFKC", raw).upper()
+    return "".join(ch for ch in text if ch.isascii() and ch.isalnum())
 
 
 def format_code(code: str) -> str:
@@ -164,6 +170,9 @@ def issue_code(student: User) -> str:
 
 
 def revoke_codes(student: User) -> None:
+    """Stop the student's code working, and end the sign-ins made with it: a code is
+    revoked when a card was lost or someone else used it."""
+    end_sign_ins(student)
     db.session.execute(
         sa.update(AccessCode)
         .where(AccessCode.user_id == student.id, AccessCode.revoked_at.is_(None))
@@ -253,6 +262,14 @@ def end_login_session(sid: str) -> None:
 
 
 # --- API tokens -------------------------------------------------------------------
+
+def end_sign_ins(user: User) -> None:
+    """End every sign-in of the account (its pages at the next request, its live
+    connections at their next event)."""
+    db.session.execute(sa.update(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+        .values(ended_at=utcnow()))
+
 
 def issue_token(user: User) -> str:
     """A new API token for the user, shown once."""

@@ -22,7 +22,7 @@ from . import accounts
 from .errors import ActionError, ValidationError
 from .extensions import db
 from .inputs import storable, unstorable_message
-from .models import LoginSession, Role, School, User, utcnow
+from .models import Role, School, User
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -196,13 +196,6 @@ def _staff_member(user: User) -> None:
         raise ActionError("invalid", _("Students sign in with codes from their teachers."))
 
 
-def _end_sign_ins(user: User) -> None:
-    """Every sign-in of the account ends (pages, and the live rooms opened from them)."""
-    db.session.execute(sa.update(LoginSession).where(
-        LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
-        .values(ended_at=utcnow()))
-
-
 def reset_password(actor: User | None, user: User, password: str | None = None) -> str | None:
     """Give a staff account a new password: the one given, else a generated one, which
     is returned to be shown once. The account's sign-ins end."""
@@ -216,7 +209,7 @@ def reset_password(actor: User | None, user: User, password: str | None = None) 
     if not chosen:
         chosen = generated = new_password()
     accounts.set_password(user, chosen)
-    _end_sign_ins(user)
+    accounts.end_sign_ins(user)
     db.session.commit()
     return generated
 
@@ -230,6 +223,6 @@ def set_active(actor: User | None, user: User, active: bool) -> User:
         raise ActionError("conflict", _("You cannot deactivate your own account."))
     user.is_active_account = active
     if not active:
-        _end_sign_ins(user)
+        accounts.end_sign_ins(user)
     db.session.commit()
     return user

@@ -187,10 +187,12 @@ class PreferencesForm(Form):
 
 class ReviewForm(Form):
     # A callable: WTForms 3.3 deprecates (value, label) tuples given to the constructor.
+    # No verdict is chosen for the reviewer: they pick one (the first option is empty).
     state = SelectField(_l("Verdict"), choices=lambda: [
+        ("", _l("Choose a verdict…")),
         ("verified", _l("Verified: the exchange took place as recorded")),
         ("flagged", _l("Flagged: something needs attention")),
-    ])
+    ], validators=[AnyOf(["verified", "flagged"], message=_l("Choose a verdict."))])
     comment = TextAreaField(_l("Comment"), validators=[Length(max=2000)])
     submit = SubmitField(_l("Record my review"))
 

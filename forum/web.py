@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from datetime import date
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, flash, g, jsonify, redirect, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,6 +25,24 @@ login_manager.login_message = _l("Please sign in to see this page.")
 login_manager.login_message_category = "info"
 # The cookie holds a server-side sign-in id; a stolen cookie is ended at sign-out.
 login_manager.session_protection = None
+
+
+# Pages that students open from a link their teacher gave them: signed out, they are
+# asked for their code, not for a staff password (the code page links to staff sign-in).
+STUDENT_PAGES = frozenset({"sessions.room"})
+
+
+@login_manager.unauthorized_handler
+def _sign_in_first():
+    """Signed out: the API answers 401; a page sends the reader to the sign-in that
+    fits it, keeping where they were going (``next``)."""
+    if wants_json():
+        return jsonify({"error": {"code": "unauthorized",
+                                  "message": str(login_manager.login_message)}}), 401
+    flash(str(login_manager.login_message), login_manager.login_message_category)
+    target = request.full_path.rstrip("?") if request.query_string else request.path
+    view = "auth.code" if request.endpoint in STUDENT_PAGES else "auth.login"
+    return redirect(url_for(view, next=target))
 
 
 @login_manager.user_loader
@@ -79,6 +97,16 @@ def _iso_day(value: str | date | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         return None
+
+
+def confirmed(*, title: str, consequences: list[str], yes: str, no: str, back: str):
+    """A step before an action that cannot be undone: None once the person confirmed
+    (the form carries ``confirmed=yes``), else the page that says what will happen,
+    with the button that does it and a way back that is focused first."""
+    if request.form.get("confirmed") == "yes":
+        return None
+    return render_template("confirm.html", title=title, consequences=consequences, yes=yes,
+                           no=no, back=back, action=request.path)
 
 
 def wants_json() -> bool:

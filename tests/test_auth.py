@@ -266,3 +266,78 @@ def test_session_cookie_is_http_only_and_same_site_lax(client, auth):
     flags = [part.strip().lower() for part in cookies[-1].split(";")]
     assert "httponly" in flags
     assert "samesite=lax" in flags
+
+
+# --- where a signed-out reader is sent --------------------------------------------------
+
+def _next_of(page: str, path: str) -> str | None:
+    """The ``next`` of the page's link to ``path``."""
+    import html
+    import re
+    from urllib.parse import parse_qs
+
+    for href in re.findall(r'href="([^"]+)"', page):
+        parts = urlsplit(html.unescape(href))
+        if parts.path == path:
+            return parse_qs(parts.query).get("next", [None])[0]
+    return None
+
+
+def test_a_room_link_opened_signed_out_asks_a_student_for_their_code(client, demo):
+    """A student opening the room link from their teacher is asked for their code,
+    not for a staff password; both sign-in pages keep where they were going, and the
+    code takes them straight into the room."""
+    from urllib.parse import parse_qs
+
+    live = next(s for s in demo["sessions"] if s["status"] == "live")
+    room = f"/sessions/{live['id']}"
+    response = client.get(room + "?lang=ja")
+    assert response.status_code == 302
+    where = urlsplit(response.headers["Location"])
+    assert where.path == "/auth/code"
+    assert parse_qs(where.query)["next"] == [room + "?lang=ja"]
+    page = client.get(f"{where.path}?{where.query}").get_data(as_text=True)
+    # The staff link on the code page keeps the way back too (teachers open rooms).
+    assert _next_of(page, "/auth/login") == room + "?lang=ja"
+    student = next(u for u in demo["users"] if u["role"] == "student"
+                   and u["school"] == "taipei-daan")
+    token = csrf_token(client, f"{where.path}?{where.query}")
+    response = client.post(f"{where.path}?{where.query}",
+                           data={"code": student["code"], "csrf_token": token})
+    assert response.status_code == 302
+    assert response.headers["Location"] == room + "?lang=ja"
+    assert client.get(room).status_code == 200
+
+
+def test_other_pages_ask_for_staff_sign_in_and_the_code_link_keeps_next(client):
+    from urllib.parse import parse_qs
+
+    response = client.get("/classes/")
+    where = urlsplit(response.headers["Location"])
+    assert where.path == "/auth/login" and parse_qs(where.query)["next"] == ["/classes/"]
+    page = client.get(f"{where.path}?{where.query}").get_data(as_text=True)
+    assert _next_of(page, "/auth/code") == "/classes/"
+    # The API answers 401 in JSON, never a redirect.
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+
+
+def _full_width(text: str) -> str:
+    """As a Chinese, Japanese or Korean input method types it: ＹＹＵ６Ｇ－ＦＭ６９５."""
+    return "".join("\u3000" if ch == " " else chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~"
+                   else ch for ch in text)
+
+
+@pytest.mark.parametrize("form", ["full width", "full-width lower case, a wide space",
+                                  "lower case, a space"])
+def test_full_width_codes_are_the_same_code(client, demo, form):
+    """A code typed with a CJK input method (full-width letters, digits and dash) is
+    the same code: the student gets in."""
+    student = next(u for u in demo["users"] if u["role"] == "student")
+    code = student["code"]  # "ABCDE-FGHIJ"
+    typed = {"full width": _full_width(code),
+             "full-width lower case, a wide space": _full_width(code.lower().replace("-", " ")),
+             "lower case, a space": code.lower().replace("-", " ")}[form]
+    assert typed != code
+    assert code_login(client, typed).status_code == 302
+    assert whoami(client)["display_name"] == student["display_name"]

@@ -368,7 +368,7 @@ def test_review_desk_upload_verifies_files(app, demo):
     response = upload(raw)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "<code>valid:" in html and "Not valid" not in html
+    assert '<code lang="en" class="wrap">valid:' in html and "Not valid" not in html
 
     doc = json.loads(raw)
     seq = next(e["seq"] for e in doc["events"] if e["type"] == "message.posted")
@@ -376,7 +376,7 @@ def test_review_desk_upload_verifies_files(app, demo):
     response = upload(json.dumps(doc).encode())
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "Not valid" in html and f"<code>invalid: seq {seq}:" in html
+    assert "Not valid" in html and f'<code lang="en" class="wrap">invalid: seq {seq}:' in html
 
     teacher = signed_in(app, demo, "teacher")
     assert teacher.get("/review/verify").status_code == 403
@@ -965,3 +965,38 @@ def test_csv_has_one_row_per_message_with_bom_and_cjk(app, demo):
     client = signed_in(app, demo, "teacher")
     raw = _get(client, ids["later"], "csv").get_data()
     assert len(list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))) == 1
+
+
+def test_a_review_needs_a_chosen_verdict_and_the_page_speaks_the_readers_language(app, demo):
+    """No verdict is chosen for the reviewer: a review sent without one is refused
+    (nothing recorded), in their language; the integrity box names the signing key
+    in that language, and the CLI's English line is marked as such."""
+    from forum.models import Review
+
+    closed = sessions_of(demo)["sealed"]
+    reviewer = signed_in(app, demo, "reviewer")
+    page = reviewer.get(f"/review/sessions/{closed}?lang=ja").get_data(as_text=True)
+    select = re.search(r'<select id="state".*?</select>', page, re.S).group(0)
+    assert select.index('<option value="">判定を選んでください…</option>') < select.index(
+        'value="verified"') and "selected" not in select  # nothing chosen for them
+    assert "で署名されています" in page
+    assert '<code lang="en" class="wrap">valid:' in page
+    with app.app_context():
+        before = db.session.scalar(sa.select(sa.func.count()).select_from(Review))
+    token = csrf_token(reviewer, f"/review/sessions/{closed}")
+    response = reviewer.post(f"/review/sessions/{closed}",
+                             data={"csrf_token": token, "state": "", "comment": "ok"})
+    assert response.status_code == 422
+    assert "判定を選んでください。" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Review)) == before
+
+
+def test_the_reports_year_picker_names_the_year_shown_and_the_key_is_named(app, demo):
+    reviewer = signed_in(app, demo, "reviewer")
+    page = reviewer.get("/review/report?year=113&lang=en").get_data(as_text=True)
+    assert re.search(r'<option value="113"\s+selected>', page), page[:3000]
+    from forum import seal
+
+    with app.app_context():
+        assert f"<code>{seal.fingerprint()}</code>" in page

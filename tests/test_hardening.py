@@ -45,7 +45,7 @@ def test_verify_page_takes_a_file_past_two_megabytes(app, demo):
                                    json.dumps(doc).encode())
     with reviewer.post("/review/verify", data=body, content_type=content_type) as response:
         assert response.status_code == 200, response.status_code
-        assert "<code>valid:" in response.get_data(as_text=True)
+        assert '<code lang="en" class="wrap">valid:' in response.get_data(as_text=True)
 
 
 @pytest.mark.usefixtures("demo_snapshot")

@@ -292,3 +292,16 @@ def test_academic_year_boundary():
     assert academic_year_of(datetime(2025, 7, 31, 15, 30, tzinfo=UTC)) == 113
     assert academic_year_of(datetime(2025, 7, 31, 16, 30, tzinfo=UTC)) == 114
     assert academic_year_bounds(113) == (date(2024, 8, 1), date(2025, 7, 31))
+
+
+@pytest.mark.parametrize(("lang", "label", "wrong"), [
+    ("zh-TW", "(老師)", "位老師"), ("ja", "(先生)", "人の先生"), ("ko", "(선생님)", "명의 선생님"),
+    ("en", "(teacher)", "(teachers)")])
+def test_a_teacher_in_the_attendance_is_called_a_teacher(auth, client, demo, lang, label,
+                                                         wrong):
+    """Not the plural counter of the report's figures ("(位老師)", "(人の先生)"): the label
+    after a teacher's name has a translation of its own."""
+    closed = next(s["id"] for s in demo["sessions"] if s["status"] == "closed")
+    auth.login("reviewer")
+    html = client.get(f"/review/sessions/{closed}?lang={lang}").get_data(as_text=True)
+    assert label in html and wrong not in html

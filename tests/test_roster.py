@@ -140,9 +140,23 @@ def test_revoke_a_code(app, client, auth, demo):
     cid = class_id(demo)
     student_id = roster_ids(client.get(f"/classes/{cid}").get_data(as_text=True))[
         student["display_name"]]
+    # Someone is signed in with the card (lost, or used by another): revoking ends that.
+    holder = app.test_client()
+    holder.post("/auth/code", data={"code": student["code"],
+                                    "csrf_token": csrf_token(holder, "/auth/code")})
+    assert holder.get("/api/v1/me").status_code == 200
+    token = csrf_token(client, f"/classes/{cid}")
+    # First the teacher is asked, with what it means; nothing happens yet.
+    response = client.post(f"/classes/{cid}/students/{student_id}/revoke?lang=en",
+                           data={"csrf_token": token})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "cannot be undone" in page and 'name="confirmed" value="yes"' in page
+    assert code_sign_in(app, student["code"])[1] is not None
     response = client.post(f"/classes/{cid}/students/{student_id}/revoke",
-                           data={"csrf_token": csrf_token(client, f"/classes/{cid}")})
+                           data={"csrf_token": token, "confirmed": "yes"})
     assert response.status_code == 302
+    assert holder.get("/api/v1/me").status_code == 401
     refused, me = code_sign_in(app, student["code"])
     assert refused.status_code == 401
     assert "no longer valid" in refused.get_data(as_text=True)
@@ -157,8 +171,14 @@ def test_new_codes_for_the_whole_class(app, client, auth, demo):
     cid = class_id(demo, "seoul-hanbit")
     students = [u for u in demo["users"]
                 if u["role"] == "student" and u["school"] == "seoul-hanbit"]
+    token = csrf_token(client, f"/classes/{cid}")
+    asked = client.post(f"/classes/{cid}/cards?lang=ko", data={"csrf_token": token})
+    assert asked.status_code == 200 and "되돌릴 수 없습니다" in asked.get_data(as_text=True)
+    assert not card_codes(asked.get_data(as_text=True))
+    for s in students:  # nothing changed yet
+        assert code_sign_in(app, s["code"])[0].status_code == 302
     response = client.post(f"/classes/{cid}/cards",
-                           data={"csrf_token": csrf_token(client, f"/classes/{cid}")})
+                           data={"csrf_token": token, "confirmed": "yes"})
     assert response.status_code == 200
     cards = card_codes(response.get_data(as_text=True))
     assert set(cards) == {s["display_name"] for s in students}

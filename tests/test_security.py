@@ -102,7 +102,7 @@ def test_a_record_re_signed_with_its_own_key_is_invalid(app, demo, runner, tmp_p
     html = response.get_data(as_text=True)
     assert response.status_code == 422, html
     assert "Not valid" in html and "<h2>Valid</h2>" not in html
-    assert "<code>invalid: signature" in html
+    assert '<code lang="en" class="wrap">invalid: signature' in html
     assert "not one this platform" in html
 
     # The untouched export, signed by the platform's key, stays valid everywhere.

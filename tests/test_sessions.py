@@ -251,3 +251,41 @@ def test_home_follows_the_zone_chosen_in_preferences(client, auth, schedule):
     assert client.post("/preferences", data=data).status_code == 302
     html = client.get("/").get_data(as_text=True)
     assert "06:00 London · 14:00 Taipei · 15:00 Tokyo" in card(html, "Sea turtles")
+
+
+def test_cancelling_on_the_page_asks_first_and_the_partner_learns_of_it(client, schedule, auth,
+                                                                       app, demo):
+    """The cancel button asks before it acts (what it means, a way back, focused); once
+    confirmed, the partner school's teacher finds it on their home page."""
+    from conftest import Auth
+
+    session = schedule(title="Maybe not")
+    auth.login("teacher", "taipei-daan")
+    edit = f"/sessions/{session['id']}/edit"
+    token = csrf_token(client, edit)
+    asked = client.post(f"/sessions/{session['id']}/cancel?lang=en", data={"csrf_token": token})
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "cannot be undone" in page
+    assert re.search(r'<a class="button" href="[^"]*/edit" autofocus>Keep the session</a>', page)
+    assert client.get(f"/api/v1/sessions/{session['id']}").status_code == 200  # still there
+    response = client.post(f"/sessions/{session['id']}/cancel",
+                           data={"csrf_token": token, "confirmed": "yes"})
+    assert response.status_code == 302
+    assert client.get(f"/api/v1/sessions/{session['id']}").status_code == 404
+    partner = app.test_client()
+    Auth(partner, demo).login("teacher", "shizuoka-aoi")
+    home = partner.get("/?lang=en").get_data(as_text=True)
+    assert "Maybe not" in home and "Sessions your partner cancelled" in home
+
+
+def test_home_leads_into_a_live_room_and_to_a_closed_sessions_record(client, auth, demo):
+    """A student's home: an "Enter" button on the live session, and the sealed record
+    of a closed one, which opens for them."""
+    auth.login("student", "taipei-daan")
+    home = client.get("/?lang=en").get_data(as_text=True)
+    live = next(s["id"] for s in demo["sessions"] if s["status"] == "live")
+    closed = next(s["id"] for s in demo["sessions"] if s["status"] == "closed")
+    assert f'<a class="button primary" href="/sessions/{live}">Enter the room</a>' in home
+    record = f"/sessions/{closed}/transcript.html"
+    assert f'<a class="button" href="{record}">Read the sealed record</a>' in home
+    assert client.get(record).status_code == 200

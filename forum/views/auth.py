@@ -80,7 +80,7 @@ def code():
         except ActionError as exc:
             return _refused("auth/code.html", form, exc)
         _sign_in(user)
-        return redirect(url_for("home.index"))
+        return redirect(_safe_next(request.args.get("next")))
     status = 422 if request.method == "POST" else 200
     return _form_page("auth/code.html", form, status)
 

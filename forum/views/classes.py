@@ -12,6 +12,7 @@ from ..errors import ActionError
 from ..extensions import db
 from ..forms import ClassForm, ConfirmForm, RosterForm, StudentForm
 from ..models import Role, User
+from ..web import confirmed
 
 bp = Blueprint("classes", __name__, url_prefix="/classes")
 
@@ -131,6 +132,16 @@ def revoke_code(class_id: int, student_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     student = _student_of(school_class, student_id)
+    ask = confirmed(
+        title=_("Revoke %(name)s's code?", name=student.display_name),
+        consequences=[_("The code on %(name)s's card stops working at once, and they are "
+                        "signed out. They cannot sign in again until you issue a new code.",
+                        name=student.display_name),
+                      _("This cannot be undone.")],
+        yes=_("Revoke the code"), no=_("Keep the code"),
+        back=url_for("classes.show", class_id=class_id))
+    if ask is not None:
+        return ask
     accounts.revoke_codes(student)
     db.session.commit()
     flash(_("%(name)s's code no longer works.", name=student.display_name), "success")
@@ -143,6 +154,17 @@ def reissue_all(class_id: int):
     school_class = access.get_class_for(current_user, class_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    ask = confirmed(
+        title=_("Issue new codes for all of %(name)s?", name=school_class.name),
+        consequences=[ngettext("Every printed card stops working at once: the %(num)s student "
+                               "needs the new card to sign in.",
+                               "Every printed card stops working at once: the %(num)s students "
+                               "need their new cards to sign in.", len(school_class.students)),
+                      _("This cannot be undone.")],
+        yes=_("Issue new codes and print cards"), no=_("Keep the current codes"),
+        back=url_for("classes.show", class_id=class_id))
+    if ask is not None:
+        return ask
     issued = roster.reissue_all(school_class)
     flash(_("New codes for the whole class. The old codes no longer work."), "success")
     return _cards(school_class, issued)

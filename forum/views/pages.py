@@ -13,6 +13,7 @@ from ..forms import ConfirmForm, SessionForm
 from ..models import Role
 from ..room import REACTIONS
 from ..sdgs import GOALS
+from ..web import confirmed
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
 
@@ -172,6 +173,20 @@ def close(session_id: int):
 @bp.route("/<int:session_id>/cancel", methods=["POST"])
 @login_required
 def cancel(session_id: int):
+    session = _session_or_404(session_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    ask = confirmed(
+        title=_("Cancel “%(title)s”?", title=session.title),
+        consequences=[_("Both classes' students and teachers no longer see it, and "
+                        "calendars that subscribed mark it cancelled."),
+                      _("The partner school's teachers see on their home page that you "
+                        "cancelled it."),
+                      _("This cannot be undone: to meet after all, schedule a new session.")],
+        yes=_("Cancel the session"), no=_("Keep the session"),
+        back=url_for("sessions.edit", session_id=session_id))
+    if ask is not None:
+        return ask
     _transition(session_id, sessions.cancel, _("The session is cancelled."))
     return redirect(url_for("home.index"))
 

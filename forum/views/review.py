@@ -119,6 +119,8 @@ def report():
     """The academic-year report: page with charts, or ?format=csv|json."""
     years = review.years_with_data() or [academic_year_of(utcnow())]
     year = _int_arg("year", 1, 300) or years[0]
+    # The picker names the year shown, even one with nothing in it yet.
+    years = sorted({*years, year}, reverse=True)
     data = review.report(year)
     fmt = request.args.get("format")
     if fmt == "json":
@@ -134,7 +136,7 @@ def report():
             headers={"Content-Disposition":
                      f'attachment; filename="sdg-forum-report-{year}.csv"'})
     return render_template("review/report.html", data=data, years=years, year=year,
-                           goals=GOALS, **_report_charts(data))
+                           goals=GOALS, fingerprint=seal.fingerprint(), **_report_charts(data))
 
 
 KIND_COLOURS = {"task_force": "#00689D", "host_family": "#FD9D24", "seminar": "#56C02B",
