@@ -108,7 +108,7 @@ i18n: $(STAMP)
 	for locale in $(LOCALES); do \
 	  po=translations/$$locale/LC_MESSAGES/messages.po; \
 	  if [ -f $$po ]; then \
-	    $(BIN)/pybabel update -i $(POT) -d translations -l $$locale || exit 1; \
+	    $(BIN)/pybabel update --ignore-obsolete -i $(POT) -d translations -l $$locale || exit 1; \
 	  else \
 	    $(BIN)/pybabel init -i $(POT) -d translations -l $$locale || exit 1; \
 	  fi; \

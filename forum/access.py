@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import sqlalchemy as sa
 from flask import g
 from flask_babel import gettext as _
 
-from . import accounts, sql
+from . import accounts, fields, sql
 from .accounts import Person
 from .errors import ActionError
-from .eventlog import HEAD_COLUMNS, HEAD_WIDTH, Head
-from .extensions import Model, db
+from .eventlog import HEAD, Head
+from .extensions import db
 from .models import (
     Exchange,
     ExchangeStatus,
@@ -26,34 +29,39 @@ from .models import (
 
 # The largest id a row can have (PostgreSQL INTEGER). A larger number names no row,
 # and SQLite's driver overflows on it, so it is turned away before the database.
-MAX_ID = 2**31 - 1
+# Row ids from untrusted input: ``fields`` reads them; named here too for the callers
+# that ask access for a row.
+MAX_ID, row_id, get_row = fields.MAX_ID, fields.row_id, fields.get_row
 
 
-def row_id(raw: object) -> int | None:
-    """A row id from untrusted input (URL, form, JSON), or None if it cannot be one."""
-    if isinstance(raw, bool) or not isinstance(raw, int | str):
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        return None
-    return value if 1 <= value <= MAX_ID else None
+# Each access rule below is written twice: over the ORM, for pages and the API, and in
+# plain SQL for the live path, which asks on every live event and where the ORM cost
+# ten times as much (``forum.sql``). The two forms of a rule sit together, named as a
+# pair; what is decided in Python (by role) is one function both forms call, and
+# tests/test_access_agreement.py checks over a generated matrix of roles, exchanges,
+# sessions and states that the forms give the same answer.
 
 
-def get_row(model: type[Model], raw: object):
-    """The row of ``model`` with the id ``raw`` names, or None."""
-    ident = row_id(raw)
-    return None if ident is None else db.session.get(model, ident)
+def _reads_every_record(role: Role) -> bool:
+    """Reviewers and admins see every session and read every record (both forms)."""
+    return role in (Role.REVIEWER, Role.ADMIN)
 
 
-def my_class_ids(user: User) -> sa.Select:
-    """The ids of the classes the user teaches or belongs to, as a subquery."""
-    table = class_students if user.role == Role.STUDENT else class_teachers
-    return sa.select(table.c.class_id).where(table.c.user_id == user.id)
+def _can_be_member(role: Role) -> bool:
+    """Only students and teachers belong to an exchange's classes (both forms)."""
+    return role in (Role.STUDENT, Role.TEACHER)
 
 
+def _manages(role: Role, member: bool) -> bool:
+    """Teachers of any class in the exchange, and admins, schedule and moderate (both
+    forms: ``can_manage_exchange``, ``seat_from_row``)."""
+    return role == Role.ADMIN or (role == Role.TEACHER and member)
+
+
+# --- rule: students see an exchange only once it is approved ----------------------
 # The one rule for students: they see nothing of an exchange, its sessions included,
 # until it is approved (every partner class accepted, the Alliance approved).
+# ORM: ``shown_to_students``; plain SQL: ``_SHOWN_SQL``.
 SHOWN_TO_STUDENTS = (ExchangeStatus.APPROVED, ExchangeStatus.COMPLETED)
 
 
@@ -61,11 +69,43 @@ def shown_to_students(exchange: Exchange) -> bool:
     return exchange.status in SHOWN_TO_STUDENTS
 
 
+_SHOWN_SQL = ", ".join(f"'{status.value}'" for status in SHOWN_TO_STUDENTS)
+
+
+# --- rule: a member of an exchange -------------------------------------------------
+# Teaches or belongs to one of its classes; a student only once it is shown to them.
+# ORM: ``my_class_ids``, ``is_member`` (and ``visible_exchange_ids`` as a list);
+# plain SQL: ``_in_class``, read by ``seat_from_row``.
+
+def _class_table(role: Role) -> sa.Table:
+    """Where a user's classes are listed: students are enrolled, everyone else teaches
+    (both forms; ``_CALLER_SEAT`` says the same in SQL, before the role is known)."""
+    return class_students if role == Role.STUDENT else class_teachers
+
+
+def my_class_ids(user: User) -> sa.Select:
+    """The ids of the classes the user teaches or belongs to, as a subquery."""
+    table = _class_table(user.role)
+    return sa.select(table.c.class_id).where(table.c.user_id == user.id)
+
+
+def is_member(user: User, exchange: Exchange) -> bool:
+    """Does the user teach or belong to one of the exchange's classes? A student
+    belongs only once it is approved (``SHOWN_TO_STUDENTS``)."""
+    if not _can_be_member(user.role):
+        return False
+    if user.role == Role.STUDENT and not shown_to_students(exchange):
+        return False
+    ids = {c.id for c in exchange.classes}
+    mine = set(db.session.scalars(my_class_ids(user)))
+    return bool(ids & mine)
+
+
 def visible_exchange_ids(user: User) -> sa.Select | None:
     """Exchange ids the user may see; None means all (reviewers, admins). Teachers see
     the exchanges naming one of their classes, proposals included; students only the
     approved ones (``SHOWN_TO_STUDENTS``)."""
-    if user.role in (Role.REVIEWER, Role.ADMIN):
+    if _reads_every_record(user.role):
         return None
     query = sa.select(exchange_classes.c.exchange_id).where(
         exchange_classes.c.class_id.in_(my_class_ids(user))
@@ -74,6 +114,56 @@ def visible_exchange_ids(user: User) -> sa.Select | None:
         query = query.join(Exchange, Exchange.id == exchange_classes.c.exchange_id).where(
             Exchange.status.in_(SHOWN_TO_STUDENTS))
     return query
+
+
+def _in_class(table: str, user_id: str) -> str:
+    """Plain-SQL pair of ``my_class_ids`` and ``is_member``: is the user in one of the
+    session ``s``'s exchange's classes? For students, only once the exchange is shown
+    to them (``_SHOWN_SQL``). ``table`` is the user's: class_students for students."""
+    shown = (f" AND EXISTS (SELECT 1 FROM exchanges e WHERE e.id = s.exchange_id "  # noqa: S608
+             f"AND e.status IN ({_SHOWN_SQL}))") if table == "class_students" else ""
+    return (f"(EXISTS (SELECT 1 FROM exchange_classes ec JOIN {table} m "  # noqa: S608
+            f"ON m.class_id = ec.class_id WHERE ec.exchange_id = s.exchange_id "
+            f"AND m.user_id = {user_id}){shown})")
+
+
+# --- rule: who manages an exchange -------------------------------------------------
+# ORM: ``can_manage_exchange``; plain SQL: ``seat_from_row``'s ``manager``. Both are
+# ``_manages`` on their own form of membership.
+
+def can_manage_exchange(user: User, exchange: Exchange) -> bool:
+    """Teachers of any class in the exchange, and admins, schedule and moderate."""
+    return _manages(user.role, user.role == Role.TEACHER and is_member(user, exchange))
+
+
+# --- rule: who may see a session ---------------------------------------------------
+# Not cancelled, and staff who read every record or a member of its exchange; not a
+# student a teacher removed from it.
+# ORM: ``_in_session``, ``removed_from``, ``can_view_session`` (and ``visible_sessions``
+# as a list); plain SQL: ``_SEAT_SQL`` / ``_CALLER_SEAT`` read by ``seat_from_row``
+# (``live_seat``, ``caller_and_seat``). On the live path a removed person is told
+# ``removed`` by what reads their room_members row (``room.Standing``), after the seat.
+
+def _in_session(user: User, session: ForumSession) -> bool:
+    """Staff who read every record, or a member of the exchange; not cancelled."""
+    if session.cancelled_at is not None:
+        return False
+    return _reads_every_record(user.role) or is_member(user, session.exchange)
+
+
+def removed_from(user: User, session_id: int) -> bool:
+    """Has a teacher removed this student from the session (``mod.remove``)? Removed
+    means removed from the record too: the room, every transcript form, the API, and
+    whatever was said after the removal. Teachers, reviewers and admins are never."""
+    if user.role != Role.STUDENT:
+        return False
+    return bool(db.session.scalar(sa.select(RoomMember.removed).where(
+        RoomMember.session_id == session_id, RoomMember.user_id == user.id)))
+
+
+def can_view_session(user: User, session: ForumSession) -> bool:
+    """May the user see the session and read its record (room page, transcripts, API)?"""
+    return _in_session(user, session) and not removed_from(user, session.id)
 
 
 def visible_sessions(user: User) -> sa.Select:
@@ -90,45 +180,34 @@ def visible_sessions(user: User) -> sa.Select:
     return query
 
 
-def removed_from(user: User, session_id: int) -> bool:
-    """Has a teacher removed this student from the session (``mod.remove``)? Removed
-    means removed from the record too: the room, every transcript form, the API, and
-    whatever was said after the removal. Teachers, reviewers and admins are never."""
-    if user.role != Role.STUDENT:
-        return False
-    return bool(db.session.scalar(sa.select(RoomMember.removed).where(
-        RoomMember.session_id == session_id, RoomMember.user_id == user.id)))
+# The session's head (``eventlog.HEAD``) and whether the user is in its exchange
+# (``_in_class``), read by name.
+_IN_EXCHANGE = {table.name: HEAD + sql.Columns(in_exchange=_in_class(table.name, ":user_id"))
+                for table in (class_students, class_teachers)}
+_SEAT_SQL = {
+    table: f"SELECT {columns.sql} FROM forum_sessions s WHERE s.id = :session_id"  # noqa: S608
+    for table, columns in _IN_EXCHANGE.items()
+}
+# The same, added to the query of who is asking (``u`` is users; ``_class_table``).
+_CALLER_SEAT = HEAD + sql.Columns(in_exchange=(
+    f"CASE WHEN u.role = 'student' THEN {_in_class('class_students', 'u.id')} "
+    f"ELSE {_in_class('class_teachers', 'u.id')} END"))
+_CALLER_SEAT_JOIN = "LEFT JOIN forum_sessions s ON s.id = :session_id"
+_EARLY_SEAT = "forum.early_seat"
 
 
-def is_member(user: User, exchange: Exchange) -> bool:
-    """Does the user teach or belong to one of the exchange's classes? A student
-    belongs only once it is approved (``SHOWN_TO_STUDENTS``)."""
-    if user.role not in (Role.STUDENT, Role.TEACHER):
-        return False
-    if user.role == Role.STUDENT and not shown_to_students(exchange):
-        return False
-    ids = {c.id for c in exchange.classes}
-    mine = set(db.session.scalars(my_class_ids(user)))
-    return bool(ids & mine)
-
-
-def _in_session(user: User, session: ForumSession) -> bool:
-    """Staff who read every record, or a member of the exchange; not cancelled."""
-    if session.cancelled_at is not None:
-        return False
-    return user.role in (Role.REVIEWER, Role.ADMIN) or is_member(user, session.exchange)
-
-
-def can_view_session(user: User, session: ForumSession) -> bool:
-    """May the user see the session and read its record (room page, transcripts, API)?"""
-    return _in_session(user, session) and not removed_from(user, session.id)
-
-
-def can_manage_exchange(user: User, exchange: Exchange) -> bool:
-    """Teachers of any class in the exchange, and admins, schedule and moderate."""
-    if user.role == Role.ADMIN:
-        return True
-    return user.role == Role.TEACHER and is_member(user, exchange)
+def seat_from_row(user: User | Person,
+                  row: Mapping[str, Any]) -> tuple[Head, bool, bool] | None:
+    """Plain-SQL pair of ``_in_session``, ``is_member`` and ``can_manage_exchange``:
+    the seat from a row read by name (``HEAD`` and ``in_exchange``); None if the
+    session is missing (a NULL id from a LEFT JOIN), cancelled or not the user's."""
+    if row["session_id"] is None:
+        return None
+    head = Head.from_row(row)
+    member = _can_be_member(user.role) and bool(row["in_exchange"])
+    if head.cancelled_at is not None or not (member or _reads_every_record(user.role)):
+        return None
+    return head, member, _manages(user.role, member)
 
 
 def live_seat(user: User | Person, session_id: int) -> tuple[Head, bool, bool] | None:
@@ -141,52 +220,10 @@ def live_seat(user: User | Person, session_id: int) -> tuple[Head, bool, bool] |
     early = g.pop(_EARLY_SEAT, None)
     if early is not None and early[:2] == (user.id, session_id):
         return seat_from_row(user, early[2])
-    table = "class_students" if user.role == Role.STUDENT else "class_teachers"
+    table = _class_table(user.role).name
     row = sql.reader().one(_SEAT_SQL[table], {"user_id": user.id,
                                                   "session_id": session_id})
-    return None if row is None else seat_from_row(user, row)
-
-
-def seat_from_row(user: User | Person, row: tuple) -> tuple[Head, bool, bool] | None:
-    """The seat from a row of HEAD_COLUMNS and the membership flag; None if the
-    session is missing (a NULL id from a LEFT JOIN), cancelled or not the user's."""
-    if row[0] is None:
-        return None
-    head = Head.from_row(row)
-    member = user.role in (Role.STUDENT, Role.TEACHER) and bool(row[HEAD_WIDTH])
-    if head.cancelled_at is not None or not (member or user.role in (Role.REVIEWER,
-                                                                     Role.ADMIN)):
-        return None
-    manager = user.role == Role.ADMIN or (user.role == Role.TEACHER and member)
-    return head, member, manager
-
-
-_SHOWN_SQL = ", ".join(f"'{status.value}'" for status in SHOWN_TO_STUDENTS)
-
-
-def _in_class(table: str, user_id: str) -> str:
-    """Is the user in one of the session's exchange's classes (``my_class_ids``)?
-    For students, only once the exchange is approved (``SHOWN_TO_STUDENTS``)."""
-    shown = (f" AND EXISTS (SELECT 1 FROM exchanges e WHERE e.id = s.exchange_id "  # noqa: S608
-             f"AND e.status IN ({_SHOWN_SQL}))") if table == "class_students" else ""
-    return (f"(EXISTS (SELECT 1 FROM exchange_classes ec JOIN {table} m "  # noqa: S608
-            f"ON m.class_id = ec.class_id WHERE ec.exchange_id = s.exchange_id "
-            f"AND m.user_id = {user_id}){shown})")
-
-
-# The session's head and whether the user is in its exchange. Built from this
-# module's own names only.
-_SEAT_SQL = {
-    table: f"SELECT {HEAD_COLUMNS}, {_in_class(table, ':user_id')} "  # noqa: S608
-           "FROM forum_sessions s WHERE s.id = :session_id"
-    for table in ("class_students", "class_teachers")
-}
-# The same columns, added to the query of who is asking (``u`` is users).
-_CALLER_SEAT = (f"{HEAD_COLUMNS}, CASE WHEN u.role = 'student' "
-                f"THEN {_in_class('class_students', 'u.id')} "
-                f"ELSE {_in_class('class_teachers', 'u.id')} END")
-_CALLER_SEAT_JOIN = "LEFT JOIN forum_sessions s ON s.id = :session_id"
-_EARLY_SEAT = "forum.early_seat"
+    return None if row is None else seat_from_row(user, _IN_EXCHANGE[table].read(row))
 
 
 def caller_and_seat(proof: str, key_hash: str, session_id: object) -> Person | None:
@@ -196,11 +233,11 @@ def caller_and_seat(proof: str, key_hash: str, session_id: object) -> Person | N
     if isinstance(session_id, bool) or not isinstance(session_id, int) \
             or not 1 <= session_id <= MAX_ID:
         return accounts.person_by_proof(proof, key_hash)[0]
-    person, rest = accounts.person_by_proof(proof, key_hash, also=_CALLER_SEAT,
-                                            joins=_CALLER_SEAT_JOIN,
-                                            params={"session_id": session_id})
+    person, row = accounts.person_by_proof(proof, key_hash, also=_CALLER_SEAT,
+                                           joins=_CALLER_SEAT_JOIN,
+                                           params={"session_id": session_id})
     if person is not None:
-        g.setdefault(_EARLY_SEAT, (person.id, session_id, rest))
+        g.setdefault(_EARLY_SEAT, (person.id, session_id, row))
     return person
 
 

@@ -18,7 +18,7 @@ from flask_babel import ngettext
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import sql
+from . import fields, sql
 from .errors import ActionError
 from .extensions import db
 from .inputs import storable, unstorable_message
@@ -237,22 +237,6 @@ def start_login_session(user: User) -> str:
     return sid
 
 
-def user_for_login_session(sid: str) -> User | None:
-    if not sid:
-        return None
-    row = db.session.scalar(sa.select(LoginSession).where(LoginSession.sid_hash == digest(sid)))
-    if row is None or row.ended_at is not None:
-        return None
-    lifetime = timedelta(seconds=current_app.config["PERMANENT_SESSION_LIFETIME"])
-    if row.created_at + lifetime < utcnow():
-        return None
-    user = row.user
-    if not user.is_active_account:
-        return None
-    user.current_sid = sid
-    return user
-
-
 def end_login_session(sid: str) -> None:
     db.session.execute(
         sa.update(LoginSession)
@@ -278,6 +262,40 @@ def issue_token(user: User) -> str:
     return token
 
 
+# --- who is asking: each proof's rule, over the ORM and in plain SQL --------------
+#
+# Pages and the API ask over the ORM (``user_for_login_session``, ``user_for_token``);
+# every live event asks again in one plain query (``person_by_proof``), as the ORM
+# costs ten times as much there. Both forms call the same predicates below
+# (``_sign_in_holds``, ``_token_holds``, the account being active), and
+# tests/test_access_agreement.py checks over a matrix of people and proofs that they
+# give the same answer.
+
+def _sign_in_holds(ended_at: datetime | None, created_at: datetime) -> bool:
+    """A sign-in holds until it is ended (signed out) or outlives the session lifetime."""
+    lifetime = timedelta(seconds=current_app.config["PERMANENT_SESSION_LIFETIME"])
+    return ended_at is None and created_at + lifetime >= utcnow()
+
+
+def _token_holds(revoked_at: datetime | None) -> bool:
+    """A token holds until it is revoked."""
+    return revoked_at is None
+
+
+def user_for_login_session(sid: str) -> User | None:
+    """The signed-in user of a sign-in id (ORM form; plain SQL: ``person_by_proof``)."""
+    if not sid:
+        return None
+    row = db.session.scalar(sa.select(LoginSession).where(LoginSession.sid_hash == digest(sid)))
+    if row is None or not _sign_in_holds(row.ended_at, row.created_at):
+        return None
+    user = row.user
+    if not user.is_active_account:
+        return None
+    user.current_sid = sid
+    return user
+
+
 @functools.cache
 def _token_query() -> sa.Select:
     """Built once; the user and their school come in the same query."""
@@ -286,11 +304,12 @@ def _token_query() -> sa.Select:
 
 
 def user_for_token(token: str) -> User | None:
-    """The user an API token belongs to, or None (unknown, revoked, inactive)."""
+    """The user an API token belongs to, or None (unknown, revoked, inactive). ORM
+    form; plain SQL: ``person_by_proof``."""
     if not token:
         return None
     row = db.session.scalar(_token_query(), {"token_hash": digest(token)})
-    if row is None or row.revoked_at is not None or not row.user.is_active_account:
+    if row is None or not _token_holds(row.revoked_at) or not row.user.is_active_account:
         return None
     now = utcnow()
     if _use_worth_noting(row.last_used_at, now):
@@ -322,58 +341,64 @@ class Person:
     school: SchoolRef | None
 
 
+# The person, read by name. ``u`` is users, ``sc`` their school.
+_PERSON = sql.Columns(
+    is_active_account="u.is_active_account", user_id="u.id", role="u.role",
+    display_name="u.display_name", locale="u.locale", school_slug="sc.slug",
+    school_country="sc.country")
 # What a live connection kept at connect to prove who it is, and how that is asked
-# again on every event: the proof's columns (_PROOF_WIDTH of them, checked by
-# ``_proof_holds``), its tables and its key column. ``u`` is users, ``sc`` their school.
+# again on every event: the proof's columns (read by ``_proof_holds``), its tables and
+# its key column. The plain-SQL form of ``user_for_token`` and ``user_for_login_session``.
 _PROOFS = {
-    "token": ("t.id, t.revoked_at, t.last_used_at",
+    "token": (sql.Columns(proof_id="t.id", revoked_at="t.revoked_at",
+                          last_used_at="t.last_used_at"),
               "api_tokens t JOIN users u ON u.id = t.user_id", "t.token_hash"),
-    "sign_in": ("ls.ended_at, ls.created_at, NULL",
+    "sign_in": (sql.Columns(ended_at="ls.ended_at", signed_in_at="ls.created_at"),
                 "login_sessions ls JOIN users u ON u.id = ls.user_id", "ls.sid_hash"),
 }
-_PROOF_WIDTH = 3
-_PERSON_COLUMNS = "u.is_active_account, u.id, u.role, u.display_name, u.locale, sc.slug, sc.country"
-_PERSON_WIDTH = 7
 
 
 @functools.cache
-def _proof_sql(kind: str, also: str, joins: str) -> str:
-    columns, tables, key = _PROOFS[kind]
-    extra = f", {also}" if also else ""
-    return (f"SELECT {columns}, {_PERSON_COLUMNS}{extra} FROM {tables} "  # noqa: S608
-            f"LEFT JOIN schools sc ON sc.id = u.school_id {joins} WHERE {key} = :key")
+def _proof_sql(kind: str, also: sql.Columns | None, joins: str) -> tuple[sql.Columns, str]:
+    proof, tables, key = _PROOFS[kind]
+    columns = proof + _PERSON + also if also is not None else proof + _PERSON
+    return columns, (f"SELECT {columns.sql} FROM {tables} "  # noqa: S608
+                     f"LEFT JOIN schools sc ON sc.id = u.school_id {joins} WHERE {key} = :key")
 
 
-def person_by_proof(kind: str, key_hash: str, *, also: str = "", joins: str = "",
-                    params: dict[str, Any] | None = None) -> tuple[Person | None, tuple]:
+def person_by_proof(kind: str, key_hash: str, *, also: sql.Columns | None = None,
+                    joins: str = "", params: dict[str, Any] | None = None,
+                    ) -> tuple[Person | None, dict[str, Any]]:
     """The person behind a live connection's proof — ``"token"`` (the API token's hash)
     or ``"sign_in"`` (the sign-in's hash) — with the same checks as ``user_for_token``
     and ``user_for_login_session``, in one plain query; None if it no longer holds.
-    ``also`` and ``joins`` add columns to the same statement, returned after it."""
+    ``also`` and ``joins`` add columns to the same statement; the whole row comes back
+    by label (empty when there is none)."""
     if not key_hash:
-        return None, ()
-    row = sql.reader().one(_proof_sql(kind, also, joins), {**(params or {}), "key": key_hash})
+        return None, {}
+    columns, query = _proof_sql(kind, also, joins)
+    row = sql.reader().one(query, {**(params or {}), "key": key_hash})
     if row is None:
-        return None, ()
-    rest = row[_PROOF_WIDTH + _PERSON_WIDTH:]
-    if not row[_PROOF_WIDTH] or not _proof_holds(kind, row):
-        return None, rest
-    user_id, role, name, locale, slug, country = row[_PROOF_WIDTH + 1:_PROOF_WIDTH + _PERSON_WIDTH]
-    person = Person(id=user_id, role=_ROLES[role], display_name=name, locale=locale,
-                    school=SchoolRef(slug, country) if slug is not None else None)
-    return person, rest
+        return None, {}
+    values = columns.read(row)
+    if not values["is_active_account"] or not _proof_holds(kind, values):
+        return None, values
+    slug = values["school_slug"]
+    person = Person(id=values["user_id"], role=_ROLES[values["role"]],
+                    display_name=values["display_name"], locale=values["locale"],
+                    school=SchoolRef(slug, values["school_country"]) if slug is not None
+                    else None)
+    return person, values
 
 
-def _proof_holds(kind: str, row: tuple) -> bool:
+def _proof_holds(kind: str, row: dict[str, Any]) -> bool:
+    """``_token_holds`` or ``_sign_in_holds`` on the proof's columns (noting a token's use)."""
     if kind == "token":
-        if row[1] is not None:  # revoked
+        if not _token_holds(row["revoked_at"]):
             return False
-        _touch_token(row[0], sql.moment(row[2]))
+        _touch_token(row["proof_id"], sql.moment(row["last_used_at"]))
         return True
-    if row[0] is not None:  # the sign-in was ended (signed out)
-        return False
-    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"]
-    return sql.moment(row[1]) + timedelta(seconds=lifetime) >= utcnow()
+    return _sign_in_holds(sql.moment(row["ended_at"]), sql.moment(row["signed_in_at"]))
 
 
 _ROLES = {role.value: role for role in Role}
@@ -400,13 +425,11 @@ def calendar_feed_key(user: User) -> str:
 
 
 def user_for_calendar_key(key: str) -> User | None:
-    from .access import get_row
-
     try:
         user_id, version, _mac = key.split("-", 2)
     except ValueError:
         return None
-    user = get_row(User, user_id)
+    user = fields.get_row(User, user_id)
     if user is None or str(user.calendar_feed_version) != version:
         return None
     return user if hmac.compare_digest(calendar_feed_key(user), key) else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,11 +51,14 @@ def event_hash(previous_hash: str, event: Event | Logged) -> str:
 
 
 # The columns of a session that the room reads and the log head: the session row
-# as ``Head`` holds it. ``s`` is forum_sessions.
-HEAD_COLUMNS = ("s.id, s.exchange_id, s.status, s.opened_at, s.closed_at, s.cancelled_at, "
-                "s.head_seq, s.head_hash, s.locked, s.slow_mode, s.pinned_message_id, "
-                "s.board_template, s.board_columns")
-HEAD_WIDTH = 13
+# as ``Head`` holds it, labelled by its fields (its id as ``session_id``). ``s`` is
+# forum_sessions.
+HEAD = sql.Columns(
+    session_id="s.id", exchange_id="s.exchange_id", status="s.status",
+    opened_at="s.opened_at", closed_at="s.closed_at", cancelled_at="s.cancelled_at",
+    head_seq="s.head_seq", head_hash="s.head_hash", locked="s.locked",
+    slow_mode="s.slow_mode", pinned_message_id="s.pinned_message_id",
+    board_template="s.board_template", board_columns="s.board_columns")
 
 
 @dataclass(slots=True)
@@ -81,14 +84,17 @@ class Head:
     board_columns: list | None
 
     @classmethod
-    def from_row(cls, row: tuple) -> Head:
-        """From the first HEAD_WIDTH columns of a row that selected HEAD_COLUMNS."""
+    def from_row(cls, row: Mapping[str, Any]) -> Head:
+        """From a row read by name (``sql.Columns.read``) that selected ``HEAD``."""
         return cls(
-            id=row[0], exchange_id=row[1], status=SessionStatus(row[2]),
-            opened_at=sql.moment(row[3]), closed_at=sql.moment(row[4]),
-            cancelled_at=sql.moment(row[5]), head_seq=row[6], head_hash=row[7],
-            locked=bool(row[8]), slow_mode=row[9], pinned_message_id=row[10],
-            board_template=row[11], board_columns=sql.loads(row[12]))
+            id=row["session_id"], exchange_id=row["exchange_id"],
+            status=SessionStatus(row["status"]), opened_at=sql.moment(row["opened_at"]),
+            closed_at=sql.moment(row["closed_at"]),
+            cancelled_at=sql.moment(row["cancelled_at"]), head_seq=row["head_seq"],
+            head_hash=row["head_hash"], locked=bool(row["locked"]),
+            slow_mode=row["slow_mode"], pinned_message_id=row["pinned_message_id"],
+            board_template=row["board_template"],
+            board_columns=sql.loads(row["board_columns"]))
 
     def load(self) -> ForumSession:
         """The full ForumSession row, for the rarer reads that need more."""
@@ -109,8 +115,9 @@ class Logged:
     hash: str
 
 
-def lock_head(run: sql.Statements, session_id: int, *, also: str = "", joins: str = "",
-              params: dict[str, Any] | None = None) -> tuple[Head, tuple]:
+def lock_head(run: sql.Statements, session_id: int, *, also: sql.Columns | None = None,
+              joins: str = "", params: dict[str, Any] | None = None,
+              ) -> tuple[Head, dict[str, Any]]:
     """Begin the write transaction on ``run`` and lock the session row (its log head).
 
     Must be the first write of the transaction: on SQLite it issues BEGIN IMMEDIATE,
@@ -118,23 +125,25 @@ def lock_head(run: sql.Statements, session_id: int, *, also: str = "", joins: st
     the row is read FOR UPDATE. The caller has committed anything else it holds.
 
     ``also`` names more columns, from the session row ``s`` or from ``joins``, read
-    under the lock by the same statement (what the writer's rules need); their values
-    come back after the head. Raises LookupError when there is no such session.
+    under the lock by the same statement (what the writer's rules need); the whole row
+    comes back by label beside the head. Raises LookupError when there is no such
+    session.
     """
-    query = _head_sql(also, joins, run.sqlite)
+    columns, query = _head_sql(also, joins, run.sqlite)
     if run.sqlite:
         run.run("BEGIN IMMEDIATE")
     row = run.one(query, {**(params or {}), "session_id": session_id})
     if row is None:
         raise LookupError(session_id)
-    return Head.from_row(row), row[HEAD_WIDTH:]
+    values = columns.read(row)
+    return Head.from_row(values), values
 
 
 @functools.cache
-def _head_sql(also: str, joins: str, sqlite: bool) -> str:
-    columns = f"{HEAD_COLUMNS}, {also}" if also else HEAD_COLUMNS
-    query = f"SELECT {columns} FROM forum_sessions s {joins} WHERE s.id = :session_id"  # noqa: S608
-    return query if sqlite else query + " FOR UPDATE OF s"
+def _head_sql(also: sql.Columns | None, joins: str, sqlite: bool) -> tuple[sql.Columns, str]:
+    columns = HEAD + also if also is not None else HEAD
+    query = f"SELECT {columns.sql} FROM forum_sessions s {joins} WHERE s.id = :session_id"  # noqa: S608
+    return columns, query if sqlite else query + " FOR UPDATE OF s"
 
 
 def save_head(run: sql.Statements, head: Head) -> None:

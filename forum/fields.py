@@ -11,6 +11,7 @@ from babel import Locale
 from flask_babel import gettext as _
 
 from .errors import ActionError
+from .extensions import Model, db
 from .timeutil import EARLIEST, LATEST
 
 
@@ -66,3 +67,23 @@ def country(raw: object, name: str, errors: dict[str, str]) -> str | None:
         errors[name] = _("Give the country as its two-letter code, e.g. JP.")
         return None
     return code
+
+
+MAX_ID = 2**31 - 1  # the largest row id (a 32-bit integer column)
+
+
+def row_id(raw: object) -> int | None:
+    """A row id from untrusted input (URL, form, JSON), or None if it cannot be one."""
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        return None
+    return value if 1 <= value <= MAX_ID else None
+
+
+def get_row(model: type[Model], raw: object):
+    """The row of ``model`` with the id ``raw`` names, or None."""
+    ident = row_id(raw)
+    return None if ident is None else db.session.get(model, ident)

@@ -26,6 +26,7 @@ from wtforms.validators import (
     NumberRange,
     Optional,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from . import inputs
 
@@ -140,17 +141,25 @@ class StudentForm(Form):
     submit = SubmitField(_l("Add student"))
 
 
+class CheckboxesField(SelectMultipleField):
+    """Several choices as a list of checkboxes (a fieldset on the page): every choice
+    in sight, and no Ctrl-click, which touch screens cannot do."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
 class ExchangeForm(Form):
     title = StringField(_l("Title"), validators=[
         DataRequired(_l("A title is required.")), Length(max=200)])
     class_id = SelectField(_l("Your class"), coerce=int, validators=[InputRequired()])
     # A partner class agreed with, or the country where the Alliance should find one
     # (``exchanges.propose`` says which is missing).
-    partner_class_ids = SelectMultipleField(_l("Partner class"), coerce=int,
-                                            validators=[Optional()])
+    partner_class_ids = CheckboxesField(_l("Partner class"), coerce=int,
+                                        validators=[Optional()])
     partner_country = SelectField(_l("Or: the country where the Alliance should find a "
                                      "partner class"), validators=[Optional()])
-    sdgs = SelectMultipleField(_l("SDG focus"), coerce=int, validators=[
+    sdgs = CheckboxesField(_l("SDG focus"), coerce=int, validators=[
         DataRequired(_l("Choose one or more goals, numbered 1 to 17."))])
     mode = SelectField(_l("Mode"), choices=lambda: [
         ("online", _l("Online")), ("in_person", _l("In person"))])
@@ -167,7 +176,7 @@ class SessionForm(Form):
     exchange_id = SelectField(_l("Exchange"), coerce=int, validators=[InputRequired()])
     title = StringField(_l("Title"), validators=[
         DataRequired(_l("A title is required.")), Length(max=200)])
-    sdgs = SelectMultipleField(_l("SDGs"), coerce=int, validators=[
+    sdgs = CheckboxesField(_l("SDGs"), coerce=int, validators=[
         DataRequired(_l("Choose one or more goals, numbered 1 to 17."))])
     starts_at = DateTimeLocalField(_l("Starts"), format="%Y-%m-%dT%H:%M", validators=[
         DataRequired(_l("A date and time is required."))])
@@ -176,6 +185,9 @@ class SessionForm(Form):
     board_template = SelectField(_l("Board"))
     board_columns = TextAreaField(_l("My own columns, one title per line"),
                                   validators=[Length(max=600)])
+    video_url = StringField(_l("Video call link (optional)"), render_kw={
+        "type": "url", "inputmode": "url", "placeholder": "https://meet.jit.si/…"},
+        validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Save"))
 
 

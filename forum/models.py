@@ -370,6 +370,9 @@ class ForumSession(Model):
     rescheduled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The video call the classes talk in beside the chat (Jitsi, Meet, Teams …): an
+    # https URL its members see in the room while it is live.
+    video_url: Mapped[str | None] = mapped_column(sa.String(500))
     # Bumped at every change, for calendar SEQUENCE.
     revision: Mapped[int] = mapped_column(default=0)
     # The head of the session's event log: last seq and its chain hash.

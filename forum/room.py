@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -204,26 +204,27 @@ class Standing:
     last_message_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: tuple) -> Standing | None:
-        """From STANDING_COLUMNS; None when the row has no member (never been in)."""
-        if row[0] is None:
+    def from_row(cls, row: Mapping[str, Any]) -> Standing | None:
+        """From a row read by name that selected ``STANDING``; None when the row has
+        no member (never been in)."""
+        if row["present"] is None:
             return None
-        return cls(present=bool(row[0]), muted=bool(row[1]), muted_until=sql.moment(row[2]),
-                   removed=bool(row[3]), last_message_at=sql.moment(row[4]))
+        return cls(present=bool(row["present"]), muted=bool(row["muted"]),
+                   muted_until=sql.moment(row["muted_until"]), removed=bool(row["removed"]),
+                   last_message_at=sql.moment(row["last_message_at"]))
 
 
 # room_members ``m``; ``present`` is never NULL in a stored row.
-STANDING_COLUMNS = "m.present, m.muted, m.muted_until, m.removed, m.last_message_at"
-_STANDING_WIDTH = 5
+STANDING = sql.Columns(present="m.present", muted="m.muted", muted_until="m.muted_until",
+                       removed="m.removed", last_message_at="m.last_message_at")
+_STANDING_SQL = (f"SELECT {STANDING.sql} FROM room_members m "  # noqa: S608
+                 "WHERE m.session_id = :session_id AND m.user_id = :user_id")
 
 
 def standing(session_id: int, user_id: int) -> Standing | None:
     """The rules' view of one person in one room (None: never been in it)."""
-    row = sql.reader().one(
-        f"SELECT {STANDING_COLUMNS} FROM room_members m "  # noqa: S608
-        "WHERE m.session_id = :session_id AND m.user_id = :user_id",
-        {"session_id": session_id, "user_id": user_id})
-    return None if row is None else Standing.from_row(row)
+    row = sql.reader().one(_STANDING_SQL, {"session_id": session_id, "user_id": user_id})
+    return None if row is None else Standing.from_row(STANDING.read(row))
 
 
 def _message(session_id: int, message_id: int) -> Message | None:
@@ -540,9 +541,11 @@ def _end(run: sql.Statements, plain: bool, *, commit: bool) -> None:
         db.session.rollback()
 
 
-_WRITER_COLUMNS = (f"{STANDING_COLUMNS}, (SELECT e.seq FROM events e WHERE "  # noqa: S608
-                   "e.session_id = s.id AND e.actor_id = :user_id "
-                   "AND e.client_id = :client_id)")
+# What the writer's rules read beside the head (``eventlog.lock_head``): their
+# room_members row and the seq of an event already logged under this client_id.
+_WRITER_COLUMNS = STANDING + sql.Columns(
+    logged_seq="(SELECT e.seq FROM events e WHERE e.session_id = s.id "
+               "AND e.actor_id = :user_id AND e.client_id = :client_id)")
 _WRITER_JOINS = ("LEFT JOIN room_members m ON m.session_id = s.id "
                  "AND m.user_id = :user_id")
 
@@ -574,7 +577,7 @@ def record(
                                            joins=_WRITER_JOINS,
                                            params={"user_id": user.id, "client_id": client_id})
             seat.session = head
-            if client_id is not None and row[_STANDING_WIDTH] is not None:
+            if client_id is not None and row["logged_seq"] is not None:
                 # This client_id was logged already (seen under this lock: it is there).
                 existing = eventlog.find_by_client_id(run, head.id, user.id, client_id)
                 assert existing is not None

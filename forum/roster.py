@@ -82,9 +82,32 @@ def read_names(data: bytes) -> list[str]:
     return names
 
 
+def check_distinct(school_class: SchoolClass, names: list[str]) -> None:
+    """Refuse names that would be two children on one roster with the same name (in
+    the file, or already in the class): their cards and the room could not tell them
+    apart. Case and spaces do not make a name different ("林 小美" is "林小美")."""
+    def key(name: str) -> str:
+        return "".join(name.split()).casefold()
+
+    taken = {key(s.display_name): s.display_name for s in school_class.students}
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for name in names:
+        k = key(name)
+        if (k in taken or k in seen) and name not in repeated:
+            repeated.append(name)
+        seen.add(k)
+    if repeated:
+        raise ActionError("invalid", _(
+            "Two students would have the same name: %(names)s. Add something that tells "
+            "them apart (a seat number or an initial) and try again. Nobody was added.",
+            names=", ".join(repeated)))
+
+
 def import_roster(school_class: SchoolClass, data: bytes) -> list[tuple[User, str]]:
     """Add every student in the file to the class, all or nothing; returns (student, code)."""
     names = read_names(data)
+    check_distinct(school_class, names)
     try:
         issued = [add_student(school_class, name) for name in names]
         db.session.commit()

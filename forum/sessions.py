@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask_babel import get_locale
@@ -101,9 +102,31 @@ def _clean_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         else:
             clean["board_template"] = template
             clean["board_columns"] = None
+    if "video_url" in data:
+        url = _video_url(data.get("video_url"), errors)
+        if "video_url" not in errors:
+            clean["video_url"] = url
     if errors:
         raise ValidationError(errors)
     return clean
+
+
+MAX_URL = 500
+
+
+def _video_url(raw: object, errors: dict[str, str]) -> str | None:
+    """An https link to the session's video call, or None (empty: no call)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    url = raw.strip() if isinstance(raw, str) else ""
+    parts = urlsplit(url) if url else None
+    if (parts is None or parts.scheme != "https" or not parts.hostname or len(url) > MAX_URL
+            or any(c.isspace() or ord(c) < 32 for c in url) or parts.username
+            or parts.password):
+        errors["video_url"] = _("Give the video call's link as an https:// address, "
+                                "e.g. https://meet.jit.si/our-class.")
+        return None
+    return url
 
 
 def _check_times(starts_at, ends_at, *, new: bool) -> None:

@@ -99,16 +99,6 @@ def _iso_day(value: str | date | None) -> date | None:
         return None
 
 
-def confirmed(*, title: str, consequences: list[str], yes: str, no: str, back: str):
-    """A step before an action that cannot be undone: None once the person confirmed
-    (the form carries ``confirmed=yes``), else the page that says what will happen,
-    with the button that does it and a way back that is focused first."""
-    if request.form.get("confirmed") == "yes":
-        return None
-    return render_template("confirm.html", title=title, consequences=consequences, yes=yes,
-                           no=no, back=back, action=request.path)
-
-
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.blueprint == "api"
 

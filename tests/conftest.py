@@ -203,6 +203,7 @@ def card_codes(html: str) -> dict[str, str]:
     """Display name → access code, read off a page of printed code cards."""
     cards = re.findall(
         r'<p class="code-card-name">([^<]+)</p>\s*'
+        r'(?:<p class="code-card-class">[^<]*</p>\s*)?'
         r'<p class="code-card-code"><code>([A-Z0-9]{5}-[A-Z0-9]{5})</code></p>',
         html,
     )
@@ -238,7 +239,13 @@ def form_fields(html: str, action: str | None = None) -> dict[str, str | list[st
                     return
                 if kind in ("checkbox", "radio") and "checked" not in a:
                     return
-                self.fields[name] = a.get("value", "on" if kind == "checkbox" else "")
+                value = a.get("value", "on" if kind == "checkbox" else "")
+                if kind == "checkbox" and name in self.fields:  # a group: every box ticked
+                    earlier = self.fields[name]
+                    self.fields[name] = [*(earlier if isinstance(earlier, list) else [earlier]),
+                                         value]
+                else:
+                    self.fields[name] = value
             elif tag == "select" and name:
                 self.select = (name, "multiple" in a, [], [])
             elif tag == "option" and self.select:

@@ -226,7 +226,10 @@ def test_import_roster_without_json_prints_codes_and_names(app, runner, demo, tm
     ("display_name\n林小美\n".encode("utf-16"), ["UTF-8"]),
     (b"display_name\n\n\n", []),
     (("display_name\n林小美\n" + "長" * 101 + "\n").encode(), ["3", "100"]),
-], ids=["no-display-name-column", "big5", "garbage-bytes", "utf-16", "empty", "name-too-long"])
+    ("display_name\n林小美\n陳怡君\n林小美\n".encode(), ["林小美"]),
+    ("display_name\n王小明\n".encode(), ["王小明"]),  # already in the class
+], ids=["no-display-name-column", "big5", "garbage-bytes", "utf-16", "empty", "name-too-long",
+        "a-name-twice", "a-name-already-in-the-class"])
 @pytest.mark.usefixtures("demo_snapshot")
 def test_bad_roster_fails_and_stores_nothing(app, runner, demo, tmp_path, content, words):
     class_id = class_id_of(demo, "taipei-daan")

@@ -611,6 +611,9 @@ def test_teacher_opens_and_closes_a_session_from_the_room(room):
     room.enter(lin, session_id)
     expect(tw.locator("#chat-input")).to_be_disabled()
     expect(tw.locator("[data-room-notice]")).to_have_text(strings(tw)["notice_scheduled"])
+    # The teacher reads what is theirs to do, not the students' "your teacher opens it".
+    expect(lin.locator("[data-room-notice]")).to_have_text(
+        strings(lin)["notice_scheduled_teacher"])
 
     lin.get_by_role("button", name="Open the room").click()
     expect(tw.locator("[data-session-status]")).to_have_class(re.compile("status-live"))
@@ -666,3 +669,20 @@ def test_layout_fits_the_screen(room, size, tmp_path):
         expect(chat).to_be_hidden()
         expect(jp.locator("#tab-board")).to_have_attribute("aria-selected", "true")
     jp.screenshot(path=str(tmp_path / f"room-{size[0]}x{size[1]}.png"), full_page=True)
+
+
+def test_chat_times_are_in_the_readers_zone_not_the_browsers(room):
+    """A Taipei student whose laptop is set to Seoul: the chat's times are Taipei's, as
+    every other time on the page (the server's), not the browser's hour ahead."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    page = tw_student(room, timezone="Asia/Seoul")
+    room.enter(page)
+    text = f"zone {tag()}"
+    say(page, text)
+    stamp = message(page, text).locator(".msg-time")
+    stamp.wait_for()
+    at = datetime.fromisoformat(stamp.get_attribute("datetime").replace("Z", "+00:00"))
+    assert stamp.text_content() == at.astimezone(ZoneInfo("Asia/Taipei")).strftime("%H:%M")
+    assert stamp.text_content() != at.astimezone(ZoneInfo("Asia/Seoul")).strftime("%H:%M")

@@ -61,6 +61,7 @@ def test_import_a_csv_file_and_print_code_cards(app, client, auth, demo, count_r
     assert len(set(cards.values())) == len(names)
     assert count_rows(User) == before + len(names)
 
+    assert html.count("臺北市立大安國民中學 · 八年三班") == len(names)  # each card names its class
     page = client.get(f"/classes/{class_id(demo)}").get_data(as_text=True)
     assert {"林小美", "黃 志明"} <= set(roster_ids(page))
     for name, code in cards.items():
@@ -231,3 +232,22 @@ def test_students_and_reviewers_have_no_class_pages(client, auth, demo, role):
     auth.login(role, "taipei-daan")
     assert client.get("/classes/").status_code == 403
     assert client.get(f"/classes/{class_id(demo)}").status_code == 403
+
+
+def test_two_children_with_one_name_are_refused_until_told_apart(client, auth, demo,
+                                                                 count_rows):
+    """A roster with a name twice (or a name the class has) adds nobody and says which
+    name, in the teacher's language; with a seat number added it goes in."""
+    auth.login("teacher", "taipei-daan")
+    before = count_rows(User)
+    client.get("/?lang=ja")  # the teacher reads Japanese
+    content = "display_name\n林小美\n陳怡君\n林 小美\n".encode()
+    response = upload(client, class_id(demo), content)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "同じ名前の生徒が二人になります" in page and "林 小美" in page
+    assert count_rows(User) == before
+    response = upload(client, class_id(demo), "display_name\n林小美 1\n陳怡君\n林小美 2\n"
+                      .encode())
+    assert sorted(card_codes(response.get_data(as_text=True))) == ["林小美 1", "林小美 2",
+                                                                   "陳怡君"]

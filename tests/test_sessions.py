@@ -289,3 +289,35 @@ def test_home_leads_into_a_live_room_and_to_a_closed_sessions_record(client, aut
     record = f"/sessions/{closed}/transcript.html"
     assert f'<a class="button" href="{record}">Read the sealed record</a>' in home
     assert client.get(record).status_code == 200
+
+
+@pytest.mark.parametrize("bad", ["http://meet.jit.si/x", "javascript:alert(1)", "meet.jit.si/x",
+                                 "https://", "https://user:pw@meet.jit.si/x",
+                                 "https://meet.jit.si/a b", "https://x.example/" + "a" * 500])
+def test_a_video_call_link_must_be_https(client, bearer, exchanges, bad):
+    headers = bearer("teacher", "taipei-daan")
+    response = client.post("/api/v1/sessions?lang=en", headers=headers, json={
+        "exchange_id": exchanges["tw_jp"], "title": "Rivers by video", "sdgs": [6],
+        "starts_at": when(3), "ends_at": when(3, 7), "video_url": bad})
+    assert response.status_code == 422
+    assert "https://" in response.get_json()["error"]["fields"]["video_url"]
+
+
+def test_the_room_shows_the_video_call_while_live_only(client, auth, app, demo):
+    """A teacher gives the session's video link on the page; the room shows "Join the
+    video call" (a new tab, no referrer) while it is live, hidden before."""
+    auth.login("teacher", "taipei-daan")
+    later = next(s["id"] for s in demo["sessions"] if s["status"] == "scheduled")
+    fields = form_fields(client.get(f"/sessions/{later}/edit").get_data(as_text=True))
+    fields["video_url"] = "https://meet.jit.si/daan-aoi-rivers"
+    response = client.post(f"/sessions/{later}/edit", data=fields)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get(f"/sessions/{later}?lang=en").get_data(as_text=True)
+    link = re.search(r'<a [^>]*data-video-call[^>]*>', page).group(0)
+    assert 'href="https://meet.jit.si/daan-aoi-rivers"' in link
+    assert 'rel="noopener noreferrer"' in link and " hidden" in link  # not live yet
+    token = csrf_token(client, f"/sessions/{later}")
+    client.post(f"/sessions/{later}/open", data={"csrf_token": token})
+    page = client.get(f"/sessions/{later}?lang=en").get_data(as_text=True)
+    link = re.search(r'<a [^>]*data-video-call[^>]*>', page).group(0)
+    assert " hidden" not in link and "Join the video call" in page

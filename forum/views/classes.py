@@ -12,7 +12,7 @@ from ..errors import ActionError
 from ..extensions import db
 from ..forms import ClassForm, ConfirmForm, RosterForm, StudentForm
 from ..models import Role, User
-from ..web import confirmed
+from .confirm import confirmed
 
 bp = Blueprint("classes", __name__, url_prefix="/classes")
 
@@ -95,7 +95,9 @@ def add_student(class_id: int):
     if not form.validate_on_submit():
         return _back_with_errors(form, class_id)
     try:
-        student, code = accounts.add_student(school_class, form.display_name.data or "")
+        name = form.display_name.data or ""
+        roster.check_distinct(school_class, [" ".join(name.split())])
+        student, code = accounts.add_student(school_class, name)
         db.session.commit()
     except ActionError as exc:
         db.session.rollback()

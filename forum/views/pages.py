@@ -10,10 +10,10 @@ from flask_wtf.csrf import generate_csrf
 from .. import access, board, calendar, i18n, jsstrings, sessions
 from ..errors import ActionError
 from ..forms import ConfirmForm, SessionForm
-from ..models import Role
+from ..models import Role, SessionStatus
 from ..room import REACTIONS
 from ..sdgs import GOALS
-from ..web import confirmed
+from .confirm import confirmed
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
 
@@ -71,6 +71,7 @@ def _form_data(form: SessionForm) -> dict:
         "ends_at": instant(form.ends_at.data),
         "board_template": form.board_template.data,
         "board_columns": (form.board_columns.data or "").splitlines(),
+        "video_url": form.video_url.data or None,
     }
 
 
@@ -123,6 +124,7 @@ def edit(session_id: int):
         form.board_template.data = session.board_template
         if session.board_template == "custom":
             form.board_columns.data = "\n".join(c["title"] for c in session.board_columns or [])
+        form.video_url.data = session.video_url
     status = 200
     if form.validate_on_submit():
         data = _form_data(form)
@@ -176,7 +178,8 @@ def cancel(session_id: int):
     session = _session_or_404(session_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    ask = confirmed(
+    # Asked only when it can be done: a started session is refused at once (below).
+    ask = None if session.status != SessionStatus.SCHEDULED else confirmed(
         title=_("Cancel “%(title)s”?", title=session.title),
         consequences=[_("Both classes' students and teachers no longer see it, and "
                         "calendars that subscribed mark it cancelled."),

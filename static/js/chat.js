@@ -465,7 +465,9 @@ export function createChat(ctx, root) {
     if (ctx.removed) return t("removed_notice");
     if (!you) return "";
     if (!you.can_write) return t("observer_notice");
-    if (ctx.status === "scheduled") return t("notice_scheduled");
+    if (ctx.status === "scheduled") {
+      return ctx.canModerate() ? t("notice_scheduled_teacher") : t("notice_scheduled");
+    }
     if (ctx.status === "closed") return t("notice_closed");
     if (ctx.locked && !ctx.canModerate()) return t("locked_notice");
     if (ctx.isMuted()) {

@@ -9,6 +9,7 @@ export function createControls(ctx, root) {
   const openForm = document.querySelector("[data-session-action='open']");
   const closeForm = document.querySelector("[data-session-action='close']");
   const reschedule = document.querySelector("[data-reschedule]");
+  const videoCall = document.querySelector("[data-video-call]");
   const roomControls = root.querySelector("[data-room-controls]");
   const lockButton = root.querySelector("[data-lock]");
   const slowSelect = root.querySelector("[data-slow-select]");
@@ -60,6 +61,7 @@ export function createControls(ctx, root) {
     if (openForm) show(openForm, status === "scheduled");
     if (closeForm) show(closeForm, status === "live");
     if (reschedule) show(reschedule, status === "scheduled");
+    if (videoCall) show(videoCall, status === "live"); // the call is for the live session
 
     // Only teachers' pages have the room controls at all.
     const moderating = Boolean(roomControls) && ctx.canModerate() && !ctx.removed;
@@ -75,7 +77,9 @@ export function createControls(ctx, root) {
     }
 
     let text = "";
-    if (status === "scheduled") text = t("notice_scheduled");
+    if (status === "scheduled") {
+      text = ctx.canModerate() ? t("notice_scheduled_teacher") : t("notice_scheduled");
+    }
     else if (status === "closed") text = t("notice_closed");
     else if (ctx.locked) text = ctx.canModerate() ? t("locked_teacher_notice") : t("locked_notice");
     notice.textContent = text;

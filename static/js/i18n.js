@@ -34,9 +34,21 @@ export function t(key, params = {}) {
   );
 }
 
+// The reader's own zone, as the server writes every other time on the page (their
+// setting, else their school's): not the browser's, which may be another (a Taipei
+// student on a laptop set to Seoul saw 06:37 in the chat and 05:37 beside it).
+function zoned(options) {
+  const timeZone = document.documentElement.dataset.timeZone;
+  try {
+    return new Intl.DateTimeFormat(pageLang, timeZone ? { ...options, timeZone } : options);
+  } catch {
+    return new Intl.DateTimeFormat(pageLang, options); // an unknown zone: the browser's
+  }
+}
+
 // 24-hour, like the times the server writes ("14:00 Taipei · 15:00 Tokyo").
-const clock = new Intl.DateTimeFormat(pageLang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-const full = new Intl.DateTimeFormat(pageLang, { dateStyle: "medium", timeStyle: "medium" });
+const clock = zoned({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+const full = zoned({ dateStyle: "medium", timeStyle: "medium" });
 
 /** A time of day in the reader's zone and language, e.g. "14:05" or "下午2:05". */
 export function localTime(iso) {
