@@ -166,9 +166,11 @@ def create_staff(actor: User | None, data: dict[str, Any]) -> tuple[User, str | 
     password = _password(data.get("password"), errors)
     if errors:
         raise ValidationError(errors)
-    generated = None if password else new_password()
+    generated = None
+    if not password:
+        password = generated = new_password()
     user = User(username=username, role=role, display_name=display_name, school=school)
-    accounts.set_password(user, password or generated)
+    accounts.set_password(user, password)
     db.session.add(user)
     db.session.commit()
     return user, generated
@@ -188,8 +190,10 @@ def reset_password(actor: User | None, user: User, password: str | None = None) 
     chosen = _password(password, errors)
     if errors:
         raise ValidationError(errors)
-    generated = None if chosen else new_password()
-    accounts.set_password(user, chosen or generated)
+    generated = None
+    if not chosen:
+        chosen = generated = new_password()
+    accounts.set_password(user, chosen)
     accounts.end_sign_ins(user)
     db.session.commit()
     return generated

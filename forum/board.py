@@ -56,7 +56,7 @@ TEMPLATE_NAMES = {
 }
 
 
-def columns_of(session: ForumSession) -> list[dict[str, str]]:
+def columns_of(session: ForumSession | Head) -> list[dict[str, str]]:
     """The board's columns in the reader's language."""
     if session.board_template in TEMPLATES:
         template = TEMPLATES[session.board_template]
@@ -110,6 +110,11 @@ def _note(session_id: int, note_id: int) -> Note | None:
     return db.session.get(Note, (session_id, note_id))
 
 
+def _logged_note(session_id: int, note_id: int) -> Note:
+    """A note the log has added: what the fold, and a build after its check, read."""
+    return db.session.get_one(Note, (session_id, note_id))
+
+
 @events.folds("note.added", "note.edited", "note.voted", "note.removed", "note.hidden",
               "note.unhidden")
 def apply(session: ForumSession | Head, event: Event | Logged, run: object = None) -> None:
@@ -123,11 +128,11 @@ def apply(session: ForumSession | Head, event: Event | Logged, run: object = Non
                             lang=n.get("lang") or "zh-Hant-TW", hidden=False, removed=False))
     elif kind == "note.edited":
         n = data["note"]
-        note = _note(session.id, n["id"])
+        note = _logged_note(session.id, n["id"])
         note.column, note.text, note.x, note.y = n["column"], n["text"], n["x"], n["y"]
         note.color, note.version = n["color"], n["version"]
     elif kind == "note.voted":
-        note = _note(session.id, data["note_id"])
+        note = _logged_note(session.id, data["note_id"])
         vote = db.session.get(NoteVote, (session.id, data["note_id"], event.actor_id))
         if data["on"] and vote is None:
             db.session.add(NoteVote(session_id=session.id, note_id=data["note_id"],
@@ -136,9 +141,9 @@ def apply(session: ForumSession | Head, event: Event | Logged, run: object = Non
             db.session.delete(vote)
         note.votes = data["votes"]
     elif kind == "note.removed":
-        _note(session.id, data["note_id"]).removed = True
+        _logged_note(session.id, data["note_id"]).removed = True
     elif kind in ("note.hidden", "note.unhidden"):
-        _note(session.id, data["note_id"]).hidden = kind == "note.hidden"
+        _logged_note(session.id, data["note_id"]).hidden = kind == "note.hidden"
     else:  # pragma: no cover
         raise ValueError(kind)
 
@@ -250,7 +255,7 @@ def edit(seat: Seat, payload: dict[str, Any]) -> Recorded:
                 extra={"note": note_json(note)})
 
     def build(session, member, now) -> dict[str, Any]:
-        current = note_json(_note(session.id, note_id))
+        current = note_json(_logged_note(session.id, note_id))
         return {"note": {**current, **changes, "version": current["version"] + 1}}
 
     return record(seat, "note.edited", build, check=check)
@@ -266,7 +271,7 @@ def vote(seat: Seat, payload: dict[str, Any]) -> Recorded:
         _live_note(seat, note_id)
 
     def build(session, member, now) -> dict[str, Any]:
-        note = _note(session.id, note_id)
+        note = _logged_note(session.id, note_id)
         mine = db.session.get(NoteVote, (session.id, note_id, seat.user.id)) is not None
         return {"note_id": note_id, "on": not mine, "votes": note.votes + (-1 if mine else 1)}
 

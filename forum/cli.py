@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 import sqlalchemy as sa
@@ -18,7 +19,7 @@ from .models import Role, SchoolClass, User
 forum_cli = AppGroup("forum", help="SDG Forum administration.")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(1)
 
@@ -29,7 +30,7 @@ def _fail(message: str) -> None:
               help="Also add applications still waiting for a partner or the Alliance.")
 def seed_demo(as_json: bool, with_applications: bool) -> None:
     """Load the demo schools, people, exchanges and sessions (idempotent)."""
-    result = demo.seed()
+    result: dict[str, Any] = demo.seed()
     if with_applications:
         result["applications"] = demo.seed_applications()
     if as_json:
@@ -113,7 +114,7 @@ def verify(file: Path | None, session_id: int | None, key_file: Path | None) -> 
         if session is None:
             _fail(f"no session with id {session_id}")
         verdict = transcript.verify_stored(session)
-    else:
+    elif file is not None:
         try:
             raw = file.read_bytes()
         except OSError as exc:

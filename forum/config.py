@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -80,7 +81,7 @@ CONNECT_TIMEOUT = 3
 
 def engine_options(url: str) -> dict:
     """The pool for a database URL: its size, order, tests and timeouts."""
-    options = {
+    options: dict[str, Any] = {
         # The most recently used connection first: on SQLite its page cache is the
         # warm one (a round-robin pool made every live event read pages back).
         "pool_use_lifo": True,

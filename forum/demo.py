@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,8 +37,9 @@ from .models import (
     User,
     utcnow,
 )
+from .room import Clock
 
-SCHOOLS = [
+SCHOOLS: list[dict[str, Any]] = [
     dict(slug="taipei-daan", country="TW", region="Taipei", timezone="Asia/Taipei",
          name_zh_tw="臺北市立大安國民中學", name_en="Taipei Da-An Junior High School",
          name_ja="台北市立大安国民中学", name_ko="타이베이 시립 다안 중학교"),
@@ -50,7 +51,7 @@ SCHOOLS = [
          name_ja="ソウル・ハンビッ中学校", name_ko="서울한빛중학교"),
 ]
 
-STAFF = [
+STAFF: list[dict[str, Any]] = [
     dict(username="lin.teacher", password="demo-lin-2024", role=Role.TEACHER,
          school="taipei-daan", display_name="林美華 老師", locale="zh_Hant_TW"),
     dict(username="sato.teacher", password="demo-sato-2024", role=Role.TEACHER,
@@ -63,7 +64,7 @@ STAFF = [
          school="taipei-daan", display_name="Platform admin", locale="en"),
 ]
 
-CLASSES = [
+CLASSES: list[dict[str, Any]] = [
     dict(school="taipei-daan", name="八年三班", grade=8, teacher="lin.teacher",
          students=["王小明", "陳怡安", "李佳蓉", "張家豪"]),
     dict(school="shizuoka-aoi", name="2年1組", grade=8, teacher="sato.teacher",
@@ -72,7 +73,7 @@ CLASSES = [
          students=["박서연", "이민준", "최지우", "정하준"]),
 ]
 
-EXCHANGES = [
+EXCHANGES: list[dict[str, Any]] = [
     dict(title="Climate action across the sea", classes=["taipei-daan", "shizuoka-aoi"],
          sdgs=[13, 14], mode=ExchangeMode.ONLINE),
     dict(title="Clean energy at our schools", classes=["taipei-daan", "seoul-hanbit"],
@@ -81,7 +82,7 @@ EXCHANGES = [
 
 # The Alliance's 113th year as the demo tells it: MOUs with Shikoku, Chiba and Miyagi,
 # one planned with Shizuoka for 114, and two educator-training events.
-MOUS = [
+MOUS: list[dict[str, Any]] = [
     dict(region="Shikoku", country="JP", authority="四国4県教育委員会",
          status=MouStatus.SIGNED, signed_on=date(2024, 9, 20), academic_year=113),
     dict(region="Chiba", country="JP", authority="千葉県教育委員会",
@@ -91,7 +92,7 @@ MOUS = [
     dict(region="Shizuoka", country="JP", authority="静岡県教育委員会",
          status=MouStatus.PLANNED, signed_on=None, academic_year=114),
 ]
-TRAINING = [
+TRAINING: list[dict[str, Any]] = [
     dict(title="核心工作小組：規劃本學年的交流", kind=TrainingKind.TASK_FORCE,
          held_on=date(2024, 10, 19), online=False, place="臺北市立大安國民中學",
          head_count=120, participants=[]),
@@ -162,7 +163,7 @@ def _ensure_session(exchange: Exchange, title: str, sdgs: list[int], status: Ses
             # Opened through the real action, so its log starts with session.opened.
             from . import room
 
-            teacher = db.session.get(User, exchange.created_by_id)
+            teacher = db.session.get_one(User, exchange.created_by_id)
             room.open_room(room.seat_for(teacher, session.id))
             db.session.refresh(session)
     elif status == SessionStatus.LIVE and session.ends_at < now + timedelta(minutes=30):
@@ -170,13 +171,13 @@ def _ensure_session(exchange: Exchange, title: str, sdgs: list[int], status: Ses
     return session
 
 
-class _ScriptedClock:
+class _ScriptedClock(Clock):
     """A clock that starts in the past and moves on by the script's steps."""
 
-    def __init__(self, start) -> None:
+    def __init__(self, start: datetime) -> None:
         self.at = start
 
-    def now(self):
+    def now(self) -> datetime:
         return self.at
 
     def step(self, minutes: float) -> None:
@@ -254,6 +255,7 @@ def _replay_past_session(exchange: Exchange, title: str, sdgs: list[int],
             elif what == "react":
                 room.react(seat, {"message_id": last_message, **payload})
             elif what == "hide":
+                assert last_message is not None  # the script hides what was said before
                 room.hide_message(seat, last_message, True, payload.get("reason"))
             elif what == "note":
                 notes.append(board.add(seat, {"client_id": f"demo-n{len(notes)}", **payload})
@@ -371,7 +373,7 @@ def seed() -> dict[str, list[dict[str, Any]]]:
 # one waiting for the Shizuoka teacher's answer, one accepted and waiting for the
 # Alliance, one asking the Alliance to find a Korean partner class. Made through the
 # real actions, so their history reads as it would.
-APPLICATIONS = [
+APPLICATIONS: list[dict[str, Any]] = [
     dict(proposer="lin.teacher", school="taipei-daan", partners=["shizuoka-aoi"],
          accepted_by=None, title="Rivers that reach the sea", sdgs=[6, 14], mode="online",
          goals="Compare our rivers and what they carry to the sea."),

@@ -98,7 +98,7 @@ class Head:
 
     def load(self) -> ForumSession:
         """The full ForumSession row, for the rarer reads that need more."""
-        return db.session.get(ForumSession, self.id)
+        return db.session.get_one(ForumSession, self.id)
 
 
 @dataclass(slots=True)
@@ -210,7 +210,7 @@ def events_before(session_id: int, before: int | None, limit: int, *,
     if before is not None:
         query = query.where(Event.seq < before)
     if types is not None:
-        shown = Event.type.in_(types)
+        shown: sa.ColumnElement[bool] = Event.type.in_(types)
         if own_types:
             shown = sa.or_(shown, sa.and_(Event.type.in_(own_types), Event.actor_id == actor_id))
         query = query.where(shown)

@@ -186,7 +186,7 @@ def _compile(shape: Mapping[str, Any]) -> Callable[[Any], bool]:
     """``shape`` as one function: does the data fit it exactly?"""
     allowed = frozenset(shape)
     required = frozenset(k for k, v in shape.items() if not isinstance(v, Optional_))
-    items = []
+    items: list[tuple[str, tuple[type, ...], Callable[[Any], bool] | None, bool]] = []
     for key, spec in shape.items():
         spec = spec.spec if isinstance(spec, Optional_) else spec
         if isinstance(spec, Mapping):

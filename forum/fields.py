@@ -11,7 +11,7 @@ from babel import Locale
 from flask_babel import gettext as _
 
 from .errors import ActionError
-from .extensions import db
+from .extensions import Model, db
 from .inputs import storable, unstorable_message
 from .timeutil import EARLIEST, LATEST
 
@@ -88,7 +88,7 @@ def row_id(raw: object) -> int | None:
     return value if 1 <= value <= MAX_ID else None
 
 
-def get_row(model: type[db.Model], raw: object):
+def get_row(model: type[Model], raw: object):
     """The row of ``model`` with the id ``raw`` names, or None."""
     ident = row_id(raw)
     return None if ident is None else db.session.get(model, ident)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from .extensions import db
+from .extensions import Model, db
 
 
 def utcnow() -> datetime:
@@ -101,7 +102,7 @@ def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
     )
 
 
-class School(db.Model):
+class School(Model):
     __tablename__ = "schools"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -140,7 +141,7 @@ class_students = sa.Table(
 )
 
 
-class SchoolClass(db.Model):
+class SchoolClass(Model):
     """A class of students at one school, taught by one or more teachers."""
 
     __tablename__ = "classes"
@@ -159,7 +160,7 @@ class SchoolClass(db.Model):
     )
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person: student (code sign-in, no e-mail, no password) or staff."""
 
     __tablename__ = "users"
@@ -187,7 +188,10 @@ class User(UserMixin, db.Model):
     )
 
     # Set by the user loader: which sign-in (LoginSession) this request belongs to.
-    current_sid = None  # str | None; a plain attribute, not a column
+    # A plain attribute, not a column: declared for mypy only, where SQLAlchemy won't see it.
+    if TYPE_CHECKING:
+        current_sid: str | None
+    current_sid = None
 
     def get_id(self) -> str:
         """Flask-Login keeps the sign-in session id, not the user id, in the cookie."""
@@ -205,7 +209,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.role.value} {self.display_name!r}>"
 
 
-class AccessCode(db.Model):
+class AccessCode(Model):
     """A student's personal sign-in code, kept only as a hash; revocable."""
 
     __tablename__ = "access_codes"
@@ -219,7 +223,7 @@ class AccessCode(db.Model):
     user: Mapped[User] = relationship()
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the JSON API and Socket.IO, kept only as a hash."""
 
     __tablename__ = "api_tokens"
@@ -234,7 +238,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """One sign-in. A fresh id at every sign-in; ended at sign-out on every device."""
 
     __tablename__ = "login_sessions"
@@ -248,7 +252,7 @@ class LoginSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class SignInFailure(db.Model):
+class SignInFailure(Model):
     """A failed sign-in, by throttle key; shared by every server process."""
 
     __tablename__ = "sign_in_failures"
@@ -268,7 +272,7 @@ exchange_classes = sa.Table(
 )
 
 
-class Exchange(db.Model):
+class Exchange(Model):
     """Two or more classes from different schools paired around some SDGs; it starts
     as an application (``status`` proposed) and pairs them only once approved."""
 
@@ -320,7 +324,7 @@ class Exchange(db.Model):
         return list(seen.values())
 
 
-class ExchangeDecision(db.Model):
+class ExchangeDecision(Model):
     """One decision on an exchange: who, when, what, for which class, and why."""
 
     __tablename__ = "exchange_decisions"
@@ -340,7 +344,7 @@ class ExchangeDecision(db.Model):
     by: Mapped[User | None] = relationship()
 
 
-class ForumSession(db.Model):
+class ForumSession(Model):
     """One scheduled online forum of an exchange."""
 
     __tablename__ = "forum_sessions"
@@ -387,7 +391,7 @@ class ForumSession(db.Model):
     rescheduled_by: Mapped[User | None] = relationship(foreign_keys=[rescheduled_by_id])
 
 
-class Event(db.Model):
+class Event(Model):
     """One entry of a session's event log: the record everything else is folded from.
 
     ``seq`` runs 1, 2, 3 … per session with no gaps; ``hash`` chains each entry
@@ -413,7 +417,7 @@ class Event(db.Model):
     hash: Mapped[str] = mapped_column(sa.String(64))
 
 
-class Message(db.Model):
+class Message(Model):
     """A chat message as the log leaves it; ``id`` is the seq of its message.posted."""
 
     __tablename__ = "messages"
@@ -431,7 +435,7 @@ class Message(db.Model):
     reactions: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
 
-class RoomMember(db.Model):
+class RoomMember(Model):
     """A person's standing in one session's room: attendance, mute, removal."""
 
     __tablename__ = "room_members"
@@ -448,7 +452,7 @@ class RoomMember(db.Model):
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Connection(db.Model):
+class Connection(Model):
     """A live Socket.IO connection in a room, so every process sees who is online
     and can reach (disconnect) a connection held by another process."""
 
@@ -466,7 +470,7 @@ class Connection(db.Model):
     server_id: Mapped[str | None] = mapped_column(sa.String(32), index=True)
 
 
-class Server(db.Model):
+class Server(Model):
     """A server process serving live rooms, as last seen (its heartbeat)."""
 
     __tablename__ = "servers"
@@ -476,7 +480,7 @@ class Server(db.Model):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-class Note(db.Model):
+class Note(Model):
     """A sticky note on a session's board; ``id`` is the seq of its note.added."""
 
     __tablename__ = "notes"
@@ -497,7 +501,7 @@ class Note(db.Model):
     lang: Mapped[str] = mapped_column(sa.String(16), default="zh-Hant-TW")
 
 
-class NoteVote(db.Model):
+class NoteVote(Model):
     """One person's vote on one note (toggled)."""
 
     __tablename__ = "note_votes"
@@ -508,7 +512,7 @@ class NoteVote(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
 
 
-class Seal(db.Model):
+class Seal(Model):
     """The signature over a closed session's head hash: its record is sealed."""
 
     __tablename__ = "seals"
@@ -522,7 +526,7 @@ class Seal(db.Model):
     sealed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class NameReveal(db.Model):
+class NameReveal(Model):
     """A teacher's or admin's choice that reviewers read a session's students by name
     (``revealed``) or, again, under pseudonyms: every choice is kept, the latest holds."""
 
@@ -542,7 +546,7 @@ class ReviewState(enum.StrEnum):
     FLAGGED = "flagged"
 
 
-class Review(db.Model):
+class Review(Model):
     """A reviewer's verdict on a sealed session. Kept beside the record, never in it."""
 
     __tablename__ = "reviews"
@@ -562,7 +566,7 @@ class MouStatus(enum.StrEnum):
     SIGNED = "signed"
 
 
-class Mou(db.Model):
+class Mou(Model):
     """A memorandum of understanding between the Alliance and a partner authority of a
     region abroad (a prefecture's board of education, say): planned or signed."""
 
@@ -590,7 +594,7 @@ class TrainingKind(enum.StrEnum):
     OTHER = "other"
 
 
-class TrainingEvent(db.Model):
+class TrainingEvent(Model):
     """One educator-training event: its participants by name (``participants``) or,
     where names are not kept, a head count."""
 
@@ -620,7 +624,7 @@ class TrainingEvent(db.Model):
         return len(self.participants) if self.participants else (self.head_count or 0)
 
 
-class TrainingParticipant(db.Model):
+class TrainingParticipant(Model):
     """An educator who took part in a training event, and their school."""
 
     __tablename__ = "training_participants"

@@ -72,7 +72,7 @@ def _values(data: dict[str, Any], current: Mou | None) -> dict[str, Any]:
         errors["country"] = _("Give the country as its two-letter code, e.g. JP.")
     status = None
     try:
-        status = MouStatus(merged.get("status"))
+        status = MouStatus(merged.get("status", ""))
     except (ValueError, TypeError):
         errors["status"] = _("Choose planned or signed.")
     signed_on = fields.day(merged, "signed_on", errors)

@@ -80,9 +80,10 @@ def changed_by_others(user: User) -> tuple[list[ForumSession], list[ForumSession
     someone else cancelled, within ``RECENT``, that have not yet ended."""
     now = utcnow()
     since = now - RECENT
-    ids = access.visible_exchange_ids(user)
-    base = sa.select(ForumSession).where(ForumSession.exchange_id.in_(ids),
-                                         ForumSession.ends_at > now)
+    ids = access.visible_exchange_ids(user)  # a teacher's: never None
+    base = sa.select(ForumSession).where(ForumSession.ends_at > now)
+    if ids is not None:
+        base = base.where(ForumSession.exchange_id.in_(ids))
     rescheduled = db.session.scalars(base.where(
         ForumSession.cancelled_at.is_(None),
         ForumSession.status == SessionStatus.SCHEDULED,

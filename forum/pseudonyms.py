@@ -119,7 +119,8 @@ def mask_actor(actor: dict[str, Any] | None, numbering: dict[int, int]) -> dict[
     numbering does not know (yet) without a name, never by it."""
     if not actor:
         return actor
-    number = numbering.get(actor.get("id"))
+    ident = actor.get("id")
+    number = None if ident is None else numbering.get(ident)
     if number == 0:
         return actor
     return {**actor, "name": label(number) if number else "…"}

@@ -240,7 +240,7 @@ def report(roc: int) -> dict[str, Any]:
         for cls in s.exchange.classes:
             schools[cls.school.country].add(cls.school.slug)
             classes[cls.school.country].add(cls.id)
-    counts = Counter()
+    counts: Counter[str] = Counter()
     people: dict[str, set[int]] = {"student": set(), "teacher": set()}
     students_by_region: dict[str, set[int]] = defaultdict(set)
     if held_ids:
@@ -252,6 +252,7 @@ def report(roc: int) -> dict[str, Any]:
                    Event.type.in_(("message.posted", "note.added", "member.joined"))))
         for kind, actor_id, role, region in rows:
             if kind == "member.joined":
+                assert actor_id is not None  # joined to its User above
                 if role.value in people:
                     people[role.value].add(actor_id)
                 if role == Role.STUDENT and region:

@@ -164,7 +164,7 @@ def _shown_types(seat: Seat) -> tuple[list[str] | None, list[str] | None]:
 
 
 def page(seat: Seat, before: int | None = None, limit: int = PAGE, *,
-         quote: set[int] = frozenset()) -> Page:
+         quote: frozenset[int] | set[int] = frozenset()) -> Page:
     """The last ``limit`` events before ``before`` (the latest when None) that the reader
     may receive, hidden text withheld exactly as ``replay`` withholds it, and the
     messages older than the page that its replies answer (and those of ``quote``)."""
@@ -296,6 +296,11 @@ def _message(session_id: int, message_id: int) -> Message | None:
     return db.session.get(Message, (session_id, message_id))
 
 
+def _logged_message(session_id: int, message_id: int) -> Message:
+    """A message the log has posted: what the fold reads."""
+    return db.session.get_one(Message, (session_id, message_id))
+
+
 def apply(session: ForumSession | Head, event: Event | Logged,
           run: sql.Statements | None = None) -> None:
     """Fold one event into the room state (the only writer of that state), through
@@ -322,6 +327,7 @@ def _fold_session(session: ForumSession | Head, event: Event | Logged, run=None)
 
 @events.folds("member.joined", "member.left")
 def _fold_attendance(session: ForumSession | Head, event: Event | Logged, run=None) -> None:
+    assert event.actor_id is not None  # arrivals and departures have one
     member = _member(session.id, event.actor_id)
     if event.type == "member.joined":
         member.present = True
@@ -340,7 +346,7 @@ def _fold_posted(session: ForumSession | Head, event: Event | Logged,
 @events.folds("message.reacted")
 def _fold_reacted(session: ForumSession | Head, event: Event | Logged, run=None) -> None:
     data = event.data
-    message = _message(session.id, data["message_id"])
+    message = _logged_message(session.id, data["message_id"])
     reactions = {k: list(v) for k, v in (message.reactions or {}).items()}
     users = [u for u in reactions.get(data["emoji"], []) if u != event.actor_id]
     if data["on"]:
@@ -355,7 +361,8 @@ def _fold_reacted(session: ForumSession | Head, event: Event | Logged, run=None)
 @events.folds("message.hidden", "message.unhidden")
 def _fold_message_hidden(session: ForumSession | Head, event: Event | Logged,
                          run=None) -> None:
-    _message(session.id, event.data["message_id"]).hidden = event.type == "message.hidden"
+    _logged_message(session.id, event.data["message_id"]).hidden = (
+        event.type == "message.hidden")
 
 
 @events.folds("message.pinned", "room.locked", "room.slow", plain=True)
@@ -387,7 +394,7 @@ def rebuild(session_id: int) -> None:
     """Throw the room state away and fold it again from the log (tests, repairs)."""
     from .models import Note, NoteVote
 
-    session = db.session.get(ForumSession, session_id)
+    session = db.session.get_one(ForumSession, session_id)
     db.session.execute(sa.delete(NoteVote).where(NoteVote.session_id == session_id))
     db.session.execute(sa.delete(Note).where(Note.session_id == session_id))
     db.session.execute(sa.delete(Message).where(Message.session_id == session_id))
@@ -609,8 +616,10 @@ def record(
                                            joins=_WRITER_JOINS,
                                            params={"user_id": user.id, "client_id": client_id})
             seat.session = head
-            if row["logged_seq"] is not None:  # this client_id was logged already
+            if client_id is not None and row["logged_seq"] is not None:
+                # This client_id was logged already (seen under this lock: it is there).
                 existing = eventlog.find_by_client_id(run, head.id, user.id, client_id)
+                assert existing is not None
                 _end(run, plain, commit=False)
                 return Recorded(existing, actor, duplicate=True)
             if require_live:
@@ -792,8 +801,8 @@ def pin(seat: Seat, payload: dict[str, Any]) -> Recorded:
 def _target_user(seat: Seat, payload: dict[str, Any]) -> User:
     user_id = _int(payload.get("user_id"), "user_id")
     user = db.session.get(User, user_id)
-    if user is None or not access.is_member(user, db.session.get(Exchange,
-                                                                 seat.session.exchange_id)):
+    if user is None or not access.is_member(user, db.session.get_one(
+            Exchange, seat.session.exchange_id)):
         raise ActionError("not_found", _("This person is not in this session."))
     if user.role != Role.STUDENT:
         raise ActionError("forbidden", _("Only students can be muted or removed."))
@@ -925,6 +934,7 @@ def close_room(seat: Seat) -> Recorded:
         from .models import Seal
 
         db.session.flush()
+        assert session.head_hash is not None  # the close was just appended
         db.session.add(Seal(session_id=session.id, head_seq=session.head_seq,
                             head_hash=session.head_hash, signature=seal.sign(session.head_hash),
                             key_fingerprint=seal.fingerprint(), sealed_at=event.at))

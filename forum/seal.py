@@ -41,10 +41,10 @@ def _load(path: str) -> Ed25519PrivateKey:
         else:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(pem)
-    key = serialization.load_pem_private_key(file.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
+    loaded = serialization.load_pem_private_key(file.read_bytes(), password=None)
+    if not isinstance(loaded, Ed25519PrivateKey):
         raise ValueError(f"{file} does not hold an Ed25519 private key")
-    return key
+    return loaded
 
 
 def private_key() -> Ed25519PrivateKey:

@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from flask import Flask, current_app, g, request
 from sqlalchemy import event
@@ -376,6 +376,10 @@ class Statements:
         return naive.isoformat(" ", "microseconds") if self.sqlite else naive
 
 
+@overload
+def moment(value: str | datetime) -> datetime: ...
+@overload
+def moment(value: None) -> None: ...
 def moment(value: str | datetime | None) -> datetime | None:
     """A stored timestamp back as aware UTC."""
     if value is None:

@@ -31,7 +31,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 from flask import Flask, current_app, has_app_context
 from flask_babel import ngettext
@@ -131,7 +131,8 @@ class RedisStore:
             url, key_prefix=prefix, wrap_exceptions=True,
             socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT,
         )
-        self._redis = self._storage.get_connection()
+        # limits' storage types its client loosely; it is a redis.Redis.
+        self._redis = cast(Any, self._storage.get_connection())
         self._script = self._redis.register_script(_GCRA_LUA)
         self._fallback = MemoryStore()
         self._down_since: float | None = None  # monotonic; None while Redis answers

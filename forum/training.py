@@ -166,7 +166,7 @@ def _values(data: dict[str, Any], current: TrainingEvent | None, file: bytes | N
     errors: dict[str, str] = {}
     kind = None
     try:
-        kind = TrainingKind(merged.get("kind"))
+        kind = TrainingKind(merged.get("kind", ""))
     except (ValueError, TypeError):
         errors["kind"] = _("Choose the kind of training.")
     title = fields.text(merged, "title", MAX_TITLE, errors)

@@ -181,7 +181,8 @@ def signer(trusted: Trust, head_hash: str, signature: str, carried_key: object) 
         if seal.signature_valid(pem, head_hash, signature):
             return seal.fingerprint_of(pem)
     carried = _fingerprint_or_none(carried_key)
-    if carried is not None and seal.signature_valid(carried_key, head_hash, signature):
+    if (carried is not None and isinstance(carried_key, str)
+            and seal.signature_valid(carried_key, head_hash, signature)):
         if carried in trusted.fingerprints:
             return carried
         return Verdict(False, f"invalid: signature by {carried}, a key the verifier does not "

@@ -208,9 +208,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        if sql.unreachable(getattr(exc, "original_exception", None)):
+        original = getattr(exc, "original_exception", None)
+        if original is not None and sql.unreachable(original):
             # Raised where Flask no longer asks the handlers below (an after_request).
-            return _database_unavailable(exc.original_exception)
+            return _database_unavailable(original)
         messages = {
             400: _("The request could not be understood."),
             401: _("Please sign in first."),

@@ -4,10 +4,13 @@ Socket.IO clients over WebSocket (python-socketio), SQLite and PostgreSQL, Redis
 - 20 concurrent senders get a gapless seq, and every listener hears it all in order;
 - a resend with the same client_id creates nothing;
 - a client that drops and rejoins with ``since`` gets exactly what it missed;
-- a server killed with SIGKILL mid-flood loses no acknowledged message (SQLite, and
-  PostgreSQL when FORUM_TEST_DATABASE_URL is set);
-- two servers sharing Redis and one PostgreSQL database behave as one (skipped when
-  PostgreSQL or Redis is not reachable, unless CI is set).
+- a server killed with SIGKILL mid-flood loses no acknowledged message (SQLite and
+  PostgreSQL);
+- two servers sharing Redis and one PostgreSQL database behave as one.
+
+The PostgreSQL ones use FORUM_TEST_DATABASE_URL, else the local default (DEFAULT_PG),
+whatever database the in-process tests use: CI runs them once, in its SQLite run. They
+are skipped when PostgreSQL or Redis is not reachable, unless CI is set.
 """
 
 from __future__ import annotations
@@ -608,11 +611,8 @@ def test_sigkill_mid_flood_loses_no_acknowledged_message_sqlite(sqlite_forum):
     sqlite_forum.server = _kill_and_restart(sqlite_forum, sqlite_forum.server)
 
 
-def test_sigkill_mid_flood_loses_no_acknowledged_message_postgresql(request):
-    if not os.environ.get("FORUM_TEST_DATABASE_URL"):
-        pytest.skip("FORUM_TEST_DATABASE_URL is not set")
-    forum = request.getfixturevalue("pg_forum")
-    _kill_and_restart(forum, forum.start()).stop()
+def test_sigkill_mid_flood_loses_no_acknowledged_message_postgresql(pg_forum):
+    _kill_and_restart(pg_forum, pg_forum.start()).stop()
 
 
 def _a_class_arrives_at_once(forum: Forum, url: str, copies: int = 4) -> None:

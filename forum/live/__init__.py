@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from flask import Flask
 
 from ..extensions import socketio
@@ -45,7 +47,8 @@ def init_socketio(app: Flask) -> None:
         from .compression import DeclineDeflate
 
         # Outside Flask-SocketIO's middleware, so the offer is gone before the engine.
-        app.wsgi_app = DeclineDeflate(app.wsgi_app, SOCKETIO_PATH)
+        # Flask's documented way to wrap its WSGI app; mypy takes it for a method.
+        app.wsgi_app = DeclineDeflate(app.wsgi_app, SOCKETIO_PATH)  # type: ignore[method-assign]
     room.set_publisher(publish)
     # connect and disconnect run in a request context built from the connection's
     # environ, whose path is the Socket.IO endpoint. With no route there, each raised
@@ -57,7 +60,7 @@ def init_socketio(app: Flask) -> None:
 SOCKETIO_PATH = "/socket.io/"
 
 
-def _engine_path() -> None:
+def _engine_path() -> NoReturn:
     """Never served: the Socket.IO middleware answers this path before Flask does."""
     from flask import abort
 

@@ -54,4 +54,5 @@ def end_connection(sid: str, user: User | accounts.Person | None, session_id: in
 
 def presence_changed(session_id: int) -> None:
     """Someone came online or went offline: the room hears with the next snapshot."""
-    presence.changed(current_app._get_current_object(), session_id)
+    presence.changed(current_app._get_current_object(),  # type: ignore[attr-defined]
+                     session_id)

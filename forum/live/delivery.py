@@ -149,7 +149,7 @@ def install(server: Any) -> bool:
 def _direct(handler: Any, frames: _Frames) -> Any:
     """engineio's ``Socket._websocket_handler``, with its socket's sends made direct
     and its WebSocket's send taught to pass a queued frame tail through unframed."""
-    sock = getattr(handler, "__self__", None)
+    sock: Any = getattr(handler, "__self__", None)
 
     def run(ws: Any) -> Any:
         if _compatible(sock, ws):
@@ -173,7 +173,7 @@ def _compatible(sock: Any, ws: Any) -> bool:
     against? If a new release of either moves them, the connection keeps the queue:
     slower, never wrong."""
     queue = getattr(sock, "queue", None)
-    green = getattr(ws, "socket", None)
+    green: Any = getattr(ws, "socket", None)
     ok = (all(hasattr(sock, name) for name in _SOCKET_NEEDS)
           and all(hasattr(queue, name) for name in ("qsize", "getting", "put"))
           and all(hasattr(ws, name) for name in _WEBSOCKET_NEEDS)

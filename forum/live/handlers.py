@@ -70,6 +70,8 @@ def _current_user(session_id: object = None) -> accounts.Person | None:
     token_hash = environ.get("forum.token_hash")
     proof, key = ("token", token_hash) if token_hash else (
         "sign_in", environ.get("forum.login_hash"))
+    if key is None:  # the connection proved no one at connect
+        return None
     person = access.caller_and_seat(proof, key, session_id)
     if person is not None and person.locale in i18n.BY_LOCALE:
         g.language = i18n.BY_LOCALE[person.locale]
@@ -136,12 +138,13 @@ def on_disconnect(*_args):
     timeout, a teacher's removal, a sign-out. Cleaning up logs ``member.left``, which
     waits for the session's lock and the database; done in place it would make the
     caller wait for that, or for itself."""
-    app = current_app._get_current_object()
-    socketio.server.manager.observers.left(request.sid)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
+    sid = request.sid  # type: ignore[attr-defined]  # set by Flask-SocketIO
+    socketio.server.manager.observers.left(sid)
     if app.config["FORUM_LIVE_INLINE"]:
-        _disconnect(app, request.sid)
+        _disconnect(app, sid)
     else:
-        socketio.start_background_task(_disconnect, app, request.sid, LEFT_GRACE)
+        socketio.start_background_task(_disconnect, app, sid, LEFT_GRACE)
 
 
 # A dropped connection is ended (its owner logged as having left, if it was their
@@ -179,7 +182,7 @@ def _error_ack(exc: ActionError) -> dict[str, Any]:
     return ack
 
 
-def _run(fn: Callable[[User, dict[str, Any]], dict[str, Any]], event: str,
+def _run(fn: Callable[[accounts.Person, dict[str, Any]], dict[str, Any]], event: str,
          payload: object) -> dict[str, Any]:
     """One event: who is asking, the action, and its ack; every failure an error ack."""
     try:
@@ -277,7 +280,7 @@ def handler(event: str, *, lane: Lane | None = None) -> Callable:
     """Register a ``/live`` event whose function takes (user, payload) and returns
     the ack's extra fields; every failure becomes an error ack."""
 
-    def decorate(fn: Callable[[User, dict[str, Any]], dict[str, Any]]) -> Callable:
+    def decorate(fn: Callable[[accounts.Person, dict[str, Any]], dict[str, Any]]) -> Callable:
         @functools.wraps(fn)
         def wrapper(payload=None, *_extra):
             language = _call().environ.get("forum.language")
@@ -296,7 +299,7 @@ def handler(event: str, *, lane: Lane | None = None) -> Callable:
     return decorate
 
 
-def _seat(user: User, payload: dict[str, Any]) -> room.Seat:
+def _seat(user: accounts.Person, payload: dict[str, Any]) -> room.Seat:
     return room.seat_for(user, payload.get("session_id"))
 
 
@@ -313,13 +316,13 @@ def _int_field(payload: dict[str, Any], name: str, default: int | None, low: int
     return value
 
 
-def _refuse_removed(seat: room.Seat, user: User) -> None:
+def _refuse_removed(seat: room.Seat, user: accounts.Person) -> None:
     member = db.session.get(RoomMember, (seat.session.id, user.id))
     if member is not None and member.removed:
         raise ActionError("removed", _("A teacher has removed you from this session."))
 
 
-def _masked(seat: room.Seat, user: User) -> bool:
+def _masked(seat: room.Seat, user: accounts.Person) -> bool:
     """Who reads the students under pseudonyms (reviewers): every copy they get is masked."""
     return seat.observer and pseudonyms.reads_pseudonyms(user, seat.session.id)
 
@@ -329,7 +332,7 @@ def _mask_page(events: list[dict[str, Any]], numbering: dict[int, int]) -> list[
 
 
 @handler("join", lane=arrivals)
-def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
+def on_join(user: accounts.Person, payload: dict[str, Any]) -> dict[str, Any]:
     seat = _seat(user, payload)
     since = _int_field(payload, "since", None, 0, room.MAX_INT, _("since must be a number."))
     _refuse_removed(seat, user)
@@ -342,7 +345,8 @@ def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
                                      servers.SERVER_ID)
     room.joined(seat)
     # The joiner sees who is here at once; the room hears of it with the next snapshot.
-    here = presence.snapshot(current_app._get_current_object(), seat.session.id)
+    here = presence.snapshot(current_app._get_current_object(),  # type: ignore[attr-defined]
+                             seat.session.id)
     if came_online:
         attendance.presence_changed(seat.session.id)
     state = sessions.room_state(seat)
@@ -387,10 +391,11 @@ def on_history(user: User, payload: dict[str, Any]) -> dict[str, Any]:
         raise ActionError("invalid", _("before must be a number."))
     before = _int_field(payload, "before", None, 1, room.MAX_INT,
                         _("before must be a number."))
+    assert before is not None  # refused above when absent
     limit = _int_field(payload, "limit", room.PAGE, 1, room.HISTORY_LIMIT,
                        _("limit must be a number from 1 to %(max)s.", max=room.HISTORY_LIMIT))
     _refuse_removed(seat, user)
-    paged = room.page(seat, before, limit)
+    paged = room.page(seat, before, limit or room.PAGE)
     events, quoted = paged.events, paged.quoted
     if _masked(seat, user):
         feed = socketio.server.manager.observers
@@ -405,7 +410,7 @@ def on_history(user: User, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 @handler("leave")
-def on_leave(user: User, payload: dict[str, Any]) -> dict[str, Any]:
+def on_leave(user: accounts.Person, payload: dict[str, Any]) -> dict[str, Any]:
     seat = _seat(user, payload)
     sid = _call().sid
     _leave_room(session_room(seat.session.id))

@@ -60,7 +60,7 @@ def login():
     if form.validate_on_submit():
         try:
             user = accounts.authenticate_staff(
-                form.username.data, form.password.data, request.remote_addr or ""
+                form.username.data or "", form.password.data or "", request.remote_addr or ""
             )
         except ActionError as exc:
             return _refused("auth/login.html", form, exc)
@@ -76,7 +76,7 @@ def code():
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate_student(form.code.data, request.remote_addr or "")
+            user = accounts.authenticate_student(form.code.data or "", request.remote_addr or "")
         except ActionError as exc:
             return _refused("auth/code.html", form, exc)
         _sign_in(user)

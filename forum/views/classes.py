@@ -31,7 +31,7 @@ def index():
     status = 200
     if form.validate_on_submit():
         try:
-            school_class = roster.create_class(current_user, form.name.data, form.grade.data)
+            school_class = roster.create_class(current_user, form.name.data or "", form.grade.data)
         except ActionError as exc:
             for name, message in exc.fields.items():
                 getattr(form, name).errors = [*getattr(form, name).errors, message]
@@ -95,8 +95,9 @@ def add_student(class_id: int):
     if not form.validate_on_submit():
         return _back_with_errors(form, class_id)
     try:
-        roster.check_distinct(school_class, [" ".join(form.display_name.data.split())])
-        student, code = accounts.add_student(school_class, form.display_name.data)
+        name = form.display_name.data or ""
+        roster.check_distinct(school_class, [" ".join(name.split())])
+        student, code = accounts.add_student(school_class, name)
         db.session.commit()
     except ActionError as exc:
         db.session.rollback()

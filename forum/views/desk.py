@@ -159,7 +159,7 @@ def decide(exchange_id: int):
         return redirect(_desk_url(f))
     comment = (form.comment.data or "").strip() or None
     try:
-        ACTIONS[form.action.data](current_user, exchange, {"comment": comment})
+        ACTIONS[form.action.data or ""](current_user, exchange, {"comment": comment})
     except ActionError as exc:
         db.session.rollback()
         flash(f"{exchange.title}: "

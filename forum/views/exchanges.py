@@ -162,7 +162,7 @@ def decide(exchange_id: int):
     form = ExchangeDecisionForm()
     if not form.validate_on_submit():
         return _page(exchange, form, 422)
-    action, comment = form.action.data, (form.comment.data or "").strip() or None
+    action, comment = form.action.data or "", (form.comment.data or "").strip() or None
     try:
         if action == "complete":
             exchanges.complete(current_user, exchange, {"summary": comment})

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from babel import Locale
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response  # what redirect() returns
 
 from .. import access, exchanges, mous
 from ..errors import ActionError
