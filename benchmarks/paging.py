@@ -46,12 +46,16 @@ def sign_in(url: str, user: dict) -> requests.Session:
 
     http = requests.Session()
     path = "/auth/code" if "code" in user else "/auth/login"
-    form = {"code": user["code"]} if "code" in user else {
-        "username": user["username"], "password": user["password"]}
+    form = (
+        {"code": user["code"]}
+        if "code" in user
+        else {"username": user["username"], "password": user["password"]}
+    )
     html = http.get(url + path, timeout=30).text
     token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
-    response = http.post(url + path, data={**form, "csrf_token": token},
-                         allow_redirects=False, timeout=30)
+    response = http.post(
+        url + path, data={**form, "csrf_token": token}, allow_redirects=False, timeout=30
+    )
     assert response.status_code == 302, response.text
     return http
 
@@ -64,8 +68,13 @@ def measure_join(url: str, cookie: str, sid: int, runs: int) -> dict:
     times, sizes, last_message = [], [], None
     for _ in range(runs):
         sio = socketio.Client(reconnection=False)
-        sio.connect(url, namespaces=[NS], transports=["websocket"],
-                    headers={"Cookie": cookie}, wait_timeout=10)
+        sio.connect(
+            url,
+            namespaces=[NS],
+            transports=["websocket"],
+            headers={"Cookie": cookie},
+            wait_timeout=10,
+        )
         began = time.perf_counter()
         ack = sio.call("join", {"session_id": sid}, namespace=NS, timeout=60)
         times.append(time.perf_counter() - began)
@@ -74,10 +83,14 @@ def measure_join(url: str, cookie: str, sid: int, runs: int) -> dict:
         posted = [e for e in ack["events"] if e["type"] == "message.posted"]
         last_message = posted[-1]["data"]["message_id"]
         sio.disconnect()
-    return {"ack_ms": round(statistics.median(times) * 1000, 1),
-            "ack_ms_all": [round(t * 1000, 1) for t in times],
-            "ack_bytes": statistics.median(sizes), "events": len(ack["events"]),
-            "history_before": ack.get("history_before"), "last_message": last_message}
+    return {
+        "ack_ms": round(statistics.median(times) * 1000, 1),
+        "ack_ms_all": [round(t * 1000, 1) for t in times],
+        "ack_bytes": statistics.median(sizes),
+        "events": len(ack["events"]),
+        "history_before": ack.get("history_before"),
+        "last_message": last_message,
+    }
 
 
 def measure_browser(url: str, student: dict, sid: int, last_message: int, runs: int) -> dict:
@@ -104,8 +117,11 @@ def measure_browser(url: str, student: dict, sid: int, last_message: int, runs: 
             nodes.append(page.evaluate("document.getElementsByTagName('*').length"))
             context.close()
         browser.close()
-    return {"latest_shown_s": round(statistics.median(times), 3),
-            "latest_shown_s_all": [round(t, 3) for t in times], "dom_nodes": max(nodes)}
+    return {
+        "latest_shown_s": round(statistics.median(times), 3),
+        "latest_shown_s_all": [round(t, 3) for t in times],
+        "dom_nodes": max(nodes),
+    }
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -115,28 +131,45 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def measure_record(url: str, reviewer: dict, sid: int, env: dict, pid: int,
-                   folder: Path) -> dict:
+def measure_record(url: str, reviewer: dict, sid: int, env: dict, pid: int, folder: Path) -> dict:
     http = sign_in(url, reviewer)
     out: dict = {"rss_before_mb": peak_rss_mb(pid)}
-    for name, path in (("html", f"/sessions/{sid}/transcript.html"),
-                       ("json", f"/sessions/{sid}/transcript.json"),
-                       ("csv", f"/sessions/{sid}/transcript.csv"),
-                       ("review", f"/review/sessions/{sid}")):
+    for name, path in (
+        ("html", f"/sessions/{sid}/transcript.html"),
+        ("json", f"/sessions/{sid}/transcript.json"),
+        ("csv", f"/sessions/{sid}/transcript.csv"),
+        ("review", f"/review/sessions/{sid}"),
+    ):
         began = time.perf_counter()
         response = http.get(url + path, timeout=600)
-        out[name] = {"status": response.status_code,
-                     "s": round(time.perf_counter() - began, 2),
-                     "bytes": len(response.content)}
+        out[name] = {
+            "status": response.status_code,
+            "s": round(time.perf_counter() - began, 2),
+            "bytes": len(response.content),
+        }
         if name == "json":
             (folder / "transcript.json").write_bytes(response.content)
     out["rss_peak_mb"] = peak_rss_mb(pid)
     began = time.perf_counter()
-    verified = subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "forum",
-                               "verify", str(folder / "transcript.json")], env=env, cwd=ROOT,
-                              capture_output=True, text=True, timeout=600)
-    out["verify"] = {"s": round(time.perf_counter() - began, 2),
-                     "result": (verified.stdout or verified.stderr).strip().splitlines()[-1:]}
+    verified = subprocess.run(
+        [
+            str(ROOT / ".venv" / "bin" / "flask"),
+            "--app",
+            "wsgi",
+            "forum",
+            "verify",
+            str(folder / "transcript.json"),
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    out["verify"] = {
+        "s": round(time.perf_counter() - began, 2),
+        "result": (verified.stdout or verified.stderr).strip().splitlines()[-1:],
+    }
     return out
 
 
@@ -147,24 +180,42 @@ def one_size(events: int, runs: int) -> dict:
     demo = json.loads(flask_cli(["forum", "seed-demo", "--json"], env).stdout)
     sid = next(s for s in demo["sessions"] if s["status"] == "live")["id"]
     began = time.perf_counter()
-    build = [sys.executable, str(ROOT / "benchmarks" / "long_session.py"), "--session", str(sid),
-             "--events", str(events)]
-    subprocess.run(build + (["--fast"] if events > 10_000 else []), env=env, check=True,
-                   capture_output=True, timeout=3600)
+    build = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "long_session.py"),
+        "--session",
+        str(sid),
+        "--events",
+        str(events),
+    ]
+    subprocess.run(
+        build + (["--fast"] if events > 10_000 else []),
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=3600,
+    )
     built = time.perf_counter() - began
-    student = next(u for u in demo["users"]
-                   if u["role"] == "student" and u["school"] == "shizuoka-aoi")
+    student = next(
+        u for u in demo["users"] if u["role"] == "student" and u["school"] == "shizuoka-aoi"
+    )
     reviewer = next(u for u in demo["users"] if u["role"] == "reviewer")
     server = start_server(env)
     try:
         result = {"events": events, "build_s": round(built, 1)}
         cookie = cookie_of(sign_in(server.url, student))
         result["join"] = measure_join(server.url, cookie, sid, runs)
-        result["browser"] = measure_browser(server.url, student, sid,
-                                            result["join"]["last_message"], runs)
+        result["browser"] = measure_browser(
+            server.url, student, sid, result["join"]["last_message"], runs
+        )
         server.stop()
-        subprocess.run(build + ["--close", "--events", "0"], env=env, check=True,
-                       capture_output=True, timeout=600)
+        subprocess.run(
+            build + ["--close", "--events", "0"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
         server = start_server(env)
         result["record"] = measure_record(server.url, reviewer, sid, env, server.pid, folder)
     finally:
@@ -183,17 +234,21 @@ def main() -> None:
         result = one_size(size, args.runs)
         results["sizes"].append(result)
         j, b, r = result["join"], result["browser"], result["record"]
-        print(f"{size:>7} events: join {j['ack_ms']} ms {j['ack_bytes'] / 1024:.0f} KB "
-              f"({j['events']} events) | latest shown {b['latest_shown_s']} s, "
-              f"{b['dom_nodes']} nodes | html {r['html']['s']} s json {r['json']['s']} s "
-              f"csv {r['csv']['s']} s review {r['review']['s']} s | peak RSS "
-              f"{r['rss_peak_mb']} MB | verify {r['verify']['s']} s {r['verify']['result']}",
-              flush=True)
+        print(
+            f"{size:>7} events: join {j['ack_ms']} ms {j['ack_bytes'] / 1024:.0f} KB "
+            f"({j['events']} events) | latest shown {b['latest_shown_s']} s, "
+            f"{b['dom_nodes']} nodes | html {r['html']['s']} s json {r['json']['s']} s "
+            f"csv {r['csv']['s']} s review {r['review']['s']} s | peak RSS "
+            f"{r['rss_peak_mb']} MB | verify {r['verify']['s']} s {r['verify']['result']}",
+            flush=True,
+        )
     results["load_after"] = [round(x, 2) for x in os.getloadavg()]
     out = ROOT / "benchmarks" / "results" / "paging.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    print(f"load average before {results['load_before']}, after {results['load_after']} "
-          f"on {results['cpus']} CPUs; wrote {out}")
+    print(
+        f"load average before {results['load_before']}, after {results['load_after']} "
+        f"on {results['cpus']} CPUs; wrote {out}"
+    )
 
 
 if __name__ == "__main__":

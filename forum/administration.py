@@ -54,8 +54,9 @@ def _school_values(data: dict[str, Any], errors: dict[str, str]) -> dict[str, An
     """A school's names, country, region, city and time zone, checked."""
     values: dict[str, Any] = {}
     for name in NAME_FIELDS:
-        values[name] = fields.text(data, name, 200, errors, required=name == "name_en",
-                                   one_line=True)
+        values[name] = fields.text(
+            data, name, 200, errors, required=name == "name_en", one_line=True
+        )
     for name in NAME_FIELDS[1:]:  # a name not given in a language is the English one
         values[name] = values[name] or values["name_en"]
     country = fields.text(data, "country", 2, errors, required=True, one_line=True)
@@ -109,9 +110,11 @@ def update_school(actor: User | None, school: School, data: dict[str, Any]) -> S
 
 
 def staff() -> list[User]:
-    return list(db.session.scalars(
-        sa.select(User).where(User.role != Role.STUDENT)
-        .order_by(User.role, User.username)))
+    return list(
+        db.session.scalars(
+            sa.select(User).where(User.role != Role.STUDENT).order_by(User.role, User.username)
+        )
+    )
 
 
 def _password(raw: object, errors: dict[str, str]) -> str | None:
@@ -144,10 +147,12 @@ def create_staff(actor: User | None, data: dict[str, Any]) -> tuple[User, str | 
     username = fields.text(data, "username", 64, errors, required=True, one_line=True)
     if username and "username" not in errors:
         if not USERNAME.fullmatch(username):
-            errors["username"] = _("Letters, digits, dots, dashes and underscores, "
-                                   "e.g. sato.teacher.")
-        elif db.session.scalar(sa.select(User.id).where(
-                sa.func.lower(User.username) == username.lower())):
+            errors["username"] = _(
+                "Letters, digits, dots, dashes and underscores, e.g. sato.teacher."
+            )
+        elif db.session.scalar(
+            sa.select(User.id).where(sa.func.lower(User.username) == username.lower())
+        ):
             errors["username"] = _("This username is taken.")
     raw_role = data.get("role")
     role = {r.value: r for r in STAFF_ROLES}.get(raw_role) if isinstance(raw_role, str) else None
@@ -157,8 +162,11 @@ def create_staff(actor: User | None, data: dict[str, Any]) -> tuple[User, str | 
     school = None
     slug = data.get("school")
     if slug:
-        school = db.session.scalar(sa.select(School).where(School.slug == slug)) \
-            if isinstance(slug, str) else None
+        school = (
+            db.session.scalar(sa.select(School).where(School.slug == slug))
+            if isinstance(slug, str)
+            else None
+        )
         if school is None:
             errors["school"] = _("There is no such school.")
     elif role == Role.TEACHER:

@@ -25,12 +25,14 @@ PRODID = "-//SDG Forum//Sessions//EN"
 def _event(session: ForumSession, room_url: str, now: datetime) -> Event:
     goals = ", ".join(f"SDG {n} {goal(n).name()}" for n in session.sdgs)
     schools = ", ".join(s.name_in(_locale()) for s in session.exchange.schools)
-    description = "\n".join([
-        _("Exchange: %(title)s", title=session.exchange.title),
-        _("Schools: %(schools)s", schools=schools),
-        _("Goals: %(goals)s", goals=goals),
-        room_url,
-    ])
+    description = "\n".join(
+        [
+            _("Exchange: %(title)s", title=session.exchange.title),
+            _("Schools: %(schools)s", schools=schools),
+            _("Goals: %(goals)s", goals=goals),
+            room_url,
+        ]
+    )
     cancelled = session.cancelled_at is not None
     event = Event()
     # The UID stays the same for a session's whole life and SEQUENCE grows with each

@@ -37,8 +37,9 @@ def academic_year_bounds(roc: int) -> tuple[date, date]:
 def academic_year_label(roc: int) -> str:
     """E.g. 113學年度 in zh-TW, "Academic year 113 (2024–25)" in English."""
     start = roc + 1911
-    return _("Academic year %(roc)s (%(start)s–%(end)s)", roc=roc, start=start,
-             end=str(start + 1)[-2:])
+    return _(
+        "Academic year %(roc)s (%(start)s–%(end)s)", roc=roc, start=start, end=str(start + 1)[-2:]
+    )
 
 
 def _locale() -> str:
@@ -94,13 +95,13 @@ def across_zones(moment: datetime, zones: list[str], reader_zone: str | None = N
 
 
 def relative(moment: datetime, now: datetime | None = None) -> str:
-    """"in 2 hours" / "3 days ago", in the reader's language."""
+    """ "in 2 hours" / "3 days ago", in the reader's language."""
     delta = moment - (now or utcnow())
     return format_timedelta(delta, add_direction=True, locale=_locale(), threshold=1.0)
 
 
 def duration(delta: timedelta | None) -> str:
-    """"1 h 25 min" in the reader's language; empty for unknown."""
+    """ "1 h 25 min" in the reader's language; empty for unknown."""
     if delta is None:
         return ""
     minutes = max(0, int(delta.total_seconds() // 60))

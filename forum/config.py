@@ -50,8 +50,7 @@ def _seconds(name: str, default: float, *, minimum: float = 0.1) -> float:
     except ValueError:
         value = None
     if value is None or not minimum <= value <= 3600:
-        raise ValueError(f"{name} must be a number of seconds from {minimum} to 3600, "
-                         f"not {raw!r}")
+        raise ValueError(f"{name} must be a number of seconds from {minimum} to 3600, not {raw!r}")
     return value
 
 
@@ -70,7 +69,7 @@ def database_url(raw: str) -> str:
     (psycogreen, in wsgi.py); a bare postgresql:// would pick another driver."""
     for prefix in ("postgresql://", "postgres://"):
         if raw.startswith(prefix):
-            return "postgresql+psycopg2://" + raw[len(prefix):]
+            return "postgresql+psycopg2://" + raw[len(prefix) :]
     return raw
 
 

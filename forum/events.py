@@ -62,8 +62,11 @@ class Hides:
         """A withheld event's data in its stored shape (text ""), to check it; None if
         the data is not a withheld one."""
         holder = self._holder(data)
-        if not isinstance(holder, dict) or holder.get("hidden") is not True \
-                or holder.get(self.text_key) is not None:
+        if (
+            not isinstance(holder, dict)
+            or holder.get("hidden") is not True
+            or holder.get(self.text_key) is not None
+        ):
             return None
         rest = {k: v for k, v in holder.items() if k != "hidden"}
         rest[self.text_key] = ""
@@ -89,43 +92,65 @@ class Optional_:
 
 
 NOTE: dict[str, Any] = {
-    "id": int, "column": str, "text": str, "color": str, "x": (int, float),
-    "y": (int, float), "version": int, "votes": int, "author_id": int,
+    "id": int,
+    "column": str,
+    "text": str,
+    "color": str,
+    "x": (int, float),
+    "y": (int, float),
+    "version": int,
+    "votes": int,
+    "author_id": int,
     "lang": Optional_(str),
 }
 _NONE = type(None)
 _NOTE_TEXT = Hides("note", "note", "id", "text")
 
-CATALOGUE: dict[str, EventType] = {e.name: e for e in (
-    EventType("session.opened", {}, moderation=True),
-    EventType("session.closed", {}, moderation=True),
-    EventType("member.joined", {}),
-    EventType("member.left", {}),
-    EventType("message.posted", {"message_id": int, "client_id": str, "body": str,
-                                 "reply_to": (int, _NONE), "lang": str},
-              hides=Hides("message", None, "message_id", "body")),
-    EventType("message.reacted", {"message_id": int, "emoji": str, "on": bool}),
-    EventType("message.hidden", {"message_id": int, "reason": (str, _NONE)}, moderation=True),
-    EventType("message.unhidden", {"message_id": int}, moderation=True),
-    EventType("message.pinned", {"message_id": int, "pinned": bool}, moderation=True),
-    EventType("note.added", {"note": NOTE}, hides=_NOTE_TEXT),
-    EventType("note.edited", {"note": NOTE}, hides=_NOTE_TEXT),
-    EventType("note.voted", {"note_id": int, "on": bool, "votes": int}),
-    EventType("note.removed", {"note_id": int}),
-    EventType("note.hidden", {"note_id": int, "reason": (str, _NONE)}, moderation=True),
-    EventType("note.unhidden", {"note_id": int}, moderation=True),
-    EventType("member.muted", {"user_id": int, "minutes": (int, _NONE),
-                               "until": (str, _NONE)}, moderation=True),
-    EventType("member.unmuted", {"user_id": int}, moderation=True),
-    EventType("member.removed", {"user_id": int}, moderation=True),
-    EventType("room.locked", {"locked": bool}, moderation=True),
-    EventType("room.slow", {"seconds": int}, moderation=True),
-)}
+CATALOGUE: dict[str, EventType] = {
+    e.name: e
+    for e in (
+        EventType("session.opened", {}, moderation=True),
+        EventType("session.closed", {}, moderation=True),
+        EventType("member.joined", {}),
+        EventType("member.left", {}),
+        EventType(
+            "message.posted",
+            {
+                "message_id": int,
+                "client_id": str,
+                "body": str,
+                "reply_to": (int, _NONE),
+                "lang": str,
+            },
+            hides=Hides("message", None, "message_id", "body"),
+        ),
+        EventType("message.reacted", {"message_id": int, "emoji": str, "on": bool}),
+        EventType("message.hidden", {"message_id": int, "reason": (str, _NONE)}, moderation=True),
+        EventType("message.unhidden", {"message_id": int}, moderation=True),
+        EventType("message.pinned", {"message_id": int, "pinned": bool}, moderation=True),
+        EventType("note.added", {"note": NOTE}, hides=_NOTE_TEXT),
+        EventType("note.edited", {"note": NOTE}, hides=_NOTE_TEXT),
+        EventType("note.voted", {"note_id": int, "on": bool, "votes": int}),
+        EventType("note.removed", {"note_id": int}),
+        EventType("note.hidden", {"note_id": int, "reason": (str, _NONE)}, moderation=True),
+        EventType("note.unhidden", {"note_id": int}, moderation=True),
+        EventType(
+            "member.muted",
+            {"user_id": int, "minutes": (int, _NONE), "until": (str, _NONE)},
+            moderation=True,
+        ),
+        EventType("member.unmuted", {"user_id": int}, moderation=True),
+        EventType("member.removed", {"user_id": int}, moderation=True),
+        EventType("room.locked", {"locked": bool}, moderation=True),
+        EventType("room.slow", {"seconds": int}, moderation=True),
+    )
+}
 
 MODERATION = frozenset(name for name, e in CATALOGUE.items() if e.moderation)
 
 
 # --- shapes ----------------------------------------------------------------------
+
 
 def _problems(where: str, shape: Mapping[str, Any], data: Any) -> list[str]:
     if not isinstance(data, dict):
@@ -222,15 +247,16 @@ _FITS = {name: _compile(e.shape) for name, e in CATALOGUE.items()}
 
 # --- who hears what ------------------------------------------------------------------
 
+
 def may_receive(type_: str, *, moderator: bool, author: bool) -> bool:
     """May this reader receive an event of this type (live or in a replay)?"""
     to = CATALOGUE[type_].to
-    return bool(to & To.MEMBERS or (moderator and to & To.TEACHERS)
-                or (author and to & To.AUTHOR))
+    return bool(to & To.MEMBERS or (moderator and to & To.TEACHERS) or (author and to & To.AUTHOR))
 
 
-def withheld(type_: str, data: dict[str, Any], hidden: set[tuple[str, int]] | None
-             ) -> dict[str, Any]:
+def withheld(
+    type_: str, data: dict[str, Any], hidden: set[tuple[str, int]] | None
+) -> dict[str, Any]:
     """An event's data as a reader who does not moderate sees it: the text of the
     hidden items in ``hidden`` — ("message", id) or ("note", id) — left out."""
     spec = CATALOGUE[type_].hides
@@ -240,6 +266,7 @@ def withheld(type_: str, data: dict[str, Any], hidden: set[tuple[str, int]] | No
 
 
 # --- folds -----------------------------------------------------------------------
+
 
 def folds(*types: str, plain: bool = False) -> Callable[[Fold], Fold]:
     """Register the decorated function as the fold of ``types`` (``plain``: it writes

@@ -59,17 +59,22 @@ def partner_classes(user: User) -> list[SchoolClass]:
 def acceptances(exchange: Exchange) -> dict[int, bool | None]:
     """Each class's answer: True (accepted), False (declined), None (not yet)."""
     rows = db.session.execute(
-        sa.select(exchange_classes.c.class_id, exchange_classes.c.accepted)
-        .where(exchange_classes.c.exchange_id == exchange.id))
+        sa.select(exchange_classes.c.class_id, exchange_classes.c.accepted).where(
+            exchange_classes.c.exchange_id == exchange.id
+        )
+    )
     return {class_id: accepted for class_id, accepted in rows}
 
 
 def _set_accepted(exchange: Exchange, class_ids: list[int], accepted: bool) -> None:
     db.session.execute(
         sa.update(exchange_classes)
-        .where(exchange_classes.c.exchange_id == exchange.id,
-               exchange_classes.c.class_id.in_(class_ids))
-        .values(accepted=accepted))
+        .where(
+            exchange_classes.c.exchange_id == exchange.id,
+            exchange_classes.c.class_id.in_(class_ids),
+        )
+        .values(accepted=accepted)
+    )
 
 
 def visible(user: User) -> sa.Select:
@@ -86,8 +91,11 @@ def visible(user: User) -> sa.Select:
 
 
 def can_see(user: User, exchange: Exchange) -> bool:
-    return (user.role in ALLIANCE_ROLES or access.is_member(user, exchange)
-            or (user.role == Role.TEACHER and exchange.created_by_id == user.id))
+    return (
+        user.role in ALLIANCE_ROLES
+        or access.is_member(user, exchange)
+        or (user.role == Role.TEACHER and exchange.created_by_id == user.id)
+    )
 
 
 def get_for(user: User, exchange_id: object) -> Exchange:
@@ -115,10 +123,17 @@ def serialize(exchange: Exchange, user: User) -> dict[str, Any]:
         "ends_on": exchange.ends_on.isoformat() if exchange.ends_on else None,
         "goals": exchange.goals,
         "classes": [
-            {"id": c.id, "name": c.name,
-             "school": {"slug": c.school.slug, "name": c.school.name_in(locale),
-                        "country": c.school.country, "region": c.school.region},
-             "accepted": answers.get(c.id)}
+            {
+                "id": c.id,
+                "name": c.name,
+                "school": {
+                    "slug": c.school.slug,
+                    "name": c.school.name_in(locale),
+                    "country": c.school.country,
+                    "region": c.school.region,
+                },
+                "accepted": answers.get(c.id),
+            }
             for c in exchange.classes
         ],
         "alliance": exchange.alliance.value,
@@ -128,8 +143,13 @@ def serialize(exchange: Exchange, user: User) -> dict[str, Any]:
     }
     if staff:
         body["decisions"] = [
-            {"action": d.action.value, "by": d.by.display_name if d.by else None,
-             "class_id": d.class_id, "comment": d.comment, "at": iso_utc(d.at)}
+            {
+                "action": d.action.value,
+                "by": d.by.display_name if d.by else None,
+                "class_id": d.class_id,
+                "comment": d.comment,
+                "at": iso_utc(d.at),
+            }
             for d in exchange.decisions
         ]
     return body
@@ -152,8 +172,11 @@ class ApplicationFilter:
 
 def application_years() -> list[int]:
     """The academic years that have applications, latest first."""
-    return list(db.session.scalars(sa.select(Exchange.academic_year).distinct()
-                                   .order_by(Exchange.academic_year.desc())))
+    return list(
+        db.session.scalars(
+            sa.select(Exchange.academic_year).distinct().order_by(Exchange.academic_year.desc())
+        )
+    )
 
 
 def applications(f: ApplicationFilter) -> list[Exchange]:
@@ -166,13 +189,18 @@ def applications(f: ApplicationFilter) -> list[Exchange]:
     if f.mode is not None:
         query = query.where(Exchange.mode == f.mode)
     if f.country is not None or f.region is not None:
-        schools = (sa.select(exchange_classes.c.exchange_id)
-                   .join(SchoolClass, SchoolClass.id == exchange_classes.c.class_id)
-                   .join(School, School.id == SchoolClass.school_id))
+        schools = (
+            sa.select(exchange_classes.c.exchange_id)
+            .join(SchoolClass, SchoolClass.id == exchange_classes.c.class_id)
+            .join(School, School.id == SchoolClass.school_id)
+        )
         if f.country is not None:
-            query = query.where(sa.or_(
-                Exchange.partner_country == f.country,
-                Exchange.id.in_(schools.where(School.country == f.country))))
+            query = query.where(
+                sa.or_(
+                    Exchange.partner_country == f.country,
+                    Exchange.id.in_(schools.where(School.country == f.country)),
+                )
+            )
         if f.region is not None:
             query = query.where(Exchange.id.in_(schools.where(School.region == f.region)))
     rows = list(db.session.scalars(query))
@@ -184,8 +212,11 @@ def pairing_candidates(exchange: Exchange) -> list[SchoolClass]:
     """Classes the Alliance could pair an application with: of schools not yet in it,
     in the country where a partner is wanted when the teacher named one."""
     taken = {c.school_id for c in exchange.classes}
-    query = (sa.select(SchoolClass).join(School, School.id == SchoolClass.school_id)
-             .order_by(School.country, School.slug, SchoolClass.name))
+    query = (
+        sa.select(SchoolClass)
+        .join(School, School.id == SchoolClass.school_id)
+        .order_by(School.country, School.slug, SchoolClass.name)
+    )
     if exchange.partner_country:
         query = query.where(School.country == exchange.partner_country)
     return [c for c in db.session.scalars(query) if c.school_id not in taken]
@@ -214,8 +245,10 @@ def countries() -> list[tuple[str, str]]:
     """(code, name) of every country, named and sorted in the reader's language: where
     a teacher may ask the Alliance to find a partner class."""
     names = Locale.parse(str(get_locale() or "en")).territories
-    return sorted(((code, name) for code, name in names.items()
-                   if len(code) == 2 and code.isalpha()), key=lambda item: item[1])
+    return sorted(
+        ((code, name) for code, name in names.items() if len(code) == 2 and code.isalpha()),
+        key=lambda item: item[1],
+    )
 
 
 def _classes(raw: object, errors: dict[str, str]) -> list[SchoolClass]:
@@ -239,16 +272,35 @@ def _one_per_school(classes: list[SchoolClass]) -> bool:
     return len({c.school_id for c in classes}) == len(classes)
 
 
-def _decide(exchange: Exchange, user: User, action: DecisionAction, *,
-            class_id: int | None = None, comment: str | None = None) -> None:
-    db.session.add(ExchangeDecision(exchange=exchange, by_id=user.id, action=action,
-                                    class_id=class_id, comment=comment, at=utcnow()))
+def _decide(
+    exchange: Exchange,
+    user: User,
+    action: DecisionAction,
+    *,
+    class_id: int | None = None,
+    comment: str | None = None,
+) -> None:
+    db.session.add(
+        ExchangeDecision(
+            exchange=exchange,
+            by_id=user.id,
+            action=action,
+            class_id=class_id,
+            comment=comment,
+            at=utcnow(),
+        )
+    )
 
 
 def _require_state(exchange: Exchange, *states: ExchangeStatus) -> None:
     if exchange.status not in states:
-        raise ActionError("conflict", _("This exchange is %(status)s: that cannot be done now.",
-                                        status=status_label(exchange.status)))
+        raise ActionError(
+            "conflict",
+            _(
+                "This exchange is %(status)s: that cannot be done now.",
+                status=status_label(exchange.status),
+            ),
+        )
 
 
 def status_label(status: ExchangeStatus) -> str:
@@ -264,8 +316,9 @@ def status_label(status: ExchangeStatus) -> str:
 # --- Actions -------------------------------------------------------------------------
 
 
-def _details(data: dict[str, Any], errors: dict[str, str], *,
-             only_given: bool = False) -> dict[str, Any]:
+def _details(
+    data: dict[str, Any], errors: dict[str, str], *, only_given: bool = False
+) -> dict[str, Any]:
     """An application's own fields (title, SDGs, mode, planned dates, goals), checked;
     a refusal goes into ``errors`` by field. With ``only_given``, just the fields the
     data names (a resubmission changes what it names and keeps the rest)."""
@@ -318,20 +371,28 @@ def propose(user: User, data: dict[str, Any]) -> Exchange:
         own = None
     partners = _classes(data.get("partner_class_ids"), errors)
     country = fields.country(data.get("partner_country"), "partner_country", errors)
-    if not partners and not country and not errors.keys() & {"partner_class_ids",
-                                                              "partner_country"}:
+    if (
+        not partners
+        and not country
+        and not errors.keys() & {"partner_class_ids", "partner_country"}
+    ):
         errors["partner_class_ids"] = _(
-            "Choose a partner class, or the country where the Alliance should find one.")
+            "Choose a partner class, or the country where the Alliance should find one."
+        )
     if own is not None and partners and not _one_per_school([own, *partners]):
         errors["partner_class_ids"] = _("Each class must be from a different school.")
     if errors:
         raise ValidationError(errors)
     assert own is not None
     exchange = Exchange(
-        **details, status=ExchangeStatus.PROPOSED, alliance=AllianceDecision.PENDING,
-        partner_country=country, proposer_class_id=own.id,
+        **details,
+        status=ExchangeStatus.PROPOSED,
+        alliance=AllianceDecision.PENDING,
+        partner_country=country,
+        proposer_class_id=own.id,
         academic_year=academic_year_of(details["starts_on"] or utcnow()),
-        created_by_id=user.id, classes=[own, *partners],
+        created_by_id=user.id,
+        classes=[own, *partners],
     )
     db.session.add(exchange)
     db.session.flush()
@@ -348,12 +409,16 @@ create = propose  # the name the pages used before applications
 def _answering_for(user: User, exchange: Exchange, data: dict[str, Any]) -> list[int]:
     """The partner classes the teacher answers for: the one named by ``class_id``, else
     every partner class of the exchange that they teach. 403 for anyone else."""
-    refused = ActionError("forbidden",
-                          _("Only a teacher of a partner class may answer this proposal."))
+    refused = ActionError(
+        "forbidden", _("Only a teacher of a partner class may answer this proposal.")
+    )
     if user.role != Role.TEACHER:
         raise refused
-    mine = [c.id for c in exchange.classes
-            if c.id != exchange.proposer_class_id and access.can_teach(user, c)]
+    mine = [
+        c.id
+        for c in exchange.classes
+        if c.id != exchange.proposer_class_id and access.can_teach(user, c)
+    ]
     raw = data.get("class_id")
     if raw is not None:
         ident = access.row_id(raw)
@@ -378,8 +443,9 @@ def decline(user: User, exchange: Exchange, data: dict[str, Any] | None = None) 
     return _answer(user, exchange, data, accepted=False)
 
 
-def _answer(user: User, exchange: Exchange, data: dict[str, Any] | None, *,
-            accepted: bool) -> Exchange:
+def _answer(
+    user: User, exchange: Exchange, data: dict[str, Any] | None, *, accepted: bool
+) -> Exchange:
     """A partner class's teacher answers the proposal for the classes they teach; a
     no declines the whole application."""
     data = fields.body(data)
@@ -410,12 +476,12 @@ def _proposal_comment(exchange: Exchange, data: dict[str, Any]) -> str | None:
 
 def _require_alliance(user: User) -> None:
     if user.role not in ALLIANCE_ROLES:
-        raise ActionError("forbidden", _("Only the Alliance's reviewers may decide on "
-                                         "applications."))
+        raise ActionError(
+            "forbidden", _("Only the Alliance's reviewers may decide on applications.")
+        )
 
 
-def _alliance_step(user: User, exchange: Exchange, data: dict[str, Any] | None
-                   ) -> str | None:
+def _alliance_step(user: User, exchange: Exchange, data: dict[str, Any] | None) -> str | None:
     """Checks shared by the Alliance's decisions; the comment given, if any."""
     _require_alliance(user)
     return _proposal_comment(exchange, fields.body(data))
@@ -440,12 +506,15 @@ def pair_many(user: User, pairings: list[tuple[Exchange, dict[str, Any]]]) -> li
             _pair(user, exchange, data)
         except ActionError as exc:
             errors[f"row-{exchange.id}"] = (
-                exc.fields.get("partner_class_ids") or next(iter(exc.fields.values()), None)
-                or exc.message)
+                exc.fields.get("partner_class_ids")
+                or next(iter(exc.fields.values()), None)
+                or exc.message
+            )
     if errors:
         db.session.rollback()
-        raise ValidationError(errors, _("Nothing was paired: please correct the marked "
-                                        "applications."))
+        raise ValidationError(
+            errors, _("Nothing was paired: please correct the marked applications.")
+        )
     db.session.commit()
     return [exchange for exchange, _data in pairings]
 
@@ -456,8 +525,9 @@ def _pair(user: User, exchange: Exchange, data: dict[str, Any] | None) -> None:
     data = fields.body(data)
     _require_state(exchange, ExchangeStatus.PROPOSED)
     errors: dict[str, str] = {}
-    added = [c for c in _classes(data.get("partner_class_ids"), errors)
-             if c not in exchange.classes]
+    added = [
+        c for c in _classes(data.get("partner_class_ids"), errors) if c not in exchange.classes
+    ]
     if not added and not errors:
         errors["partner_class_ids"] = _("Choose a partner class.")
     elif added and not _one_per_school([*exchange.classes, *added]):
@@ -475,8 +545,9 @@ def approve(user: User, exchange: Exchange, data: dict[str, Any] | None = None) 
     comment = _alliance_step(user, exchange, data)
     answers = acceptances(exchange)
     if len(answers) < 2 or not all(a is True for a in answers.values()):
-        raise ActionError("conflict", _("Every partner class must accept the exchange "
-                                        "before it can be approved."))
+        raise ActionError(
+            "conflict", _("Every partner class must accept the exchange before it can be approved.")
+        )
     exchange.status = ExchangeStatus.APPROVED
     exchange.alliance = AllianceDecision.APPROVED
     if comment:
@@ -512,29 +583,36 @@ def resubmit(user: User, exchange: Exchange, data: dict[str, Any] | None = None)
     """Its proposing teacher sends a returned application to the Alliance again, with
     what they changed (any of ``propose``'s own fields) and a comment in answer."""
     if exchange.created_by_id != user.id:
-        raise ActionError("forbidden", _("Only the teacher who proposed this exchange may "
-                                         "resubmit it."))
+        raise ActionError(
+            "forbidden", _("Only the teacher who proposed this exchange may resubmit it.")
+        )
     data = fields.body(data)
     comment = _proposal_comment(exchange, data)
     if exchange.alliance != AllianceDecision.RETURNED:
-        raise ActionError("conflict", _("Only an application the Alliance returned can be "
-                                        "resubmitted."))
+        raise ActionError(
+            "conflict", _("Only an application the Alliance returned can be resubmitted.")
+        )
     errors: dict[str, str] = {}
     details = _details(data, errors, only_given=True)
-    _check_dates(details.get("starts_on", exchange.starts_on),
-                 details.get("ends_on", exchange.ends_on), errors)
+    _check_dates(
+        details.get("starts_on", exchange.starts_on),
+        details.get("ends_on", exchange.ends_on),
+        errors,
+    )
     if errors:
         raise ValidationError(errors)
     for name, value in details.items():
         setattr(exchange, name, value)
     if "starts_on" in details:
-        exchange.academic_year = academic_year_of(exchange.starts_on or exchange.created_at
-                                                  or utcnow())
+        exchange.academic_year = academic_year_of(
+            exchange.starts_on or exchange.created_at or utcnow()
+        )
     exchange.alliance = AllianceDecision.PENDING
     exchange.comment = comment
     # Recorded as the application proposed again: the history reads returned, proposed.
-    _decide(exchange, user, DecisionAction.PROPOSE, class_id=exchange.proposer_class_id,
-            comment=comment)
+    _decide(
+        exchange, user, DecisionAction.PROPOSE, class_id=exchange.proposer_class_id, comment=comment
+    )
     db.session.commit()
     return exchange
 
@@ -542,8 +620,9 @@ def resubmit(user: User, exchange: Exchange, data: dict[str, Any] | None = None)
 def withdraw(user: User, exchange: Exchange, data: dict[str, Any] | None = None) -> Exchange:
     """Its proposing teacher takes the application back."""
     if exchange.created_by_id != user.id:
-        raise ActionError("forbidden", _("Only the teacher who proposed this exchange may "
-                                         "withdraw it."))
+        raise ActionError(
+            "forbidden", _("Only the teacher who proposed this exchange may withdraw it.")
+        )
     comment = _proposal_comment(exchange, fields.body(data))
     exchange.status = ExchangeStatus.WITHDRAWN
     _decide(exchange, user, DecisionAction.WITHDRAW, comment=comment)

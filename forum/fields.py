@@ -25,8 +25,15 @@ def body(data: object) -> dict[str, Any]:
     return data
 
 
-def text(data: dict[str, Any], name: str, limit: int, errors: dict[str, str],
-         *, required: bool = False, one_line: bool = False) -> str | None:
+def text(
+    data: dict[str, Any],
+    name: str,
+    limit: int,
+    errors: dict[str, str],
+    *,
+    required: bool = False,
+    one_line: bool = False,
+) -> str | None:
     """Trimmed text of at most ``limit`` characters; None when empty. ``one_line``
     also folds every run of spaces and line breaks into one space (names, titles).
     A character no database can store (NUL) is refused, never stored half-way."""
@@ -57,8 +64,11 @@ def day(data: dict[str, Any], name: str, errors: dict[str, str]) -> date | None:
         errors[name] = _("Give a date as YYYY-MM-DD.")
         return None
     if not EARLIEST.year <= value.year < LATEST.year:
-        errors[name] = _("Give a date between the years %(first)s and %(last)s.",
-                         first=EARLIEST.year, last=LATEST.year - 1)
+        errors[name] = _(
+            "Give a date between the years %(first)s and %(last)s.",
+            first=EARLIEST.year,
+            last=LATEST.year - 1,
+        )
         return None
     return value
 

@@ -109,20 +109,23 @@ def save_choice(response: Response) -> Response:
         return response
     user_id, locale = chosen
     if sql.session_has_flushed_writes():
-        log.warning("language choice of user %s not stored: the request left "
-                    "uncommitted writes", user_id)
+        log.warning(
+            "language choice of user %s not stored: the request left uncommitted writes", user_id
+        )
         return response
     if not sql.session_has_writes():  # else objects wait, unflushed: left alone
         sql.end_read_only_session()
     try:
         with db.engine.begin() as connection:
             connection.execute(
-                sa.text("UPDATE users SET locale = :locale WHERE id = :id "
-                        "AND (locale IS NULL OR locale <> :locale)"),
-                {"locale": locale, "id": user_id})
+                sa.text(
+                    "UPDATE users SET locale = :locale WHERE id = :id "
+                    "AND (locale IS NULL OR locale <> :locale)"
+                ),
+                {"locale": locale, "id": user_id},
+            )
     except sa.exc.SQLAlchemyError as exc:  # the page is still served; the cookie keeps it
-        log.warning("language choice of user %s not stored: %s", user_id,
-                    type(exc).__name__)
+        log.warning("language choice of user %s not stored: %s", user_id, type(exc).__name__)
     return response
 
 

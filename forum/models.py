@@ -97,7 +97,11 @@ class DecisionAction(enum.StrEnum):
 def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
     # Stored as plain strings with a CHECK, so PostgreSQL needs no enum type.
     return sa.Enum(
-        cls, name=name, native_enum=False, create_constraint=True, length=16,
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
         values_callable=lambda e: [m.value for m in e],
     )
 
@@ -122,7 +126,9 @@ class School(Model):
         """The school's name in a UI language, English when unknown."""
         lang = locale.split("_")[0].split("-")[0]
         return {
-            "zh": self.name_zh_tw, "ja": self.name_ja, "ko": self.name_ko,
+            "zh": self.name_zh_tw,
+            "ja": self.name_ja,
+            "ko": self.name_ko,
         }.get(lang) or self.name_en
 
 
@@ -301,7 +307,8 @@ class Exchange(Model):
     summary: Mapped[str | None] = mapped_column(sa.Text)
     # The proposing teacher's own class (None for exchanges made before applications).
     proposer_class_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("classes.id", ondelete="SET NULL"))
+        sa.ForeignKey("classes.id", ondelete="SET NULL")
+    )
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -331,12 +338,12 @@ class ExchangeDecision(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     exchange_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("exchanges.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("exchanges.id", ondelete="CASCADE"), index=True
+    )
     by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     action: Mapped[DecisionAction] = mapped_column(_enum(DecisionAction, "decision_action"))
     # The class answered for (accept, decline) or added (pair).
-    class_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("classes.id", ondelete="SET NULL"))
+    class_id: Mapped[int | None] = mapped_column(sa.ForeignKey("classes.id", ondelete="SET NULL"))
     comment: Mapped[str | None] = mapped_column(sa.Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -405,8 +412,9 @@ class Event(Model):
         sa.UniqueConstraint("session_id", "actor_id", "client_id", name="uq_events_client"),
     )
 
-    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-                                    primary_key=True)
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
+    )
     session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"))
     seq: Mapped[int] = mapped_column()
     type: Mapped[str] = mapped_column(sa.String(32))
@@ -422,8 +430,7 @@ class Message(Model):
 
     __tablename__ = "messages"
 
-    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"),
-                                            primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"), primary_key=True)
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(sa.Text)
@@ -440,8 +447,7 @@ class RoomMember(Model):
 
     __tablename__ = "room_members"
 
-    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"),
-                                            primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
     first_joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -459,8 +465,9 @@ class Connection(Model):
     __tablename__ = "connections"
 
     sid: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"),
-                                            primary_key=True, index=True)
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("forum_sessions.id"), primary_key=True, index=True
+    )
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     # Which sign-in opened it, so signing out can end it (None for token connections).
     login_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
@@ -485,8 +492,7 @@ class Note(Model):
 
     __tablename__ = "notes"
 
-    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"),
-                                            primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"), primary_key=True)
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     column: Mapped[str] = mapped_column(sa.String(32))
@@ -506,8 +512,7 @@ class NoteVote(Model):
 
     __tablename__ = "note_votes"
 
-    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"),
-                                            primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"), primary_key=True)
     note_id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
 
@@ -517,8 +522,7 @@ class Seal(Model):
 
     __tablename__ = "seals"
 
-    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"),
-                                            primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"), primary_key=True)
     head_seq: Mapped[int] = mapped_column()
     head_hash: Mapped[str] = mapped_column(sa.String(64))
     signature: Mapped[str] = mapped_column(sa.String(128))
@@ -581,7 +585,8 @@ class Mou(Model):
     # ROC academic year it was signed in, or is planned for.
     academic_year: Mapped[int] = mapped_column(sa.SmallInteger, index=True)
     created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"))
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -611,12 +616,16 @@ class TrainingEvent(Model):
     # Set only when names are not kept.
     head_count: Mapped[int | None] = mapped_column()
     created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"))
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     participants: Mapped[list[TrainingParticipant]] = relationship(
-        back_populates="event", order_by="TrainingParticipant.id",
-        cascade="all, delete-orphan", passive_deletes=True)
+        back_populates="event",
+        order_by="TrainingParticipant.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
     @property
     def educators(self) -> int:
@@ -631,7 +640,8 @@ class TrainingParticipant(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("training_events.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("training_events.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(sa.String(100))
     school: Mapped[str] = mapped_column(sa.String(200))
 

@@ -38,6 +38,7 @@ from .timeutil import parse_instant
 
 # --- one session's record, for people ---------------------------------------------
 
+
 @dataclass
 class RecordView:
     """A session's log folded for reading: who came, what was said, the board."""
@@ -82,9 +83,17 @@ def record_view(session: ForumSession, reading: transcript.Reading) -> RecordVie
         elif kind == "message.posted":
             per_school[school]["messages"] += 1
             messages[data["message_id"]] = {
-                "id": data["message_id"], "seq": event["seq"], "at": at, "actor": actor,
-                "body": data.get("body"), "lang": data.get("lang"), "hidden": False,
-                "reply_to": data.get("reply_to"), "reactions": {}, "pinned": False}
+                "id": data["message_id"],
+                "seq": event["seq"],
+                "at": at,
+                "actor": actor,
+                "body": data.get("body"),
+                "lang": data.get("lang"),
+                "hidden": False,
+                "reply_to": data.get("reply_to"),
+                "reactions": {},
+                "pinned": False,
+            }
         elif kind == "message.reacted" and data["message_id"] in messages:
             users = messages[data["message_id"]]["reactions"].setdefault(data["emoji"], set())
             (users.add if data["on"] else users.discard)(event["actor_id"])
@@ -96,8 +105,12 @@ def record_view(session: ForumSession, reading: transcript.Reading) -> RecordVie
             messages[data["message_id"]]["pinned"] = data["pinned"]
         elif kind == "note.added":
             per_school[school]["notes"] += 1
-            notes[data["note"]["id"]] = {**data["note"], "actor": actor, "hidden": False,
-                                         "removed": False}
+            notes[data["note"]["id"]] = {
+                **data["note"],
+                "actor": actor,
+                "hidden": False,
+                "removed": False,
+            }
         elif kind == "note.edited" and data["note"]["id"] in notes:
             notes[data["note"]["id"]].update(data["note"])
         elif kind == "note.voted" and data["note_id"] in notes:
@@ -107,10 +120,19 @@ def record_view(session: ForumSession, reading: transcript.Reading) -> RecordVie
         elif kind in ("note.hidden", "note.unhidden") and data["note_id"] in notes:
             notes[data["note_id"]]["hidden"] = kind == "note.hidden"
         if kind in events.MODERATION:
-            target = actors.get(str(data.get("user_id")), {}).get("name") if "user_id" in data \
-                else None
-            view.moderation.append({"seq": event["seq"], "at": at, "type": kind,
-                                    "actor": actor, "data": data, "target": target})
+            target = (
+                actors.get(str(data.get("user_id")), {}).get("name") if "user_id" in data else None
+            )
+            view.moderation.append(
+                {
+                    "seq": event["seq"],
+                    "at": at,
+                    "type": kind,
+                    "actor": actor,
+                    "data": data,
+                    "target": target,
+                }
+            )
     for school, people in attended.items():
         view.attendance[school] = sorted(people.values(), key=lambda p: (p["role"], p["name"]))
         per_school[school]["attendance"] = len(people)
@@ -120,8 +142,13 @@ def record_view(session: ForumSession, reading: transcript.Reading) -> RecordVie
     view.messages = sorted(messages.values(), key=lambda m: m["seq"])
     live_notes = [n for n in notes.values() if not n["removed"]]
     view.columns = [
-        {**column, "notes": sorted((n for n in live_notes if n["column"] == column["id"]),
-                                   key=lambda n: (-n["votes"], n["id"]))}
+        {
+            **column,
+            "notes": sorted(
+                (n for n in live_notes if n["column"] == column["id"]),
+                key=lambda n: (-n["votes"], n["id"]),
+            ),
+        }
         for column in board.columns_of(session)
     ]
     return view
@@ -129,11 +156,13 @@ def record_view(session: ForumSession, reading: transcript.Reading) -> RecordVie
 
 # --- the desk ---------------------------------------------------------------------
 
+
 def latest_reviews(session_ids: list[int]) -> dict[int, Review]:
     if not session_ids:
         return {}
-    rows = db.session.scalars(sa.select(Review).where(Review.session_id.in_(session_ids))
-                              .order_by(Review.at, Review.id))
+    rows = db.session.scalars(
+        sa.select(Review).where(Review.session_id.in_(session_ids)).order_by(Review.at, Review.id)
+    )
     latest: dict[int, Review] = {}
     for row in rows:
         latest[row.session_id] = row
@@ -151,8 +180,11 @@ class DeskFilter:
 
 def sealed_sessions(f: DeskFilter) -> list[tuple[ForumSession, Review | None]]:
     """Sealed sessions matching the desk's filters, newest first."""
-    query = (sa.select(ForumSession).join(Seal, Seal.session_id == ForumSession.id)
-             .order_by(ForumSession.starts_at.desc()))
+    query = (
+        sa.select(ForumSession)
+        .join(Seal, Seal.session_id == ForumSession.id)
+        .order_by(ForumSession.starts_at.desc())
+    )
     if f.year:
         start, end = year_window(f.year)
         query = query.where(ForumSession.starts_at >= start, ForumSession.starts_at < end)
@@ -164,9 +196,11 @@ def sealed_sessions(f: DeskFilter) -> list[tuple[ForumSession, Review | None]]:
             schools = schools.where(School.slug == f.school)
         from .models import SchoolClass
 
-        exchange_ids = (sa.select(exchange_classes.c.exchange_id)
-                        .join(SchoolClass, SchoolClass.id == exchange_classes.c.class_id)
-                        .where(SchoolClass.school_id.in_(schools)))
+        exchange_ids = (
+            sa.select(exchange_classes.c.exchange_id)
+            .join(SchoolClass, SchoolClass.id == exchange_classes.c.class_id)
+            .where(SchoolClass.school_id.in_(schools))
+        )
         query = query.where(ForumSession.exchange_id.in_(exchange_ids))
     rows = list(db.session.scalars(query))
     if f.sdg:
@@ -191,17 +225,25 @@ def mark(reviewer: User, session: ForumSession, state: str, comment: str | None)
     try:
         verdict = ReviewState(state)
     except ValueError:
-        raise ActionError("invalid", _("Choose verified or flagged."),
-                          fields={"state": _("Choose verified or flagged.")}) from None
+        raise ActionError(
+            "invalid",
+            _("Choose verified or flagged."),
+            fields={"state": _("Choose verified or flagged.")},
+        ) from None
     comment = (comment or "").strip() or None
     if verdict == ReviewState.FLAGGED and not comment:
-        raise ActionError("invalid", _("Say what is wrong when you flag a session."),
-                          fields={"comment": _("Say what is wrong when you flag a session.")})
+        raise ActionError(
+            "invalid",
+            _("Say what is wrong when you flag a session."),
+            fields={"comment": _("Say what is wrong when you flag a session.")},
+        )
     if comment and len(comment) > 2000:
-        raise ActionError("too_large", _("At most %(n)s characters.", n=2000),
-                          fields={"comment": _("At most %(n)s characters.", n=2000)})
-    review = Review(session_id=session.id, reviewer_id=reviewer.id, state=verdict,
-                    comment=comment)
+        raise ActionError(
+            "too_large",
+            _("At most %(n)s characters.", n=2000),
+            fields={"comment": _("At most %(n)s characters.", n=2000)},
+        )
+    review = Review(session_id=session.id, reviewer_id=reviewer.id, state=verdict, comment=comment)
     db.session.add(review)
     db.session.commit()
     return review
@@ -228,11 +270,17 @@ def report(roc: int) -> dict[str, Any]:
     exchanges = [e for e in applied if e.status in access.SHOWN_TO_STUDENTS]
     by_mode = Counter(e.mode.value for e in exchanges)
     applied_by_mode = Counter(e.mode.value for e in applied)
-    held = list(db.session.scalars(
-        sa.select(ForumSession).where(ForumSession.status == SessionStatus.CLOSED,
-                                      ForumSession.starts_at >= start,
-                                      ForumSession.starts_at < end)
-        .order_by(ForumSession.starts_at)))
+    held = list(
+        db.session.scalars(
+            sa.select(ForumSession)
+            .where(
+                ForumSession.status == SessionStatus.CLOSED,
+                ForumSession.starts_at >= start,
+                ForumSession.starts_at < end,
+            )
+            .order_by(ForumSession.starts_at)
+        )
+    )
     held_ids = [s.id for s in held]
     schools: dict[str, set[str]] = defaultdict(set)
     classes: dict[str, set[int]] = defaultdict(set)
@@ -248,8 +296,11 @@ def report(roc: int) -> dict[str, Any]:
             sa.select(Event.type, Event.actor_id, User.role, School.region)
             .join(User, User.id == Event.actor_id)
             .outerjoin(School, School.id == User.school_id)
-            .where(Event.session_id.in_(held_ids),
-                   Event.type.in_(("message.posted", "note.added", "member.joined"))))
+            .where(
+                Event.session_id.in_(held_ids),
+                Event.type.in_(("message.posted", "note.added", "member.joined")),
+            )
+        )
         for kind, actor_id, role, region in rows:
             if kind == "member.joined":
                 assert actor_id is not None  # joined to its User above
@@ -268,8 +319,9 @@ def report(roc: int) -> dict[str, Any]:
         exchanges_by_region.update(regions)
         for school in e.schools:
             paired[school.region].add(school.id)
-    sessions_by_region = Counter(region for s in held
-                                 for region in {school.region for school in s.exchange.schools})
+    sessions_by_region = Counter(
+        region for s in held for region in {school.region for school in s.exchange.schools}
+    )
     trained = training.educators_by_kind(roc)
     sdg_sessions = Counter(n for s in held for n in (s.sdgs or []))
     countries = sorted(set(schools) | set(classes))
@@ -278,12 +330,13 @@ def report(roc: int) -> dict[str, Any]:
         "academic_year": roc,
         "from": first.isoformat(),
         "to": last.isoformat(),
-        "exchanges": {"online": by_mode.get(ExchangeMode.ONLINE.value, 0),
-                      "in_person": by_mode.get(ExchangeMode.IN_PERSON.value, 0),
-                      "total": len(exchanges),
-                      # Closed by a teacher with its outcome summary.
-                      "completed": sum(1 for e in exchanges
-                                       if e.status == ExchangeStatus.COMPLETED)},
+        "exchanges": {
+            "online": by_mode.get(ExchangeMode.ONLINE.value, 0),
+            "in_person": by_mode.get(ExchangeMode.IN_PERSON.value, 0),
+            "total": len(exchanges),
+            # Closed by a teacher with its outcome summary.
+            "completed": sum(1 for e in exchanges if e.status == ExchangeStatus.COMPLETED),
+        },
         "applications": {
             "total": len(applied),
             "online": applied_by_mode.get(ExchangeMode.ONLINE.value, 0),
@@ -299,14 +352,22 @@ def report(roc: int) -> dict[str, Any]:
         "messages": counts["message.posted"],
         "notes": counts["note.added"],
         "sessions_by_sdg": {str(n): sdg_sessions.get(n, 0) for n in GOALS},
-        "schools_paired": {"total": sum(len(ids) for ids in paired.values()),
-                           "by_region": {r: len(paired[r]) for r in sorted(paired)}},
+        "schools_paired": {
+            "total": sum(len(ids) for ids in paired.values()),
+            "by_region": {r: len(paired[r]) for r in sorted(paired)},
+        },
         "exchanges_by_region": dict(sorted(exchanges_by_region.items())),
         "sessions_by_region": dict(sorted(sessions_by_region.items())),
         "students_by_region": {r: len(students_by_region[r]) for r in sorted(students_by_region)},
-        "mous": [{"region": m.region, "country": m.country, "status": m.status.value,
-                  "signed_on": m.signed_on.isoformat() if m.signed_on else None}
-                 for m in mous.of_year(roc)],
+        "mous": [
+            {
+                "region": m.region,
+                "country": m.country,
+                "status": m.status.value,
+                "signed_on": m.signed_on.isoformat() if m.signed_on else None,
+            }
+            for m in mous.of_year(roc)
+        ],
         "educators_trained": sum(k["educators"] for k in trained.values()),
         "educators_trained_by_kind": {kind: k["educators"] for kind, k in trained.items()},
         "training_events_by_kind": {kind: k["events"] for kind, k in trained.items()},
@@ -315,8 +376,11 @@ def report(roc: int) -> dict[str, Any]:
 
 def report_rows(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
     """The report flattened to (figure, key, value) rows for CSV."""
-    rows: list[tuple[str, str, Any]] = [("academic_year", "", data["academic_year"]),
-                                        ("from", "", data["from"]), ("to", "", data["to"])]
+    rows: list[tuple[str, str, Any]] = [
+        ("academic_year", "", data["academic_year"]),
+        ("from", "", data["from"]),
+        ("to", "", data["to"]),
+    ]
     for name in ("exchanges", "applications"):
         for key, value in data[name].items():
             rows.append((name, key, value))
@@ -342,8 +406,13 @@ def report_rows(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
         # One row per MOU, its key unique: a region's second MOU is "…, JP (2)".
         key = f"{m['region']}, {m['country']}"
         seen[key] += 1
-        rows.append(("mou", key if seen[key] == 1 else f"{key} ({seen[key]})",
-                     f"{m['status']} {m['signed_on']}" if m["signed_on"] else m["status"]))
+        rows.append(
+            (
+                "mou",
+                key if seen[key] == 1 else f"{key} ({seen[key]})",
+                f"{m['status']} {m['signed_on']}" if m["signed_on"] else m["status"],
+            )
+        )
     rows.append(("educators_trained", "", data["educators_trained"]))
     for name in ("educators_trained_by_kind", "training_events_by_kind"):
         for key, value in data[name].items():
@@ -359,4 +428,3 @@ def years_with_data() -> list[int]:
     for starts in db.session.scalars(sa.select(ForumSession.starts_at)):
         years.add(academic_year_of(starts))
     return sorted(years, reverse=True)
-

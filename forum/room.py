@@ -50,6 +50,7 @@ REACTIONS = ("👍", "❤️", "😂", "😮", "👏", "🌏", "💡", "❓")
 
 # --- who is asking --------------------------------------------------------------
 
+
 @dataclass
 class Seat:
     """What one user may do in one session's room, worked out once per check."""
@@ -78,7 +79,9 @@ def seat_for(user: User | Person, session_id: object) -> Seat:
 def actor_of(user: User | Person) -> dict[str, Any]:
     """How an event names who caused it."""
     return {
-        "id": user.id, "name": user.display_name, "role": user.role.value,
+        "id": user.id,
+        "name": user.display_name,
+        "role": user.role.value,
         "school": user.school.slug if user.school else None,
         "country": user.school.country if user.school else None,
     }
@@ -86,17 +89,24 @@ def actor_of(user: User | Person) -> dict[str, Any]:
 
 # --- reading --------------------------------------------------------------------
 
+
 def visible_data(event: Event | Logged, withhold: set[tuple[str, int]] | None) -> dict[str, Any]:
     """An event's data as a reader may see it: the text of the hidden items named in
     ``withhold`` — ("message", id) or ("note", id) — left out, the seq kept."""
     return events.withheld(event.type, event.data, withhold)
 
 
-def serialize_event(event: Event | Logged, actors: dict[int, dict[str, Any]],
-                    *, withhold: set[tuple[str, int]] | None = None) -> dict[str, Any]:
+def serialize_event(
+    event: Event | Logged,
+    actors: dict[int, dict[str, Any]],
+    *,
+    withhold: set[tuple[str, int]] | None = None,
+) -> dict[str, Any]:
     """The protocol's ``event`` object, hidden text withheld as ``visible_data`` says."""
     return {
-        "session_id": event.session_id, "seq": event.seq, "type": event.type,
+        "session_id": event.session_id,
+        "seq": event.seq,
+        "type": event.type,
         "at": iso_utc(event.at, micro=True),
         "actor": actors.get(event.actor_id) if event.actor_id else None,
         "data": visible_data(event, withhold),
@@ -115,19 +125,29 @@ def hidden_items(session_id: int) -> set[tuple[str, int]]:
     """The messages and notes of a session that moderators have hidden."""
     from .models import Note
 
-    items = {("message", mid) for mid in db.session.scalars(
-        sa.select(Message.id).where(Message.session_id == session_id, Message.hidden))}
-    items |= {("note", nid) for nid in db.session.scalars(
-        sa.select(Note.id).where(Note.session_id == session_id, Note.hidden))}
+    items = {
+        ("message", mid)
+        for mid in db.session.scalars(
+            sa.select(Message.id).where(Message.session_id == session_id, Message.hidden)
+        )
+    }
+    items |= {
+        ("note", nid)
+        for nid in db.session.scalars(
+            sa.select(Note.id).where(Note.session_id == session_id, Note.hidden)
+        )
+    }
     return items
 
 
 def replay(seat: Seat, since: int = 0) -> list[dict[str, Any]]:
     """Every event after ``since`` that the reader may receive (the catalogue's ``to``),
     hidden text withheld for anyone who does not moderate."""
-    logged = [e for e in eventlog.events_since(seat.session.id, since)
-              if events.may_receive(e.type, moderator=seat.manager,
-                                    author=e.actor_id == seat.user.id)]
+    logged = [
+        e
+        for e in eventlog.events_since(seat.session.id, since)
+        if events.may_receive(e.type, moderator=seat.manager, author=e.actor_id == seat.user.id)
+    ]
     withhold = None if seat.manager else hidden_items(seat.session.id)
     actors = actors_for(logged)
     return [serialize_event(e, actors, withhold=withhold) for e in logged]
@@ -158,19 +178,28 @@ def _shown_types(seat: Seat) -> tuple[list[str] | None, list[str] | None]:
     anyone = [n for n in names if events.may_receive(n, moderator=seat.manager, author=False)]
     if len(anyone) == len(names):
         return None, None
-    own = [n for n in names if n not in anyone
-           and events.may_receive(n, moderator=seat.manager, author=True)]
+    own = [
+        n
+        for n in names
+        if n not in anyone and events.may_receive(n, moderator=seat.manager, author=True)
+    ]
     return anyone, own
 
 
-def page(seat: Seat, before: int | None = None, limit: int = PAGE, *,
-         quote: frozenset[int] | set[int] = frozenset()) -> Page:
+def page(
+    seat: Seat,
+    before: int | None = None,
+    limit: int = PAGE,
+    *,
+    quote: frozenset[int] | set[int] = frozenset(),
+) -> Page:
     """The last ``limit`` events before ``before`` (the latest when None) that the reader
     may receive, hidden text withheld exactly as ``replay`` withholds it, and the
     messages older than the page that its replies answer (and those of ``quote``)."""
     types, own = _shown_types(seat)
-    logged = eventlog.events_before(seat.session.id, before, limit + 1, types=types,
-                                    own_types=own, actor_id=seat.user.id)
+    logged = eventlog.events_before(
+        seat.session.id, before, limit + 1, types=types, own_types=own, actor_id=seat.user.id
+    )
     more = len(logged) > limit
     if more:
         logged = logged[1:]
@@ -180,23 +209,29 @@ def page(seat: Seat, before: int | None = None, limit: int = PAGE, *,
         if e.type == "message.posted" and isinstance(e.data.get("reply_to"), int):
             wanted.add(e.data["reply_to"])
     # A message's id is the seq of its message.posted: those older than the page.
-    quoted = [e for e in eventlog.events_at(seat.session.id, {w for w in wanted if w < oldest})
-              if e.type == "message.posted"
-              and events.may_receive(e.type, moderator=seat.manager,
-                                     author=e.actor_id == seat.user.id)]
+    quoted = [
+        e
+        for e in eventlog.events_at(seat.session.id, {w for w in wanted if w < oldest})
+        if e.type == "message.posted"
+        and events.may_receive(e.type, moderator=seat.manager, author=e.actor_id == seat.user.id)
+    ]
     withhold = None if seat.manager else hidden_items(seat.session.id)
     actors = actors_for(logged + quoted)
-    return Page(events=[serialize_event(e, actors, withhold=withhold) for e in logged],
-                history_before=oldest if more and logged else None,
-                quoted=[serialize_event(e, actors, withhold=withhold) for e in quoted])
+    return Page(
+        events=[serialize_event(e, actors, withhold=withhold) for e in logged],
+        history_before=oldest if more and logged else None,
+        quoted=[serialize_event(e, actors, withhold=withhold) for e in quoted],
+    )
 
 
 def mutes(session_id: int) -> list[dict[str, Any]]:
     """Who is muted in the room now, and until when (None: until unmuted)."""
-    rows = db.session.execute(sa.select(RoomMember.user_id, RoomMember.muted_until).where(
-        RoomMember.session_id == session_id, RoomMember.muted.is_(True))).all()
-    return [{"user_id": uid, "until": iso_utc(until) if until else None}
-            for uid, until in rows]
+    rows = db.session.execute(
+        sa.select(RoomMember.user_id, RoomMember.muted_until).where(
+            RoomMember.session_id == session_id, RoomMember.muted.is_(True)
+        )
+    ).all()
+    return [{"user_id": uid, "until": iso_utc(until) if until else None} for uid, until in rows]
 
 
 def you(seat: Seat) -> dict[str, Any]:
@@ -215,28 +250,34 @@ def presence(session_id: int) -> dict[str, Any]:
     """Who has been in the room, and who is here now."""
     from .models import Connection
 
-    online = set(db.session.scalars(
-        sa.select(Connection.user_id).where(Connection.session_id == session_id)))
+    online = set(
+        db.session.scalars(sa.select(Connection.user_id).where(Connection.session_id == session_id))
+    )
     rows = db.session.execute(
-        sa.select(User, RoomMember).join(RoomMember, RoomMember.user_id == User.id)
+        sa.select(User, RoomMember)
+        .join(RoomMember, RoomMember.user_id == User.id)
         .where(RoomMember.session_id == session_id, RoomMember.removed.is_(False))
     ).all()
     members = []
     for user, _member in rows:
-        members.append({**actor_of(user), "lang": html_lang_of(user.locale),
-                        "online": user.id in online})
-    members.sort(key=lambda m: (m["country"] or "", m["school"] or "", m["role"] != "teacher",
-                                m["name"]))
+        members.append(
+            {**actor_of(user), "lang": html_lang_of(user.locale), "online": user.id in online}
+        )
+    members.sort(
+        key=lambda m: (m["country"] or "", m["school"] or "", m["role"] != "teacher", m["name"])
+    )
     return {"session_id": session_id, "members": members}
 
 
 # --- the fold -----------------------------------------------------------------
 
+
 def _member(session_id: int, user_id: int) -> RoomMember:
     member = db.session.get(RoomMember, (session_id, user_id))
     if member is None:
-        member = RoomMember(session_id=session_id, user_id=user_id, present=False,
-                            muted=False, removed=False)
+        member = RoomMember(
+            session_id=session_id, user_id=user_id, present=False, muted=False, removed=False
+        )
         db.session.add(member)
     return member
 
@@ -245,17 +286,30 @@ def _post(run: sql.Statements, session_id: int, event: Event | Logged) -> None:
     """message.posted: the message row, and its author's last_message_at."""
     data = event.data
     params = {"session_id": session_id, "user_id": event.actor_id, "at": run.instant(event.at)}
-    run.run("INSERT INTO messages (session_id, id, author_id, body, reply_to, lang, at, "
-            "hidden, reactions) VALUES (:session_id, :id, :user_id, :body, :reply_to, :lang, "
-            ":at, :hidden, :reactions)",
-            {**params, "id": data["message_id"], "body": data["body"],
-             "reply_to": data["reply_to"], "lang": data["lang"], "hidden": False,
-             "reactions": sql.dumps({})})
-    if not run.run("UPDATE room_members SET last_message_at = :at "
-                   "WHERE session_id = :session_id AND user_id = :user_id", params):
-        run.run("INSERT INTO room_members (session_id, user_id, present, muted, removed, "
-                "last_message_at) VALUES (:session_id, :user_id, :no, :no, :no, :at)",
-                {**params, "no": False})
+    run.run(
+        "INSERT INTO messages (session_id, id, author_id, body, reply_to, lang, at, "
+        "hidden, reactions) VALUES (:session_id, :id, :user_id, :body, :reply_to, :lang, "
+        ":at, :hidden, :reactions)",
+        {
+            **params,
+            "id": data["message_id"],
+            "body": data["body"],
+            "reply_to": data["reply_to"],
+            "lang": data["lang"],
+            "hidden": False,
+            "reactions": sql.dumps({}),
+        },
+    )
+    if not run.run(
+        "UPDATE room_members SET last_message_at = :at "
+        "WHERE session_id = :session_id AND user_id = :user_id",
+        params,
+    ):
+        run.run(
+            "INSERT INTO room_members (session_id, user_id, present, muted, removed, "
+            "last_message_at) VALUES (:session_id, :user_id, :no, :no, :no, :at)",
+            {**params, "no": False},
+        )
 
 
 @dataclass(slots=True)
@@ -274,16 +328,27 @@ class Standing:
         no member (never been in)."""
         if row["present"] is None:
             return None
-        return cls(present=bool(row["present"]), muted=bool(row["muted"]),
-                   muted_until=sql.moment(row["muted_until"]), removed=bool(row["removed"]),
-                   last_message_at=sql.moment(row["last_message_at"]))
+        return cls(
+            present=bool(row["present"]),
+            muted=bool(row["muted"]),
+            muted_until=sql.moment(row["muted_until"]),
+            removed=bool(row["removed"]),
+            last_message_at=sql.moment(row["last_message_at"]),
+        )
 
 
 # room_members ``m``; ``present`` is never NULL in a stored row.
-STANDING = sql.Columns(present="m.present", muted="m.muted", muted_until="m.muted_until",
-                       removed="m.removed", last_message_at="m.last_message_at")
-_STANDING_SQL = (f"SELECT {STANDING.sql} FROM room_members m "  # noqa: S608
-                 "WHERE m.session_id = :session_id AND m.user_id = :user_id")
+STANDING = sql.Columns(
+    present="m.present",
+    muted="m.muted",
+    muted_until="m.muted_until",
+    removed="m.removed",
+    last_message_at="m.last_message_at",
+)
+_STANDING_SQL = (
+    f"SELECT {STANDING.sql} FROM room_members m "  # noqa: S608
+    "WHERE m.session_id = :session_id AND m.user_id = :user_id"
+)
 
 
 def standing(session_id: int, user_id: int) -> Standing | None:
@@ -301,8 +366,9 @@ def _logged_message(session_id: int, message_id: int) -> Message:
     return db.session.get_one(Message, (session_id, message_id))
 
 
-def apply(session: ForumSession | Head, event: Event | Logged,
-          run: sql.Statements | None = None) -> None:
+def apply(
+    session: ForumSession | Head, event: Event | Logged, run: sql.Statements | None = None
+) -> None:
     """Fold one event into the room state (the only writer of that state), through
     its type's fold in the catalogue (``events``).
 
@@ -314,6 +380,7 @@ def apply(session: ForumSession | Head, event: Event | Logged,
 
 
 # The room's folds; the board registers the notes' (``board``).
+
 
 @events.folds("session.opened", "session.closed", plain=True)
 def _fold_session(session: ForumSession | Head, event: Event | Logged, run=None) -> None:
@@ -338,8 +405,9 @@ def _fold_attendance(session: ForumSession | Head, event: Event | Logged, run=No
 
 
 @events.folds("message.posted", plain=True)
-def _fold_posted(session: ForumSession | Head, event: Event | Logged,
-                 run: sql.Statements | None = None) -> None:
+def _fold_posted(
+    session: ForumSession | Head, event: Event | Logged, run: sql.Statements | None = None
+) -> None:
     _post(run or sql.statements(), session.id, event)
 
 
@@ -359,10 +427,8 @@ def _fold_reacted(session: ForumSession | Head, event: Event | Logged, run=None)
 
 
 @events.folds("message.hidden", "message.unhidden")
-def _fold_message_hidden(session: ForumSession | Head, event: Event | Logged,
-                         run=None) -> None:
-    _logged_message(session.id, event.data["message_id"]).hidden = (
-        event.type == "message.hidden")
+def _fold_message_hidden(session: ForumSession | Head, event: Event | Logged, run=None) -> None:
+    _logged_message(session.id, event.data["message_id"]).hidden = event.type == "message.hidden"
 
 
 @events.folds("message.pinned", "room.locked", "room.slow", plain=True)
@@ -409,6 +475,7 @@ def rebuild(session_id: int) -> None:
 
 # --- rules ----------------------------------------------------------------------
 
+
 def _is_muted(member: RoomMember | Standing, now: datetime | None = None) -> bool:
     if not member.muted:
         return False
@@ -440,9 +507,14 @@ def check_can_contribute(seat: Seat, member: Standing | None, now: datetime) -> 
     if member is not None and _is_muted(member, now):
         if member.muted_until:
             minutes = max(1, round((member.muted_until - now).total_seconds() / 60))
-            raise ActionError("muted", ngettext("A teacher has muted you for %(num)s more minute.",
-                                                "A teacher has muted you for %(num)s more minutes.",
-                                                minutes))
+            raise ActionError(
+                "muted",
+                ngettext(
+                    "A teacher has muted you for %(num)s more minute.",
+                    "A teacher has muted you for %(num)s more minutes.",
+                    minutes,
+                ),
+            )
         raise ActionError("muted", _("A teacher has muted you."))
 
 
@@ -459,9 +531,13 @@ def check_can_post(seat: Seat, member: Standing | None, now: datetime) -> None:
             retry = max(1, int(wait.total_seconds() + 0.999))
             raise ActionError(
                 "slow_mode",
-                ngettext("Slow mode is on: you can send again in %(num)s second.",
-                         "Slow mode is on: you can send again in %(num)s seconds.", retry),
-                extra={"retry_after": retry})
+                ngettext(
+                    "Slow mode is on: you can send again in %(num)s second.",
+                    "Slow mode is on: you can send again in %(num)s seconds.",
+                    retry,
+                ),
+                extra={"retry_after": retry},
+            )
 
 
 def check_manager(seat: Seat) -> None:
@@ -475,6 +551,7 @@ rate_limiter = throttle.Limiter("chat", burst=10, per_second=1.0)
 
 
 # --- writing --------------------------------------------------------------------
+
 
 @dataclass
 class Recorded:
@@ -584,9 +661,9 @@ def _end(run: sql.Statements, plain: bool, *, commit: bool) -> None:
 # room_members row and the seq of an event already logged under this client_id.
 _WRITER_COLUMNS = STANDING + sql.Columns(
     logged_seq="(SELECT e.seq FROM events e WHERE e.session_id = s.id "
-               "AND e.actor_id = :user_id AND e.client_id = :client_id)")
-_WRITER_JOINS = ("LEFT JOIN room_members m ON m.session_id = s.id "
-                 "AND m.user_id = :user_id")
+    "AND e.actor_id = :user_id AND e.client_id = :client_id)"
+)
+_WRITER_JOINS = "LEFT JOIN room_members m ON m.session_id = s.id AND m.user_id = :user_id"
 
 
 def record(
@@ -612,9 +689,13 @@ def record(
         try:
             # The head, the writer's room_members row and any event already logged
             # under this client_id: one statement, under the lock.
-            head, row = eventlog.lock_head(run, seat.session.id, also=_WRITER_COLUMNS,
-                                           joins=_WRITER_JOINS,
-                                           params={"user_id": user.id, "client_id": client_id})
+            head, row = eventlog.lock_head(
+                run,
+                seat.session.id,
+                also=_WRITER_COLUMNS,
+                joins=_WRITER_JOINS,
+                params={"user_id": user.id, "client_id": client_id},
+            )
             seat.session = head
             if client_id is not None and row["logged_seq"] is not None:
                 # This client_id was logged already (seen under this lock: it is there).
@@ -630,8 +711,7 @@ def record(
                 check(seat, member, now)
             data = build(head, member, now)
             events.require(type_, data)  # the catalogue's shape, before it is stored
-            event = eventlog.append(run, head, type_, user.id, data, client_id=client_id,
-                                    at=now)
+            event = eventlog.append(run, head, type_, user.id, data, client_id=client_id, at=now)
             apply(head, event, run)
             if before_commit is not None:
                 before_commit(head, event)
@@ -652,9 +732,16 @@ def record(
 
 # --- chat -----------------------------------------------------------------------
 
-def _text(value: object, name: str, limit: int, *, required: bool = True,
-          empty: Callable[[], str] | None = None,
-          too_long: Callable[[], str] | None = None) -> str | None:
+
+def _text(
+    value: object,
+    name: str,
+    limit: int,
+    *,
+    required: bool = True,
+    empty: Callable[[], str] | None = None,
+    too_long: Callable[[], str] | None = None,
+) -> str | None:
     """Trimmed text of 1..limit characters; ``empty`` and ``too_long`` give the messages
     a person sees for what they typed (the others only reach hand-made clients). They
     are called only on a refusal: translating them on every chat.send cost ~4 % of it."""
@@ -665,12 +752,15 @@ def _text(value: object, name: str, limit: int, *, required: bool = True,
     text = value.strip()
     if not text:
         if required:
-            raise ActionError("invalid", empty() if empty else _("%(field)s is empty.",
-                                                             field=name))
+            raise ActionError("invalid", empty() if empty else _("%(field)s is empty.", field=name))
         return None
     if len(text) > limit:
-        raise ActionError("too_large", too_long() if too_long else _(
-            "%(field)s may have at most %(n)s characters.", field=name, n=limit))
+        raise ActionError(
+            "too_large",
+            too_long()
+            if too_long
+            else _("%(field)s may have at most %(n)s characters.", field=name, n=limit),
+        )
     return text
 
 
@@ -697,10 +787,13 @@ def _existing_message(session_id: int, message_id: int) -> Message:
 def send_message(seat: Seat, payload: dict[str, Any]) -> Recorded:
     """chat.send: post a message (idempotent on client_id)."""
     client_id = client_id_of(payload)
-    body = _text(payload.get("body"), "body", MAX_BODY,
-                 empty=lambda: _("Write a message first."),
-                 too_long=lambda: _("A message may have at most %(n)s characters.",
-                                    n=MAX_BODY))
+    body = _text(
+        payload.get("body"),
+        "body",
+        MAX_BODY,
+        empty=lambda: _("Write a message first."),
+        too_long=lambda: _("A message may have at most %(n)s characters.", n=MAX_BODY),
+    )
     reply_to = payload.get("reply_to")
     if reply_to is not None:
         reply_to = _int(reply_to, "reply_to")
@@ -712,8 +805,13 @@ def send_message(seat: Seat, payload: dict[str, Any]) -> Recorded:
             _existing_message(seat.session.id, reply_to)
 
     def build(session, member, now) -> dict[str, Any]:
-        return {"message_id": session.head_seq + 1, "client_id": client_id, "body": body,
-                "reply_to": reply_to, "lang": html_lang_of(seat.user.locale)}
+        return {
+            "message_id": session.head_seq + 1,
+            "client_id": client_id,
+            "body": body,
+            "reply_to": reply_to,
+            "lang": html_lang_of(seat.user.locale),
+        }
 
     return record(seat, "message.posted", build, client_id=client_id, check=check)
 
@@ -749,10 +847,15 @@ def typing(seat: Seat) -> None:
 
 # --- moderation -----------------------------------------------------------------
 
+
 def _reason(payload: dict[str, Any]) -> str | None:
-    return _text(payload.get("reason"), "reason", MAX_REASON, required=False,
-                 too_long=lambda: _("A reason may have at most %(n)s characters.",
-                                    n=MAX_REASON))
+    return _text(
+        payload.get("reason"),
+        "reason",
+        MAX_REASON,
+        required=False,
+        too_long=lambda: _("A reason may have at most %(n)s characters.", n=MAX_REASON),
+    )
 
 
 def hide_request(payload: dict[str, Any], hidden: bool) -> tuple[str, int, str | None]:
@@ -772,8 +875,10 @@ def hide_message(seat: Seat, item_id: int, hidden: bool, reason: str | None) -> 
     def check(seat, member, now) -> None:
         message = _existing_message(seat.session.id, item_id)
         if message.hidden == hidden:
-            raise ActionError("conflict", _("The message is already hidden.") if hidden
-                              else _("The message is not hidden."))
+            raise ActionError(
+                "conflict",
+                _("The message is already hidden.") if hidden else _("The message is not hidden."),
+            )
 
     def build(session, member, now) -> dict[str, Any]:
         return {"message_id": item_id, "reason": reason} if hidden else {"message_id": item_id}
@@ -801,8 +906,9 @@ def pin(seat: Seat, payload: dict[str, Any]) -> Recorded:
 def _target_user(seat: Seat, payload: dict[str, Any]) -> User:
     user_id = _int(payload.get("user_id"), "user_id")
     user = db.session.get(User, user_id)
-    if user is None or not access.is_member(user, db.session.get_one(
-            Exchange, seat.session.exchange_id)):
+    if user is None or not access.is_member(
+        user, db.session.get_one(Exchange, seat.session.exchange_id)
+    ):
         raise ActionError("not_found", _("This person is not in this session."))
     if user.role != Role.STUDENT:
         raise ActionError("forbidden", _("Only students can be muted or removed."))
@@ -817,8 +923,9 @@ def mute(seat: Seat, payload: dict[str, Any], muted: bool) -> Recorded:
     if muted and minutes is not None:
         minutes = _int(minutes, "minutes")
         if not 1 <= minutes <= MAX_MUTE_MINUTES:
-            raise ActionError("invalid", _("minutes must be between 1 and %(n)s.",
-                                           n=MAX_MUTE_MINUTES))
+            raise ActionError(
+                "invalid", _("minutes must be between 1 and %(n)s.", n=MAX_MUTE_MINUTES)
+            )
 
     def build(session, member, now) -> dict[str, Any]:
         if not muted:
@@ -856,12 +963,12 @@ def slow(seat: Seat, payload: dict[str, Any]) -> Recorded:
     check_manager(seat)
     seconds = _int(payload.get("seconds"), "seconds")
     if seconds > MAX_SLOW_SECONDS:
-        raise ActionError("invalid", _("seconds must be between 0 and %(n)s.",
-                                       n=MAX_SLOW_SECONDS))
+        raise ActionError("invalid", _("seconds must be between 0 and %(n)s.", n=MAX_SLOW_SECONDS))
     return record(seat, "room.slow", lambda s, m, n: {"seconds": seconds})
 
 
 # --- attendance and the session's life -----------------------------------------
+
 
 def joined(seat: Seat) -> Recorded | None:
     """Log that a member came into the live room (first connection only)."""
@@ -935,9 +1042,22 @@ def close_room(seat: Seat) -> Recorded:
 
         db.session.flush()
         assert session.head_hash is not None  # the close was just appended
-        db.session.add(Seal(session_id=session.id, head_seq=session.head_seq,
-                            head_hash=session.head_hash, signature=seal.sign(session.head_hash),
-                            key_fingerprint=seal.fingerprint(), sealed_at=event.at))
+        db.session.add(
+            Seal(
+                session_id=session.id,
+                head_seq=session.head_seq,
+                head_hash=session.head_hash,
+                signature=seal.sign(session.head_hash),
+                key_fingerprint=seal.fingerprint(),
+                sealed_at=event.at,
+            )
+        )
 
-    return record(seat, "session.closed", lambda s, m, n: {}, check=check, require_live=False,
-                  before_commit=seal_it)
+    return record(
+        seat,
+        "session.closed",
+        lambda s, m, n: {},
+        check=check,
+        require_live=False,
+        before_commit=seal_it,
+    )

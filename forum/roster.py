@@ -25,11 +25,17 @@ def create_class(teacher: User, name: str, grade: int | None) -> SchoolClass:
         raise ActionError("forbidden", _("Only teachers of a school can create classes."))
     name = " ".join((name or "").split())
     if not name:
-        raise ActionError("invalid", _("A class name is required."),
-                          fields={"name": _("A class name is required.")})
+        raise ActionError(
+            "invalid",
+            _("A class name is required."),
+            fields={"name": _("A class name is required.")},
+        )
     if len(name) > 100:
-        raise ActionError("invalid", _("At most %(n)s characters.", n=100),
-                          fields={"name": _("At most %(n)s characters.", n=100)})
+        raise ActionError(
+            "invalid",
+            _("At most %(n)s characters.", n=100),
+            fields={"name": _("At most %(n)s characters.", n=100)},
+        )
     school_class = SchoolClass(school_id=teacher.school_id, name=name, grade=grade)
     school_class.teachers.append(teacher)
     db.session.add(school_class)
@@ -51,9 +57,7 @@ def read_names(data: bytes) -> list[str]:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
         if "display_name" not in header:
-            raise ActionError(
-                "invalid", _("The file needs a column named display_name.")
-            )
+            raise ActionError("invalid", _("The file needs a column named display_name."))
         reader.fieldnames = header
         names: list[str] = []
         for line, row in enumerate(reader, start=2):
@@ -61,14 +65,18 @@ def read_names(data: bytes) -> list[str]:
             if not name:
                 continue
             if not storable(name):
-                raise ActionError("invalid", _(
-                    "Line %(line)s: the name contains a character that cannot be saved "
-                    "(a NUL character). Please remove it and try again.", line=line))
+                raise ActionError(
+                    "invalid",
+                    _(
+                        "Line %(line)s: the name contains a character that cannot be saved "
+                        "(a NUL character). Please remove it and try again.",
+                        line=line,
+                    ),
+                )
             if len(name) > 100:
                 raise ActionError(
                     "invalid",
-                    _("Line %(line)s: a display name may have at most 100 characters.",
-                      line=line),
+                    _("Line %(line)s: a display name may have at most 100 characters.", line=line),
                 )
             names.append(name)
     except csv.Error as exc:
@@ -86,6 +94,7 @@ def check_distinct(school_class: SchoolClass, names: list[str]) -> None:
     """Refuse names that would be two children on one roster with the same name (in
     the file, or already in the class): their cards and the room could not tell them
     apart. Case and spaces do not make a name different ("林 小美" is "林小美")."""
+
     def key(name: str) -> str:
         return "".join(name.split()).casefold()
 
@@ -98,10 +107,14 @@ def check_distinct(school_class: SchoolClass, names: list[str]) -> None:
             repeated.append(name)
         seen.add(k)
     if repeated:
-        raise ActionError("invalid", _(
-            "Two students would have the same name: %(names)s. Add something that tells "
-            "them apart (a seat number or an initial) and try again. Nobody was added.",
-            names=", ".join(repeated)))
+        raise ActionError(
+            "invalid",
+            _(
+                "Two students would have the same name: %(names)s. Add something that tells "
+                "them apart (a seat number or an initial) and try again. Nobody was added.",
+                names=", ".join(repeated),
+            ),
+        )
 
 
 def import_roster(school_class: SchoolClass, data: bytes) -> list[tuple[User, str]]:

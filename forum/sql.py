@@ -107,8 +107,10 @@ def end_read_only_session() -> None:
     reload on next use, as after a commit). Uncommitted writes are refused, not
     committed behind their owner's back: whoever made them commits them first."""
     if session_has_writes():
-        raise RuntimeError("db.session holds uncommitted writes: commit (or roll back) "
-                           "them before waiting for a session's log")
+        raise RuntimeError(
+            "db.session holds uncommitted writes: commit (or roll back) "
+            "them before waiting for a session's log"
+        )
     if session_in_transaction():
         db.session.rollback()
 
@@ -165,14 +167,21 @@ class Unavailable(Exception):
 def unreachable(exc: BaseException) -> bool:
     """Is this failure the database being out of reach (or too busy), rather than a
     fault in what was asked? Such a failure is answered ``unavailable``, not as a bug."""
-    if isinstance(exc, Unavailable | sa_exc.TimeoutError | sa_exc.DisconnectionError
-                  | sa_exc.OperationalError | sa_exc.InterfaceError):
+    if isinstance(
+        exc,
+        Unavailable
+        | sa_exc.TimeoutError
+        | sa_exc.DisconnectionError
+        | sa_exc.OperationalError
+        | sa_exc.InterfaceError,
+    ):
         return True
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
     # The live path's plain statements raise the driver's own errors, unwrapped.
-    return (type(exc).__name__ in ("OperationalError", "InterfaceError")
-            and type(exc).__module__.split(".")[0] in ("sqlite3", "psycopg2"))
+    return type(exc).__name__ in ("OperationalError", "InterfaceError") and type(
+        exc
+    ).__module__.split(".")[0] in ("sqlite3", "psycopg2")
 
 
 class Gate:

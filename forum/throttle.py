@@ -128,8 +128,11 @@ class RedisStore:
 
     def __init__(self, url: str, prefix: str = PREFIX) -> None:
         self._storage = RedisStorage(
-            url, key_prefix=prefix, wrap_exceptions=True,
-            socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT,
+            url,
+            key_prefix=prefix,
+            wrap_exceptions=True,
+            socket_timeout=REDIS_TIMEOUT,
+            socket_connect_timeout=REDIS_TIMEOUT,
         )
         # limits' storage types its client loosely; it is a redis.Redis.
         self._redis = cast(Any, self._storage.get_connection())
@@ -142,8 +145,11 @@ class RedisStore:
         if self._down_since is not None and not self._retry_due():
             return self._fallback.take(key, burst, interval, now)
         try:
-            wait = float(self._script(keys=[self._storage.prefixed_key(key)],
-                                      args=[repr(now), repr(interval), burst]))
+            wait = float(
+                self._script(
+                    keys=[self._storage.prefixed_key(key)], args=[repr(now), repr(interval), burst]
+                )
+            )
         except Exception as exc:  # any failure of Redis must not stop chat
             self._went_down(exc)
             return self._fallback.take(key, burst, interval, now)
@@ -153,8 +159,9 @@ class RedisStore:
     def forget(self, name: str) -> None:
         self._fallback.forget(name)
         try:
-            keys = list(self._redis.scan_iter(match=self._storage.prefixed_key(f"{name}:*"),
-                                              count=1000))
+            keys = list(
+                self._redis.scan_iter(match=self._storage.prefixed_key(f"{name}:*"), count=1000)
+            )
             if keys:
                 self._redis.delete(*keys)
         except Exception as exc:
@@ -173,8 +180,10 @@ class RedisStore:
             first = self._down_since is None
             self._down_since = time.monotonic()
         if first:
-            log.warning("rate limits: Redis unreachable (%s); counting in this process "
-                        "until it is back", type(exc).__name__)
+            log.warning(
+                "rate limits: Redis unreachable (%s); counting in this process until it is back",
+                type(exc).__name__,
+            )
 
     def _came_back(self) -> None:
         if self._down_since is None:
@@ -211,8 +220,15 @@ class Limiter:
     ``store`` fixes where its buckets are (else the app's, see ``init_app``);
     ``clock`` is where it reads the time, in seconds (tests pass a fake one)."""
 
-    def __init__(self, name: str, burst: int = 10, per_second: float = 1.0, *,
-                 store: Store | None = None, clock: Clock = time.time) -> None:
+    def __init__(
+        self,
+        name: str,
+        burst: int = 10,
+        per_second: float = 1.0,
+        *,
+        store: Store | None = None,
+        clock: Clock = time.time,
+    ) -> None:
         self.name, self.burst, self.rate = name, burst, per_second
         self.store = store
         self.clock = clock
@@ -227,9 +243,13 @@ class Limiter:
             retry = max(1, math.ceil(wait - 1e-9))
             raise ActionError(
                 "rate_limited",
-                ngettext("You are sending too fast. Please wait %(num)s second.",
-                         "You are sending too fast. Please wait %(num)s seconds.", retry),
-                extra={"retry_after": retry})
+                ngettext(
+                    "You are sending too fast. Please wait %(num)s second.",
+                    "You are sending too fast. Please wait %(num)s seconds.",
+                    retry,
+                ),
+                extra={"retry_after": retry},
+            )
 
     def forget(self) -> None:
         """Start afresh (after a scripted replay such as the demo's; between tests)."""

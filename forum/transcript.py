@@ -25,6 +25,7 @@ FORMAT = "sdg-forum-transcript/1"
 
 # --- who reads it, and how ------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Reading:
     """How a reader sees a record: with names or pseudonyms, hidden text or not."""
@@ -59,7 +60,8 @@ def actors(session: ForumSession, events: list[Event], reading: Reading) -> dict
         if numbering.get(uid) and not reading.names:
             name = pseudonyms.label(numbering[uid])
         out[str(uid)] = {
-            "name": name, "role": user.role.value,
+            "name": name,
+            "role": user.role.value,
             "school": user.school.slug if user.school else None,
             "country": user.school.country if user.school else None,
         }
@@ -72,10 +74,17 @@ def export(session: ForumSession, reading: Reading) -> dict[str, Any]:
     from .room import hidden_items, visible_data
 
     withhold = None if reading.hidden_text else hidden_items(session.id)
-    items = [{"seq": event.seq, "type": event.type, "at": iso_utc(event.at, micro=True),
-              "actor_id": event.actor_id, "data": visible_data(event, withhold),
-              "hash": event.hash}
-             for event in events]
+    items = [
+        {
+            "seq": event.seq,
+            "type": event.type,
+            "at": iso_utc(event.at, micro=True),
+            "actor_id": event.actor_id,
+            "data": visible_data(event, withhold),
+            "hash": event.hash,
+        }
+        for event in events
+    ]
     sealed = db.session.get(Seal, session.id)
     return {
         "format": FORMAT,
@@ -103,21 +112,33 @@ def messages_csv(session: ForumSession, reading: Reading) -> bytes:
             hidden.discard(event["data"]["message_id"])
     buffer = io.StringIO()
     writer = csvfile.writer(buffer)
-    writer.writerow(["seq", "at", "author", "role", "school", "country", "lang", "reply_to",
-                     "hidden", "body"])
+    writer.writerow(
+        ["seq", "at", "author", "role", "school", "country", "lang", "reply_to", "hidden", "body"]
+    )
     for event in doc["events"]:
         if event["type"] != "message.posted":
             continue
         actor = names.get(str(event["actor_id"]), {})
         data = event["data"]
-        writer.writerow([event["seq"], event["at"], actor.get("name", ""), actor.get("role", ""),
-                         actor.get("school", ""), actor.get("country", ""), data.get("lang", ""),
-                         data.get("reply_to") or "",
-                         "yes" if data["message_id"] in hidden else "", data.get("body") or ""])
+        writer.writerow(
+            [
+                event["seq"],
+                event["at"],
+                actor.get("name", ""),
+                actor.get("role", ""),
+                actor.get("school", ""),
+                actor.get("country", ""),
+                data.get("lang", ""),
+                data.get("reply_to") or "",
+                "yes" if data["message_id"] in hidden else "",
+                data.get("body") or "",
+            ]
+        )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 # --- verification -----------------------------------------------------------------
+
 
 @dataclass
 class Verdict:
@@ -160,8 +181,9 @@ def trust(public_key_pem: str | None = None, *, earlier_keys: bool = False) -> T
     fingerprints = {current}
     if earlier_keys:
         fingerprints |= set(db.session.scalars(sa.select(Seal.key_fingerprint).distinct()))
-    return Trust(keys=(seal.public_key_pem(),), fingerprints=frozenset(fingerprints),
-                 current=current)
+    return Trust(
+        keys=(seal.public_key_pem(),), fingerprints=frozenset(fingerprints), current=current
+    )
 
 
 def _fingerprint_or_none(pem: object) -> str | None:
@@ -181,13 +203,19 @@ def signer(trusted: Trust, head_hash: str, signature: str, carried_key: object) 
         if seal.signature_valid(pem, head_hash, signature):
             return seal.fingerprint_of(pem)
     carried = _fingerprint_or_none(carried_key)
-    if (carried is not None and isinstance(carried_key, str)
-            and seal.signature_valid(carried_key, head_hash, signature)):
+    if (
+        carried is not None
+        and isinstance(carried_key, str)
+        and seal.signature_valid(carried_key, head_hash, signature)
+    ):
         if carried in trusted.fingerprints:
             return carried
-        return Verdict(False, f"invalid: signature by {carried}, a key the verifier does not "
-                              "trust (anyone can sign with a key of their own)",
-                       untrusted_key=carried)
+        return Verdict(
+            False,
+            f"invalid: signature by {carried}, a key the verifier does not "
+            "trust (anyone can sign with a key of their own)",
+            untrusted_key=carried,
+        )
     return Verdict(False, "invalid: signature does not match the head hash")
 
 
@@ -208,11 +236,15 @@ def verify_document(doc: Any, trusted: Trust | None = None) -> Verdict:
         if not isinstance(event, dict):
             return _bad(expected, "not an event")
         if event.get("seq") != expected:
-            return _bad(expected, f"expected seq {expected}, found {event.get('seq')!r} "
-                                  "(missing, extra or reordered event)")
+            return _bad(
+                expected,
+                f"expected seq {expected}, found {event.get('seq')!r} "
+                "(missing, extra or reordered event)",
+            )
         try:
-            canonical = eventlog.canonical_bytes(session_id, expected, event["type"], event["at"],
-                                                 event["actor_id"], event["data"])
+            canonical = eventlog.canonical_bytes(
+                session_id, expected, event["type"], event["at"], event["actor_id"], event["data"]
+            )
             computed = eventlog.chain(previous, canonical)
         except (KeyError, TypeError, ValueError):
             return _bad(expected, "malformed event")
@@ -220,17 +252,24 @@ def verify_document(doc: Any, trusted: Trust | None = None) -> Verdict:
             return _bad(expected, "hash does not match the event's content")
         previous = computed
     if doc.get("head_hash") != previous:
-        return _bad(len(events) + 1 if events else None,
-                    "head_hash does not match the last event (events missing at the end?)")
+        return _bad(
+            len(events) + 1 if events else None,
+            "head_hash does not match the last event (events missing at the end?)",
+        )
     signature = doc.get("signature")
     fingerprint = None
     session_doc = doc["session"] if isinstance(doc["session"], dict) else {}
-    closed = (session_doc.get("status") == "closed" or doc.get("sealed_at") is not None
-              or any(e.get("type") == "session.closed" for e in events))
+    closed = (
+        session_doc.get("status") == "closed"
+        or doc.get("sealed_at") is not None
+        or any(e.get("type") == "session.closed" for e in events)
+    )
     if signature is None and closed:
         # Closing seals: a closed session's record without a signature has lost its seal.
-        return Verdict(False, "invalid: signature missing, but the session was closed "
-                              "(its record must be sealed)")
+        return Verdict(
+            False,
+            "invalid: signature missing, but the session was closed (its record must be sealed)",
+        )
     if signature is not None:
         if not isinstance(signature, str):
             return Verdict(False, "invalid: signature does not match the head hash")
@@ -240,10 +279,15 @@ def verify_document(doc: Any, trusted: Trust | None = None) -> Verdict:
             return signed
         fingerprint = signed
     status = f"sealed, signed by {fingerprint}" if signature else "not sealed (no signature)"
-    return Verdict(True, f"valid: {len(events)} events, head {previous}, {status}",
-                   events=len(events), fingerprint=fingerprint,
-                   earlier_key=bool(trusted and fingerprint and trusted.current
-                                    and fingerprint != trusted.current))
+    return Verdict(
+        True,
+        f"valid: {len(events)} events, head {previous}, {status}",
+        events=len(events),
+        fingerprint=fingerprint,
+        earlier_key=bool(
+            trusted and fingerprint and trusted.current and fingerprint != trusted.current
+        ),
+    )
 
 
 def verify_bytes(raw: bytes, trusted: Trust | None = None) -> Verdict:
@@ -252,8 +296,11 @@ def verify_bytes(raw: bytes, trusted: Trust | None = None) -> Verdict:
     try:
         doc = inputs.loads(raw, text=False)
     except inputs.BadJson as exc:
-        why = "not a JSON document" if exc.kind == "syntax" else \
-            f"not a JSON document that can be checked: {exc.detail}"
+        why = (
+            "not a JSON document"
+            if exc.kind == "syntax"
+            else f"not a JSON document that can be checked: {exc.detail}"
+        )
         return replace(_bad(None, why), unreadable=exc.kind)
     return verify_document(doc, trusted)
 
@@ -269,11 +316,16 @@ def verify_stored(session: ForumSession) -> Verdict:
         return _bad(len(events) + 1, "the session's head does not match its last event")
     sealed = db.session.get(Seal, session.id)
     if sealed is None:
-        return Verdict(True, f"valid: {len(events)} events, head {head}, not sealed",
-                       events=len(events))
-    if sealed.head_hash != head or not seal.signature_valid(seal.public_key_pem(), head,
-                                                             sealed.signature):
+        return Verdict(
+            True, f"valid: {len(events)} events, head {head}, not sealed", events=len(events)
+        )
+    if sealed.head_hash != head or not seal.signature_valid(
+        seal.public_key_pem(), head, sealed.signature
+    ):
         return Verdict(False, "invalid: signature does not match the head hash")
-    return Verdict(True, f"valid: {len(events)} events, head {head}, sealed, signed by "
-                         f"{seal.fingerprint()}", events=len(events),
-                   fingerprint=seal.fingerprint())
+    return Verdict(
+        True,
+        f"valid: {len(events)} events, head {head}, sealed, signed by {seal.fingerprint()}",
+        events=len(events),
+        fingerprint=seal.fingerprint(),
+    )

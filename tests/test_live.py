@@ -146,8 +146,11 @@ def test_connections_of_a_dead_server_are_swept_and_their_people_logged_as_left(
         # longer than three beats (killed, say); another's died before servers were noted.
         stale = servers.utcnow() - timedelta(seconds=4 * app.config["FORUM_HEARTBEAT_SECONDS"])
         db.session.add(Server(id="dead-process", started_at=stale, seen_at=stale))
-        db.session.execute(sa.update(Connection).where(Connection.user_id == student.id)
-                           .values(server_id="dead-process"))
+        db.session.execute(
+            sa.update(Connection)
+            .where(Connection.user_id == student.id)
+            .values(server_id="dead-process")
+        )
         db.session.commit()
         assert servers.sweep() == 1
         assert servers.sweep() == 0  # nothing twice
@@ -372,18 +375,20 @@ def test_rate_limit_after_a_burst(people, monkeypatch):
     assert send(other, "me too", "o1")["ok"]
     # Then one a second: after half a second still refused, after one second one more.
     clock.advance(0.5)
-    assert student.error("chat.send", {"session_id": sid, "client_id": "b10", "body": "x"},
-                         "rate_limited")["retry_after"] == 1
+    assert (
+        student.error(
+            "chat.send", {"session_id": sid, "client_id": "b10", "body": "x"}, "rate_limited"
+        )["retry_after"]
+        == 1
+    )
     clock.advance(0.5)
     assert send(student, "one a second", "b10")["ok"]
-    student.error("chat.send", {"session_id": sid, "client_id": "b11", "body": "x"},
-                  "rate_limited")
+    student.error("chat.send", {"session_id": sid, "client_id": "b11", "body": "x"}, "rate_limited")
     # A pause refills the burst, and no more than the burst.
     clock.advance(60)
     for i in range(10):
         assert send(student, f"again {i}", f"c{i}")["ok"]
-    student.error("chat.send", {"session_id": sid, "client_id": "c10", "body": "x"},
-                  "rate_limited")
+    student.error("chat.send", {"session_id": sid, "client_id": "c10", "body": "x"}, "rate_limited")
 
 
 def test_chat_react_toggles(people):
@@ -731,12 +736,17 @@ def test_an_expired_sign_in_is_refused_at_the_next_event(people, app):
     send(student, "before the bell", "e1")
     lifetime = timedelta(seconds=app.config["PERMANENT_SESSION_LIFETIME"])
     with app.app_context():
-        db.session.execute(sa.update(LoginSession).where(
-            LoginSession.user_id == people.users["tw_student"]["id"]).values(
-            created_at=room.utcnow() - lifetime - timedelta(minutes=1)))
+        db.session.execute(
+            sa.update(LoginSession)
+            .where(LoginSession.user_id == people.users["tw_student"]["id"])
+            .values(created_at=room.utcnow() - lifetime - timedelta(minutes=1))
+        )
         db.session.commit()
-    student.error("chat.send", {"session_id": people.live_session, "client_id": "e2",
-                                "body": "after it"}, "unauthorized")
+    student.error(
+        "chat.send",
+        {"session_id": people.live_session, "client_id": "e2", "body": "after it"},
+        "unauthorized",
+    )
 
 
 def test_a_student_taken_out_of_the_class_is_refused_at_the_next_event(people, app):
@@ -746,11 +756,17 @@ def test_a_student_taken_out_of_the_class_is_refused_at_the_next_event(people, a
     student = joined(people, "tw_student")
     send(student, "still here", "k1")
     with app.app_context():
-        db.session.execute(sa.delete(class_students).where(
-            class_students.c.user_id == people.users["tw_student"]["id"]))
+        db.session.execute(
+            sa.delete(class_students).where(
+                class_students.c.user_id == people.users["tw_student"]["id"]
+            )
+        )
         db.session.commit()
-    student.error("chat.send", {"session_id": people.live_session, "client_id": "k2",
-                                "body": "and now?"}, "not_found")
+    student.error(
+        "chat.send",
+        {"session_id": people.live_session, "client_id": "k2", "body": "and now?"},
+        "not_found",
+    )
 
 
 # --- the record ------------------------------------------------------------------------------

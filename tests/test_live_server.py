@@ -282,8 +282,11 @@ def pg_forum(tmp_path_factory):
     """A fresh schema in PostgreSQL, migrated and seeded; dropped at the end."""
 
     with pg_schema() as (admin_url, schema, url):
-        forum = Forum(server_env(tmp_path_factory.mktemp("live-pg"), FORUM_ACCESS_LOG="0",
-                                 FORUM_DATABASE_URL=url))
+        forum = Forum(
+            server_env(
+                tmp_path_factory.mktemp("live-pg"), FORUM_ACCESS_LOG="0", FORUM_DATABASE_URL=url
+            )
+        )
         forum.schema = schema
         yield from _seeded(forum, admin_url, schema)
 
@@ -581,6 +584,7 @@ def _kill_and_restart(forum: Forum, server: Server) -> Server:
     try:
         teacher.ok("join", {"session_id": forum.live})
         assert teacher.send(forum.live, "after-restart", "we are back")["ok"]
+
         # The killed process never saw its clients go: the new one sweeps their
         # connections, and the log says they left.
         def nobody_else_is_here() -> bool:

@@ -132,7 +132,8 @@ def test_a_writer_that_commits_first_is_recorded(app, demo):
         db.session.commit()
         held_briefly(live["id"])
         room.rate_limiter.forget()
-        recorded = room.send_message(room.seat_for(user, live["id"]),
-                                     {"client_id": "after-commit", "body": "hello"})
+        recorded = room.send_message(
+            room.seat_for(user, live["id"]), {"client_id": "after-commit", "body": "hello"}
+        )
         assert recorded.event.type == "message.posted"
     assert school_name(app, "shizuoka-aoi") == "Committed on purpose"

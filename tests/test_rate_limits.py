@@ -72,8 +72,9 @@ def refusal(limiter: throttle.Limiter, user_id: int) -> ActionError:
 
 def test_a_burst_of_ten_then_one_a_second():
     clock = FakeClock()
-    chat = throttle.Limiter("chat", burst=10, per_second=1.0, store=throttle.MemoryStore(),
-                            clock=clock)
+    chat = throttle.Limiter(
+        "chat", burst=10, per_second=1.0, store=throttle.MemoryStore(), clock=clock
+    )
     assert all(allowed(chat, 1) for _ in range(10))
     error = refusal(chat, 1)
     assert error.code == "rate_limited" and error.extra == {"retry_after": 1}
@@ -91,8 +92,9 @@ def test_a_burst_of_ten_then_one_a_second():
 
 def test_typing_waits_two_seconds_a_token():
     clock = FakeClock()
-    typing = throttle.Limiter("typing", burst=3, per_second=0.5,
-                              store=throttle.MemoryStore(), clock=clock)
+    typing = throttle.Limiter(
+        "typing", burst=3, per_second=0.5, store=throttle.MemoryStore(), clock=clock
+    )
     assert [allowed(typing, 1) for _ in range(4)] == [True, True, True, False]
     assert refusal(typing, 1).extra == {"retry_after": 2}
     clock.advance(2)

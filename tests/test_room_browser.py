@@ -618,8 +618,7 @@ def test_teacher_opens_and_closes_a_session_from_the_room(room):
     expect(tw.locator("#chat-input")).to_be_disabled()
     expect(tw.locator("[data-room-notice]")).to_have_text(strings(tw)["notice_scheduled"])
     # The teacher reads what is theirs to do, not the students' "your teacher opens it".
-    expect(lin.locator("[data-room-notice]")).to_have_text(
-        strings(lin)["notice_scheduled_teacher"])
+    expect(lin.locator("[data-room-notice]")).to_have_text(strings(lin)["notice_scheduled_teacher"])
 
     lin.get_by_role("button", name="Open the room").click()
     expect(tw.locator("[data-session-status]")).to_have_class(re.compile("status-live"))

@@ -11,6 +11,7 @@ from .rooms import MAX_PACKET_BYTES, publish
 
 __all__ = ["init_socketio"]
 
+
 def init_socketio(app: Flask) -> None:
     """Bind Socket.IO with the configured async mode, queue and allowed origins."""
     from .. import room
@@ -53,8 +54,9 @@ def init_socketio(app: Flask) -> None:
     # connect and disconnect run in a request context built from the connection's
     # environ, whose path is the Socket.IO endpoint. With no route there, each raised
     # and kept a NotFound: ~60 objects in reference cycles for the garbage collector.
-    app.add_url_rule(SOCKETIO_PATH, endpoint="socketio", view_func=_engine_path,
-                     strict_slashes=False)
+    app.add_url_rule(
+        SOCKETIO_PATH, endpoint="socketio", view_func=_engine_path, strict_slashes=False
+    )
 
 
 SOCKETIO_PATH = "/socket.io/"

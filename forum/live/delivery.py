@@ -97,10 +97,18 @@ class DirectSocket:
 
     def send(self, pkt: Any) -> None:
         sock, ws = self.sock, self.ws
-        if (pkt.packet_type != eio_packet.MESSAGE or pkt.binary or sock.closing
-                or sock.closed or sock.upgrading or not sock.upgraded or ws.websocket_closed
-                or sock.queue.qsize() or not sock.queue.getting()
-                or ws._sendlock.locked()):
+        if (
+            pkt.packet_type != eio_packet.MESSAGE
+            or pkt.binary
+            or sock.closing
+            or sock.closed
+            or sock.upgrading
+            or not sock.upgraded
+            or ws.websocket_closed
+            or sock.queue.qsize()
+            or not sock.queue.getting()
+            or ws._sendlock.locked()
+        ):
             if pkt.packet_type == eio_packet.MESSAGE:
                 counts.queued += 1
             self.queued_send(pkt)
@@ -174,11 +182,14 @@ def _compatible(sock: Any, ws: Any) -> bool:
     slower, never wrong."""
     queue = getattr(sock, "queue", None)
     green: Any = getattr(ws, "socket", None)
-    ok = (all(hasattr(sock, name) for name in _SOCKET_NEEDS)
-          and all(hasattr(queue, name) for name in ("qsize", "getting", "put"))
-          and all(hasattr(ws, name) for name in _WEBSOCKET_NEEDS)
-          and hasattr(ws._sendlock, "locked") and hasattr(green, "fd")
-          and hasattr(green.fd, "send"))
+    ok = (
+        all(hasattr(sock, name) for name in _SOCKET_NEEDS)
+        and all(hasattr(queue, name) for name in ("qsize", "getting", "put"))
+        and all(hasattr(ws, name) for name in _WEBSOCKET_NEEDS)
+        and hasattr(ws._sendlock, "locked")
+        and hasattr(green, "fd")
+        and hasattr(green.fd, "send")
+    )
     if not ok and not _warned:
         _warned.append(True)
         log.warning("direct delivery is off: engineio or eventlet is not as expected")
@@ -186,6 +197,5 @@ def _compatible(sock: Any, ws: Any) -> bool:
 
 
 _SOCKET_NEEDS = ("send", "closing", "closed", "upgrading", "upgraded", "check_ping_timeout")
-_WEBSOCKET_NEEDS = ("send", "_send", "_pack_message", "_sendlock", "extensions",
-                    "websocket_closed")
+_WEBSOCKET_NEEDS = ("send", "_send", "_pack_message", "_sendlock", "extensions", "websocket_closed")
 _warned: list[bool] = []

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 # --- one event's connection -----------------------------------------------------------
 
+
 class LiveCall:
     """The connection an event came on: its Socket.IO id and the environ of its
     handshake (where connect noted who proved what, and the connection's language)."""
@@ -57,6 +58,7 @@ def _leave_room(room_name: str) -> None:
 
 # --- who is connected ----------------------------------------------------------------
 
+
 def _current_user(session_id: object = None) -> accounts.Person | None:
     """The person behind this connection, checked again now: a sign-out, an expired
     sign-in or a revoked token ends what the connection may do at its next event.
@@ -68,8 +70,9 @@ def _current_user(session_id: object = None) -> accounts.Person | None:
     message an ack carries."""
     environ = _call().environ
     token_hash = environ.get("forum.token_hash")
-    proof, key = ("token", token_hash) if token_hash else (
-        "sign_in", environ.get("forum.login_hash"))
+    proof, key = (
+        ("token", token_hash) if token_hash else ("sign_in", environ.get("forum.login_hash"))
+    )
     if key is None:  # the connection proved no one at connect
         return None
     person = access.caller_and_seat(proof, key, session_id)
@@ -86,8 +89,10 @@ def on_connect(auth=None):
             _connect(auth)
     except sql.Unavailable:
         message = unavailable_ack()["message"]
-        raise ConnectionRefusedError(message, {"code": "unavailable", "message": message,
-                                               "retry_after": UNAVAILABLE_RETRY_AFTER}) from None
+        raise ConnectionRefusedError(
+            message,
+            {"code": "unavailable", "message": message, "retry_after": UNAVAILABLE_RETRY_AFTER},
+        ) from None
 
 
 def _connect(auth: object) -> None:
@@ -115,9 +120,14 @@ def _connect(auth: object) -> None:
         if sql.unreachable(exc):
             log.warning("connect: database unavailable: %s", exc)
             ack = unavailable_ack()
-            raise ConnectionRefusedError(ack["message"], {
-                "code": "unavailable", "message": ack["message"],
-                "retry_after": ack["retry_after"]}) from None
+            raise ConnectionRefusedError(
+                ack["message"],
+                {
+                    "code": "unavailable",
+                    "message": ack["message"],
+                    "retry_after": ack["retry_after"],
+                },
+            ) from None
         log.exception("connect failed")
         raise _refused(_("Please sign in first.")) from None
     finally:
@@ -163,8 +173,11 @@ def _disconnect(app: Flask, sid: str, grace: float = 0.0) -> None:
     try:
         with app.app_context(), sql.admitted():
             try:
-                rows = db.session.execute(sa.select(Connection.session_id, Connection.user_id)
-                                          .where(Connection.sid == sid)).all()
+                rows = db.session.execute(
+                    sa.select(Connection.session_id, Connection.user_id).where(
+                        Connection.sid == sid
+                    )
+                ).all()
                 for session_id, user_id in rows:
                     attendance.end_connection(sid, db.session.get(User, user_id), session_id)
             finally:
@@ -176,14 +189,16 @@ def _disconnect(app: Flask, sid: str, grace: float = 0.0) -> None:
 
 # --- the handler wrapper ---------------------------------------------------------------
 
+
 def _error_ack(exc: ActionError) -> dict[str, Any]:
     ack = {"ok": False, "error": exc.code, "message": exc.message}
     ack.update(exc.extra)
     return ack
 
 
-def _run(fn: Callable[[accounts.Person, dict[str, Any]], dict[str, Any]], event: str,
-         payload: object) -> dict[str, Any]:
+def _run(
+    fn: Callable[[accounts.Person, dict[str, Any]], dict[str, Any]], event: str, payload: object
+) -> dict[str, Any]:
     """One event: who is asking, the action, and its ack; every failure an error ack."""
     try:
         user = _current_user(payload.get("session_id") if isinstance(payload, dict) else None)
@@ -202,8 +217,11 @@ def _run(fn: Callable[[accounts.Person, dict[str, Any]], dict[str, Any]], event:
             sql.discard_live()
             return unavailable_ack()
         log.exception("handler %s failed", event)
-        return {"ok": False, "error": "invalid",
-                "message": _("Something went wrong on our side. Please try again.")}
+        return {
+            "ok": False,
+            "error": "invalid",
+            "message": _("Something went wrong on our side. Please try again."),
+        }
     finally:
         with contextlib.suppress(Exception):
             db.session.remove()
@@ -216,8 +234,12 @@ def _rollback() -> None:
 
 def unavailable_ack() -> dict[str, Any]:
     """Nothing was stored: the database (or the way to it) is down just now."""
-    return {"ok": False, "error": "unavailable", "retry_after": UNAVAILABLE_RETRY_AFTER,
-            "message": str(UNAVAILABLE_LIVE)}
+    return {
+        "ok": False,
+        "error": "unavailable",
+        "retry_after": UNAVAILABLE_RETRY_AFTER,
+        "message": str(UNAVAILABLE_LIVE),
+    }
 
 
 class Lane:
@@ -305,8 +327,10 @@ def _seat(user: accounts.Person, payload: dict[str, Any]) -> room.Seat:
 
 # --- joining and leaving -------------------------------------------------------------
 
-def _int_field(payload: dict[str, Any], name: str, default: int | None, low: int,
-               high: int, message: str) -> int | None:
+
+def _int_field(
+    payload: dict[str, Any], name: str, default: int | None, low: int, high: int, message: str
+) -> int | None:
     """An optional whole number of the payload within [low, high], else ``invalid``."""
     value = payload.get(name)
     if value is None:
@@ -341,12 +365,15 @@ def on_join(user: accounts.Person, payload: dict[str, Any]) -> dict[str, Any]:
     masked = _masked(seat, user)
     call = _call()
     _join_room(observer_room(seat.session.id) if masked else session_room(seat.session.id))
-    came_online = attendance.arrived(call.sid, seat, call.environ.get("forum.login_hash"),
-                                     servers.SERVER_ID)
+    came_online = attendance.arrived(
+        call.sid, seat, call.environ.get("forum.login_hash"), servers.SERVER_ID
+    )
     room.joined(seat)
     # The joiner sees who is here at once; the room hears of it with the next snapshot.
-    here = presence.snapshot(current_app._get_current_object(),  # type: ignore[attr-defined]
-                             seat.session.id)
+    here = presence.snapshot(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        seat.session.id,
+    )
     if came_online:
         attendance.presence_changed(seat.session.id)
     state = sessions.room_state(seat)
@@ -389,11 +416,16 @@ def on_history(user: User, payload: dict[str, Any]) -> dict[str, Any]:
     seat = _seat(user, payload)
     if payload.get("before") is None:
         raise ActionError("invalid", _("before must be a number."))
-    before = _int_field(payload, "before", None, 1, room.MAX_INT,
-                        _("before must be a number."))
+    before = _int_field(payload, "before", None, 1, room.MAX_INT, _("before must be a number."))
     assert before is not None  # refused above when absent
-    limit = _int_field(payload, "limit", room.PAGE, 1, room.HISTORY_LIMIT,
-                       _("limit must be a number from 1 to %(max)s.", max=room.HISTORY_LIMIT))
+    limit = _int_field(
+        payload,
+        "limit",
+        room.PAGE,
+        1,
+        room.HISTORY_LIMIT,
+        _("limit must be a number from 1 to %(max)s.", max=room.HISTORY_LIMIT),
+    )
     _refuse_removed(seat, user)
     paged = room.page(seat, before, limit or room.PAGE)
     events, quoted = paged.events, paged.quoted
@@ -427,6 +459,7 @@ def relay_of_this_process() -> relay.Sequencer:
 
 # --- chat ------------------------------------------------------------------------------
 
+
 def _ack_event(recorded: room.Recorded) -> dict[str, Any]:
     return {"event": recorded.payload()}
 
@@ -452,13 +485,18 @@ def on_typing(user, payload):
         _typing_limiter.take(user.id)
     except ActionError:
         return {}  # typing is a hint: extra ones are dropped quietly
-    socketio.emit("typing", {"session_id": seat.session.id,
-                             "user": {"id": user.id, "name": user.display_name}},
-                  namespace=NAMESPACE, to=session_room(seat.session.id), skip_sid=_call().sid)
+    socketio.emit(
+        "typing",
+        {"session_id": seat.session.id, "user": {"id": user.id, "name": user.display_name}},
+        namespace=NAMESPACE,
+        to=session_room(seat.session.id),
+        skip_sid=_call().sid,
+    )
     return {}
 
 
 # --- board -----------------------------------------------------------------------------
+
 
 @handler("note.add")
 def on_note_add(user, payload):
@@ -481,6 +519,7 @@ def on_note_remove(user, payload):
 
 
 # --- moderation ------------------------------------------------------------------------
+
 
 @handler("mod.hide")
 def on_mod_hide(user, payload):
@@ -538,12 +577,19 @@ def on_mod_remove(user, payload):
 
 def disconnect_member(session_id: int, user_id: int) -> None:
     """Tell a removed student and end their connections to that room, on any process."""
-    socketio.emit("removed", {"session_id": session_id}, namespace=NAMESPACE,
-                  to=f"user:{user_id}")
-    sids = list(db.session.scalars(sa.select(Connection.sid).where(
-        Connection.session_id == session_id, Connection.user_id == user_id)))
-    db.session.execute(sa.delete(Connection).where(
-        Connection.session_id == session_id, Connection.user_id == user_id))
+    socketio.emit("removed", {"session_id": session_id}, namespace=NAMESPACE, to=f"user:{user_id}")
+    sids = list(
+        db.session.scalars(
+            sa.select(Connection.sid).where(
+                Connection.session_id == session_id, Connection.user_id == user_id
+            )
+        )
+    )
+    db.session.execute(
+        sa.delete(Connection).where(
+            Connection.session_id == session_id, Connection.user_id == user_id
+        )
+    )
     db.session.commit()
     for sid in sids:
         socketio.server.leave_room(sid, session_room(session_id), namespace=NAMESPACE)
@@ -551,6 +597,7 @@ def disconnect_member(session_id: int, user_id: int) -> None:
 
 
 # --- the session's life ------------------------------------------------------------------
+
 
 @handler("session.open")
 def on_session_open(user, payload):
@@ -560,4 +607,3 @@ def on_session_open(user, payload):
 @handler("session.close")
 def on_session_close(user, payload):
     return _ack_event(room.close_room(_seat(user, payload)))
-

@@ -41,8 +41,7 @@ def index():
             return redirect(url_for("classes.show", class_id=school_class.id))
     elif form.is_submitted():
         status = 422
-    return render_template("classes/index.html", classes=current_user.teaching,
-                           form=form), status
+    return render_template("classes/index.html", classes=current_user.teaching, form=form), status
 
 
 @bp.route("/<int:class_id>", methods=["GET"])
@@ -50,8 +49,11 @@ def show(class_id: int):
     """A class: roster, import form, add one student."""
     school_class = access.get_class_for(current_user, class_id)
     return render_template(
-        "classes/show.html", school_class=school_class, roster_form=RosterForm(),
-        student_form=StudentForm(), confirm=ConfirmForm(),
+        "classes/show.html",
+        school_class=school_class,
+        roster_form=RosterForm(),
+        student_form=StudentForm(),
+        confirm=ConfirmForm(),
     )
 
 
@@ -81,10 +83,14 @@ def import_roster(class_id: int):
     except ActionError as exc:
         flash(exc.message, "error")
         return redirect(url_for("classes.show", class_id=class_id))
-    flash(ngettext("%(num)s student added. Print the code card now: the code is not "
-                   "shown again.",
-                   "%(num)s students added. Print their code cards now: the codes are not "
-                   "shown again.", len(issued)), "success")
+    flash(
+        ngettext(
+            "%(num)s student added. Print the code card now: the code is not shown again.",
+            "%(num)s students added. Print their code cards now: the codes are not shown again.",
+            len(issued),
+        ),
+        "success",
+    )
     return _cards(school_class, issued)
 
 
@@ -122,8 +128,10 @@ def regenerate_code(class_id: int, student_id: int):
     student = _student_of(school_class, student_id)
     code = accounts.issue_code(student)
     db.session.commit()
-    flash(_("New code for %(name)s. The old code no longer works.",
-            name=student.display_name), "success")
+    flash(
+        _("New code for %(name)s. The old code no longer works.", name=student.display_name),
+        "success",
+    )
     return _cards(school_class, [(student, code)])
 
 
@@ -136,12 +144,18 @@ def revoke_code(class_id: int, student_id: int):
     student = _student_of(school_class, student_id)
     ask = confirmed(
         title=_("Revoke %(name)s's code?", name=student.display_name),
-        consequences=[_("The code on %(name)s's card stops working at once, and they are "
-                        "signed out. They cannot sign in again until you issue a new code.",
-                        name=student.display_name),
-                      _("This cannot be undone.")],
-        yes=_("Revoke the code"), no=_("Keep the code"),
-        back=url_for("classes.show", class_id=class_id))
+        consequences=[
+            _(
+                "The code on %(name)s's card stops working at once, and they are "
+                "signed out. They cannot sign in again until you issue a new code.",
+                name=student.display_name,
+            ),
+            _("This cannot be undone."),
+        ],
+        yes=_("Revoke the code"),
+        no=_("Keep the code"),
+        back=url_for("classes.show", class_id=class_id),
+    )
     if ask is not None:
         return ask
     accounts.revoke_codes(student)
@@ -158,13 +172,20 @@ def reissue_all(class_id: int):
         abort(400)
     ask = confirmed(
         title=_("Issue new codes for all of %(name)s?", name=school_class.name),
-        consequences=[ngettext("Every printed card stops working at once: the %(num)s student "
-                               "needs the new card to sign in.",
-                               "Every printed card stops working at once: the %(num)s students "
-                               "need their new cards to sign in.", len(school_class.students)),
-                      _("This cannot be undone.")],
-        yes=_("Issue new codes and print cards"), no=_("Keep the current codes"),
-        back=url_for("classes.show", class_id=class_id))
+        consequences=[
+            ngettext(
+                "Every printed card stops working at once: the %(num)s student "
+                "needs the new card to sign in.",
+                "Every printed card stops working at once: the %(num)s students "
+                "need their new cards to sign in.",
+                len(school_class.students),
+            ),
+            _("This cannot be undone."),
+        ],
+        yes=_("Issue new codes and print cards"),
+        no=_("Keep the current codes"),
+        back=url_for("classes.show", class_id=class_id),
+    )
     if ask is not None:
         return ask
     issued = roster.reissue_all(school_class)

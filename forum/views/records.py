@@ -29,8 +29,11 @@ def _reading(session_id: int):
     session = access.get_session_for(current_user, session_id)
     pseudonyms = request.args.get("pseudonyms") == "1"
     reading = transcript.reading_for(current_user, session, pseudonyms=pseudonyms)
-    if not reading.names and request.args.get("names") == "1" \
-            and current_user.role == Role.REVIEWER:
+    if (
+        not reading.names
+        and request.args.get("names") == "1"
+        and current_user.role == Role.REVIEWER
+    ):
         abort(403)  # reviewers see students under pseudonyms unless names were revealed
     return session, reading
 
@@ -42,7 +45,8 @@ def transcript_json(session_id: int):
     session, reading = _reading(session_id)
     response = jsonify(transcript.export(session, reading))
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="sdg-forum-session-{session.id}.json"')
+        f'attachment; filename="sdg-forum-session-{session.id}.json"'
+    )
     return response
 
 
@@ -52,9 +56,12 @@ def transcript_csv(session_id: int):
     """One row per message, UTF-8 with BOM."""
     session, reading = _reading(session_id)
     return Response(
-        transcript.messages_csv(session, reading), mimetype="text/csv",
-        headers={"Content-Disposition":
-                 f'attachment; filename="sdg-forum-session-{session.id}.csv"'})
+        transcript.messages_csv(session, reading),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="sdg-forum-session-{session.id}.csv"'
+        },
+    )
 
 
 @bp.route("/sessions/<int:session_id>/transcript.html")
@@ -63,11 +70,16 @@ def transcript_html(session_id: int):
     """The readable, printable record in the reader's language."""
     session, reading = _reading(session_id)
     view = review.record_view(session, reading)
-    return render_template("records/transcript.html", view=view, session=session,
-                           fingerprint=seal.fingerprint(), reading=reading,
-                           revealed=pseudonyms.latest_reveal(session.id),
-                           can_reveal=access.can_manage_exchange(current_user, session.exchange),
-                           form=RevealForm())
+    return render_template(
+        "records/transcript.html",
+        view=view,
+        session=session,
+        fingerprint=seal.fingerprint(),
+        reading=reading,
+        revealed=pseudonyms.latest_reveal(session.id),
+        can_reveal=access.can_manage_exchange(current_user, session.exchange),
+        form=RevealForm(),
+    )
 
 
 @bp.post("/sessions/<int:session_id>/names")
@@ -83,13 +95,20 @@ def reveal_names(session_id: int):
         choice = pseudonyms.reveal(current_user, session, form.reveal.data == "1")
     except ActionError as exc:
         abort(exc.status)
-    flash(_("Reviewers now read the students' names.") if choice.revealed
-          else _("Reviewers now read the students under pseudonyms."), "success")
+    flash(
+        _("Reviewers now read the students' names.")
+        if choice.revealed
+        else _("Reviewers now read the students under pseudonyms."),
+        "success",
+    )
     return redirect(url_for("records.transcript_html", session_id=session.id))
 
 
 @bp.route("/evidence/public-key")
 def public_key():
     """The Ed25519 public key that seals are made with, PEM."""
-    return Response(seal.public_key_pem(), mimetype="application/x-pem-file",
-                    headers={"X-Key-Fingerprint": seal.fingerprint()})
+    return Response(
+        seal.public_key_pem(),
+        mimetype="application/x-pem-file",
+        headers={"X-Key-Fingerprint": seal.fingerprint()},
+    )
