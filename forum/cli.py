@@ -456,3 +456,50 @@ def training_list(academic_year: int | None, as_json: bool) -> None:
             f"{e['id']:>4}  {e['held_on']}  {e['kind']:<11} {e['educators']:>5}  "
             f"{where}{'  ' + e['title'] if e['title'] else ''}"
         )
+
+
+@forum_cli.command("retention")
+@click.option(
+    "--older-than",
+    "older_than",
+    type=click.IntRange(0, 50),
+    required=True,
+    help="Academic years since the student's last exchange ended.",
+)
+@click.option("--apply", "apply_", is_flag=True, help="Erase the names (otherwise only list).")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Count the years up to this day instead of today (to preview).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the students as JSON.")
+def retention_command(older_than: int, apply_: bool, as_of: Any, as_json: bool) -> None:
+    """List (or, with --apply, erase) the names of students whose last exchange ended
+    more than --older-than academic years ago; they keep a pseudonym, and every sealed
+    record still verifies (the chain covers who wrote, not names)."""
+    from . import retention
+
+    found = retention.candidates(older_than, as_of.date() if as_of else None)
+    rows = [
+        {
+            "id": c.student.id,
+            "display_name": c.student.display_name,
+            "school": c.student.school.slug if c.student.school else None,
+            "last_academic_year": c.last_year,
+            "pseudonym": retention.pseudonym(c.student),
+        }
+        for c in found
+    ]
+    if apply_:
+        retention.erase(found)
+    if as_json:
+        click.echo(json.dumps({"applied": apply_, "students": rows}, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['id']:>6}  {row['school'] or '-':<16} {row['last_academic_year']:>4}  "
+            f"{row['display_name']} -> {row['pseudonym']}"
+        )
+    verb = "erased" if apply_ else "would be erased (run again with --apply)"
+    click.echo(f"{len(rows)} student name(s) {verb}.")

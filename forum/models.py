@@ -184,6 +184,11 @@ class User(UserMixin, Model):
     # Bumped to invalidate the user's calendar feed URL (derived, never stored).
     calendar_feed_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Students: a guardian agreed that their words may appear, under a pseudonym, in a
+    # published case (``consent``; every change kept in ``consent_changes``).
+    publish_consent: Mapped[bool] = mapped_column(default=False)
+    # When ``forum retention`` replaced the student's name with a pseudonym.
+    name_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     school: Mapped[School | None] = relationship()
     teaching: Mapped[list[SchoolClass]] = relationship(
@@ -646,3 +651,15 @@ class TrainingParticipant(Model):
     school: Mapped[str] = mapped_column(sa.String(200))
 
     event: Mapped[TrainingEvent] = relationship(back_populates="participants")
+
+
+class ConsentChange(Model):
+    """A student's consent to publication, as a teacher (or an import) set it: who, when."""
+
+    __tablename__ = "consent_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    consent: Mapped[bool] = mapped_column()
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,6 +7,7 @@ import io
 
 from flask_babel import gettext as _
 
+from . import consent
 from .accounts import add_student, issue_code
 from .errors import ActionError
 from .extensions import db
@@ -45,6 +46,12 @@ def create_class(teacher: User, name: str, grade: int | None) -> SchoolClass:
 
 def read_names(data: bytes) -> list[str]:
     """Display names from a UTF-8 CSV with a ``display_name`` column (BOM allowed)."""
+    return [name for name, _consent in read_roster(data)]
+
+
+def read_roster(data: bytes) -> list[tuple[str, bool]]:
+    """(display name, consent to publication) from a UTF-8 CSV with a ``display_name``
+    column and, optionally, ``publish_consent`` (yes/no, default no; protocol.md)."""
     if len(data) > MAX_FILE_BYTES:
         raise ActionError("too_large", _("The file is too large (at most 256 KB)."))
     try:
@@ -59,7 +66,7 @@ def read_names(data: bytes) -> list[str]:
         if "display_name" not in header:
             raise ActionError("invalid", _("The file needs a column named display_name."))
         reader.fieldnames = header
-        names: list[str] = []
+        names: list[tuple[str, bool]] = []
         for line, row in enumerate(reader, start=2):
             name = " ".join((row.get("display_name") or "").split())
             if not name:
@@ -78,7 +85,13 @@ def read_names(data: bytes) -> list[str]:
                     "invalid",
                     _("Line %(line)s: a display name may have at most 100 characters.", line=line),
                 )
-            names.append(name)
+            agreed = consent.parse(row.get("publish_consent"))
+            if agreed is None:
+                raise ActionError(
+                    "invalid",
+                    _("Line %(line)s: publish_consent must be yes or no.", line=line),
+                )
+            names.append((name, agreed))
     except csv.Error as exc:
         raise ActionError("invalid", _("The file is not valid CSV: %(error)s", error=exc)) from None
     if not names:
@@ -117,12 +130,21 @@ def check_distinct(school_class: SchoolClass, names: list[str]) -> None:
         )
 
 
-def import_roster(school_class: SchoolClass, data: bytes) -> list[tuple[User, str]]:
-    """Add every student in the file to the class, all or nothing; returns (student, code)."""
-    names = read_names(data)
-    check_distinct(school_class, names)
+def import_roster(
+    school_class: SchoolClass, data: bytes, by: User | None = None
+) -> list[tuple[User, str]]:
+    """Add every student in the file to the class, all or nothing; returns (student, code).
+    A ``yes`` in ``publish_consent`` is recorded as ``by``'s (None: the command line)."""
+    rows = read_roster(data)
+    check_distinct(school_class, [name for name, _agreed in rows])
     try:
-        issued = [add_student(school_class, name) for name in names]
+        issued = []
+        for name, agreed in rows:
+            student, code = add_student(school_class, name)
+            if agreed:
+                db.session.flush()  # the student's id, for the consent's record
+                consent.record(by, student, True)
+            issued.append((student, code))
         db.session.commit()
     except Exception:
         db.session.rollback()

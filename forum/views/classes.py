@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from .. import access, accounts, roster
+from .. import access, accounts, consent, roster
 from ..errors import ActionError
 from ..extensions import db
 from ..forms import ClassForm, ConfirmForm, RosterForm, StudentForm
@@ -79,7 +79,7 @@ def import_roster(class_id: int):
     if not form.validate_on_submit():
         return _back_with_errors(form, class_id)
     try:
-        issued = roster.import_roster(school_class, form.file.data.read())
+        issued = roster.import_roster(school_class, form.file.data.read(), by=current_user)
     except ActionError as exc:
         flash(exc.message, "error")
         return redirect(url_for("classes.show", class_id=class_id))
@@ -161,6 +161,27 @@ def revoke_code(class_id: int, student_id: int):
     accounts.revoke_codes(student)
     db.session.commit()
     flash(_("%(name)s's code no longer works.", name=student.display_name), "success")
+    return redirect(url_for("classes.show", class_id=class_id))
+
+
+@bp.route("/<int:class_id>/students/<int:student_id>/consent", methods=["POST"])
+def set_consent(class_id: int, student_id: int):
+    """Record (or withdraw) a guardian's consent that the student's words may appear,
+    under a pseudonym, in a published case."""
+    school_class = access.get_class_for(current_user, class_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    student = _student_of(school_class, student_id)
+    agreed = consent.parse(request.form.get("consent"))
+    if agreed is None or request.form.get("consent", "") == "":
+        abort(400)
+    consent.change(current_user, student, agreed)
+    flash(
+        _("%(name)s: a guardian's consent to publication is recorded.", name=student.display_name)
+        if agreed
+        else _("%(name)s: consent to publication is withdrawn.", name=student.display_name),
+        "success",
+    )
     return redirect(url_for("classes.show", class_id=class_id))
 
 
