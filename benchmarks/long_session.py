@@ -70,13 +70,12 @@ class _Clock:
 @contextlib.contextmanager
 def _scripted(start: datetime) -> Iterator[_Clock]:
     """The room's clock moved by hand, and no rate limit (one lesson in seconds)."""
-    clock, real = _Clock(start), room.clock
-    room.clock = clock
+    clock = _Clock(start)
     room.rate_limiter.take = lambda _user_id: None
     try:
-        yield clock
+        with room.clock.replaced(clock):
+            yield clock
     finally:
-        room.clock = real
         del room.rate_limiter.take
         room.rate_limiter.forget()
 

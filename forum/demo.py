@@ -386,7 +386,8 @@ def _replay_past_session(
     db.session.add(session)
     db.session.commit()
     scripted = _ScriptedClock(start)
-    real_clock, room.clock = room.clock, scripted
+    replaced = room.clock.replaced(scripted)
+    replaced.__enter__()
     notes: list[int] = []
     last_message: int | None = None
     try:
@@ -420,7 +421,7 @@ def _replay_past_session(
             elif what == "vote":
                 board.vote(seat, {"note_id": notes[payload["note"]]})
     finally:
-        room.clock = real_clock
+        replaced.__exit__(None, None, None)
         room.rate_limiter.forget()
     db.session.refresh(session)
     return session

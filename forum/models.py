@@ -390,7 +390,7 @@ class ForumSession(Model):
     # The head of the session's event log: last seq and its chain hash.
     head_seq: Mapped[int] = mapped_column(default=0)
     head_hash: Mapped[str | None] = mapped_column(sa.String(64))
-    # Room state folded from the log (see forum/room.py).
+    # Room state folded from the log (see forum/room/fold.py).
     locked: Mapped[bool] = mapped_column(default=False)
     slow_mode: Mapped[int] = mapped_column(default=0)  # seconds between messages; 0 = off
     pinned_message_id: Mapped[int | None] = mapped_column()

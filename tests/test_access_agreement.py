@@ -40,6 +40,7 @@ from forum.models import (
     User,
     utcnow,
 )
+from forum.room import write as room_record
 
 SESSION_STATES = ("scheduled", "live", "closed", "cancelled")
 # Which classes an exchange pairs: the matrix's users are in A, in C, in both or in none.
@@ -334,8 +335,8 @@ def test_the_writers_row_reads_head_and_standing_by_name(app):
                     head, extra = eventlog.lock_head(
                         run,
                         session_id,
-                        also=room._WRITER_COLUMNS,
-                        joins=room._WRITER_JOINS,
+                        also=room_record._WRITER_COLUMNS,
+                        joins=room_record._WRITER_JOINS,
                         params={"user_id": user_id, "client_id": "c-1"},
                     )
                     standing = room.Standing.from_row(extra)

@@ -14,6 +14,7 @@ from livekit import People
 from forum import events, room
 from forum.extensions import db
 from forum.models import Event
+from forum.room import chat as room_chat
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOL = ROOT.parent / "shared" / "protocol.md"
@@ -145,7 +146,7 @@ def test_an_event_that_does_not_fit_is_never_stored(app, demo, monkeypatch):
     def sloppy(seat, type_, build, **kwargs):
         return real(seat, type_, lambda *a: {**build(*a), "debug": True}, **kwargs)
 
-    monkeypatch.setattr(room, "record", sloppy)
+    monkeypatch.setattr(room_chat, "record", sloppy)  # where chat.send finds it
     ack = teacher.call("chat.send", {"session_id": sid, "client_id": "x1", "body": "hi"})
     assert ack["ok"] is False and ack["error"] == "invalid", ack
     with app.app_context():
@@ -153,7 +154,7 @@ def test_an_event_that_does_not_fit_is_never_stored(app, demo, monkeypatch):
             sa.select(sa.func.count()).select_from(Event).where(Event.session_id == sid)
         )
     assert after == before
-    monkeypatch.setattr(room, "record", real)  # the same message, built as it should be
+    monkeypatch.setattr(room_chat, "record", real)  # the same message, built as it should be
     assert (
         teacher.call("chat.send", {"session_id": sid, "client_id": "x1", "body": "hi"})["ok"]
         is True

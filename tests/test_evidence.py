@@ -560,7 +560,7 @@ def year_boundary(app, demo, monkeypatch):
     )
 
     clock = Script(_utc("2024-07-01T00:00:00+00:00"))
-    monkeypatch.setattr(room, "clock", clock)
+    monkeypatch.setattr(room.clock, "_source", clock)
     room.rate_limiter.forget()
     with app.app_context():
         people = {u.display_name: u for u in db.session.scalars(sa.select(User))}

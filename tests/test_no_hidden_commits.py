@@ -12,6 +12,7 @@ from flask_login import current_user
 from forum import i18n, room, sql
 from forum.extensions import db
 from forum.models import School, User
+from forum.room import write as room_record
 
 PENDING_NAME = "Renamed but never committed"
 
@@ -86,7 +87,7 @@ def test_a_language_choice_is_saved_once_and_the_page_reads_it(app, client, auth
 
 def held_briefly(session_id: int) -> threading.Lock:
     """Hold the session's write lock as another writer would, and let go soon."""
-    lock = room._head_lock(session_id)
+    lock = room_record._head_lock(session_id)
     assert lock.acquire(blocking=False)
     threading.Timer(0.05, lock.release).start()
     return lock
@@ -98,7 +99,7 @@ def test_waiting_for_the_lock_ends_a_read_without_committing(app, demo):
         db.session.scalar(sa.select(School.name_en))  # a read: a transaction is open
         assert sql.session_in_transaction()
         held_briefly(live["id"])
-        with room._head_locked(live["id"]):
+        with room_record._head_locked(live["id"]):
             # Its connection went back to the pool, rolled back, not committed.
             assert not sql.session_in_transaction()
 
@@ -113,7 +114,7 @@ def test_waiting_for_the_lock_refuses_uncommitted_writes(app, demo):
             if flush:
                 db.session.flush()
             lock = held_briefly(live["id"])
-            with pytest.raises(RuntimeError, match="commit"), room._head_locked(live["id"]):
+            with pytest.raises(RuntimeError, match="commit"), room_record._head_locked(live["id"]):
                 pass
             db.session.rollback()
             with lock:  # let go by the timer, never by the refused writer

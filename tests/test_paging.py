@@ -27,12 +27,12 @@ READERS = ("tw_student", "tw_teacher", "reviewer")
 
 @pytest.fixture
 def people(app, demo):
-    room.rate_limiter._buckets.clear()
-    handlers._typing_limiter._buckets.clear()
+    room.rate_limiter.forget()
+    handlers._typing_limiter.forget()
     people = People(app, demo)
     yield people
     people.check_everything_heard()
-    room.rate_limiter._buckets.clear()
+    room.rate_limiter.forget()
 
 
 @pytest.fixture
