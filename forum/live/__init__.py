@@ -20,7 +20,7 @@ def init_socketio(app: Flask) -> None:
     # socketio.handlers and bound to every server init_app makes. Imported after, they
     # would be bound only to the first app's server, and a second app in the same
     # process (tests, CLI + server) would refuse every /live connection.
-    from . import handlers, relay  # noqa: F401  (handlers registers the event handlers)
+    from . import dispatch, handlers, relay  # noqa: F401  (handlers registers the event handlers)
 
     allowed = app.config["FORUM_ALLOWED_ORIGINS"]
     queue = app.config["FORUM_MESSAGE_QUEUE"]
@@ -39,7 +39,7 @@ def init_socketio(app: Flask) -> None:
         logger=False,
         engineio_logger=False,
     )
-    handlers.bind(socketio.server)
+    dispatch.bind(socketio.server)
     if app.config["FORUM_DIRECT_DELIVERY"]:
         from . import delivery
 
