@@ -96,10 +96,8 @@ def room_strings() -> dict[str, str]:
         "retry": _("Retry"),
         "add_reaction": _("Add a reaction"),
         "react_with": _("React with %(emoji)s"),
-        **_plural(
-            "reaction_count",
-            lambda n: ngettext("%(emoji)s from %(num)s person", "%(emoji)s from %(num)s people", n),
-        ),
+        # TRANSLATORS: read after a reaction's emoji and count, e.g. "👍 2 people reacted".
+        **_plural("reacted", lambda n: ngettext("person reacted", "people reacted", n)),
         "new_message": _("%(name)s: %(text)s"),
         **_plural("typing", lambda n: ngettext("%(names)s is typing…", "%(names)s are typing…", n)),
         # who is here
@@ -112,9 +110,6 @@ def room_strings() -> dict[str, str]:
         "muted": _("muted"),
         "muted_until": _("muted until %(time)s"),
         "mute_for": _("How long to mute %(name)s"),
-        "mute_person": _("Mute %(name)s"),
-        "unmute_person": _("Unmute %(name)s"),
-        "remove_person": _("Remove %(name)s from the session"),
         "remove_confirm": _("Remove %(name)s from this session? They cannot come back in."),
         **_plural("minutes", lambda n: ngettext("%(num)s minute", "%(num)s minutes", n)),
         "until_unmuted": _("Until unmuted"),
@@ -139,8 +134,8 @@ def room_strings() -> dict[str, str]:
             "Your edit was not applied. Your text is still in the box: save again to apply it."
         ),
         "move_not_applied": _("The note was not moved."),
-        **_plural("votes", lambda n: ngettext("%(num)s vote", "%(num)s votes", n)),
-        "you_voted": _("you voted"),
+        # TRANSLATORS: read after a note's vote count, e.g. "3 votes".
+        **_plural("votes_word", lambda n: ngettext("vote", "votes", n)),
     }
 
 

@@ -184,9 +184,11 @@ export function createBoard(ctx, root) {
     show(p.hiddenBadge, note.hidden && visible);
     const mine = myVotes.has(note.id);
     p.vote.setAttribute("aria-pressed", String(mine));
-    p.vote.setAttribute("aria-label", t("votes", { num: note.votes }) + (mine ? ` — ${t("you_voted")}` : ""));
+    // Named "1 vote" by the visible count and a hidden word (WCAG 2.5.3: the name
+    // begins with what is seen); aria-pressed tells whether it is the reader's vote.
     replaceChildren(p.vote, el("span", { "aria-hidden": "true" }, "▲"), " ",
-      el("span", { class: "vote-count" }, String(note.votes)));
+      el("span", { class: "vote-count" }, String(note.votes)),
+      el("span", { class: "visually-hidden" }, " ", t("votes_word", { num: note.votes })));
     if (p.hide) p.hide.textContent = note.hidden ? t("unhide") : t("hide");
     if (p.move.dataset.column !== note.column) {
       // Only when it really moved: a vote must not undo a column picked but not yet moved to.

@@ -192,10 +192,12 @@ export function createChat(ctx, root) {
       const mine = Boolean(ctx.you && users.has(ctx.you.id));
       chips.push(el("button", {
         type: "button", class: "reaction", "aria-pressed": String(mine),
-        "aria-label": t("reaction_count", { emoji, num: users.size }),
         disabled: !ctx.canWrite(),
         on: { click: () => react(m, emoji) },
-      }, `${emoji} ${users.size}`));
+      }, `${emoji} `, el("span", { class: "reaction-count" }, String(users.size)),
+      // Named by what it shows and then what that means ("👍 2 people reacted"), so
+      // the spoken name begins with the visible words (WCAG 2.5.3).
+      el("span", { class: "visually-hidden" }, " ", t("reacted", { num: users.size }))));
     }
     replaceChildren(m.parts.chips, chips);
   }
