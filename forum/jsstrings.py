@@ -53,6 +53,7 @@ def room_strings() -> dict[str, str]:
         "locked_notice": _("The teacher has locked the room for now."),
         "locked_teacher_notice": _("The room is locked: students cannot write."),
         "muted_notice": _("A teacher has muted you."),
+        "unmuted_notice": _("A teacher has unmuted you: you can write again."),
         "muted_until_notice": _("A teacher has muted you until %(time)s."),
         **_plural(
             "slow_notice",
@@ -115,11 +116,12 @@ def room_strings() -> dict[str, str]:
         "until_unmuted": _("Until unmuted"),
         # board
         "no_notes": _("No notes yet."),
-        "note_placeholder": _("Write a note…"),
+        "note_placeholder": _("Write a note… (Ctrl+Enter adds it)"),
         "new_note_in": _("New note in “%(column)s”"),
         "note_color": _("Colour"),
         "add_note": _("Add note"),
         "note_added": _("Note added."),
+        "note_by": _("%(name)s added a note in “%(column)s”: %(text)s"),
         "note_length": _("A note has 1 to 500 characters."),
         "edit": _("Edit"),
         "edit_note": _("Edit the note"),

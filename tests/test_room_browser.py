@@ -565,6 +565,80 @@ def test_lock_and_mute_stop_students_writing(room):
     expect(jp.locator("#chat-input")).to_be_enabled()
 
 
+def test_a_screen_reader_hears_others_in_their_language_and_being_muted(room):
+    """The live region reads a Japanese message and note with a Japanese voice on a
+    Chinese page; being muted and unmuted is said, not only shown; the board's
+    Ctrl+Enter and the chat's Alt+M are told."""
+    from playwright.sync_api import expect
+
+    tw, jp, lin = tw_student(room, 2), jp_student(room, 2), teacher(room)
+    for page in (tw, jp, lin):
+        room.enter(page)
+    announcer = tw.locator("#room-announcer")
+    expect(announcer).to_have_attribute("lang", "zh-Hant-TW")
+
+    t = tag()
+    say(jp, f"海はみんなのもの {t}")
+    expect(announcer.locator("span[lang=ja]")).to_have_text(f"海はみんなのもの {t}")
+    expect(announcer).to_contain_text(room.student("shizuoka-aoi", 2)["display_name"])
+
+    add_note(jp, "why", f"プラスチックが多すぎる {t}")
+    expect(announcer.locator("span[lang=ja]")).to_have_text(f"プラスチックが多すぎる {t}")
+    column = tw.locator(".board-column[data-column='why'] .board-column-title").inner_text()
+    expect(announcer).to_contain_text(column)
+
+    name = room.student("taipei-daan", 2)["display_name"]
+    lin.locator(".person", has_text=name).locator("[data-role=mute]").click()
+    expect(tw.locator("#chat-input")).to_be_disabled()
+    until = strings(tw)["muted_until_notice"].split("%(time)s")[0]  # a timed mute by default
+    expect(announcer).to_contain_text(until)
+    expect(announcer).to_have_text(tw.locator("[data-composer-note]").inner_text())
+    lin.locator(".person", has_text=name).locator("[data-role=unmute]").click()
+    expect(tw.locator("#chat-input")).to_be_enabled()
+    expect(announcer).to_have_text(strings(tw)["unmuted_notice"])
+
+    # The note box says its shortcut, to the eye and to assistive technology.
+    box = tw.locator(".board-column[data-column='why'] .note-form textarea")
+    assert "Ctrl+Enter" in box.get_attribute("placeholder")
+    expect(box).to_have_attribute("aria-keyshortcuts", re.compile("Control\\+Enter"))
+    box.fill(f"Ctrl+Enter {t}")
+    box.press("Control+Enter")
+    expect(note_in(jp, "why", f"Ctrl+Enter {t}")).to_have_count(1)
+
+
+def test_the_keyboard_jumps_past_the_messages_to_the_message_box(room):
+    """Every message adds buttons to the tab order; a link at the top of the chat (and
+    Alt+M from anywhere in the room, which it names) goes straight to the message box,
+    while the messages' buttons stay reachable with Tab."""
+    from playwright.sync_api import expect
+
+    tw = tw_student(room, 2)
+    room.enter(tw)
+    say(tw, f"tab stops {tag()}")
+    expect(tw.locator(".msg[data-message-id] .msg-actions button").first).to_be_visible()
+    jump = tw.get_by_role("link", name=re.compile("Alt\\+M"))
+    expect(jump).to_be_visible()
+    tw.locator("h1").click()
+    for _ in range(40):
+        tw.keyboard.press("Tab")
+        if tw.evaluate("document.activeElement.matches('[data-jump-composer]')"):
+            break
+    else:
+        raise AssertionError("the jump link is not in the tab order")
+    tw.keyboard.press("Enter")
+    expect(tw.locator("#chat-input")).to_be_focused()
+
+    tw.locator(".board-column textarea").first.focus()
+    tw.keyboard.press("Alt+KeyM")
+    expect(tw.locator("#chat-input")).to_be_focused()
+    expect(tw.locator("#chat-input")).to_have_attribute("aria-keyshortcuts", "Alt+M")
+
+    # The messages' own buttons are still reached from the log with Tab.
+    tw.locator("[data-log]").focus()
+    tw.keyboard.press("Tab")
+    assert tw.evaluate("document.activeElement.closest('.msg') !== null")
+
+
 def test_who_is_here_groups_people_by_school(room):
     from playwright.sync_api import expect
 

@@ -3,7 +3,7 @@
 // show while keeping the reader's own text so nothing typed is lost.
 
 import { charCount, el, newClientId, replaceChildren, show } from "./dom.js";
-import { pageLang, t } from "./i18n.js";
+import { pageLang, t, tParts } from "./i18n.js";
 
 const MAX_TEXT = 500;
 const DRAG_THRESHOLD_PX = 6;
@@ -38,7 +38,9 @@ export function createBoard(ctx, root) {
 
   function buildAddForm(column) {
     const id = `note-new-${column.id}`;
-    const text = el("textarea", { id, rows: "2", class: "note-input", placeholder: t("note_placeholder") });
+    // Ctrl+Enter (⌘+Enter) adds the note: said in the placeholder and to screen readers.
+    const text = el("textarea", { id, rows: "2", class: "note-input", placeholder: t("note_placeholder"),
+      "aria-keyshortcuts": "Control+Enter Meta+Enter" });
     const counter = el("span", { class: "counter" }, `0 / ${MAX_TEXT}`);
     const error = el("p", { class: "form-error", role: "alert", hidden: true });
     const add = el("button", { type: "submit", class: "primary" }, t("add_note"));
@@ -228,11 +230,19 @@ export function createBoard(ctx, root) {
 
   // --- applying events ------------------------------------------------------------------------
 
-  function apply(event) {
+  function apply(event, live) {
     const d = event.data;
     switch (event.type) {
       case "note.added":
         if (!notes.has(d.note.id)) upsert(d.note, { hidden: Boolean(d.note.hidden) });
+        // Someone else's note is told like someone else's message (one's own: "Note added.").
+        if (live && event.actor && ctx.you && event.actor.id !== ctx.you.id && d.note.text
+            && columns.has(d.note.column)) {
+          ctx.announce(tParts("note_by", {
+            name: event.actor.name, column: columns.get(d.note.column).title,
+            text: { text: d.note.text, lang: d.note.lang || pageLang },
+          }));
+        }
         break;
       case "note.edited": {
         const note = notes.get(d.note.id);

@@ -2,7 +2,7 @@
 // "pending" messages, replies, reactions, the pinned prompt and "X is typing…".
 
 import { charCount, el, newClientId, replaceChildren, show } from "./dom.js";
-import { localDateTime, localTime, pageLang, t } from "./i18n.js";
+import { localDateTime, localTime, pageLang, t, tParts } from "./i18n.js";
 
 const MAX_BODY = 2000;
 const TYPING_SHOWN_MS = 3000;
@@ -247,7 +247,9 @@ export function createChat(ctx, root) {
         });
         if (event.actor) stopTyping(event.actor.id);
         if (live && wasNew && event.actor && ctx.you && event.actor.id !== ctx.you.id && d.body) {
-          ctx.announce(t("new_message", { name: event.actor.name, text: shorten(d.body) }));
+          ctx.announce(tParts("new_message", {
+            name: event.actor.name, text: { text: shorten(d.body), lang: d.lang || pageLang },
+          }));
         }
         break;
       }
@@ -810,6 +812,21 @@ export function createChat(ctx, root) {
     else if (log.scrollHeight - log.scrollTop - log.clientHeight < NEAR_EDGE_PX) showNewer();
   }, { passive: true });
   olderButton.addEventListener("click", showOlder);
+  // Alt+M (and the "Write a message" link) go to the message box from anywhere in the
+  // room, past every message's buttons; on a phone the chat tab is shown first.
+  function jumpToComposer(event) {
+    event.preventDefault();
+    const tab = document.querySelector('.room-tabs [data-tab="chat"]');
+    if (tab && getComputedStyle(tab.parentElement).display !== "none") tab.click();
+    const target = input.disabled ? note : input;
+    if (target === note) note.tabIndex = -1;
+    target.focus();
+    target.scrollIntoView({ block: "nearest" });
+  }
+  root.querySelector("[data-jump-composer]").addEventListener("click", jumpToComposer);
+  document.addEventListener("keydown", (event) => {
+    if (event.altKey && !event.ctrlKey && !event.metaKey && event.code === "KeyM") jumpToComposer(event);
+  });
 
   return { apply, fillWithheld, refresh, onTyping, addQuoted, addOlder, reset };
 }
