@@ -95,6 +95,8 @@ def room_strings() -> dict[str, str]:
         "sent": _("Sent"),
         "failed": _("Not sent"),
         "retry": _("Retry"),
+        "show_more": _("Show more"),
+        "show_less": _("Show less"),
         "add_reaction": _("Add a reaction"),
         "react_with": _("React with %(emoji)s"),
         # TRANSLATORS: read after a reaction's emoji and count, e.g. "👍 2 people reacted".

@@ -230,6 +230,49 @@ def test_students_chat_and_a_hidden_message_disappears_for_both(room):
     expect(jp.locator("[data-pinned]")).to_contain_text(hello)
 
 
+def test_a_message_of_blank_lines_or_a_long_paste_does_not_push_the_chat_away(room):
+    """300 blank lines between two words made one message 7,558 px tall for everyone.
+    The room shows a run of blank lines as two and folds a long message to about
+    eight lines behind "Show more"; the record keeps what was written."""
+    from playwright.sync_api import expect
+
+    tw, jp = tw_student(room, 1), jp_student(room, 1)
+    room.enter(tw)
+    room.enter(jp)
+    t = tag()
+    blank = f"上 {t}" + "\n" * 301 + f"下 {t}"
+    say(tw, blank)
+    poem = "\n".join(f"{i} 行目 {t}" for i in range(1, 41))
+    say(jp, poem)
+    for page in (tw, jp):
+        spaced = message(page, f"上 {t}")
+        expect(spaced.locator(".msg-body")).to_have_text(f"上 {t}\n\n\n下 {t}")
+        assert spaced.bounding_box()["height"] < 200
+        expect(spaced.locator(".msg-more")).to_be_hidden()
+
+        long = message(page, f"1 行目 {t}")
+        more = long.locator(".msg-more")
+        expect(more).to_have_text(strings(page)["show_more"])
+        expect(more).to_have_attribute("aria-expanded", "false")
+        assert long.bounding_box()["height"] < 320
+        assert page.locator("[data-log]").bounding_box()["height"] < 700  # the chat stays put
+        more.click()
+        expect(more).to_have_attribute("aria-expanded", "true")
+        expect(more).to_have_text(strings(page)["show_less"])
+        assert long.bounding_box()["height"] > 600  # all forty lines
+        expect(long.locator(".msg-body")).to_have_text(poem)
+        more.click()
+        expect(more).to_have_attribute("aria-expanded", "false")
+
+    # A teacher's record (the transcript) keeps the blank lines as they were written.
+    lin = teacher(room)
+    response = lin.request.get(f"{room.server.url}/sessions/{room.session_id()}/transcript.json")
+    assert response.ok, response.status
+    bodies = [e["data"].get("body") for e in response.json()["events"]
+              if e["type"] == "message.posted"]
+    assert blank in bodies
+
+
 def test_typing_is_shown_to_the_others(room):
     from playwright.sync_api import expect
 

@@ -2,7 +2,7 @@
 // the version they were made on; a "conflict" ack brings the newer note, which we
 // show while keeping the reader's own text so nothing typed is lost.
 
-import { charCount, el, newClientId, replaceChildren, show } from "./dom.js";
+import { charCount, el, newClientId, replaceChildren, show, tidyLines } from "./dom.js";
 import { pageLang, t, tParts } from "./i18n.js";
 
 const MAX_TEXT = 500;
@@ -173,7 +173,7 @@ export function createBoard(ctx, root) {
     note.node.classList.toggle("note-withheld", !visible);
     note.node.lang = note.lang;
     if (visible) {
-      p.text.textContent = note.text;
+      p.text.textContent = tidyLines(note.text);
       p.text.removeAttribute("lang");
     } else {
       p.text.textContent = note.hidden ? t("hidden_notice") : "…";
