@@ -17,9 +17,10 @@ import uuid
 
 import pytest
 from browsers import launch, require_chromium
-from servers import flask_cli, server_env, start_server
+from servers import ROOT, flask_cli, server_env, start_server
 
 SOCKET_IO = re.compile(r"/socket\.io/")
+SHOTS = ROOT / "docs" / "screenshots"
 
 pytestmark = pytest.mark.browser
 
@@ -746,6 +747,69 @@ def test_teacher_opens_and_closes_a_session_from_the_room(room):
     expect(tw.locator(".note-form").first).to_be_hidden()
 
 
+def test_a_teacher_runs_a_class_from_a_phone(room):
+    """At 390 px a teacher opens the room, hides a message, mutes and unmutes a
+    student, locks the chat and closes the session, each control within the screen's
+    width and big enough to tap; no page scrolls sideways (issue 20)."""
+    from playwright.sync_api import expect
+
+    typhoons = room.session_id("scheduled", "Typhoons, heavy rain and us")
+    session_id = next(s["id"] for s in room.demo["sessions"]
+                      if s["status"] == "scheduled" and s["id"] != typhoons)
+    lin = room.page(viewport=(390, 844))
+    room.sign_in_teacher(lin)
+    kr = room.page(timezone="Asia/Seoul")
+    seoul = room.student("seoul-hanbit", 1)
+    room.sign_in_student(kr, seoul, "ko")
+    room.enter(lin, session_id)
+    room.enter(kr, session_id)
+
+    def tappable(locator) -> None:
+        locator.scroll_into_view_if_needed()
+        box = locator.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        assert box["height"] >= 24 and box["width"] >= 24, box
+        assert lin.evaluate("document.documentElement.scrollWidth") <= 390
+
+    opening = lin.get_by_role("button", name="Open the room")
+    tappable(opening)
+    opening.click()
+    expect(kr.locator("#chat-input")).to_be_enabled()
+    text = f"태풍이 와요 {tag()}"
+    say(kr, text)
+    said = message(kr, text).get_attribute("data-message-id")
+    hide = message(lin, text).get_by_role("button", name="Hide", exact=True)
+    tappable(hide)
+    hide.click()
+    expect(kr.locator(f".msg[data-message-id='{said}'] .msg-body")).to_have_text(
+        strings(kr)["hidden_notice"])
+
+    lin.locator("#tab-people").click()
+    person = lin.locator(".person", has_text=seoul["display_name"])
+    tappable(person.locator("[data-role=mute]"))
+    person.locator("[data-role=mute]").click()
+    expect(kr.locator("#chat-input")).to_be_disabled()
+    tappable(person.locator("[data-role=unmute]"))
+    person.locator("[data-role=unmute]").click()
+    expect(kr.locator("#chat-input")).to_be_enabled()
+
+    lock = lin.locator("[data-lock]")
+    tappable(lock)
+    lock.click()
+    expect(kr.locator("#chat-input")).to_be_disabled()
+    lock.click()
+    expect(kr.locator("#chat-input")).to_be_enabled()
+
+    lin.locator("#tab-chat").click()
+    lin.evaluate("window.scrollTo(0, 0)")
+    lin.screenshot(path=str(SHOTS / "room-teacher-phone.png"))
+    closing = lin.get_by_role("button", name="Close the session")
+    tappable(closing)
+    closing.click()  # confirmed by the fixture
+    expect(kr.locator("[data-session-status]")).to_have_class(re.compile("status-closed"))
+    expect(lin.locator("[data-session-status]")).to_have_class(re.compile("status-closed"))
+
+
 def test_signing_out_elsewhere_sends_the_room_to_the_sign_in_page(room):
     from playwright.sync_api import expect
 
@@ -785,6 +849,24 @@ def test_layout_fits_the_screen(room, size, tmp_path):
         expect(board).to_be_visible()
         expect(chat).to_be_hidden()
         expect(jp.locator("#tab-board")).to_have_attribute("aria-selected", "true")
+    if size == (1280, 800):
+        say(jp, "教室の電気をこまめに消しています。")
+        expect(message(jp, "教室の電気をこまめに消しています。")).to_have_count(1)
+        # A laptop sees chat, board and who is here at once, the message box in view,
+        # without scrolling the page (issue 20, point 13).
+        people = jp.locator("#panel-people").bounding_box()
+        b = board.bounding_box()
+        assert people["x"] >= b["x"] + b["width"] and people["y"] < 400, people
+        send = jp.locator("[data-send]").bounding_box()
+        assert send["y"] + send["height"] <= size[1], send
+        third = jp.locator(".board-column").nth(2).bounding_box()
+        assert third["x"] + third["width"] <= b["x"] + b["width"], "all three columns in view"
+        # The header is three lines to scan: title and status, the times, the schools.
+        for line in ("h1", ".room-when .when", ".room-header .schools"):
+            box = jp.locator(line).bounding_box()
+            assert box["height"] < 48, (line, box)
+        assert "–" in jp.locator(".room-when .when").inner_text()
+        jp.screenshot(path=str(SHOTS / "room-laptop.png"))
     jp.screenshot(path=str(tmp_path / f"room-{size[0]}x{size[1]}.png"), full_page=True)
 
 
