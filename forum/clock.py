@@ -37,8 +37,9 @@ def academic_year_bounds(roc: int) -> tuple[date, date]:
 def academic_year_label(roc: int) -> str:
     """E.g. 113學年度 in zh-TW, "Academic year 113 (2024–25)" in English."""
     start = roc + 1911
-    return _("Academic year %(roc)s (%(start)s–%(end)s)", roc=roc, start=start,
-             end=str(start + 1)[-2:])
+    return _(
+        "Academic year %(roc)s (%(start)s–%(end)s)", roc=roc, start=start, end=str(start + 1)[-2:]
+    )
 
 
 def _locale() -> str:
@@ -69,8 +70,9 @@ def when(moment: datetime, tz: str | None = None) -> str:
     return f"{local_date(moment, zone.key)} {local_time(moment, zone.key)}"
 
 
-def span_across_zones(start: datetime, end: datetime, zones: list[str],
-                      reader_zone: str | None = None) -> str:
+def span_across_zones(
+    start: datetime, end: datetime, zones: list[str], reader_zone: str | None = None
+) -> str:
     """From–to in each zone with its city, the reader's first, one zone after the other:
     "14:00–15:30 Taipei · 15:00–16:30 Tokyo" (not four times in a row to pair up).
 
@@ -123,13 +125,13 @@ def across_zones(moment: datetime, zones: list[str], reader_zone: str | None = N
 
 
 def relative(moment: datetime, now: datetime | None = None) -> str:
-    """"in 2 hours" / "3 days ago", in the reader's language."""
+    """ "in 2 hours" / "3 days ago", in the reader's language."""
     delta = moment - (now or utcnow())
     return format_timedelta(delta, add_direction=True, locale=_locale(), threshold=1.0)
 
 
 def duration(delta: timedelta | None) -> str:
-    """"1 h 25 min" in the reader's language; empty for unknown."""
+    """ "1 h 25 min" in the reader's language; empty for unknown."""
     if delta is None:
         return ""
     minutes = max(0, int(delta.total_seconds() // 60))

@@ -46,8 +46,9 @@ def room_strings() -> dict[str, str]:
         "session_live": _("Live now"),
         "session_closed": _("Closed"),
         "notice_scheduled": _("The room opens when your teacher opens it."),
-        "notice_scheduled_teacher": _("Students wait until you open the room: open it when "
-                                      "your class is ready."),
+        "notice_scheduled_teacher": _(
+            "Students wait until you open the room: open it when your class is ready."
+        ),
         "notice_closed": _("This session has ended."),
         "observer_notice": _("You are observing this session and cannot write."),
         "locked_notice": _("The teacher has locked the room for now."),

@@ -46,15 +46,18 @@ def forum(tmp_path_factory):
         pytest.fail(f"{AXE} is missing: run `make install` (npm ci)", pytrace=False)
     env = server_env(tmp_path_factory.mktemp("axe-instance"), FORUM_ACCESS_LOG="0")
     flask_cli(["db", "upgrade"], env)
-    demo = json.loads(flask_cli(["forum", "seed-demo", "--json", "--with-applications"],
-                                env).stdout)
+    demo = json.loads(
+        flask_cli(["forum", "seed-demo", "--json", "--with-applications"], env).stdout
+    )
     server = start_server(env)
     live = next(s for s in demo["sessions"] if s["status"] == "live")
     tw_kr = next(s for s in demo["sessions"] if s["exchange_id"] != live["exchange_id"])
     token = flask_cli(["forum", "token", "kim.teacher"], env).stdout.strip()
     request = urllib.request.Request(
-        f"{server.url}/api/v1/sessions/{tw_kr['id']}/open", method="POST",
-        headers={"Authorization": f"Bearer {token}"})
+        f"{server.url}/api/v1/sessions/{tw_kr['id']}/open",
+        method="POST",
+        headers={"Authorization": f"Bearer {token}"},
+    )
     with urllib.request.urlopen(request) as response:  # noqa: S310 (our own loopback server)
         assert response.status == 200
     yield server, demo, live["id"]
@@ -79,8 +82,10 @@ def room_in_use(forum, browser):
 
     server, demo, live = forum
     students = {u["school"]: u for u in reversed(demo["users"]) if u["role"] == "student"}
-    for school, text in (("taipei-daan", "大家好！我們在臺北。"),
-                         ("shizuoka-aoi", "こんにちは！静岡から参加しています。")):
+    for school, text in (
+        ("taipei-daan", "大家好！我們在臺北。"),
+        ("shizuoka-aoi", "こんにちは！静岡から参加しています。"),
+    ):
         context = browser.new_context(locale="en-US", timezone_id="Asia/Taipei")
         context.set_default_timeout(15_000)
         try:
@@ -118,12 +123,16 @@ def sign_in(page, url: str, role: str, user: dict, lang: str, demo: dict) -> Non
 
 def people(demo: dict) -> list[tuple[str, dict]]:
     """One person of each role: a Taipei student, Lin (teacher), a reviewer, an admin."""
+
     def first(**match):
         return next(u for u in demo["users"] if all(u.get(k) == v for k, v in match.items()))
-    return [("student", first(role="student", school="taipei-daan")),
-            ("teacher", first(username="lin.teacher")),
-            ("reviewer", first(role="reviewer")),
-            ("admin", first(role="admin"))]
+
+    return [
+        ("student", first(role="student", school="taipei-daan")),
+        ("teacher", first(username="lin.teacher")),
+        ("reviewer", first(role="reviewer")),
+        ("admin", first(role="admin")),
+    ]
 
 
 def shape(path: str, role: str) -> str:
@@ -140,9 +149,13 @@ def violations(page, axe_source: str) -> list[dict]:
         page.evaluate(axe_source)
     results = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
     return [
-        {"rule": v["id"], "impact": v["impact"],
-         "nodes": [(n["target"], n["failureSummary"][:200]) for n in v["nodes"][:3]]}
-        for v in results["violations"] if v["impact"] in ("serious", "critical")
+        {
+            "rule": v["id"],
+            "impact": v["impact"],
+            "nodes": [(n["target"], n["failureSummary"][:200]) for n in v["nodes"][:3]],
+        }
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
     ]
 
 
@@ -155,8 +168,9 @@ def links(page, origin: str) -> list[str]:
             continue
         if SKIP.search(parts.path):
             continue
-        found.append(urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path,
-                                              parts.query, "")))
+        found.append(
+            urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+        )
     return found
 
 
@@ -171,8 +185,9 @@ def test_every_page_of_every_role_passes_axe(forum, browser, room_in_use, lang, 
     seen: set[str] = set()
     checked = 0
     for role, user in people(demo):
-        context = browser.new_context(viewport={"width": 1280, "height": 800},
-                                      locale="en-US", timezone_id="Asia/Taipei")
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 800}, locale="en-US", timezone_id="Asia/Taipei"
+        )
         context.set_default_timeout(15_000)
         try:
             page = context.new_page()
@@ -197,12 +212,16 @@ def test_every_page_of_every_role_passes_axe(forum, browser, room_in_use, lang, 
                 expect(page.locator("html")).to_have_attribute("lang", html_lang)
                 if page.locator("#room-connection").count():
                     expect(page.locator("#room-connection")).not_to_have_attribute(
-                        "data-state", "connecting")
+                        "data-state", "connecting"
+                    )
                     if path == f"/sessions/{live}":
                         expect(page.locator(".msg[data-message-id]").first).to_be_visible()
                 found[f"{role} {path}"] = violations(page, axe_source)
-                queue.extend(u for u in links(page, server.url)
-                             if shape(urllib.parse.urlsplit(u).path, role) not in seen)
+                queue.extend(
+                    u
+                    for u in links(page, server.url)
+                    if shape(urllib.parse.urlsplit(u).path, role) not in seen
+                )
             checked += pages
         finally:
             context.close()

@@ -269,8 +269,9 @@ def test_a_message_of_blank_lines_or_a_long_paste_does_not_push_the_chat_away(ro
     lin = teacher(room)
     response = lin.request.get(f"{room.server.url}/sessions/{room.session_id()}/transcript.json")
     assert response.ok, response.status
-    bodies = [e["data"].get("body") for e in response.json()["events"]
-              if e["type"] == "message.posted"]
+    bodies = [
+        e["data"].get("body") for e in response.json()["events"] if e["type"] == "message.posted"
+    ]
     assert blank in bodies
 
 
@@ -730,8 +731,7 @@ def test_teacher_opens_and_closes_a_session_from_the_room(room):
     expect(tw.locator("#chat-input")).to_be_disabled()
     expect(tw.locator("[data-room-notice]")).to_have_text(strings(tw)["notice_scheduled"])
     # The teacher reads what is theirs to do, not the students' "your teacher opens it".
-    expect(lin.locator("[data-room-notice]")).to_have_text(
-        strings(lin)["notice_scheduled_teacher"])
+    expect(lin.locator("[data-room-notice]")).to_have_text(strings(lin)["notice_scheduled_teacher"])
 
     lin.get_by_role("button", name="Open the room").click()
     expect(tw.locator("[data-session-status]")).to_have_class(re.compile("status-live"))
@@ -754,8 +754,9 @@ def test_a_teacher_runs_a_class_from_a_phone(room):
     from playwright.sync_api import expect
 
     typhoons = room.session_id("scheduled", "Typhoons, heavy rain and us")
-    session_id = next(s["id"] for s in room.demo["sessions"]
-                      if s["status"] == "scheduled" and s["id"] != typhoons)
+    session_id = next(
+        s["id"] for s in room.demo["sessions"] if s["status"] == "scheduled" and s["id"] != typhoons
+    )
     lin = room.page(viewport=(390, 844))
     room.sign_in_teacher(lin)
     kr = room.page(timezone="Asia/Seoul")
@@ -782,7 +783,8 @@ def test_a_teacher_runs_a_class_from_a_phone(room):
     tappable(hide)
     hide.click()
     expect(kr.locator(f".msg[data-message-id='{said}'] .msg-body")).to_have_text(
-        strings(kr)["hidden_notice"])
+        strings(kr)["hidden_notice"]
+    )
 
     lin.locator("#tab-people").click()
     person = lin.locator(".person", has_text=seoul["display_name"])
