@@ -70,6 +70,36 @@ def when(moment: datetime, tz: str | None = None) -> str:
     return f"{local_date(moment, zone.key)} {local_time(moment, zone.key)}"
 
 
+def span_across_zones(
+    start: datetime, end: datetime, zones: list[str], reader_zone: str | None = None
+) -> str:
+    """From–to in each zone with its city, the reader's first, one zone after the other:
+    "14:00–15:30 Taipei · 15:00–16:30 Tokyo" (not four times in a row to pair up).
+
+    Zones with the same wall-clock times are merged; a start on another day than the
+    reader's, or an end on another day than its start, is shown with its date.
+    """
+    reader = reader_zone or user_zone().key
+    ordered = [reader] + [z for z in zones if z != reader]
+    reader_day = start.astimezone(ZoneInfo(reader)).date()
+    parts: list[str] = []
+    shown: set[tuple[str, str, date]] = set()
+    for tz in ordered:
+        begins, ends = start.astimezone(ZoneInfo(tz)), end.astimezone(ZoneInfo(tz))
+        key = (begins.strftime("%H:%M"), ends.strftime("%H:%M"), begins.date())
+        if key in shown:
+            continue
+        shown.add(key)
+        first = local_time(start, tz)
+        if begins.date() != reader_day:
+            first = f"{local_date(start, tz)} {first}"
+        last = local_time(end, tz)
+        if ends.date() != begins.date():
+            last = f"{local_date(end, tz)} {last}"
+        parts.append(f"{first}–{last} {city(tz)}")
+    return " · ".join(parts)
+
+
 def across_zones(moment: datetime, zones: list[str], reader_zone: str | None = None) -> str:
     """The time in each zone with its city, the reader's first: "14:00 Taipei · 15:00 Tokyo".
 

@@ -48,6 +48,23 @@ def test_across_zones(moment, zones, reader, expected):
 
 
 @pytest.mark.usefixtures("english")
+def test_a_session_reads_from_to_in_each_zone():
+    """The room's header: one from–to per zone, the reader's first (issue 20, point 13)."""
+    start = datetime(2025, 3, 12, 6, 0, tzinfo=UTC)
+    end = datetime(2025, 3, 12, 7, 30, tzinfo=UTC)
+    assert (
+        clock.span_across_zones(start, end, [TW, JP], TW)
+        == "14:00–15:30 Taipei · 15:00–16:30 Tokyo"
+    )
+    assert clock.span_across_zones(start, end, [TW, TW], TW) == "14:00–15:30 Taipei"
+    late = datetime(2025, 3, 12, 15, 0, tzinfo=UTC)  # 23:00 in Taipei, 00:00 in Tokyo
+    assert (
+        clock.span_across_zones(late, datetime(2025, 3, 12, 16, 0, tzinfo=UTC), [TW, JP], TW)
+        == "23:00–Mar 13, 2025 00:00 Taipei · Mar 13, 2025 00:00–01:00 Tokyo"
+    )
+
+
+@pytest.mark.usefixtures("english")
 def test_across_midnight_the_other_day_is_shown():
     moment = datetime(2025, 3, 12, 15, 30, tzinfo=UTC)  # 23:30 in Taipei, 00:30 in Tokyo
     assert clock.across_zones(moment, [TW, JP], TW) == "23:30 Taipei · Mar 13, 2025 00:30 Tokyo"
