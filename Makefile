@@ -1,9 +1,11 @@
 # SDG Forum — setup, run and checks.
 #
-#   make install   virtualenv + Python deps, front-end libraries, compiled catalogs
+#   make install   virtualenv + the Python deps pinned (with hashes) in requirements.lock,
+#                  front-end libraries, compiled catalogs
+#   make lock      re-resolve requirements.lock from pyproject.toml (LOCK_ARGS=--upgrade)
 #   make run       install, migrate, load the demo data, serve on http://127.0.0.1:5000
 #   make test      install, then the whole test suite (PYTEST_ARGS="-k room -x" to narrow)
-#   make lint      ruff check
+#   make lint      ruff check, ruff format --check, mypy, import contracts (lint-imports)
 #   make i18n      extract messages, update (or create) the catalogs, compile them
 #
 # FORUM_* variables pass through to the app, from the environment or the command line:
@@ -15,8 +17,12 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Stamp of the last successful Python install; rebuilt when pyproject.toml changes.
+# Stamp of the last successful Python install; redone when the lock or pyproject.toml changes.
 STAMP := $(VENV)/.installed
+# Every Python package, dev tools included, at one version with its hashes. Made by
+# `make lock` (uv pip compile); `make install` only reads it.
+LOCK := requirements.lock
+PIP := $(BIN)/python -m pip --disable-pip-version-check
 
 LOCALES := zh_Hant_TW ja ko
 POT := translations/messages.pot
@@ -32,19 +38,35 @@ VENDOR_FILES := $(VENDOR)/socket.io.esm.min.js
 
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint i18n clean
+LOCK_ARGS ?=
+
+.PHONY: help install lock run test lint i18n clean
 
 help:
-	@sed -n '2,11s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '2,13s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 install: $(STAMP) $(VENDOR_FILES) $(MO_FILES)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+# Exactly the locked versions, each checked against its hashes; then this project itself,
+# editable, built by the locked setuptools. pip check fails if pyproject.toml asks for
+# something the lock lacks (then: make lock), or a package left in .venv by hand needs
+# something the lock does not have.
+$(STAMP): $(LOCK) pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	$(PIP) check || { echo "pip check failed: if pyproject.toml changed, run make lock;" \
+	  "else rm -rf $(VENV) and make install again" >&2; exit 1; }
 	touch $@
+
+# Re-resolves the lock for Python 3.11+ on every platform, keeping the pinned versions
+# unless pyproject.toml needs others (LOCK_ARGS=--upgrade, or --upgrade-package NAME).
+lock: | $(BIN)/python
+	$(BIN)/uv --version >/dev/null 2>&1 || $(PIP) install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	  --generate-hashes --custom-compile-command "make lock" --quiet $(LOCK_ARGS) -o $(LOCK)
 
 $(NPM_STAMP): package.json $(LOCKFILE)
 	$(NPM_INSTALL)
@@ -71,8 +93,13 @@ run: install
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Each check runs even when one before it failed; lint fails if any did.
 lint: $(STAMP)
-	$(BIN)/ruff check .
+	@status=0; \
+	for check in "ruff check ." "ruff format --check --output-format concise ." "mypy" \
+	    "lint-imports"; do \
+	  echo "$(BIN)/$$check"; $(BIN)/$$check || status=1; \
+	done; exit $$status
 
 i18n: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _ln:1,2 -k lazy_ngettext:1,2 \

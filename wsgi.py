@@ -37,10 +37,13 @@ if __name__ == "__main__" and os.environ.get("FORUM_ASYNC_MODE", "eventlet") == 
         while (state := conn.poll()) != psycopg2.extensions.POLL_OK:
             if state not in (psycopg2.extensions.POLL_READ, psycopg2.extensions.POLL_WRITE):
                 raise psycopg2.OperationalError(f"Bad result from poll: {state!r}")
-            trampoline(conn.fileno(), read=state == psycopg2.extensions.POLL_READ,
-                       write=state == psycopg2.extensions.POLL_WRITE,
-                       timeout=max(0.0, deadline - time.monotonic()),
-                       timeout_exc=psycopg2.OperationalError("timeout expired"))
+            trampoline(
+                conn.fileno(),
+                read=state == psycopg2.extensions.POLL_READ,
+                write=state == psycopg2.extensions.POLL_WRITE,
+                timeout=max(0.0, deadline - time.monotonic()),
+                timeout_exc=psycopg2.OperationalError("timeout expired"),
+            )
         return None
 
     psycopg2.extensions.set_wait_callback(_green_wait)
@@ -49,7 +52,6 @@ from forum import create_app  # noqa: E402
 from forum.extensions import socketio  # noqa: E402
 
 app = create_app()
-
 
 
 def serve_eventlet() -> None:
@@ -66,8 +68,12 @@ def serve_eventlet() -> None:
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     # One green thread per client connection, HTTP or live, up to this many at once;
     # more wait to be accepted. eventlet's own default, 1,024, is one big class day.
-    eventlet.wsgi.server(listener, app, max_size=app.config["FORUM_MAX_CONNECTIONS"],
-                         log_output=os.environ.get("FORUM_ACCESS_LOG", "1") == "1")
+    eventlet.wsgi.server(
+        listener,
+        app,
+        max_size=app.config["FORUM_MAX_CONNECTIONS"],
+        log_output=os.environ.get("FORUM_ACCESS_LOG", "1") == "1",
+    )
 
 
 def settle_heap() -> None:

@@ -92,15 +92,31 @@ def store(event: dict) -> None:
         event["seq"] = event["data"]["message_id"] = seq
         actor_id = event["actor"]["id"]
         canonical = json.dumps(
-            {"session_id": session_id, "seq": seq, "type": event["type"], "at": event["at"],
-             "actor_id": actor_id, "data": event["data"]},
-            sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+            {
+                "session_id": session_id,
+                "seq": seq,
+                "type": event["type"],
+                "at": event["at"],
+                "actor_id": actor_id,
+                "data": event["data"],
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
         ).encode()
         digest = hashlib.sha256(bytes.fromhex(previous) + canonical).hexdigest()
         _log.execute(
             "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (session_id, seq, event["type"], event["at"], actor_id,
-             event["data"]["client_id"], json.dumps(event["data"]), digest),
+            (
+                session_id,
+                seq,
+                event["type"],
+                event["at"],
+                actor_id,
+                event["data"]["client_id"],
+                json.dumps(event["data"]),
+                digest,
+            ),
         )
         _log.execute(
             "INSERT INTO heads VALUES (?, ?, ?) ON CONFLICT (session_id) DO UPDATE "

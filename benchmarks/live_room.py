@@ -96,12 +96,30 @@ RESULTS_DIR = ROOT / "benchmarks" / "results"
 OUTPUTS = {"chat": "latest.json", "capacity": "capacity.json", "storm": "storm.json"}
 # Each scenario's load, where the command line does not say.
 SCENARIOS: dict[str, dict[str, Any]] = {
-    "chat": {"rooms": 10, "clients": 20, "rate": 0.5, "duration": 60, "warmup": 5,
-             "arrivals": "poisson"},
-    "capacity": {"rooms": 20, "clients": 60, "rate": 0.1, "duration": 60, "warmup": 10,
-                 "arrivals": "poisson"},
-    "storm": {"rooms": 1, "clients": 300, "rate": 1.0, "duration": 60, "warmup": 5,
-              "arrivals": "uniform"},
+    "chat": {
+        "rooms": 10,
+        "clients": 20,
+        "rate": 0.5,
+        "duration": 60,
+        "warmup": 5,
+        "arrivals": "poisson",
+    },
+    "capacity": {
+        "rooms": 20,
+        "clients": 60,
+        "rate": 0.1,
+        "duration": 60,
+        "warmup": 10,
+        "arrivals": "poisson",
+    },
+    "storm": {
+        "rooms": 1,
+        "clients": 300,
+        "rate": 1.0,
+        "duration": 60,
+        "warmup": 5,
+        "arrivals": "uniform",
+    },
 }
 NAMESPACE = "/live"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -146,8 +164,7 @@ def setup_data(rooms: int, clients: int, cookies: bool = False) -> dict[str, Any
         with app.test_request_context("/auth/code", method="POST"):
             accounts.start_login_session(student)
             login_user(student)
-            value = app.session_interface.get_signing_serializer(app).dumps(
-                dict(cookie_session))
+            value = app.session_interface.get_signing_serializer(app).dumps(dict(cookie_session))
         return f"{app.config['SESSION_COOKIE_NAME']}={value}"
 
     out: list[dict[str, Any]] = []
@@ -520,8 +537,10 @@ def worker_main() -> int:
 
     # Poisson: the first gap is a gap like the others (memoryless), so the rate is the
     # same from the start; uniform: each client starts at its own point of one period.
-    heap = [(start + (gap() if config["arrivals"] == "poisson" else rng.uniform(0, 1.0 / rate)),
-             n) for n in range(len(clients))]
+    heap = [
+        (start + (gap() if config["arrivals"] == "poisson" else rng.uniform(0, 1.0 / rate)), n)
+        for n in range(len(clients))
+    ]
     heapq.heapify(heap)
     while heap:
         when, n = heap[0]
@@ -575,8 +594,11 @@ class Worker:
 
     def __init__(self, n: int, config: dict[str, Any], log: Path, client: str = "js") -> None:
         self._log = open(log, "ab")  # noqa: SIM115 - closed in close()
-        command = (node_command() if client == "js"
-                   else [sys.executable, str(Path(__file__).resolve()), "--worker"])
+        command = (
+            node_command()
+            if client == "js"
+            else [sys.executable, str(Path(__file__).resolve()), "--worker"]
+        )
         config = {**config, "clock": time.monotonic()}
         self.proc = subprocess.Popen(
             command,
@@ -648,26 +670,29 @@ def start_workers(
     procs = client_procs(args, len(members))
     t_connect = time.monotonic()
     for w in range(procs):
-        workers.append(Worker(
-            w,
-            {
-                "url": url,
-                "mode": mode,
-                "members": members[w::procs],
-                "rate": args.rate if rate is None else rate,
-                "arrivals": args.arrivals if arrivals is None else arrivals,
-                "seed": args.seed * 1000 + w,
-                "out": str(workdir / f"{label}-worker-{w}.json"),
-            },
-            workdir / f"{label}-worker-{w}.log",
-            args.client,
-        ))
+        workers.append(
+            Worker(
+                w,
+                {
+                    "url": url,
+                    "mode": mode,
+                    "members": members[w::procs],
+                    "rate": args.rate if rate is None else rate,
+                    "arrivals": args.arrivals if arrivals is None else arrivals,
+                    "seed": args.seed * 1000 + w,
+                    "out": str(workdir / f"{label}-worker-{w}.json"),
+                },
+                workdir / f"{label}-worker-{w}.log",
+                args.client,
+            )
+        )
     ready = {"clients": 0, "deflate": 0, "extensions": None, "procs": procs}
     for w in workers:
         msg = w.hear()
         if "error" in msg:
-            raise SystemExit(f"{label}: {msg['error']}; server log {server.log}; "
-                             f"client log {w.log}")
+            raise SystemExit(
+                f"{label}: {msg['error']}; server log {server.log}; client log {w.log}"
+            )
         ready["clients"] += msg["ready"]
         ready["deflate"] += msg.get("deflate", 0)
         ready["extensions"] = ready["extensions"] or msg.get("extensions")
@@ -892,9 +917,16 @@ def start_forum(
     in_app = args.auth == "cookie" and args.sign_in == "app"
     data = json.loads(
         run_checked(
-            [sys.executable, str(Path(__file__).resolve()), "--setup",
-             "--rooms", str(rooms), "--clients", str(clients),
-             *(["--setup-cookies"] if in_app else [])],
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--setup",
+                "--rooms",
+                str(rooms),
+                "--clients",
+                str(clients),
+                *(["--setup-cookies"] if in_app else []),
+            ],
             setup_env,
         )
     )
@@ -921,8 +953,11 @@ def start_forum(
                     cookies = pool.map(lambda code: sign_in(server.url, code), room["codes"])
                     room["credentials"] = [{"cookie": c} for c in cookies]
         if args.auth == "cookie" and not in_app:
-            print(f"forum: {rooms * clients} students signed in over HTTP in "
-                  f"{time.monotonic() - t0:.1f} s", flush=True)
+            print(
+                f"forum: {rooms * clients} students signed in over HTTP in "
+                f"{time.monotonic() - t0:.1f} s",
+                flush=True,
+            )
     except BaseException:
         server.stop()
         raise
@@ -953,26 +988,36 @@ def run_storm(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     roles = ["rejoin"] * len(room["credentials"])
     for n in range(args.chatters):
         roles[min(n * step, len(roles) - 1)] = "chat"
-    members = [(n, room["session_id"], credential, roles[n])
-               for n, credential in enumerate(room["credentials"])]
+    members = [
+        (n, room["session_id"], credential, roles[n])
+        for n, credential in enumerate(room["credentials"])
+    ]
     workers: list[Worker] = []
     try:
-        ready = start_workers(workers, server.url, members, args, server, "storm", workdir,
-                              "storm")
+        ready = start_workers(workers, server.url, members, args, server, "storm", workdir, "storm")
         time.sleep(1.0)
         start = time.monotonic() + 0.5
         storm_at = start + args.warmup
         end = storm_at + args.duration
         for w in workers:
-            w.tell({"start": start, "measure": storm_at, "end": end, "drain": args.drain,
-                    "storm_at": storm_at})
+            w.tell(
+                {
+                    "start": start,
+                    "measure": storm_at,
+                    "end": end,
+                    "drain": args.drain,
+                    "storm_at": storm_at,
+                }
+            )
         time.sleep(max(0.0, storm_at - 0.05 - time.monotonic()))
         rss_before = server.rss_mb()
         cpu0, wall0 = server.cpu_seconds(), time.monotonic()
         clients0 = sum(process_cpu_seconds(w.proc.pid) for w in workers)
         busy0 = machine_busy_seconds()
-        print(f"  storm: {args.clients} connections dropped; watching for "
-              f"{args.duration:g} s", flush=True)
+        print(
+            f"  storm: {args.clients} connections dropped; watching for {args.duration:g} s",
+            flush=True,
+        )
         time.sleep(max(0.0, end - time.monotonic()))
         cpu1, wall1 = server.cpu_seconds(), time.monotonic()
         clients1 = sum(process_cpu_seconds(w.proc.pid) for w in workers)
@@ -992,13 +1037,21 @@ def run_storm(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     wall = wall1 - wall0
     client_share = (clients1 - clients0) / wall
     return summarise_storm(
-        args, room, members, results, storm_at, end,
-        {"server_cpu_s": cpu1 - cpu0, "server_cpu_share": (cpu1 - cpu0) / wall,
-         "client_cpu_share": client_share,
-         "other_cpu_share": max(0.0, (busy1 - busy0 - cpu1 + cpu0) / wall - client_share),
-         "server_rss_mb": {"before": rss_before, "after": rss_after,
-                           "after_drain": rss_settled},
-         "deflate_negotiated": ready["deflate"], "client_procs": ready["procs"]},
+        args,
+        room,
+        members,
+        results,
+        storm_at,
+        end,
+        {
+            "server_cpu_s": cpu1 - cpu0,
+            "server_cpu_share": (cpu1 - cpu0) / wall,
+            "client_cpu_share": client_share,
+            "other_cpu_share": max(0.0, (busy1 - busy0 - cpu1 + cpu0) / wall - client_share),
+            "server_rss_mb": {"before": rss_before, "after": rss_after, "after_drain": rss_settled},
+            "deflate_negotiated": ready["deflate"],
+            "client_procs": ready["procs"],
+        },
     )
 
 
@@ -1013,8 +1066,9 @@ def summarise_storm(
 ) -> dict[str, Any]:
     rejoins = [r for res in results for r in res["rejoins"]]
     back = sorted((r["back_at"] - r["dropped_at"]) * 1000 for r in rejoins if r["back_at"])
-    connected = sorted((r["connected_at"] - r["dropped_at"]) * 1000
-                       for r in rejoins if r["connected_at"])
+    connected = sorted(
+        (r["connected_at"] - r["dropped_at"]) * 1000 for r in rejoins if r["connected_at"]
+    )
     errors: dict[str, int] = {}
     for r in rejoins:
         if not r["back_at"]:
@@ -1024,10 +1078,16 @@ def summarise_storm(
     storm_end = max(r["back_at"] for r in rejoins if r["back_at"]) if all_back and back else end
     # The chatters' acks while the re-joiners were coming back (and over the whole watch).
     sends = [r for res in results for r in res["sends"]]
-    during = sorted((r["ack_at"] - r["t"]) * 1000 for r in sends
-                    if storm_at <= r["t"] <= storm_end and r["ack"] and r["ack"]["ok"])
-    watched = sorted((r["ack_at"] - r["t"]) * 1000 for r in sends
-                     if storm_at <= r["t"] < end and r["ack"] and r["ack"]["ok"])
+    during = sorted(
+        (r["ack_at"] - r["t"]) * 1000
+        for r in sends
+        if storm_at <= r["t"] <= storm_end and r["ack"] and r["ack"]["ok"]
+    )
+    watched = sorted(
+        (r["ack_at"] - r["t"]) * 1000
+        for r in sends
+        if storm_at <= r["t"] < end and r["ack"] and r["ack"]["ok"]
+    )
     failed: dict[str, int] = {}
     for r in sends:
         if r["ack"] is None or not r["ack"]["ok"]:
@@ -1036,11 +1096,15 @@ def summarise_storm(
     # Nothing lost: every acked message reached every member who is back (or never
     # left), live or in its re-join's replay. Those not back are counted above.
     gone = {r["index"] for r in rejoins if not r["back_at"]}
-    got = {index: {cid for cid, *_rest in received}
-           for res in results for index, _sid, received in res["received"]
-           if index not in gone}
-    undelivered = sum(1 for r in sends if r["ack"] and r["ack"]["ok"]
-                      for m in got if r["client_id"] not in got[m])
+    got = {
+        index: {cid for cid, *_rest in received}
+        for res in results
+        for index, _sid, received in res["received"]
+        if index not in gone
+    }
+    undelivered = sum(
+        1 for r in sends if r["ack"] and r["ack"]["ok"] for m in got if r["client_id"] not in got[m]
+    )
     presence = [p for res in results for p in res["presence"]]
     last_presence = max((p["last_at"] for p in presence if p["last_at"]), default=None)
     rejoiners = [p for p in presence if p["role"] == "rejoin"]
@@ -1052,22 +1116,37 @@ def summarise_storm(
         "rejoiners": len(rejoins),
         "chatters": args.chatters,
         "back": len(back),
-        "back_ms": {"p50": percentile(back, 50), "p95": percentile(back, 95),
-                    "max": back[-1] if back else None},
-        "reconnected_ms": {"p50": percentile(connected, 50), "p95": percentile(connected, 95),
-                           "max": connected[-1] if connected else None},
+        "back_ms": {
+            "p50": percentile(back, 50),
+            "p95": percentile(back, 95),
+            "max": back[-1] if back else None,
+        },
+        "reconnected_ms": {
+            "p50": percentile(connected, 50),
+            "p95": percentile(connected, 95),
+            "max": connected[-1] if connected else None,
+        },
         "not_back": errors,
         "storm_s": storm_end - storm_at,
-        "chat_ack_ms_during_storm": {"p50": percentile(during, 50),
-                                     "p95": percentile(during, 95),
-                                     "max": during[-1] if during else None,
-                                     "samples": len(during)},
-        "chat_ack_ms_watched": {"p50": percentile(watched, 50), "p95": percentile(watched, 95),
-                                "max": watched[-1] if watched else None,
-                                "samples": len(watched)},
+        "chat_ack_ms_during_storm": {
+            "p50": percentile(during, 50),
+            "p95": percentile(during, 95),
+            "max": during[-1] if during else None,
+            "samples": len(during),
+        },
+        "chat_ack_ms_watched": {
+            "p50": percentile(watched, 50),
+            "p95": percentile(watched, 95),
+            "max": watched[-1] if watched else None,
+            "samples": len(watched),
+        },
         "sent": len(sends),
-        "lost": {"undelivered_pairs": undelivered, "failed_sends": sum(failed.values()),
-                 "failed_by_reason": failed, "total": undelivered + sum(failed.values())},
+        "lost": {
+            "undelivered_pairs": undelivered,
+            "failed_sends": sum(failed.values()),
+            "failed_by_reason": failed,
+            "total": undelivered + sum(failed.values()),
+        },
         "presence": {
             "messages": sum(p["count"] for p in presence),
             "bytes": sum(p["bytes"] for p in presence),
@@ -1091,23 +1170,35 @@ def report_storm(args: argparse.Namespace, r: dict[str, Any]) -> dict[str, bool]
     )
     rows = [
         ("back (join acked)", f"{r['back']} / {r['rejoiners']}"),
-        ("back after p50 / p95 / max ms", " / ".join(fmt(r["back_ms"][k]) for k in
-                                                    ("p50", "p95", "max"))),
-        ("connected after p50 / p95 / max ms", " / ".join(fmt(r["reconnected_ms"][k]) for k in
-                                                         ("p50", "p95", "max"))),
-        ("chatters' ack p50 / p95 / max ms", " / ".join(
-            fmt(r["chat_ack_ms_during_storm"][k]) for k in ("p50", "p95", "max"))
-         + f"  ({r['chat_ack_ms_during_storm']['samples']} sends in {r['storm_s']:.1f} s)"),
+        (
+            "back after p50 / p95 / max ms",
+            " / ".join(fmt(r["back_ms"][k]) for k in ("p50", "p95", "max")),
+        ),
+        (
+            "connected after p50 / p95 / max ms",
+            " / ".join(fmt(r["reconnected_ms"][k]) for k in ("p50", "p95", "max")),
+        ),
+        (
+            "chatters' ack p50 / p95 / max ms",
+            " / ".join(fmt(r["chat_ack_ms_during_storm"][k]) for k in ("p50", "p95", "max"))
+            + f"  ({r['chat_ack_ms_during_storm']['samples']} sends in {r['storm_s']:.1f} s)",
+        ),
         ("presence messages received", f"{r['presence']['messages']:,}"),
         ("presence bytes received (inflated)", f"{r['presence']['bytes'] / 1e6:,.1f} MB"),
-        ("presence per re-joiner / chatter", f"{r['presence']['per_rejoiner']:,.0f} / "
-                                              f"{r['presence']['per_chatter']:,.0f}"),
+        (
+            "presence per re-joiner / chatter",
+            f"{r['presence']['per_rejoiner']:,.0f} / {r['presence']['per_chatter']:,.0f}",
+        ),
         ("last presence after the drop", f"{fmt(r['presence']['last_s_after_drop'])} s"),
         ("bytes on the wire, all clients", f"{r['wire_bytes_received'] / 1e6:,.1f} MB"),
-        ("lost (undelivered / failed sends)", f"{r['lost']['undelivered_pairs']} / "
-                                               f"{r['lost']['failed_sends']}"),
-        ("server RSS before / after MB", f"{r['server_rss_mb']['before']:,.0f} / "
-                                          f"{r['server_rss_mb']['after']:,.0f}"),
+        (
+            "lost (undelivered / failed sends)",
+            f"{r['lost']['undelivered_pairs']} / {r['lost']['failed_sends']}",
+        ),
+        (
+            "server RSS before / after MB",
+            f"{r['server_rss_mb']['before']:,.0f} / {r['server_rss_mb']['after']:,.0f}",
+        ),
         ("server CPU (share of 1 core)", f"{r['server_cpu_share'] * 100:.0f} %"),
         ("client CPU (share of 1 core)", f"{r['client_cpu_share'] * 100:.0f} %"),
         ("other processes' CPU", f"{r['other_cpu_share'] * 100:.0f} %"),
@@ -1118,8 +1209,10 @@ def report_storm(args: argparse.Namespace, r: dict[str, Any]) -> dict[str, bool]
         print(f"  not back: {r['not_back']} (their messages are not counted as lost)")
     last = r["presence"]["last_s_after_drop"]
     if last is not None and last > args.duration + args.drain - 3:
-        print("  note: presence messages were still arriving when the watch ended "
-              "(--duration, --drain)")
+        print(
+            "  note: presence messages were still arriving when the watch ended "
+            "(--duration, --drain)"
+        )
     if r["lost"]["failed_by_reason"]:
         print(f"  failed sends: {r['lost']['failed_by_reason']}")
     p95 = r["chat_ack_ms_during_storm"]["p95"]
@@ -1132,8 +1225,10 @@ def report_storm(args: argparse.Namespace, r: dict[str, Any]) -> dict[str, bool]
     for name, ok in aims.items():
         print(f"  {'PASS' if ok else 'FAIL'}  {name}")
     if r["client_cpu_share"] > 0.8 * r["client_procs"]:
-        print(f"  note: the clients used {r['client_cpu_share']:.0%} of a core; they may be "
-              "the bottleneck")
+        print(
+            f"  note: the clients used {r['client_cpu_share']:.0%} of a core; they may be "
+            "the bottleneck"
+        )
     return aims
 
 
@@ -1146,15 +1241,20 @@ def sign_in(url: str, code: str) -> str:
     with requests.Session() as http:
         page = http.get(f"{url}/auth/code", timeout=30).text
         csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-        response = http.post(f"{url}/auth/code", data={"code": code, "csrf_token": csrf},
-                             allow_redirects=False, timeout=30)
+        response = http.post(
+            f"{url}/auth/code",
+            data={"code": code, "csrf_token": csrf},
+            allow_redirects=False,
+            timeout=30,
+        )
         if response.status_code != 302:
             raise SystemExit(f"sign-in with a student code failed: {response.status_code}")
         return "; ".join(f"{c.name}={c.value}" for c in http.cookies)
 
 
-def run_floor(args: argparse.Namespace, workdir: Path, *, store: bool = False,
-              direct: bool = False) -> dict[str, Any]:
+def run_floor(
+    args: argparse.Namespace, workdir: Path, *, store: bool = False, direct: bool = False
+) -> dict[str, Any]:
     """The bare floor; with ``store``, the floor that also keeps a durable chained log;
     with ``direct``, the floor delivering as the forum does (``forum.live.delivery``)."""
     label = "floor+log" if store else "floor+direct" if direct else "floor"
@@ -1170,11 +1270,13 @@ def run_floor(args: argparse.Namespace, workdir: Path, *, store: bool = False,
     if direct:
         command.append("--direct")
     server = ServerProcess(
-        label, command, {**os.environ, "PYTHONUNBUFFERED": "1"},
-        workdir / f"{label}-server.log", port,
+        label,
+        command,
+        {**os.environ, "PYTHONUNBUFFERED": "1"},
+        workdir / f"{label}-server.log",
+        port,
     )
-    rooms = [{"session_id": r + 1, "credentials": [None] * args.clients}
-             for r in range(args.rooms)]
+    rooms = [{"session_id": r + 1, "credentials": [None] * args.clients} for r in range(args.rooms)]
     try:
         server.wait_ready()
         print(
@@ -1234,41 +1336,56 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
         one["log_cpu_ratio"] = ratio(cpu_of(one.get("floor+log")), cpu_of(one.get("floor")))
         one["direct_cpu_ratio"] = ratio(cpu_of(one.get("forum")), cpu_of(one.get("floor+direct")))
     print()
-    client = (f"socket.io-client {js_client_version()} (Node)" if args.client == "js"
-              else "python-socketio")
+    client = (
+        f"socket.io-client {js_client_version()} (Node)"
+        if args.client == "js"
+        else "python-socketio"
+    )
     print(
         f"live room ({args.scenario}): {args.rooms} rooms x {args.clients} clients x "
         f"{args.rate} msg/s ({args.arrivals}), {args.duration:g} s measured after "
         f"{args.warmup:g} s warm-up, database {'PostgreSQL' if args.database_url else 'SQLite'}, "
         f"clients {client}, forum clients by {args.auth}"
         + (f" ({args.sign_in} sign-in)" if args.auth == "cookie" else "")
-        + ("; servers decline permessage-deflate (the forum's default)" if args.no_deflate
-           else "; servers accept permessage-deflate (--deflate)")
+        + (
+            "; servers decline permessage-deflate (the forum's default)"
+            if args.no_deflate
+            else "; servers accept permessage-deflate (--deflate)"
+        )
         + (f"; round {len(rounds)} of {len(rounds)}" if len(rounds) > 1 else "")
     )
     header = f"{'':<30}" + "".join(f"{name:>13}" for name, _r in cols) + f"{'ratio':>10}"
     print(header)
     print("-" * len(header))
-    ratios = {"server CPU ms / 1k deliv.": last["cpu_ratio"],
-              "latency p95 ms": last["p95_ratio"]}
+    ratios = {"server CPU ms / 1k deliv.": last["cpu_ratio"], "latency p95 ms": last["p95_ratio"]}
     for name, get in rows:
         line = f"{name:<30}" + "".join(f"{get(r):>13}" for _, r in cols)
         if ratios.get(name) is not None:
             line += f"{ratios[name]:>9.2f}x"
         print(line)
     if stored and floor:
-        print("\nfloor+log (the floor, storing and chaining each message before it tells anyone): "
-              f"{fmt(last['log_cpu_ratio'], 2)}x the floor's CPU per delivery")
+        print(
+            "\nfloor+log (the floor, storing and chaining each message before it tells anyone): "
+            f"{fmt(last['log_cpu_ratio'], 2)}x the floor's CPU per delivery"
+        )
     if direct and floor:
-        print("floor+direct (the floor, delivering as the forum does): "
-              f"{fmt(ratio(cpu_of(direct), cpu_of(floor)), 2)}x the floor's CPU per delivery; "
-              f"the forum is {fmt(last['direct_cpu_ratio'], 2)}x floor+direct")
+        print(
+            "floor+direct (the floor, delivering as the forum does): "
+            f"{fmt(ratio(cpu_of(direct), cpu_of(floor)), 2)}x the floor's CPU per delivery; "
+            f"the forum is {fmt(last['direct_cpu_ratio'], 2)}x floor+direct"
+        )
     if len(rounds) > 1:
-        print("\nrounds (forum/floor): " + ", ".join(
-            f"CPU {fmt(r['cpu_ratio'], 2)}x p95 {fmt(r['p95_ratio'], 2)}x" for r in rounds))
+        print(
+            "\nrounds (forum/floor): "
+            + ", ".join(
+                f"CPU {fmt(r['cpu_ratio'], 2)}x p95 {fmt(r['p95_ratio'], 2)}x" for r in rounds
+            )
+        )
         if any(r["direct_cpu_ratio"] for r in rounds):
-            print("rounds (forum/floor+direct): CPU " + ", ".join(
-                f"{fmt(r['direct_cpu_ratio'], 2)}x" for r in rounds))
+            print(
+                "rounds (forum/floor+direct): CPU "
+                + ", ".join(f"{fmt(r['direct_cpu_ratio'], 2)}x" for r in rounds)
+            )
     cpu_ratios = [r["cpu_ratio"] for r in rounds if r["cpu_ratio"] is not None]
     p95_ratios = [r["p95_ratio"] for r in rounds if r["p95_ratio"] is not None]
     cpu_ratio = statistics.median(cpu_ratios) if cpu_ratios else None
@@ -1279,8 +1396,8 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
         side = last.get("forum") or last.get("floor")
         p95 = side["latency_ms"]["p95"]
         aims = {
-            f"{side['server']}: p95 send->receipt < {AIM_CAPACITY_P95_MS} ms":
-                p95 is not None and p95 < AIM_CAPACITY_P95_MS,
+            f"{side['server']}: p95 send->receipt < {AIM_CAPACITY_P95_MS} ms": p95 is not None
+            and p95 < AIM_CAPACITY_P95_MS,
             f"{side['server']}: nothing lost": side["lost"]["total"] == 0,
         }
         print()
@@ -1293,8 +1410,8 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
         middle = "median " if len(rounds) > 1 else ""
         aims = {
             f"{middle}CPU per delivery <= {AIM_CPU_RATIO}x floor": cpu_ratio <= AIM_CPU_RATIO,
-            f"CPU per delivery never > {AIM_CPU_RATIO_MAX}x floor":
-                cpu_ratio_max <= AIM_CPU_RATIO_MAX,
+            f"CPU per delivery never > {AIM_CPU_RATIO_MAX}x floor": cpu_ratio_max
+            <= AIM_CPU_RATIO_MAX,
             f"{middle}p95 latency <= {AIM_P95_RATIO}x floor": p95_ratio is not None
             and p95_ratio <= AIM_P95_RATIO,
             "nothing lost": all(r["forum"]["lost"]["total"] == 0 for r in rounds),
@@ -1306,8 +1423,10 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
             print(f"  {'PASS' if ok else 'FAIL'}  {name}")
     negotiated = {r.get("deflate_negotiated", 0) for _name, r in cols}
     if len(negotiated) > 1:
-        print("  note: the servers negotiated permessage-deflate on different numbers of "
-              "connections (last row); their ratios compare unlike work")
+        print(
+            "  note: the servers negotiated permessage-deflate on different numbers of "
+            "connections (last row); their ratios compare unlike work"
+        )
     for _name, r in cols:
         if r["client_cpu_share"] > 0.8 * r.get("client_procs", 1):
             print(
@@ -1319,8 +1438,12 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
                 f"  note ({r['server']}): other processes used {r['other_cpu_share']:.0%} of "
                 "a core during the window; the figures are disturbed, run again when quiet"
             )
-    return {"cpu_per_delivery_ratio": cpu_ratio, "cpu_per_delivery_ratio_max": cpu_ratio_max,
-            "p95_ratio": p95_ratio, "aims": aims}
+    return {
+        "cpu_per_delivery_ratio": cpu_ratio,
+        "cpu_per_delivery_ratio_max": cpu_ratio_max,
+        "p95_ratio": p95_ratio,
+        "aims": aims,
+    }
 
 
 def main() -> int:
@@ -1329,20 +1452,25 @@ def main() -> int:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
-        "--scenario", choices=sorted(SCENARIOS), default="chat",
+        "--scenario",
+        choices=sorted(SCENARIOS),
+        default="chat",
         help="chat: forum against the floor at 10 rooms x 20 x 0.5 msg/s; capacity: one "
         "forum process, 20 rooms x 60 students, a message per 10 s each; storm: 300 "
         "students of one room drop and re-join at once while 10 chat",
     )
     parser.add_argument(
-        "--client", choices=["js", "python"], default="js",
+        "--client",
+        choices=["js", "python"],
+        default="js",
         help="load generator: the official socket.io JavaScript client in Node "
         "(benchmarks/clients.mjs; offers permessage-deflate, as browsers do), or "
         "python-socketio (never offers it)",
     )
     parser.add_argument("--rooms", type=int, help="live sessions (chat 10, capacity 20, storm 1)")
     parser.add_argument(
-        "--clients", type=int,
+        "--clients",
+        type=int,
         help="clients (students) per room (chat 20, capacity 60); storm: the re-joiners (300)",
     )
     parser.add_argument(
@@ -1352,28 +1480,33 @@ def main() -> int:
         "--rate", type=float, help="messages/s per client (chat 0.5, capacity 0.1, storm 1)"
     )
     parser.add_argument(
-        "--duration", type=float,
-        help="measured seconds (chat and capacity 60); storm: seconds watched after the drop "
-        "(60)",
+        "--duration",
+        type=float,
+        help="measured seconds (chat and capacity 60); storm: seconds watched after the drop (60)",
     )
     parser.add_argument(
-        "--warmup", type=float,
-        help="seconds before measuring (chat 5, capacity 10); storm: chatting before the drop "
-        "(5)",
+        "--warmup",
+        type=float,
+        help="seconds before measuring (chat 5, capacity 10); storm: chatting before the drop (5)",
     )
     parser.add_argument(
-        "--deflate", dest="no_deflate", action="store_false",
+        "--deflate",
+        dest="no_deflate",
+        action="store_false",
         help="servers accept the clients' permessage-deflate: FORUM_WS_DEFLATE=1 for the "
         "forum, floor_server.py without --no-deflate",
     )
     parser.add_argument(
-        "--no-deflate", dest="no_deflate", action="store_true",
+        "--no-deflate",
+        dest="no_deflate",
+        action="store_true",
         help="servers decline permessage-deflate, as the forum does by default "
         "(FORUM_WS_DEFLATE=0, floor_server.py --no-deflate); the default",
     )
     parser.set_defaults(no_deflate=True)
     parser.add_argument(
-        "--max-connections", type=int,
+        "--max-connections",
+        type=int,
         help="FORUM_MAX_CONNECTIONS for the forum, --max-size for the floor (eventlet's "
         "default pool serves 1,024 connections; the forum reads it once that lands)",
     )
@@ -1387,7 +1520,9 @@ def main() -> int:
         "1/rate +-50%% (uniform; storm, whose chatters send at the rate limit's 1/s)",
     )
     parser.add_argument(
-        "--client-procs", type=int, default=0,
+        "--client-procs",
+        type=int,
+        default=0,
         help="load-generator processes (0: one Node process per 600 clients, at most one "
         "per core; one python process)",
     )
@@ -1409,12 +1544,16 @@ def main() -> int:
     parser.add_argument("--database-url", help="PostgreSQL URL (default: fresh SQLite)")
     parser.add_argument("--only", choices=["forum", "floor"], help="run one side only")
     parser.add_argument(
-        "--auth", choices=["cookie", "token"], default="cookie",
+        "--auth",
+        choices=["cookie", "token"],
+        default="cookie",
         help="how the forum's clients prove who they are: a sign-in cookie, as the "
         "room page in a browser, or an API token",
     )
     parser.add_argument(
-        "--sign-in", choices=["app", "http"], default="app",
+        "--sign-in",
+        choices=["app", "http"],
+        default="app",
         help="--auth cookie: sign the students in inside the app at setup (the same steps "
         "as POST /auth/code, fast for 1,200), or over HTTP with their codes",
     )
@@ -1449,7 +1588,8 @@ def main() -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument(
-        "--output", type=Path,
+        "--output",
+        type=Path,
         help="the JSON results file (benchmarks/results/latest.json for chat, capacity.json, "
         "storm.json)",
     )
@@ -1551,20 +1691,28 @@ def main() -> int:
         out.update({"storm": storm, "aims": aims})
     else:
         verdict = report(args, rounds)
-        out.update({
-            "forum": rounds[-1].get("forum"),
-            "floor": rounds[-1].get("floor"),
-            "floor+log": rounds[-1].get("floor+log"),
-            "floor+direct": rounds[-1].get("floor+direct"),
-            "rounds": [
-                {"cpu_ratio": r["cpu_ratio"], "p95_ratio": r["p95_ratio"],
-                 "log_cpu_ratio": r["log_cpu_ratio"], "direct_cpu_ratio": r["direct_cpu_ratio"],
-                 **{f"{name}_cpu_ms_per_1000_deliveries": cpu_of(r.get(name))
-                    for name in SERVERS}}
-                for r in rounds
-            ],
-            **verdict,
-        })
+        out.update(
+            {
+                "forum": rounds[-1].get("forum"),
+                "floor": rounds[-1].get("floor"),
+                "floor+log": rounds[-1].get("floor+log"),
+                "floor+direct": rounds[-1].get("floor+direct"),
+                "rounds": [
+                    {
+                        "cpu_ratio": r["cpu_ratio"],
+                        "p95_ratio": r["p95_ratio"],
+                        "log_cpu_ratio": r["log_cpu_ratio"],
+                        "direct_cpu_ratio": r["direct_cpu_ratio"],
+                        **{
+                            f"{name}_cpu_ms_per_1000_deliveries": cpu_of(r.get(name))
+                            for name in SERVERS
+                        },
+                    }
+                    for r in rounds
+                ],
+                **verdict,
+            }
+        )
         aims = verdict["aims"]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")

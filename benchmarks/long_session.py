@@ -40,8 +40,23 @@ from forum.extensions import db  # noqa: E402
 from forum.models import Event, ForumSession, Message, User, utcnow  # noqa: E402
 from forum.timeutil import iso_utc  # noqa: E402
 
-WORDS = ("海洋", "plastic", "リサイクル", "기후", "we could", "森林", "water", "エネルギー",
-         "bike lanes", "太陽能", "교통", "trees", "給食", "recycling at school", "風力")
+WORDS = (
+    "海洋",
+    "plastic",
+    "リサイクル",
+    "기후",
+    "we could",
+    "森林",
+    "water",
+    "エネルギー",
+    "bike lanes",
+    "太陽能",
+    "교통",
+    "trees",
+    "給食",
+    "recycling at school",
+    "風力",
+)
 
 
 class _Clock:
@@ -55,13 +70,12 @@ class _Clock:
 @contextlib.contextmanager
 def _scripted(start: datetime) -> Iterator[_Clock]:
     """The room's clock moved by hand, and no rate limit (one lesson in seconds)."""
-    clock, real = _Clock(start), room.clock
-    room.clock = clock
+    clock = _Clock(start)
     room.rate_limiter.take = lambda _user_id: None
     try:
-        yield clock
+        with room.clock.replaced(clock):
+            yield clock
     finally:
-        room.clock = real
         del room.rate_limiter.take
         room.rate_limiter.forget()
 
@@ -112,8 +126,9 @@ def build(session_id: int, events: int, *, seed: int = 17) -> int:
                 target = rng.choice(messages)
                 clock.at += timedelta(milliseconds=50)
                 reactor = room.seat_for(rng.choice(students), session_id)
-                head = room.react(reactor, {"message_id": target,
-                                            "emoji": rng.choice(room.REACTIONS)}).event.seq
+                head = room.react(
+                    reactor, {"message_id": target, "emoji": rng.choice(room.REACTIONS)}
+                ).event.seq
             if n % 500 == 0 and head < events:
                 teacher = room.seat_for(teachers[0], session_id)
                 with contextlib.suppress(ActionError):  # hidden already
@@ -122,8 +137,14 @@ def build(session_id: int, events: int, *, seed: int = 17) -> int:
                     messages.remove(gone)  # nobody answers or reacts to it any more
             if n % 40 == 0 and head < events:
                 columns = board.columns_of(db.session.get(ForumSession, session_id))
-                added = board.add(seat, {"client_id": f"long-note-{run}-{n}",
-                                         "column": columns[0]["id"], "text": body(rng, n)[:80]})
+                added = board.add(
+                    seat,
+                    {
+                        "client_id": f"long-note-{run}-{n}",
+                        "column": columns[0]["id"],
+                        "text": body(rng, n)[:80],
+                    },
+                )
                 head = added.event.seq
                 if head < events:
                     voter = room.seat_for(rng.choice(students), session_id)
@@ -153,22 +174,52 @@ def fast_build(session_id: int, events: int, *, seed: int = 17, batch: int = 500
             reply = None
             if head_seq > first and rng.random() < 0.125:
                 reply = rng.randrange(max(first, head_seq - 5000), head_seq)
-            data = {"message_id": head_seq, "client_id": f"fast-{head_seq}",
-                    "body": body(rng, head_seq), "reply_to": reply, "lang": lang_of[person.id]}
+            data = {
+                "message_id": head_seq,
+                "client_id": f"fast-{head_seq}",
+                "body": body(rng, head_seq),
+                "reply_to": reply,
+                "lang": lang_of[person.id],
+            }
             stamp = iso_utc(at, micro=True)
-            head_hash = eventlog.chain(head_hash, eventlog.canonical_bytes(
-                session_id, head_seq, "message.posted", stamp, person.id, data))
-            event_rows.append({"session_id": session_id, "seq": head_seq,
-                               "type": "message.posted", "at": at, "actor_id": person.id,
-                               "client_id": data["client_id"], "data": data, "hash": head_hash})
-            message_rows.append({"session_id": session_id, "id": head_seq,
-                                 "author_id": person.id, "body": data["body"],
-                                 "reply_to": reply, "lang": data["lang"], "at": at,
-                                 "hidden": False, "reactions": {}})
+            head_hash = eventlog.chain(
+                head_hash,
+                eventlog.canonical_bytes(
+                    session_id, head_seq, "message.posted", stamp, person.id, data
+                ),
+            )
+            event_rows.append(
+                {
+                    "session_id": session_id,
+                    "seq": head_seq,
+                    "type": "message.posted",
+                    "at": at,
+                    "actor_id": person.id,
+                    "client_id": data["client_id"],
+                    "data": data,
+                    "hash": head_hash,
+                }
+            )
+            message_rows.append(
+                {
+                    "session_id": session_id,
+                    "id": head_seq,
+                    "author_id": person.id,
+                    "body": data["body"],
+                    "reply_to": reply,
+                    "lang": data["lang"],
+                    "at": at,
+                    "hidden": False,
+                    "reactions": {},
+                }
+            )
         db.session.execute(sa.insert(Event), event_rows)
         db.session.execute(sa.insert(Message), message_rows)
-        db.session.execute(sa.update(ForumSession).where(ForumSession.id == session_id)
-                           .values(head_seq=head_seq, head_hash=head_hash))
+        db.session.execute(
+            sa.update(ForumSession)
+            .where(ForumSession.id == session_id)
+            .values(head_seq=head_seq, head_hash=head_hash)
+        )
         db.session.commit()
     return head_seq
 

@@ -52,12 +52,16 @@ def sign_in(url: str, user: dict) -> requests.Session:
 
     http = requests.Session()
     path = "/auth/code" if "code" in user else "/auth/login"
-    form = {"code": user["code"]} if "code" in user else {
-        "username": user["username"], "password": user["password"]}
+    form = (
+        {"code": user["code"]}
+        if "code" in user
+        else {"username": user["username"], "password": user["password"]}
+    )
     html = http.get(url + path, timeout=30).text
     token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
-    response = http.post(url + path, data={**form, "csrf_token": token},
-                         allow_redirects=False, timeout=30)
+    response = http.post(
+        url + path, data={**form, "csrf_token": token}, allow_redirects=False, timeout=30
+    )
     assert response.status_code == 302, response.text
     return http
 
@@ -70,8 +74,13 @@ def measure_join(url: str, cookie: str, sid: int, runs: int) -> dict:
     times, sizes, last_message = [], [], None
     for _ in range(runs):
         sio = socketio.Client(reconnection=False)
-        sio.connect(url, namespaces=[NS], transports=["websocket"],
-                    headers={"Cookie": cookie}, wait_timeout=10)
+        sio.connect(
+            url,
+            namespaces=[NS],
+            transports=["websocket"],
+            headers={"Cookie": cookie},
+            wait_timeout=10,
+        )
         began = time.perf_counter()
         ack = sio.call("join", {"session_id": sid}, namespace=NS, timeout=60)
         times.append(time.perf_counter() - began)
@@ -80,10 +89,14 @@ def measure_join(url: str, cookie: str, sid: int, runs: int) -> dict:
         posted = [e for e in ack["events"] if e["type"] == "message.posted"]
         last_message = posted[-1]["data"]["message_id"]
         sio.disconnect()
-    return {"ack_ms": round(statistics.median(times) * 1000, 1),
-            "ack_ms_all": [round(t * 1000, 1) for t in times],
-            "ack_bytes": statistics.median(sizes), "events": len(ack["events"]),
-            "history_before": ack.get("history_before"), "last_message": last_message}
+    return {
+        "ack_ms": round(statistics.median(times) * 1000, 1),
+        "ack_ms_all": [round(t * 1000, 1) for t in times],
+        "ack_bytes": statistics.median(sizes),
+        "events": len(ack["events"]),
+        "history_before": ack.get("history_before"),
+        "last_message": last_message,
+    }
 
 
 def measure_browser(url: str, student: dict, sid: int, last_message: int, runs: int) -> dict:
@@ -110,8 +123,11 @@ def measure_browser(url: str, student: dict, sid: int, last_message: int, runs: 
             nodes.append(page.evaluate("document.getElementsByTagName('*').length"))
             context.close()
         browser.close()
-    return {"latest_shown_s": round(statistics.median(times), 3),
-            "latest_shown_s_all": [round(t, 3) for t in times], "dom_nodes": max(nodes)}
+    return {
+        "latest_shown_s": round(statistics.median(times), 3),
+        "latest_shown_s_all": [round(t, 3) for t in times],
+        "dom_nodes": max(nodes),
+    }
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -156,20 +172,25 @@ def timed_get(http: requests.Session, url: str) -> tuple[requests.Response, floa
     return response, first_s, time.perf_counter() - began
 
 
-def measure_record(url: str, reviewer: dict, sid: int, env: dict, pid: int,
-                   folder: Path) -> dict:
+def measure_record(url: str, reviewer: dict, sid: int, env: dict, pid: int, folder: Path) -> dict:
     import re
 
     http = sign_in(url, reviewer)
     out: dict = {"rss_before_mb": peak_rss_mb(pid)}
     pages = {}
-    for name, path in (("html", f"/sessions/{sid}/transcript.html"),
-                       ("json", f"/sessions/{sid}/transcript.json"),
-                       ("csv", f"/sessions/{sid}/transcript.csv"),
-                       ("review", f"/review/sessions/{sid}")):
+    for name, path in (
+        ("html", f"/sessions/{sid}/transcript.html"),
+        ("json", f"/sessions/{sid}/transcript.json"),
+        ("csv", f"/sessions/{sid}/transcript.csv"),
+        ("review", f"/review/sessions/{sid}"),
+    ):
         response, first_s, total_s = timed_get(http, url + path)
-        out[name] = {"status": response.status_code, "s": round(total_s, 2),
-                     "first_byte_s": round(first_s, 2), "bytes": len(response.content)}
+        out[name] = {
+            "status": response.status_code,
+            "s": round(total_s, 2),
+            "first_byte_s": round(first_s, 2),
+            "bytes": len(response.content),
+        }
         if name == "json":
             (folder / "transcript.json").write_bytes(response.content)
         if name in ("html", "review"):
@@ -177,26 +198,50 @@ def measure_record(url: str, reviewer: dict, sid: int, env: dict, pid: int,
             pages[name] = int(found.group(1)) if found else 1
             out[name]["pages"] = pages[name]
     # The middle and the last page of the paged ones (the last has the board).
-    for name, path in (("html", f"/sessions/{sid}/transcript.html"),
-                       ("review", f"/review/sessions/{sid}")):
+    for name, path in (
+        ("html", f"/sessions/{sid}/transcript.html"),
+        ("review", f"/review/sessions/{sid}"),
+    ):
         for which, page in (("middle", (pages[name] + 1) // 2), ("last", pages[name])):
             response, _first, total_s = timed_get(http, f"{url}{path}?page={page}")
-            out[f"{name}_{which}"] = {"status": response.status_code, "page": page,
-                                      "s": round(total_s, 2), "bytes": len(response.content)}
+            out[f"{name}_{which}"] = {
+                "status": response.status_code,
+                "page": page,
+                "s": round(total_s, 2),
+                "bytes": len(response.content),
+            }
     out["rss_peak_mb"] = peak_rss_mb(pid)
     python = str(ROOT / ".venv" / "bin" / "python")
-    step = subprocess.run([python, "-c", VERIFY_STEP, str(sid), str(folder / "transcript.json")],
-                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    out["verify_step"] = json.loads(step.stdout.strip().splitlines()[-1]) if step.returncode \
-        == 0 else {"error": step.stderr[-500:]}
-    for name, args in (("verify", [str(folder / "transcript.json")]),
-                       ("verify_session", ["--session", str(sid)])):
+    step = subprocess.run(
+        [python, "-c", VERIFY_STEP, str(sid), str(folder / "transcript.json")],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    out["verify_step"] = (
+        json.loads(step.stdout.strip().splitlines()[-1])
+        if step.returncode == 0
+        else {"error": step.stderr[-500:]}
+    )
+    for name, args in (
+        ("verify", [str(folder / "transcript.json")]),
+        ("verify_session", ["--session", str(sid)]),
+    ):
         began = time.perf_counter()
-        verified = subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi",
-                                   "forum", "verify", *args], env=env, cwd=ROOT,
-                                  capture_output=True, text=True, timeout=600)
-        out[name] = {"s": round(time.perf_counter() - began, 2),
-                     "result": (verified.stdout or verified.stderr).strip().splitlines()[-1:]}
+        verified = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "forum", "verify", *args],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        out[name] = {
+            "s": round(time.perf_counter() - began, 2),
+            "result": (verified.stdout or verified.stderr).strip().splitlines()[-1:],
+        }
     return out
 
 
@@ -207,24 +252,42 @@ def one_size(events: int, runs: int) -> dict:
     demo = json.loads(flask_cli(["forum", "seed-demo", "--json"], env).stdout)
     sid = next(s for s in demo["sessions"] if s["status"] == "live")["id"]
     began = time.perf_counter()
-    build = [sys.executable, str(ROOT / "benchmarks" / "long_session.py"), "--session", str(sid),
-             "--events", str(events)]
-    subprocess.run(build + (["--fast"] if events > 10_000 else []), env=env, check=True,
-                   capture_output=True, timeout=3600)
+    build = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "long_session.py"),
+        "--session",
+        str(sid),
+        "--events",
+        str(events),
+    ]
+    subprocess.run(
+        build + (["--fast"] if events > 10_000 else []),
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=3600,
+    )
     built = time.perf_counter() - began
-    student = next(u for u in demo["users"]
-                   if u["role"] == "student" and u["school"] == "shizuoka-aoi")
+    student = next(
+        u for u in demo["users"] if u["role"] == "student" and u["school"] == "shizuoka-aoi"
+    )
     reviewer = next(u for u in demo["users"] if u["role"] == "reviewer")
     server = start_server(env)
     try:
         result = {"events": events, "build_s": round(built, 1)}
         cookie = cookie_of(sign_in(server.url, student))
         result["join"] = measure_join(server.url, cookie, sid, runs)
-        result["browser"] = measure_browser(server.url, student, sid,
-                                            result["join"]["last_message"], runs)
+        result["browser"] = measure_browser(
+            server.url, student, sid, result["join"]["last_message"], runs
+        )
         server.stop()
-        subprocess.run(build + ["--close", "--events", "0"], env=env, check=True,
-                       capture_output=True, timeout=600)
+        subprocess.run(
+            build + ["--close", "--events", "0"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
         server = start_server(env)
         result["record"] = measure_record(server.url, reviewer, sid, env, server.pid, folder)
     finally:
@@ -244,21 +307,26 @@ def main() -> None:
         results["sizes"].append(result)
         j, b, r = result["join"], result["browser"], result["record"]
         v = r["verify_step"]
-        print(f"{size:>7} events: join {j['ack_ms']} ms {j['ack_bytes'] / 1024:.0f} KB "
-              f"({j['events']} events) | latest shown {b['latest_shown_s']} s, "
-              f"{b['dom_nodes']} nodes | html {r['html']['s']} s ({r['html']['pages']} pages; "
-              f"middle {r['html_middle']['s']} s, last {r['html_last']['s']} s) "
-              f"json {r['json']['s']} s csv {r['csv']['s']} s review {r['review']['s']} s "
-              f"(last {r['review_last']['s']} s) | peak RSS {r['rss_peak_mb']} MB | "
-              f"verify step: stored {v.get('stored_s')} s (CPU {v.get('stored_cpu_s')} s), file "
-              f"{v.get('file_s')} s (CPU {v.get('file_cpu_s')} s) | "
-              f"forum verify FILE {r['verify']['s']} s, --session "
-              f"{r['verify_session']['s']} s {r['verify_session']['result']}", flush=True)
+        print(
+            f"{size:>7} events: join {j['ack_ms']} ms {j['ack_bytes'] / 1024:.0f} KB "
+            f"({j['events']} events) | latest shown {b['latest_shown_s']} s, "
+            f"{b['dom_nodes']} nodes | html {r['html']['s']} s ({r['html']['pages']} pages; "
+            f"middle {r['html_middle']['s']} s, last {r['html_last']['s']} s) "
+            f"json {r['json']['s']} s csv {r['csv']['s']} s review {r['review']['s']} s "
+            f"(last {r['review_last']['s']} s) | peak RSS {r['rss_peak_mb']} MB | "
+            f"verify step: stored {v.get('stored_s')} s (CPU {v.get('stored_cpu_s')} s), file "
+            f"{v.get('file_s')} s (CPU {v.get('file_cpu_s')} s) | "
+            f"forum verify FILE {r['verify']['s']} s, --session "
+            f"{r['verify_session']['s']} s {r['verify_session']['result']}",
+            flush=True,
+        )
     results["load_after"] = [round(x, 2) for x in os.getloadavg()]
     out = ROOT / "benchmarks" / "results" / "paging.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    print(f"load average before {results['load_before']}, after {results['load_after']} "
-          f"on {results['cpus']} CPUs; wrote {out}")
+    print(
+        f"load average before {results['load_before']}, after {results['load_after']} "
+        f"on {results['cpus']} CPUs; wrote {out}"
+    )
 
 
 if __name__ == "__main__":

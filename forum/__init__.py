@@ -25,7 +25,7 @@ class ForumRequest(Request):
             limit = getattr(view, BODY_LIMIT, None)
             if limit is not None:
                 return limit
-        return Request.max_content_length.fget(self)
+        return super().max_content_length
 
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:
@@ -103,10 +103,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         locale_selector=i18n.select_locale,
         timezone_selector=i18n.select_timezone,
     )
+    app.after_request(i18n.save_choice)
 
     from . import web
 
     web.init_app(app)
+
+    from . import throttle
+
+    throttle.init_app(app)
 
     from .live import init_socketio
 
@@ -125,7 +130,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # address, scheme and host as the trusted proxies passed them on.
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask's documented way to wrap its WSGI app; mypy takes it for a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
     from .cli import forum_cli
 

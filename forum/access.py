@@ -77,6 +77,7 @@ _SHOWN_SQL = ", ".join(f"'{status.value}'" for status in SHOWN_TO_STUDENTS)
 # ORM: ``my_class_ids``, ``is_member`` (and ``visible_exchange_ids`` as a list);
 # plain SQL: ``_in_class``, read by ``seat_from_row``.
 
+
 def _class_table(role: Role) -> sa.Table:
     """Where a user's classes are listed: students are enrolled, everyone else teaches
     (both forms; ``_CALLER_SEAT`` says the same in SQL, before the role is known)."""
@@ -112,7 +113,8 @@ def visible_exchange_ids(user: User) -> sa.Select | None:
     )
     if user.role == Role.STUDENT:
         query = query.join(Exchange, Exchange.id == exchange_classes.c.exchange_id).where(
-            Exchange.status.in_(SHOWN_TO_STUDENTS))
+            Exchange.status.in_(SHOWN_TO_STUDENTS)
+        )
     return query
 
 
@@ -120,16 +122,25 @@ def _in_class(table: str, user_id: str) -> str:
     """Plain-SQL pair of ``my_class_ids`` and ``is_member``: is the user in one of the
     session ``s``'s exchange's classes? For students, only once the exchange is shown
     to them (``_SHOWN_SQL``). ``table`` is the user's: class_students for students."""
-    shown = (f" AND EXISTS (SELECT 1 FROM exchanges e WHERE e.id = s.exchange_id "  # noqa: S608
-             f"AND e.status IN ({_SHOWN_SQL}))") if table == "class_students" else ""
-    return (f"(EXISTS (SELECT 1 FROM exchange_classes ec JOIN {table} m "  # noqa: S608
-            f"ON m.class_id = ec.class_id WHERE ec.exchange_id = s.exchange_id "
-            f"AND m.user_id = {user_id}){shown})")
+    shown = (
+        (
+            f" AND EXISTS (SELECT 1 FROM exchanges e WHERE e.id = s.exchange_id "  # noqa: S608
+            f"AND e.status IN ({_SHOWN_SQL}))"
+        )
+        if table == "class_students"
+        else ""
+    )
+    return (
+        f"(EXISTS (SELECT 1 FROM exchange_classes ec JOIN {table} m "  # noqa: S608
+        f"ON m.class_id = ec.class_id WHERE ec.exchange_id = s.exchange_id "
+        f"AND m.user_id = {user_id}){shown})"
+    )
 
 
 # --- rule: who manages an exchange -------------------------------------------------
 # ORM: ``can_manage_exchange``; plain SQL: ``seat_from_row``'s ``manager``. Both are
 # ``_manages`` on their own form of membership.
+
 
 def can_manage_exchange(user: User, exchange: Exchange) -> bool:
     """Teachers of any class in the exchange, and admins, schedule and moderate."""
@@ -144,6 +155,7 @@ def can_manage_exchange(user: User, exchange: Exchange) -> bool:
 # (``live_seat``, ``caller_and_seat``). On the live path a removed person is told
 # ``removed`` by what reads their room_members row (``room.Standing``), after the seat.
 
+
 def _in_session(user: User, session: ForumSession) -> bool:
     """Staff who read every record, or a member of the exchange; not cancelled."""
     if session.cancelled_at is not None:
@@ -157,8 +169,13 @@ def removed_from(user: User, session_id: int) -> bool:
     whatever was said after the removal. Teachers, reviewers and admins are never."""
     if user.role != Role.STUDENT:
         return False
-    return bool(db.session.scalar(sa.select(RoomMember.removed).where(
-        RoomMember.session_id == session_id, RoomMember.user_id == user.id)))
+    return bool(
+        db.session.scalar(
+            sa.select(RoomMember.removed).where(
+                RoomMember.session_id == session_id, RoomMember.user_id == user.id
+            )
+        )
+    )
 
 
 def can_view_session(user: User, session: ForumSession) -> bool:
@@ -174,30 +191,38 @@ def visible_sessions(user: User) -> sa.Select:
     if ids is not None:
         query = query.where(ForumSession.exchange_id.in_(ids))
     if user.role == Role.STUDENT:
-        query = query.where(~sa.exists().where(
-            RoomMember.session_id == ForumSession.id, RoomMember.user_id == user.id,
-            RoomMember.removed.is_(True)))
+        query = query.where(
+            ~sa.exists().where(
+                RoomMember.session_id == ForumSession.id,
+                RoomMember.user_id == user.id,
+                RoomMember.removed.is_(True),
+            )
+        )
     return query
 
 
 # The session's head (``eventlog.HEAD``) and whether the user is in its exchange
 # (``_in_class``), read by name.
-_IN_EXCHANGE = {table.name: HEAD + sql.Columns(in_exchange=_in_class(table.name, ":user_id"))
-                for table in (class_students, class_teachers)}
+_IN_EXCHANGE = {
+    table.name: HEAD + sql.Columns(in_exchange=_in_class(table.name, ":user_id"))
+    for table in (class_students, class_teachers)
+}
 _SEAT_SQL = {
     table: f"SELECT {columns.sql} FROM forum_sessions s WHERE s.id = :session_id"  # noqa: S608
     for table, columns in _IN_EXCHANGE.items()
 }
 # The same, added to the query of who is asking (``u`` is users; ``_class_table``).
-_CALLER_SEAT = HEAD + sql.Columns(in_exchange=(
-    f"CASE WHEN u.role = 'student' THEN {_in_class('class_students', 'u.id')} "
-    f"ELSE {_in_class('class_teachers', 'u.id')} END"))
+_CALLER_SEAT = HEAD + sql.Columns(
+    in_exchange=(
+        f"CASE WHEN u.role = 'student' THEN {_in_class('class_students', 'u.id')} "
+        f"ELSE {_in_class('class_teachers', 'u.id')} END"
+    )
+)
 _CALLER_SEAT_JOIN = "LEFT JOIN forum_sessions s ON s.id = :session_id"
 _EARLY_SEAT = "forum.early_seat"
 
 
-def seat_from_row(user: User | Person,
-                  row: Mapping[str, Any]) -> tuple[Head, bool, bool] | None:
+def seat_from_row(user: User | Person, row: Mapping[str, Any]) -> tuple[Head, bool, bool] | None:
     """Plain-SQL pair of ``_in_session``, ``is_member`` and ``can_manage_exchange``:
     the seat from a row read by name (``HEAD`` and ``in_exchange``); None if the
     session is missing (a NULL id from a LEFT JOIN), cancelled or not the user's."""
@@ -221,8 +246,7 @@ def live_seat(user: User | Person, session_id: int) -> tuple[Head, bool, bool] |
     if early is not None and early[:2] == (user.id, session_id):
         return seat_from_row(user, early[2])
     table = _class_table(user.role).name
-    row = sql.reader().one(_SEAT_SQL[table], {"user_id": user.id,
-                                                  "session_id": session_id})
+    row = sql.reader().one(_SEAT_SQL[table], {"user_id": user.id, "session_id": session_id})
     return None if row is None else seat_from_row(user, _IN_EXCHANGE[table].read(row))
 
 
@@ -230,12 +254,19 @@ def caller_and_seat(proof: str, key_hash: str, session_id: object) -> Person | N
     """Who is asking (``accounts.person_by_proof``), and, when ``session_id`` can name
     a session, their seat in it from the same query: ``live_seat`` takes it from there
     once, in this event, instead of asking the database again."""
-    if isinstance(session_id, bool) or not isinstance(session_id, int) \
-            or not 1 <= session_id <= MAX_ID:
+    if (
+        isinstance(session_id, bool)
+        or not isinstance(session_id, int)
+        or not 1 <= session_id <= MAX_ID
+    ):
         return accounts.person_by_proof(proof, key_hash)[0]
-    person, row = accounts.person_by_proof(proof, key_hash, also=_CALLER_SEAT,
-                                           joins=_CALLER_SEAT_JOIN,
-                                           params={"session_id": session_id})
+    person, row = accounts.person_by_proof(
+        proof,
+        key_hash,
+        also=_CALLER_SEAT,
+        joins=_CALLER_SEAT_JOIN,
+        params={"session_id": session_id},
+    )
     if person is not None:
         g.setdefault(_EARLY_SEAT, (person.id, session_id, row))
     return person
@@ -268,6 +299,4 @@ def get_class_for(user: User, class_id: int) -> SchoolClass:
 
 def require_manager(user: User, exchange: Exchange) -> None:
     if not can_manage_exchange(user, exchange):
-        raise ActionError(
-            "forbidden", _("Only the teachers of this exchange may do that.")
-        )
+        raise ActionError("forbidden", _("Only the teachers of this exchange may do that."))

@@ -97,18 +97,23 @@ def _retry_after(limits: dict[str, int]) -> int | None:
         .where(SignInFailure.key.in_(list(limits)), SignInFailure.at > now - window)
         .group_by(SignInFailure.key)
     ).all()
-    waits = [max(1, int((oldest + window - now).total_seconds()) + 1)
-             for key, count, oldest in rows if count >= limits[key]]
+    waits = [
+        max(1, int((oldest + window - now).total_seconds()) + 1)
+        for key, count, oldest in rows
+        if count >= limits[key]
+    ]
     return max(waits) if waits else None
 
 
 def _too_many(retry: int, message: str | None = None) -> ActionError:
     return ActionError(
         "rate_limited",
-        message or ngettext("Too many failed sign-in attempts. Please wait %(num)s minute "
-                            "and try again.",
-                            "Too many failed sign-in attempts. Please wait %(num)s minutes "
-                            "and try again.", max(1, round(retry / 60))),
+        message
+        or ngettext(
+            "Too many failed sign-in attempts. Please wait %(num)s minute and try again.",
+            "Too many failed sign-in attempts. Please wait %(num)s minutes and try again.",
+            max(1, round(retry / 60)),
+        ),
         extra={"retry_after": retry},
     )
 
@@ -124,6 +129,7 @@ def record_failure(*keys: str) -> None:
 
 
 # --- staff ----------------------------------------------------------------------
+
 
 def set_password(user: User, password: str) -> None:
     user.password_hash = generate_password_hash(password)
@@ -150,6 +156,7 @@ def authenticate_staff(username: str, password: str, address: str) -> User:
 
 # --- students -------------------------------------------------------------------
 
+
 def issue_code(student: User) -> str:
     """Revoke the student's current code and return a new one (shown once, kept hashed)."""
     if student.role != Role.STUDENT:
@@ -162,8 +169,9 @@ def issue_code(student: User) -> str:
     )
     while True:
         code = new_code()
-        if not db.session.scalar(sa.select(AccessCode.id).where(
-                AccessCode.code_hash == digest(code))):
+        if not db.session.scalar(
+            sa.select(AccessCode.id).where(AccessCode.code_hash == digest(code))
+        ):
             break
     db.session.add(AccessCode(user_id=student.id, code_hash=digest(code)))
     return code
@@ -194,32 +202,41 @@ def authenticate_student(raw_code: str, address: str) -> User:
     budget = current_app.config["SIGNIN_MAX_FAILURES"] * CODE_ADDRESS_FACTOR
     retry = _retry_after({key: budget})
     if retry is not None:
-        raise _too_many(retry, _(
-            "We do not know this code, and many wrong codes have come from your network "
-            "just now. Please check your code carefully: a correct code still works."))
+        raise _too_many(
+            retry,
+            _(
+                "We do not know this code, and many wrong codes have come from your network "
+                "just now. Please check your code carefully: a correct code still works."
+            ),
+        )
     record_failure(key)
     if row is not None and row.revoked_at is not None:
         raise ActionError(
             "unauthorized",
             _("This code is no longer valid. Please ask your teacher for a new one."),
         )
-    raise ActionError(
-        "unauthorized", _("We do not know this code. Please check it and try again.")
-    )
+    raise ActionError("unauthorized", _("We do not know this code. Please check it and try again."))
 
 
 def add_student(school_class: SchoolClass, display_name: str) -> tuple[User, str]:
     """Enrol a new student in a class and issue their first code."""
     name = " ".join(display_name.split())
     if not storable(name):
-        raise ActionError("invalid", unstorable_message(),
-                          fields={"display_name": unstorable_message()})
+        raise ActionError(
+            "invalid", unstorable_message(), fields={"display_name": unstorable_message()}
+        )
     if not name:
-        raise ActionError("invalid", _("A display name is required."),
-                          fields={"display_name": _("A display name is required.")})
+        raise ActionError(
+            "invalid",
+            _("A display name is required."),
+            fields={"display_name": _("A display name is required.")},
+        )
     if len(name) > 100:
-        raise ActionError("too_large", _("A display name may have at most 100 characters."),
-                          fields={"display_name": _("At most 100 characters.")})
+        raise ActionError(
+            "too_large",
+            _("A display name may have at most 100 characters."),
+            fields={"display_name": _("At most 100 characters.")},
+        )
     student = User(role=Role.STUDENT, display_name=name, school_id=school_class.school_id)
     school_class.students.append(student)
     db.session.add(student)
@@ -228,6 +245,7 @@ def add_student(school_class: SchoolClass, display_name: str) -> tuple[User, str
 
 
 # --- sign-in sessions -------------------------------------------------------------
+
 
 def start_login_session(user: User) -> str:
     """A new sign-in session id (the cookie holds it; the database its hash)."""
@@ -247,12 +265,15 @@ def end_login_session(sid: str) -> None:
 
 # --- API tokens -------------------------------------------------------------------
 
+
 def end_sign_ins(user: User) -> None:
     """End every sign-in of the account (its pages at the next request, its live
     connections at their next event)."""
-    db.session.execute(sa.update(LoginSession).where(
-        LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
-        .values(ended_at=utcnow()))
+    db.session.execute(
+        sa.update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
 
 
 def issue_token(user: User) -> str:
@@ -270,6 +291,7 @@ def issue_token(user: User) -> str:
 # (``_sign_in_holds``, ``_token_holds``, the account being active), and
 # tests/test_access_agreement.py checks over a matrix of people and proofs that they
 # give the same answer.
+
 
 def _sign_in_holds(ended_at: datetime | None, created_at: datetime) -> bool:
     """A sign-in holds until it is ended (signed out) or outlives the session lifetime."""
@@ -299,8 +321,11 @@ def user_for_login_session(sid: str) -> User | None:
 @functools.cache
 def _token_query() -> sa.Select:
     """Built once; the user and their school come in the same query."""
-    return (sa.select(ApiToken).where(ApiToken.token_hash == sa.bindparam("token_hash"))
-            .options(joinedload(ApiToken.user).joinedload(User.school)))
+    return (
+        sa.select(ApiToken)
+        .where(ApiToken.token_hash == sa.bindparam("token_hash"))
+        .options(joinedload(ApiToken.user).joinedload(User.school))
+    )
 
 
 def user_for_token(token: str) -> User | None:
@@ -343,18 +368,28 @@ class Person:
 
 # The person, read by name. ``u`` is users, ``sc`` their school.
 _PERSON = sql.Columns(
-    is_active_account="u.is_active_account", user_id="u.id", role="u.role",
-    display_name="u.display_name", locale="u.locale", school_slug="sc.slug",
-    school_country="sc.country")
+    is_active_account="u.is_active_account",
+    user_id="u.id",
+    role="u.role",
+    display_name="u.display_name",
+    locale="u.locale",
+    school_slug="sc.slug",
+    school_country="sc.country",
+)
 # What a live connection kept at connect to prove who it is, and how that is asked
 # again on every event: the proof's columns (read by ``_proof_holds``), its tables and
 # its key column. The plain-SQL form of ``user_for_token`` and ``user_for_login_session``.
 _PROOFS = {
-    "token": (sql.Columns(proof_id="t.id", revoked_at="t.revoked_at",
-                          last_used_at="t.last_used_at"),
-              "api_tokens t JOIN users u ON u.id = t.user_id", "t.token_hash"),
-    "sign_in": (sql.Columns(ended_at="ls.ended_at", signed_in_at="ls.created_at"),
-                "login_sessions ls JOIN users u ON u.id = ls.user_id", "ls.sid_hash"),
+    "token": (
+        sql.Columns(proof_id="t.id", revoked_at="t.revoked_at", last_used_at="t.last_used_at"),
+        "api_tokens t JOIN users u ON u.id = t.user_id",
+        "t.token_hash",
+    ),
+    "sign_in": (
+        sql.Columns(ended_at="ls.ended_at", signed_in_at="ls.created_at"),
+        "login_sessions ls JOIN users u ON u.id = ls.user_id",
+        "ls.sid_hash",
+    ),
 }
 
 
@@ -362,13 +397,20 @@ _PROOFS = {
 def _proof_sql(kind: str, also: sql.Columns | None, joins: str) -> tuple[sql.Columns, str]:
     proof, tables, key = _PROOFS[kind]
     columns = proof + _PERSON + also if also is not None else proof + _PERSON
-    return columns, (f"SELECT {columns.sql} FROM {tables} "  # noqa: S608
-                     f"LEFT JOIN schools sc ON sc.id = u.school_id {joins} WHERE {key} = :key")
+    return columns, (
+        f"SELECT {columns.sql} FROM {tables} "  # noqa: S608
+        f"LEFT JOIN schools sc ON sc.id = u.school_id {joins} WHERE {key} = :key"
+    )
 
 
-def person_by_proof(kind: str, key_hash: str, *, also: sql.Columns | None = None,
-                    joins: str = "", params: dict[str, Any] | None = None,
-                    ) -> tuple[Person | None, dict[str, Any]]:
+def person_by_proof(
+    kind: str,
+    key_hash: str,
+    *,
+    also: sql.Columns | None = None,
+    joins: str = "",
+    params: dict[str, Any] | None = None,
+) -> tuple[Person | None, dict[str, Any]]:
     """The person behind a live connection's proof — ``"token"`` (the API token's hash)
     or ``"sign_in"`` (the sign-in's hash) — with the same checks as ``user_for_token``
     and ``user_for_login_session``, in one plain query; None if it no longer holds.
@@ -384,10 +426,13 @@ def person_by_proof(kind: str, key_hash: str, *, also: sql.Columns | None = None
     if not values["is_active_account"] or not _proof_holds(kind, values):
         return None, values
     slug = values["school_slug"]
-    person = Person(id=values["user_id"], role=_ROLES[values["role"]],
-                    display_name=values["display_name"], locale=values["locale"],
-                    school=SchoolRef(slug, values["school_country"]) if slug is not None
-                    else None)
+    person = Person(
+        id=values["user_id"],
+        role=_ROLES[values["role"]],
+        display_name=values["display_name"],
+        locale=values["locale"],
+        school=SchoolRef(slug, values["school_country"]) if slug is not None else None,
+    )
     return person, values
 
 
@@ -410,12 +455,15 @@ def _touch_token(token_id: int, last_used_at: datetime | None) -> None:
     if _use_worth_noting(last_used_at, now):
         sql.commit_session()
         run = sql.live()
-        run.run("UPDATE api_tokens SET last_used_at = :now WHERE id = :id",
-                {"now": run.instant(now), "id": token_id})
+        run.run(
+            "UPDATE api_tokens SET last_used_at = :now WHERE id = :id",
+            {"now": run.instant(now), "id": token_id},
+        )
         run.commit()
 
 
 # --- calendar feed ----------------------------------------------------------------
+
 
 def calendar_feed_key(user: User) -> str:
     """The secret part of a user's calendar feed URL, derived rather than stored."""
@@ -433,4 +481,3 @@ def user_for_calendar_key(key: str) -> User | None:
     if user is None or str(user.calendar_feed_version) != version:
         return None
     return user if hmac.compare_digest(calendar_feed_key(user), key) else None
-

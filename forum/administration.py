@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from babel import Locale
 from flask_babel import gettext as _
 
-from . import accounts
+from . import accounts, fields
 from .errors import ActionError, ValidationError
 from .extensions import db
 from .inputs import storable, unstorable_message
@@ -43,22 +43,6 @@ def time_zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-def _text(data: dict[str, Any], name: str, limit: int, errors: dict[str, str], *,
-          required: bool = False) -> str | None:
-    raw = data.get(name)
-    if raw is not None and not isinstance(raw, str):
-        errors[name] = _("Give this as text.")
-        return None
-    text = " ".join((raw or "").split())
-    if not storable(text):
-        errors[name] = unstorable_message()
-    elif required and not text:
-        errors[name] = _("This field is required.")
-    elif len(text) > limit:
-        errors[name] = _("At most %(n)s characters.", n=limit)
-    return text or None
-
-
 # --- Schools -----------------------------------------------------------------------
 
 
@@ -70,18 +54,20 @@ def _school_values(data: dict[str, Any], errors: dict[str, str]) -> dict[str, An
     """A school's names, country, region, city and time zone, checked."""
     values: dict[str, Any] = {}
     for name in NAME_FIELDS:
-        values[name] = _text(data, name, 200, errors, required=name == "name_en")
+        values[name] = fields.text(
+            data, name, 200, errors, required=name == "name_en", one_line=True
+        )
     for name in NAME_FIELDS[1:]:  # a name not given in a language is the English one
         values[name] = values[name] or values["name_en"]
-    country = _text(data, "country", 2, errors, required=True)
+    country = fields.text(data, "country", 2, errors, required=True, one_line=True)
     if country and "country" not in errors:
         country = country.upper()
         if len(country) != 2 or not country.isalpha() or country not in Locale("en").territories:
             errors["country"] = _("Give the country as its two-letter code, e.g. JP.")
     values["country"] = country
-    values["region"] = _text(data, "region", 100, errors, required=True)
-    values["city"] = _text(data, "city", 100, errors)
-    zone = _text(data, "timezone", 64, errors, required=True)
+    values["region"] = fields.text(data, "region", 100, errors, required=True, one_line=True)
+    values["city"] = fields.text(data, "city", 100, errors, one_line=True)
+    zone = fields.text(data, "timezone", 64, errors, required=True, one_line=True)
     if zone and "timezone" not in errors and zone not in time_zones():
         errors["timezone"] = _("Choose a time zone such as Asia/Tokyo.")
     values["timezone"] = zone
@@ -92,7 +78,7 @@ def create_school(actor: User | None, data: dict[str, Any]) -> School:
     """Register a school."""
     require_admin(actor)
     errors: dict[str, str] = {}
-    slug = _text(data, "slug", 64, errors, required=True)
+    slug = fields.text(data, "slug", 64, errors, required=True, one_line=True)
     if slug and "slug" not in errors:
         if not SLUG.fullmatch(slug):
             errors["slug"] = _("Lower-case letters, digits and dashes, e.g. shizuoka-aoi.")
@@ -124,9 +110,11 @@ def update_school(actor: User | None, school: School, data: dict[str, Any]) -> S
 
 
 def staff() -> list[User]:
-    return list(db.session.scalars(
-        sa.select(User).where(User.role != Role.STUDENT)
-        .order_by(User.role, User.username)))
+    return list(
+        db.session.scalars(
+            sa.select(User).where(User.role != Role.STUDENT).order_by(User.role, User.username)
+        )
+    )
 
 
 def _password(raw: object, errors: dict[str, str]) -> str | None:
@@ -156,24 +144,29 @@ def create_staff(actor: User | None, data: dict[str, Any]) -> tuple[User, str | 
     password generated for it (None when the admin set one)."""
     require_admin(actor)
     errors: dict[str, str] = {}
-    username = _text(data, "username", 64, errors, required=True)
+    username = fields.text(data, "username", 64, errors, required=True, one_line=True)
     if username and "username" not in errors:
         if not USERNAME.fullmatch(username):
-            errors["username"] = _("Letters, digits, dots, dashes and underscores, "
-                                   "e.g. sato.teacher.")
-        elif db.session.scalar(sa.select(User.id).where(
-                sa.func.lower(User.username) == username.lower())):
+            errors["username"] = _(
+                "Letters, digits, dots, dashes and underscores, e.g. sato.teacher."
+            )
+        elif db.session.scalar(
+            sa.select(User.id).where(sa.func.lower(User.username) == username.lower())
+        ):
             errors["username"] = _("This username is taken.")
     raw_role = data.get("role")
     role = {r.value: r for r in STAFF_ROLES}.get(raw_role) if isinstance(raw_role, str) else None
     if role is None:
         errors["role"] = _("Choose teacher, reviewer or admin.")
-    display_name = _text(data, "display_name", 100, errors, required=True)
+    display_name = fields.text(data, "display_name", 100, errors, required=True, one_line=True)
     school = None
     slug = data.get("school")
     if slug:
-        school = db.session.scalar(sa.select(School).where(School.slug == slug)) \
-            if isinstance(slug, str) else None
+        school = (
+            db.session.scalar(sa.select(School).where(School.slug == slug))
+            if isinstance(slug, str)
+            else None
+        )
         if school is None:
             errors["school"] = _("There is no such school.")
     elif role == Role.TEACHER:
@@ -181,9 +174,11 @@ def create_staff(actor: User | None, data: dict[str, Any]) -> tuple[User, str | 
     password = _password(data.get("password"), errors)
     if errors:
         raise ValidationError(errors)
-    generated = None if password else new_password()
+    generated = None
+    if not password:
+        password = generated = new_password()
     user = User(username=username, role=role, display_name=display_name, school=school)
-    accounts.set_password(user, password or generated)
+    accounts.set_password(user, password)
     db.session.add(user)
     db.session.commit()
     return user, generated
@@ -203,8 +198,10 @@ def reset_password(actor: User | None, user: User, password: str | None = None) 
     chosen = _password(password, errors)
     if errors:
         raise ValidationError(errors)
-    generated = None if chosen else new_password()
-    accounts.set_password(user, chosen or generated)
+    generated = None
+    if not chosen:
+        chosen = generated = new_password()
+    accounts.set_password(user, chosen)
     accounts.end_sign_ins(user)
     db.session.commit()
     return generated

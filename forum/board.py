@@ -56,7 +56,7 @@ TEMPLATE_NAMES = {
 }
 
 
-def columns_of(session: ForumSession) -> list[dict[str, str]]:
+def columns_of(session: ForumSession | Head) -> list[dict[str, str]]:
     """The board's columns in the reader's language."""
     if session.board_template in TEMPLATES:
         template = TEMPLATES[session.board_template]
@@ -68,26 +68,42 @@ def custom_columns(titles: list[str]) -> list[dict[str, str]]:
     """Columns from a teacher's own titles: c1, c2, … with the titles as typed."""
     clean = [" ".join(t.split()) for t in titles if t and t.strip()]
     if not 1 <= len(clean) <= MAX_COLUMNS:
-        raise ActionError("invalid", _("Give between 1 and %(n)s columns.", n=MAX_COLUMNS),
-                          fields={"columns": _("Give between 1 and %(n)s columns.",
-                                               n=MAX_COLUMNS)})
+        raise ActionError(
+            "invalid",
+            _("Give between 1 and %(n)s columns.", n=MAX_COLUMNS),
+            fields={"columns": _("Give between 1 and %(n)s columns.", n=MAX_COLUMNS)},
+        )
     if any(len(t) > MAX_COLUMN_TITLE for t in clean):
-        raise ActionError("invalid", _("A column title may have at most %(n)s characters.",
-                                       n=MAX_COLUMN_TITLE),
-                          fields={"columns": _("At most %(n)s characters.", n=MAX_COLUMN_TITLE)})
+        raise ActionError(
+            "invalid",
+            _("A column title may have at most %(n)s characters.", n=MAX_COLUMN_TITLE),
+            fields={"columns": _("At most %(n)s characters.", n=MAX_COLUMN_TITLE)},
+        )
     return [{"id": f"c{i}", "title": t} for i, t in enumerate(clean, start=1)]
 
 
 def note_json(note: Note) -> dict[str, Any]:
-    return {"id": note.id, "column": note.column, "text": note.text, "color": note.color,
-            "x": note.x, "y": note.y, "version": note.version, "votes": note.votes,
-            "author_id": note.author_id, "lang": note.lang}
+    return {
+        "id": note.id,
+        "column": note.column,
+        "text": note.text,
+        "color": note.color,
+        "x": note.x,
+        "y": note.y,
+        "version": note.version,
+        "votes": note.votes,
+        "author_id": note.author_id,
+        "lang": note.lang,
+    }
 
 
 def state(session_id: int, *, with_hidden_text: bool = True) -> list[dict[str, Any]]:
     """The board as stored: live notes by column order then id."""
-    notes = db.session.scalars(sa.select(Note).where(
-        Note.session_id == session_id, Note.removed.is_(False)).order_by(Note.id))
+    notes = db.session.scalars(
+        sa.select(Note)
+        .where(Note.session_id == session_id, Note.removed.is_(False))
+        .order_by(Note.id)
+    )
     out = []
     for note in notes:
         item = {**note_json(note), "hidden": note.hidden}
@@ -99,51 +115,77 @@ def state(session_id: int, *, with_hidden_text: bool = True) -> list[dict[str, A
 
 def votes_of(session_id: int, user_id: int) -> list[int]:
     """The notes this person has voted for (what a paged join no longer replays)."""
-    return list(db.session.scalars(sa.select(NoteVote.note_id).where(
-        NoteVote.session_id == session_id, NoteVote.user_id == user_id)
-        .order_by(NoteVote.note_id)))
+    return list(
+        db.session.scalars(
+            sa.select(NoteVote.note_id)
+            .where(NoteVote.session_id == session_id, NoteVote.user_id == user_id)
+            .order_by(NoteVote.note_id)
+        )
+    )
 
 
 # --- the fold ---------------------------------------------------------------------
+
 
 def _note(session_id: int, note_id: int) -> Note | None:
     return db.session.get(Note, (session_id, note_id))
 
 
-@events.folds("note.added", "note.edited", "note.voted", "note.removed", "note.hidden",
-              "note.unhidden")
+def _logged_note(session_id: int, note_id: int) -> Note:
+    """A note the log has added: what the fold, and a build after its check, read."""
+    return db.session.get_one(Note, (session_id, note_id))
+
+
+@events.folds(
+    "note.added", "note.edited", "note.voted", "note.removed", "note.hidden", "note.unhidden"
+)
 def apply(session: ForumSession | Head, event: Event | Logged, run: object = None) -> None:
     """Fold one note.* event into the board state (the catalogue's fold for notes)."""
     data, kind = event.data, event.type
     if kind == "note.added":
         n = data["note"]
-        db.session.add(Note(session_id=session.id, id=n["id"], author_id=n["author_id"],
-                            column=n["column"], text=n["text"], color=n["color"], x=n["x"],
-                            y=n["y"], version=n["version"], votes=n["votes"],
-                            lang=n.get("lang") or "zh-Hant-TW", hidden=False, removed=False))
+        db.session.add(
+            Note(
+                session_id=session.id,
+                id=n["id"],
+                author_id=n["author_id"],
+                column=n["column"],
+                text=n["text"],
+                color=n["color"],
+                x=n["x"],
+                y=n["y"],
+                version=n["version"],
+                votes=n["votes"],
+                lang=n.get("lang") or "zh-Hant-TW",
+                hidden=False,
+                removed=False,
+            )
+        )
     elif kind == "note.edited":
         n = data["note"]
-        note = _note(session.id, n["id"])
+        note = _logged_note(session.id, n["id"])
         note.column, note.text, note.x, note.y = n["column"], n["text"], n["x"], n["y"]
         note.color, note.version = n["color"], n["version"]
     elif kind == "note.voted":
-        note = _note(session.id, data["note_id"])
+        note = _logged_note(session.id, data["note_id"])
         vote = db.session.get(NoteVote, (session.id, data["note_id"], event.actor_id))
         if data["on"] and vote is None:
-            db.session.add(NoteVote(session_id=session.id, note_id=data["note_id"],
-                                    user_id=event.actor_id))
+            db.session.add(
+                NoteVote(session_id=session.id, note_id=data["note_id"], user_id=event.actor_id)
+            )
         elif not data["on"] and vote is not None:
             db.session.delete(vote)
         note.votes = data["votes"]
     elif kind == "note.removed":
-        _note(session.id, data["note_id"]).removed = True
+        _logged_note(session.id, data["note_id"]).removed = True
     elif kind in ("note.hidden", "note.unhidden"):
-        _note(session.id, data["note_id"]).hidden = kind == "note.hidden"
+        _logged_note(session.id, data["note_id"]).hidden = kind == "note.hidden"
     else:  # pragma: no cover
         raise ValueError(kind)
 
 
 # --- rules and actions ------------------------------------------------------------
+
 
 def _live_note(seat: Seat, note_id: int) -> Note:
     note = _note(seat.session.id, note_id)
@@ -164,16 +206,17 @@ def _text(value: object) -> str:
     if not text:
         raise ActionError("invalid", _("Write something on the note first."))
     if len(text) > MAX_TEXT:
-        raise ActionError("too_large", _("A note may have at most %(n)s characters.",
-                                         n=MAX_TEXT))
+        raise ActionError("too_large", _("A note may have at most %(n)s characters.", n=MAX_TEXT))
     return text
 
 
 def _coordinate(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) \
-            or not (0 <= float(value) <= 10000):
-        raise ActionError("invalid", _("%(field)s must be a number from 0 to 10000.",
-                                       field=name))
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not (0 <= float(value) <= 10000)
+    ):
+        raise ActionError("invalid", _("%(field)s must be a number from 0 to 10000.", field=name))
     return round(float(value), 2)
 
 
@@ -207,9 +250,20 @@ def add(seat: Seat, payload: dict[str, Any]) -> Recorded:
         _column(seat, payload.get("column"))
 
     def build(session, member, now) -> dict[str, Any]:
-        return {"note": {"id": session.head_seq + 1, "column": payload["column"], "text": text,
-                         "color": color, "x": x, "y": y, "version": 1, "votes": 0,
-                         "author_id": seat.user.id, "lang": html_lang_of(seat.user.locale)}}
+        return {
+            "note": {
+                "id": session.head_seq + 1,
+                "column": payload["column"],
+                "text": text,
+                "color": color,
+                "x": x,
+                "y": y,
+                "version": 1,
+                "votes": 0,
+                "author_id": seat.user.id,
+                "lang": html_lang_of(seat.user.locale),
+            }
+        }
 
     return record(seat, "note.added", build, client_id=client_id, check=check)
 
@@ -240,17 +294,22 @@ def edit(seat: Seat, payload: dict[str, Any]) -> Recorded:
         _check_own(seat, note)
         if note.hidden:
             # An edit is broadcast to the whole room: a hidden note's text must not be.
-            raise ActionError("conflict", _("Show the note again before editing it."),
-                              extra={"note": note_json(note)})
+            raise ActionError(
+                "conflict",
+                _("Show the note again before editing it."),
+                extra={"note": note_json(note)},
+            )
         if "column" in payload:
             changes["column"] = _column(seat, payload["column"])
         if note.version != version:
             raise ActionError(
-                "conflict", _("Someone changed this note first. Here is their version."),
-                extra={"note": note_json(note)})
+                "conflict",
+                _("Someone changed this note first. Here is their version."),
+                extra={"note": note_json(note)},
+            )
 
     def build(session, member, now) -> dict[str, Any]:
-        current = note_json(_note(session.id, note_id))
+        current = note_json(_logged_note(session.id, note_id))
         return {"note": {**current, **changes, "version": current["version"] + 1}}
 
     return record(seat, "note.edited", build, check=check)
@@ -266,7 +325,7 @@ def vote(seat: Seat, payload: dict[str, Any]) -> Recorded:
         _live_note(seat, note_id)
 
     def build(session, member, now) -> dict[str, Any]:
-        note = _note(session.id, note_id)
+        note = _logged_note(session.id, note_id)
         mine = db.session.get(NoteVote, (session.id, note_id, seat.user.id)) is not None
         return {"note_id": note_id, "on": not mine, "votes": note.votes + (-1 if mine else 1)}
 
@@ -294,8 +353,10 @@ def hide(seat: Seat, note_id: int, hidden: bool, reason: str | None) -> Recorded
         if note is None or note.removed:
             raise ActionError("not_found", _("There is no such note."))
         if note.hidden == hidden:
-            raise ActionError("conflict", _("The note is already hidden.") if hidden
-                              else _("The note is not hidden."))
+            raise ActionError(
+                "conflict",
+                _("The note is already hidden.") if hidden else _("The note is not hidden."),
+            )
 
     def build(session, member, now) -> dict[str, Any]:
         return {"note_id": note_id, "reason": reason} if hidden else {"note_id": note_id}

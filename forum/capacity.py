@@ -54,7 +54,10 @@ def raise_open_files_limit(config: Mapping[str, Any]) -> int:
             "open only %d (hard limit %s): connections past about %d will fail. Raise "
             "the limit (LimitNOFILE= in the systemd unit, ulimit -n in the shell that "
             "starts the server) or lower FORUM_MAX_CONNECTIONS.",
-            config["FORUM_MAX_CONNECTIONS"], needed, soft,
-            "unlimited" if hard == resource.RLIM_INFINITY else hard, max(0, soft - others),
+            config["FORUM_MAX_CONNECTIONS"],
+            needed,
+            soft,
+            "unlimited" if hard == resource.RLIM_INFINITY else hard,
+            max(0, soft - others),
         )
     return soft

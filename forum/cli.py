@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 import sqlalchemy as sa
@@ -18,18 +19,21 @@ from .models import Role, SchoolClass, User
 forum_cli = AppGroup("forum", help="SDG Forum administration.")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(1)
 
 
 @forum_cli.command("seed-demo")
 @click.option("--json", "as_json", is_flag=True, help="Print the demo credentials as JSON.")
-@click.option("--with-applications", is_flag=True,
-              help="Also add applications still waiting for a partner or the Alliance.")
+@click.option(
+    "--with-applications",
+    is_flag=True,
+    help="Also add applications still waiting for a partner or the Alliance.",
+)
 def seed_demo(as_json: bool, with_applications: bool) -> None:
     """Load the demo schools, people, exchanges and sessions (idempotent)."""
-    result = demo.seed()
+    result: dict[str, Any] = demo.seed()
     if with_applications:
         result["applications"] = demo.seed_applications()
     if as_json:
@@ -37,8 +41,11 @@ def seed_demo(as_json: bool, with_applications: bool) -> None:
         return
     click.echo("Demo data ready. Sign in at /auth/login (staff) or /auth/code (students):")
     for user in result["users"]:
-        secret = (f"{user['username']} / {user['password']}" if "username" in user
-                  else f"code {user['code']}")
+        secret = (
+            f"{user['username']} / {user['password']}"
+            if "username" in user
+            else f"code {user['code']}"
+        )
         click.echo(f"  {user['role']:<9} {user['school']:<14} {user['display_name']}: {secret}")
 
 
@@ -67,8 +74,7 @@ def import_roster(class_id: int, file: Path, as_json: bool) -> None:
         issued = roster.import_roster(school_class, file.read_bytes())
     except ActionError as exc:
         _fail(exc.message)
-    rows = [{"display_name": s.display_name, "code": accounts.format_code(c)}
-            for s, c in issued]
+    rows = [{"display_name": s.display_name, "code": accounts.format_code(c)} for s, c in issued]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
     else:
@@ -82,15 +88,23 @@ def import_roster(class_id: int, file: Path, as_json: bool) -> None:
 @click.option("--school", "school_slug", help="School slug (teachers need one).")
 @click.option("--name", "display_name", required=True)
 @click.password_option()
-def add_staff(username: str, role: str, school_slug: str | None, display_name: str,
-              password: str) -> None:
+def add_staff(
+    username: str, role: str, school_slug: str | None, display_name: str, password: str
+) -> None:
     """Create a staff account (the same action as the admin pages)."""
     from . import administration
 
     try:
-        administration.create_staff(None, {
-            "username": username, "role": role, "school": school_slug,
-            "display_name": display_name, "password": password})
+        administration.create_staff(
+            None,
+            {
+                "username": username,
+                "role": role,
+                "school": school_slug,
+                "display_name": display_name,
+                "password": password,
+            },
+        )
     except ActionError as exc:
         _fail("; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message)
     click.echo(f"created {role} {username}")
@@ -99,8 +113,12 @@ def add_staff(username: str, role: str, school_slug: str | None, display_name: s
 @forum_cli.command("verify")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--session", "session_id", type=int, help="Check a stored session instead.")
-@click.option("--public-key", "key_file", type=click.Path(exists=True, dir_okay=False,
-              path_type=Path), help="Trust this PEM key instead of this instance's evidence key.")
+@click.option(
+    "--public-key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Trust this PEM key instead of this instance's evidence key.",
+)
 def verify(file: Path | None, session_id: int | None, key_file: Path | None) -> None:
     """Check a transcript export (offline) or a stored session; exit 1 if invalid."""
     from . import transcript
@@ -113,7 +131,7 @@ def verify(file: Path | None, session_id: int | None, key_file: Path | None) -> 
         if session is None:
             _fail(f"no session with id {session_id}")
         verdict = transcript.verify_stored(session)
-    else:
+    elif file is not None:
         try:
             raw = file.read_bytes()
         except OSError as exc:
@@ -154,18 +172,36 @@ def report(roc_year: int, fmt: str) -> None:
 @click.option("--name-zh-tw")
 @click.option("--name-ja")
 @click.option("--name-ko")
-def add_school(slug: str, country: str, region: str, city: str | None, tz: str,
-               name_en: str, name_zh_tw: str | None, name_ja: str | None,
-               name_ko: str | None) -> None:
+def add_school(
+    slug: str,
+    country: str,
+    region: str,
+    city: str | None,
+    tz: str,
+    name_en: str,
+    name_zh_tw: str | None,
+    name_ja: str | None,
+    name_ko: str | None,
+) -> None:
     """Register a school (names default to the English one where not given); the same
     action as the admin pages."""
     from . import administration
 
     try:
-        administration.create_school(None, {
-            "slug": slug, "country": country, "region": region, "city": city,
-            "timezone": tz, "name_en": name_en, "name_zh_tw": name_zh_tw,
-            "name_ja": name_ja, "name_ko": name_ko})
+        administration.create_school(
+            None,
+            {
+                "slug": slug,
+                "country": country,
+                "region": region,
+                "city": city,
+                "timezone": tz,
+                "name_en": name_en,
+                "name_zh_tw": name_zh_tw,
+                "name_ja": name_ja,
+                "name_ko": name_ko,
+            },
+        )
     except ActionError as exc:
         _fail("; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message)
     click.echo(f"created school {slug}")
@@ -187,8 +223,9 @@ def _admin(username: str | None) -> User:
 
 def _refused(exc: ActionError) -> None:
     """An action's refusal as the command's error: its message and each field's."""
-    details = "; ".join(f"{name}: {message}" for name, message in exc.fields.items()
-                        if message != exc.message)
+    details = "; ".join(
+        f"{name}: {message}" for name, message in exc.fields.items() if message != exc.message
+    )
     _fail(exc.message + (f" ({details})" if details else ""))
 
 
@@ -196,8 +233,9 @@ def _given(**values: object) -> dict[str, object]:
     return {name: value for name, value in values.items() if value is not None}
 
 
-by_option = click.option("--by", "by", metavar="USERNAME",
-                         help="The admin it is recorded by (default: the first admin).")
+by_option = click.option(
+    "--by", "by", metavar="USERNAME", help="The admin it is recorded by (default: the first admin)."
+)
 
 
 @forum_cli.group("mou")
@@ -211,23 +249,43 @@ def mou_cli() -> None:
 @click.option("--authority", required=True, help="The partner authority.")
 @click.option("--status", type=click.Choice(["planned", "signed"]), required=True)
 @click.option("--signed-on", help="YYYY-MM-DD (signed MOUs).")
-@click.option("--year", "academic_year", type=int,
-              help="ROC academic year (default: the signed date's).")
+@click.option(
+    "--year", "academic_year", type=int, help="ROC academic year (default: the signed date's)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the MOU as JSON.")
 @by_option
-def mou_add(region: str, country: str, authority: str, status: str, signed_on: str | None,
-            academic_year: int | None, as_json: bool, by: str | None) -> None:
+def mou_add(
+    region: str,
+    country: str,
+    authority: str,
+    status: str,
+    signed_on: str | None,
+    academic_year: int | None,
+    as_json: bool,
+    by: str | None,
+) -> None:
     """Record an MOU."""
     from . import mous
 
     try:
-        mou = mous.record(_admin(by), _given(
-            region=region, country=country, authority=authority, status=status,
-            signed_on=signed_on, academic_year=academic_year))
+        mou = mous.record(
+            _admin(by),
+            _given(
+                region=region,
+                country=country,
+                authority=authority,
+                status=status,
+                signed_on=signed_on,
+                academic_year=academic_year,
+            ),
+        )
     except ActionError as exc:
         _refused(exc)
-    click.echo(json.dumps(mous.serialize(mou), ensure_ascii=False) if as_json
-               else f"recorded MOU {mou.id}: {mou.region} ({mou.country}), {mou.status.value}")
+    click.echo(
+        json.dumps(mous.serialize(mou), ensure_ascii=False)
+        if as_json
+        else f"recorded MOU {mou.id}: {mou.region} ({mou.country}), {mou.status.value}"
+    )
 
 
 @mou_cli.command("edit")
@@ -239,9 +297,16 @@ def mou_add(region: str, country: str, authority: str, status: str, signed_on: s
 @click.option("--signed-on", help="YYYY-MM-DD; an empty string clears it.")
 @click.option("--year", "academic_year", type=int)
 @by_option
-def mou_edit(mou_id: int, region: str | None, country: str | None, authority: str | None,
-             status: str | None, signed_on: str | None, academic_year: int | None,
-             by: str | None) -> None:
+def mou_edit(
+    mou_id: int,
+    region: str | None,
+    country: str | None,
+    authority: str | None,
+    status: str | None,
+    signed_on: str | None,
+    academic_year: int | None,
+    by: str | None,
+) -> None:
     """Change an MOU (e.g. --status signed --signed-on 2025-05-20)."""
     from . import mous
     from .models import Mou
@@ -250,9 +315,18 @@ def mou_edit(mou_id: int, region: str | None, country: str | None, authority: st
     if mou is None:
         _fail(f"no MOU with id {mou_id}")
     try:
-        mous.update(_admin(by), mou, _given(
-            region=region, country=country, authority=authority, status=status,
-            signed_on=signed_on, academic_year=academic_year))
+        mous.update(
+            _admin(by),
+            mou,
+            _given(
+                region=region,
+                country=country,
+                authority=authority,
+                status=status,
+                signed_on=signed_on,
+                academic_year=academic_year,
+            ),
+        )
     except ActionError as exc:
         _refused(exc)
     click.echo(f"changed MOU {mou.id}")
@@ -285,9 +359,11 @@ def mou_list(academic_year: int | None, as_json: bool) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
     for m in rows:
-        click.echo(f"{m['id']:>4}  {m['academic_year']}  {m['status']:<7} "
-                   f"{m['signed_on'] or '':<10}  {m['region']} ({m['country']}): "
-                   f"{m['authority']}")
+        click.echo(
+            f"{m['id']:>4}  {m['academic_year']}  {m['status']:<7} "
+            f"{m['signed_on'] or '':<10}  {m['region']} ({m['country']}): "
+            f"{m['authority']}"
+        )
 
 
 @forum_cli.group("training")
@@ -296,33 +372,56 @@ def training_cli() -> None:
 
 
 @training_cli.command("add")
-@click.option("--kind", type=click.Choice(["task_force", "host_family", "seminar", "other"]),
-              required=True)
+@click.option(
+    "--kind", type=click.Choice(["task_force", "host_family", "seminar", "other"]), required=True
+)
 @click.option("--date", "held_on", required=True, help="YYYY-MM-DD.")
 @click.option("--title")
 @click.option("--place", help="Where it was held.")
 @click.option("--online", is_flag=True, help="It was held online.")
-@click.option("--participants", "file", type=click.Path(exists=True, dir_okay=False,
-              path_type=Path), help="CSV (UTF-8) with columns name and school.")
+@click.option(
+    "--participants",
+    "file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV (UTF-8) with columns name and school.",
+)
 @click.option("--head-count", type=int, help="How many took part, where names are not kept.")
 @click.option("--json", "as_json", is_flag=True, help="Print the event as JSON.")
 @by_option
-def training_add(kind: str, held_on: str, title: str | None, place: str | None, online: bool,
-                 file: Path | None, head_count: int | None, as_json: bool,
-                 by: str | None) -> None:
+def training_add(
+    kind: str,
+    held_on: str,
+    title: str | None,
+    place: str | None,
+    online: bool,
+    file: Path | None,
+    head_count: int | None,
+    as_json: bool,
+    by: str | None,
+) -> None:
     """Record a training event with its participants (--participants) or --head-count."""
     from . import training
 
     try:
         event = training.record(
-            _admin(by), _given(kind=kind, held_on=held_on, title=title, place=place,
-                               online=online, head_count=head_count),
-            file.read_bytes() if file else None)
+            _admin(by),
+            _given(
+                kind=kind,
+                held_on=held_on,
+                title=title,
+                place=place,
+                online=online,
+                head_count=head_count,
+            ),
+            file.read_bytes() if file else None,
+        )
     except ActionError as exc:
         _refused(exc)
-    click.echo(json.dumps(training.serialize(event, participants=False), ensure_ascii=False)
-               if as_json else
-               f"recorded training event {event.id}: {event.educators} educators")
+    click.echo(
+        json.dumps(training.serialize(event, participants=False), ensure_ascii=False)
+        if as_json
+        else f"recorded training event {event.id}: {event.educators} educators"
+    )
 
 
 @training_cli.command("delete")
@@ -353,5 +452,54 @@ def training_list(academic_year: int | None, as_json: bool) -> None:
         return
     for e in rows:
         where = "online" if e["online"] else e["place"]
-        click.echo(f"{e['id']:>4}  {e['held_on']}  {e['kind']:<11} {e['educators']:>5}  "
-                   f"{where}{'  ' + e['title'] if e['title'] else ''}")
+        click.echo(
+            f"{e['id']:>4}  {e['held_on']}  {e['kind']:<11} {e['educators']:>5}  "
+            f"{where}{'  ' + e['title'] if e['title'] else ''}"
+        )
+
+
+@forum_cli.command("retention")
+@click.option(
+    "--older-than",
+    "older_than",
+    type=click.IntRange(0, 50),
+    required=True,
+    help="Academic years since the student's last exchange ended.",
+)
+@click.option("--apply", "apply_", is_flag=True, help="Erase the names (otherwise only list).")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Count the years up to this day instead of today (to preview).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the students as JSON.")
+def retention_command(older_than: int, apply_: bool, as_of: Any, as_json: bool) -> None:
+    """List (or, with --apply, erase) the names of students whose last exchange ended
+    more than --older-than academic years ago; they keep a pseudonym, and every sealed
+    record still verifies (the chain covers who wrote, not names)."""
+    from . import retention
+
+    found = retention.candidates(older_than, as_of.date() if as_of else None)
+    rows = [
+        {
+            "id": c.student.id,
+            "display_name": c.student.display_name,
+            "school": c.student.school.slug if c.student.school else None,
+            "last_academic_year": c.last_year,
+            "pseudonym": retention.pseudonym(c.student),
+        }
+        for c in found
+    ]
+    if apply_:
+        retention.erase(found)
+    if as_json:
+        click.echo(json.dumps({"applied": apply_, "students": rows}, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['id']:>6}  {row['school'] or '-':<16} {row['last_academic_year']:>4}  "
+            f"{row['display_name']} -> {row['pseudonym']}"
+        )
+    verb = "erased" if apply_ else "would be erased (run again with --apply)"
+    click.echo(f"{len(rows)} student name(s) {verb}.")

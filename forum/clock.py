@@ -37,8 +37,9 @@ def academic_year_bounds(roc: int) -> tuple[date, date]:
 def academic_year_label(roc: int) -> str:
     """E.g. 113學年度 in zh-TW, "Academic year 113 (2024–25)" in English."""
     start = roc + 1911
-    return _("Academic year %(roc)s (%(start)s–%(end)s)", roc=roc, start=start,
-             end=str(start + 1)[-2:])
+    return _(
+        "Academic year %(roc)s (%(start)s–%(end)s)", roc=roc, start=start, end=str(start + 1)[-2:]
+    )
 
 
 def _locale() -> str:
@@ -69,6 +70,36 @@ def when(moment: datetime, tz: str | None = None) -> str:
     return f"{local_date(moment, zone.key)} {local_time(moment, zone.key)}"
 
 
+def span_across_zones(
+    start: datetime, end: datetime, zones: list[str], reader_zone: str | None = None
+) -> str:
+    """From–to in each zone with its city, the reader's first, one zone after the other:
+    "14:00–15:30 Taipei · 15:00–16:30 Tokyo" (not four times in a row to pair up).
+
+    Zones with the same wall-clock times are merged; a start on another day than the
+    reader's, or an end on another day than its start, is shown with its date.
+    """
+    reader = reader_zone or user_zone().key
+    ordered = [reader] + [z for z in zones if z != reader]
+    reader_day = start.astimezone(ZoneInfo(reader)).date()
+    parts: list[str] = []
+    shown: set[tuple[str, str, date]] = set()
+    for tz in ordered:
+        begins, ends = start.astimezone(ZoneInfo(tz)), end.astimezone(ZoneInfo(tz))
+        key = (begins.strftime("%H:%M"), ends.strftime("%H:%M"), begins.date())
+        if key in shown:
+            continue
+        shown.add(key)
+        first = local_time(start, tz)
+        if begins.date() != reader_day:
+            first = f"{local_date(start, tz)} {first}"
+        last = local_time(end, tz)
+        if ends.date() != begins.date():
+            last = f"{local_date(end, tz)} {last}"
+        parts.append(f"{first}–{last} {city(tz)}")
+    return " · ".join(parts)
+
+
 def across_zones(moment: datetime, zones: list[str], reader_zone: str | None = None) -> str:
     """The time in each zone with its city, the reader's first: "14:00 Taipei · 15:00 Tokyo".
 
@@ -94,13 +125,13 @@ def across_zones(moment: datetime, zones: list[str], reader_zone: str | None = N
 
 
 def relative(moment: datetime, now: datetime | None = None) -> str:
-    """"in 2 hours" / "3 days ago", in the reader's language."""
+    """ "in 2 hours" / "3 days ago", in the reader's language."""
     delta = moment - (now or utcnow())
     return format_timedelta(delta, add_direction=True, locale=_locale(), threshold=1.0)
 
 
 def duration(delta: timedelta | None) -> str:
-    """"1 h 25 min" in the reader's language; empty for unknown."""
+    """ "1 h 25 min" in the reader's language; empty for unknown."""
     if delta is None:
         return ""
     minutes = max(0, int(delta.total_seconds() // 60))

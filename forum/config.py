@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -49,8 +50,7 @@ def _seconds(name: str, default: float, *, minimum: float = 0.1) -> float:
     except ValueError:
         value = None
     if value is None or not minimum <= value <= 3600:
-        raise ValueError(f"{name} must be a number of seconds from {minimum} to 3600, "
-                         f"not {raw!r}")
+        raise ValueError(f"{name} must be a number of seconds from {minimum} to 3600, not {raw!r}")
     return value
 
 
@@ -69,7 +69,7 @@ def database_url(raw: str) -> str:
     (psycogreen, in wsgi.py); a bare postgresql:// would pick another driver."""
     for prefix in ("postgresql://", "postgres://"):
         if raw.startswith(prefix):
-            return "postgresql+psycopg2://" + raw[len(prefix):]
+            return "postgresql+psycopg2://" + raw[len(prefix) :]
     return raw
 
 
@@ -80,7 +80,7 @@ CONNECT_TIMEOUT = 3
 
 def engine_options(url: str) -> dict:
     """The pool for a database URL: its size, order, tests and timeouts."""
-    options = {
+    options: dict[str, Any] = {
         # The most recently used connection first: on SQLite its page cache is the
         # warm one (a round-robin pool made every live event read pages back).
         "pool_use_lifo": True,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,68 +37,182 @@ from .models import (
     User,
     utcnow,
 )
+from .room import Clock
 
-SCHOOLS = [
-    dict(slug="taipei-daan", country="TW", region="Taipei", timezone="Asia/Taipei",
-         name_zh_tw="臺北市立大安國民中學", name_en="Taipei Da-An Junior High School",
-         name_ja="台北市立大安国民中学", name_ko="타이베이 시립 다안 중학교"),
-    dict(slug="shizuoka-aoi", country="JP", region="Shizuoka", timezone="Asia/Tokyo",
-         name_zh_tw="靜岡市立葵中學", name_en="Shizuoka Aoi Junior High School",
-         name_ja="静岡市立葵中学校", name_ko="시즈오카 시립 아오이 중학교"),
-    dict(slug="seoul-hanbit", country="KR", region="Seoul", timezone="Asia/Seoul",
-         name_zh_tw="首爾韓光中學", name_en="Seoul Hanbit Middle School",
-         name_ja="ソウル・ハンビッ中学校", name_ko="서울한빛중학교"),
+SCHOOLS: list[dict[str, Any]] = [
+    dict(
+        slug="taipei-daan",
+        country="TW",
+        region="Taipei",
+        timezone="Asia/Taipei",
+        name_zh_tw="臺北市立大安國民中學",
+        name_en="Taipei Da-An Junior High School",
+        name_ja="台北市立大安国民中学",
+        name_ko="타이베이 시립 다안 중학교",
+    ),
+    dict(
+        slug="shizuoka-aoi",
+        country="JP",
+        region="Shizuoka",
+        timezone="Asia/Tokyo",
+        name_zh_tw="靜岡市立葵中學",
+        name_en="Shizuoka Aoi Junior High School",
+        name_ja="静岡市立葵中学校",
+        name_ko="시즈오카 시립 아오이 중학교",
+    ),
+    dict(
+        slug="seoul-hanbit",
+        country="KR",
+        region="Seoul",
+        timezone="Asia/Seoul",
+        name_zh_tw="首爾韓光中學",
+        name_en="Seoul Hanbit Middle School",
+        name_ja="ソウル・ハンビッ中学校",
+        name_ko="서울한빛중학교",
+    ),
 ]
 
-STAFF = [
-    dict(username="lin.teacher", password="demo-lin-2024", role=Role.TEACHER,
-         school="taipei-daan", display_name="林美華 老師", locale="zh_Hant_TW"),
-    dict(username="sato.teacher", password="demo-sato-2024", role=Role.TEACHER,
-         school="shizuoka-aoi", display_name="佐藤 健 先生", locale="ja"),
-    dict(username="kim.teacher", password="demo-kim-2024", role=Role.TEACHER,
-         school="seoul-hanbit", display_name="김지현 선생님", locale="ko"),
-    dict(username="chen.reviewer", password="demo-review-2024", role=Role.REVIEWER,
-         school="taipei-daan", display_name="陳怡君 (Alliance)", locale="zh_Hant_TW"),
-    dict(username="admin", password="demo-admin-2024", role=Role.ADMIN,
-         school="taipei-daan", display_name="Platform admin", locale="en"),
+STAFF: list[dict[str, Any]] = [
+    dict(
+        username="lin.teacher",
+        password="demo-lin-2024",
+        role=Role.TEACHER,
+        school="taipei-daan",
+        display_name="林美華 老師",
+        locale="zh_Hant_TW",
+    ),
+    dict(
+        username="sato.teacher",
+        password="demo-sato-2024",
+        role=Role.TEACHER,
+        school="shizuoka-aoi",
+        display_name="佐藤 健 先生",
+        locale="ja",
+    ),
+    dict(
+        username="kim.teacher",
+        password="demo-kim-2024",
+        role=Role.TEACHER,
+        school="seoul-hanbit",
+        display_name="김지현 선생님",
+        locale="ko",
+    ),
+    dict(
+        username="chen.reviewer",
+        password="demo-review-2024",
+        role=Role.REVIEWER,
+        school="taipei-daan",
+        display_name="陳怡君 (Alliance)",
+        locale="zh_Hant_TW",
+    ),
+    dict(
+        username="admin",
+        password="demo-admin-2024",
+        role=Role.ADMIN,
+        school="taipei-daan",
+        display_name="Platform admin",
+        locale="en",
+    ),
 ]
 
-CLASSES = [
-    dict(school="taipei-daan", name="八年三班", grade=8, teacher="lin.teacher",
-         students=["王小明", "陳怡安", "李佳蓉", "張家豪"]),
-    dict(school="shizuoka-aoi", name="2年1組", grade=8, teacher="sato.teacher",
-         students=["山田 花子", "鈴木 大翔", "高橋 結衣", "伊藤 蓮"]),
-    dict(school="seoul-hanbit", name="2학년 3반", grade=8, teacher="kim.teacher",
-         students=["박서연", "이민준", "최지우", "정하준"]),
+CLASSES: list[dict[str, Any]] = [
+    dict(
+        school="taipei-daan",
+        name="八年三班",
+        grade=8,
+        teacher="lin.teacher",
+        students=["王小明", "陳怡安", "李佳蓉", "張家豪"],
+    ),
+    dict(
+        school="shizuoka-aoi",
+        name="2年1組",
+        grade=8,
+        teacher="sato.teacher",
+        students=["山田 花子", "鈴木 大翔", "高橋 結衣", "伊藤 蓮"],
+    ),
+    dict(
+        school="seoul-hanbit",
+        name="2학년 3반",
+        grade=8,
+        teacher="kim.teacher",
+        students=["박서연", "이민준", "최지우", "정하준"],
+    ),
 ]
 
-EXCHANGES = [
-    dict(title="Climate action across the sea", classes=["taipei-daan", "shizuoka-aoi"],
-         sdgs=[13, 14], mode=ExchangeMode.ONLINE),
-    dict(title="Clean energy at our schools", classes=["taipei-daan", "seoul-hanbit"],
-         sdgs=[7, 11], mode=ExchangeMode.ONLINE),
+EXCHANGES: list[dict[str, Any]] = [
+    dict(
+        title="Climate action across the sea",
+        classes=["taipei-daan", "shizuoka-aoi"],
+        sdgs=[13, 14],
+        mode=ExchangeMode.ONLINE,
+    ),
+    dict(
+        title="Clean energy at our schools",
+        classes=["taipei-daan", "seoul-hanbit"],
+        sdgs=[7, 11],
+        mode=ExchangeMode.ONLINE,
+    ),
 ]
 
 # The Alliance's 113th year as the demo tells it: MOUs with Shikoku, Chiba and Miyagi,
 # one planned with Shizuoka for 114, and two educator-training events.
-MOUS = [
-    dict(region="Shikoku", country="JP", authority="四国4県教育委員会",
-         status=MouStatus.SIGNED, signed_on=date(2024, 9, 20), academic_year=113),
-    dict(region="Chiba", country="JP", authority="千葉県教育委員会",
-         status=MouStatus.SIGNED, signed_on=date(2024, 11, 15), academic_year=113),
-    dict(region="Miyagi", country="JP", authority="宮城県教育委員会",
-         status=MouStatus.SIGNED, signed_on=date(2025, 3, 10), academic_year=113),
-    dict(region="Shizuoka", country="JP", authority="静岡県教育委員会",
-         status=MouStatus.PLANNED, signed_on=None, academic_year=114),
+MOUS: list[dict[str, Any]] = [
+    dict(
+        region="Shikoku",
+        country="JP",
+        authority="四国4県教育委員会",
+        status=MouStatus.SIGNED,
+        signed_on=date(2024, 9, 20),
+        academic_year=113,
+    ),
+    dict(
+        region="Chiba",
+        country="JP",
+        authority="千葉県教育委員会",
+        status=MouStatus.SIGNED,
+        signed_on=date(2024, 11, 15),
+        academic_year=113,
+    ),
+    dict(
+        region="Miyagi",
+        country="JP",
+        authority="宮城県教育委員会",
+        status=MouStatus.SIGNED,
+        signed_on=date(2025, 3, 10),
+        academic_year=113,
+    ),
+    dict(
+        region="Shizuoka",
+        country="JP",
+        authority="静岡県教育委員会",
+        status=MouStatus.PLANNED,
+        signed_on=None,
+        academic_year=114,
+    ),
 ]
-TRAINING = [
-    dict(title="核心工作小組：規劃本學年的交流", kind=TrainingKind.TASK_FORCE,
-         held_on=date(2024, 10, 19), online=False, place="臺北市立大安國民中學",
-         head_count=120, participants=[]),
-    dict(title="接待靜岡來訪師生", kind=TrainingKind.HOST_FAMILY,
-         held_on=date(2025, 3, 8), online=True, place=None, head_count=None,
-         participants=[("林美華", "臺北市立大安國民中學"), ("陳怡君", "臺北市立大安國民中學"),
-                       ("黃志明", "臺北市立大安國民中學")]),
+TRAINING: list[dict[str, Any]] = [
+    dict(
+        title="核心工作小組：規劃本學年的交流",
+        kind=TrainingKind.TASK_FORCE,
+        held_on=date(2024, 10, 19),
+        online=False,
+        place="臺北市立大安國民中學",
+        head_count=120,
+        participants=[],
+    ),
+    dict(
+        title="接待靜岡來訪師生",
+        kind=TrainingKind.HOST_FAMILY,
+        held_on=date(2025, 3, 8),
+        online=True,
+        place=None,
+        head_count=None,
+        participants=[
+            ("林美華", "臺北市立大安國民中學"),
+            ("陳怡君", "臺北市立大安國民中學"),
+            ("黃志明", "臺北市立大安國民中學"),
+        ],
+    ),
 ]
 
 
@@ -132,20 +246,31 @@ def _get_or_add(model, lookup: dict[str, Any], **values: Any):
 
 
 def _ensure_code(student: User, code: str) -> None:
-    active = db.session.scalar(sa.select(AccessCode).where(
-        AccessCode.user_id == student.id, AccessCode.revoked_at.is_(None)))
+    active = db.session.scalar(
+        sa.select(AccessCode).where(
+            AccessCode.user_id == student.id, AccessCode.revoked_at.is_(None)
+        )
+    )
     if active is not None and active.code_hash == accounts.digest(code):
         return
     accounts.revoke_codes(student)
     db.session.add(AccessCode(user_id=student.id, code_hash=accounts.digest(code)))
 
 
-def _ensure_session(exchange: Exchange, title: str, sdgs: list[int], status: SessionStatus,
-                    start_offset: timedelta, length: timedelta) -> ForumSession:
+def _ensure_session(
+    exchange: Exchange,
+    title: str,
+    sdgs: list[int],
+    status: SessionStatus,
+    start_offset: timedelta,
+    length: timedelta,
+) -> ForumSession:
     now = utcnow()
     query = sa.select(ForumSession).where(
-        ForumSession.exchange_id == exchange.id, ForumSession.title == title,
-        ForumSession.cancelled_at.is_(None))
+        ForumSession.exchange_id == exchange.id,
+        ForumSession.title == title,
+        ForumSession.cancelled_at.is_(None),
+    )
     if status == SessionStatus.LIVE:
         # A closed demo session stays closed (its record is sealed): open a new one.
         query = query.where(ForumSession.status == SessionStatus.LIVE)
@@ -153,8 +278,12 @@ def _ensure_session(exchange: Exchange, title: str, sdgs: list[int], status: Ses
     if session is None:
         start = (now + start_offset).replace(second=0, microsecond=0)
         session = ForumSession(
-            exchange=exchange, title=title, sdgs=sdgs, status=SessionStatus.SCHEDULED,
-            starts_at=start, ends_at=start + length,
+            exchange=exchange,
+            title=title,
+            sdgs=sdgs,
+            status=SessionStatus.SCHEDULED,
+            starts_at=start,
+            ends_at=start + length,
         )
         db.session.add(session)
         db.session.commit()
@@ -162,7 +291,7 @@ def _ensure_session(exchange: Exchange, title: str, sdgs: list[int], status: Ses
             # Opened through the real action, so its log starts with session.opened.
             from . import room
 
-            teacher = db.session.get(User, exchange.created_by_id)
+            teacher = db.session.get_one(User, exchange.created_by_id)
             room.open_room(room.seat_for(teacher, session.id))
             db.session.refresh(session)
     elif status == SessionStatus.LIVE and session.ends_at < now + timedelta(minutes=30):
@@ -170,13 +299,13 @@ def _ensure_session(exchange: Exchange, title: str, sdgs: list[int], status: Ses
     return session
 
 
-class _ScriptedClock:
+class _ScriptedClock(Clock):
     """A clock that starts in the past and moves on by the script's steps."""
 
-    def __init__(self, start) -> None:
+    def __init__(self, start: datetime) -> None:
         self.at = start
 
-    def now(self):
+    def now(self) -> datetime:
         return self.at
 
     def step(self, minutes: float) -> None:
@@ -187,11 +316,23 @@ class _ScriptedClock:
 # a student index per school ("tw0", "jp1", …).
 PAST_SCRIPT: list[tuple[float, str, str, dict[str, Any]]] = [
     (0, "tw", "open", {}),
-    (1, "tw", "join", {}), (0.2, "jp", "join", {}),
-    (0.5, "tw0", "join", {}), (0.1, "tw1", "join", {}), (0.1, "tw2", "join", {}),
-    (0.2, "jp0", "join", {}), (0.1, "jp1", "join", {}), (0.1, "jp2", "join", {}),
-    (1, "tw", "say", {"body": "Welcome! Today: plastic on our beaches. "
-                              "What did you find on your beach clean-up?"}),
+    (1, "tw", "join", {}),
+    (0.2, "jp", "join", {}),
+    (0.5, "tw0", "join", {}),
+    (0.1, "tw1", "join", {}),
+    (0.1, "tw2", "join", {}),
+    (0.2, "jp0", "join", {}),
+    (0.1, "jp1", "join", {}),
+    (0.1, "jp2", "join", {}),
+    (
+        1,
+        "tw",
+        "say",
+        {
+            "body": "Welcome! Today: plastic on our beaches. "
+            "What did you find on your beach clean-up?"
+        },
+    ),
     (0.2, "tw", "pin", {}),
     (2, "tw0", "say", {"body": "我們在淡水的海邊撿到很多寶特瓶和吸管。"}),
     (1, "jp0", "say", {"body": "私たちは用宗海岸でペットボトルのふたをたくさん見つけました。"}),
@@ -206,32 +347,47 @@ PAST_SCRIPT: list[tuple[float, str, str, dict[str, Any]]] = [
     (1, "jp2", "note", {"column": "why", "text": "海流が国と国をつないでいる"}),
     (1, "tw2", "note", {"column": "do", "text": "Bring our own cups and bottles to school"}),
     (0.5, "jp1", "note", {"column": "do", "text": "月に一回、海岸清掃をする"}),
-    (0.5, "jp0", "vote", {"note": 0}), (0.2, "tw1", "vote", {"note": 4}),
-    (0.2, "jp2", "vote", {"note": 4}), (0.2, "tw0", "vote", {"note": 5}),
+    (0.5, "jp0", "vote", {"note": 0}),
+    (0.2, "tw1", "vote", {"note": 4}),
+    (0.2, "jp2", "vote", {"note": 4}),
+    (0.2, "tw0", "vote", {"note": 5}),
     (2, "jp", "say", {"body": "Great ideas. Let's each try one action before next month."}),
     (30, "tw", "close", {}),
 ]
 
 
-def _replay_past_session(exchange: Exchange, title: str, sdgs: list[int],
-                         teachers: dict[str, User],
-                         students: dict[str, list[User]]) -> ForumSession:
+def _replay_past_session(
+    exchange: Exchange,
+    title: str,
+    sdgs: list[int],
+    teachers: dict[str, User],
+    students: dict[str, list[User]],
+) -> ForumSession:
     """A closed, sealed session with a real conversation, made through the real actions
     at the times it would have happened two weeks ago."""
     from . import board, room
 
-    exists = db.session.scalar(sa.select(ForumSession).where(
-        ForumSession.exchange_id == exchange.id, ForumSession.title == title))
+    exists = db.session.scalar(
+        sa.select(ForumSession).where(
+            ForumSession.exchange_id == exchange.id, ForumSession.title == title
+        )
+    )
     if exists:
         return exists
     start = (utcnow() - timedelta(days=14)).replace(hour=6, minute=0, second=0, microsecond=0)
-    session = ForumSession(exchange=exchange, title=title, sdgs=sdgs,
-                           status=SessionStatus.SCHEDULED, starts_at=start,
-                           ends_at=start + timedelta(minutes=50))
+    session = ForumSession(
+        exchange=exchange,
+        title=title,
+        sdgs=sdgs,
+        status=SessionStatus.SCHEDULED,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=50),
+    )
     db.session.add(session)
     db.session.commit()
     scripted = _ScriptedClock(start)
-    real_clock, room.clock = room.clock, scripted
+    replaced = room.clock.replaced(scripted)
+    replaced.__enter__()
     notes: list[int] = []
     last_message: int | None = None
     try:
@@ -254,14 +410,18 @@ def _replay_past_session(exchange: Exchange, title: str, sdgs: list[int],
             elif what == "react":
                 room.react(seat, {"message_id": last_message, **payload})
             elif what == "hide":
+                assert last_message is not None  # the script hides what was said before
                 room.hide_message(seat, last_message, True, payload.get("reason"))
             elif what == "note":
-                notes.append(board.add(seat, {"client_id": f"demo-n{len(notes)}", **payload})
-                             .event.data["note"]["id"])
+                notes.append(
+                    board.add(seat, {"client_id": f"demo-n{len(notes)}", **payload}).event.data[
+                        "note"
+                    ]["id"]
+                )
             elif what == "vote":
                 board.vote(seat, {"note_id": notes[payload["note"]]})
     finally:
-        room.clock = real_clock
+        replaced.__exit__(None, None, None)
         room.rate_limiter.forget()
     db.session.refresh(session)
     return session
@@ -269,44 +429,70 @@ def _replay_past_session(exchange: Exchange, title: str, sdgs: list[int],
 
 def seed() -> dict[str, list[dict[str, Any]]]:
     """Create (or find) the demo data; return what ``seed-demo --json`` prints."""
-    schools = {s["slug"]: _get_or_add(School, {"slug": s["slug"]},
-                                      **{k: v for k, v in s.items() if k != "slug"})
-               for s in SCHOOLS}
+    schools = {
+        s["slug"]: _get_or_add(
+            School, {"slug": s["slug"]}, **{k: v for k, v in s.items() if k != "slug"}
+        )
+        for s in SCHOOLS
+    }
     users_out: list[dict[str, Any]] = []
     staff: dict[str, User] = {}
     for s in STAFF:
-        user = _get_or_add(User, {"username": s["username"]}, role=s["role"],
-                           display_name=s["display_name"], school=schools[s["school"]],
-                           locale=s["locale"])
+        user = _get_or_add(
+            User,
+            {"username": s["username"]},
+            role=s["role"],
+            display_name=s["display_name"],
+            school=schools[s["school"]],
+            locale=s["locale"],
+        )
         if not user.password_hash or not accounts.check_password_hash(
-                user.password_hash, s["password"]):
+            user.password_hash, s["password"]
+        ):
             accounts.set_password(user, s["password"])
         staff[s["username"]] = user
-        users_out.append({"role": user.role.value, "school": s["school"],
-                          "username": s["username"], "password": s["password"],
-                          "display_name": user.display_name})
+        users_out.append(
+            {
+                "role": user.role.value,
+                "school": s["school"],
+                "username": s["username"],
+                "password": s["password"],
+                "display_name": user.display_name,
+            }
+        )
 
     classes_out: list[dict[str, Any]] = []
     classes: dict[str, SchoolClass] = {}
     for c in CLASSES:
         school = schools[c["school"]]
-        cls = _get_or_add(SchoolClass, {"school_id": school.id, "name": c["name"]},
-                          grade=c["grade"])
+        cls = _get_or_add(
+            SchoolClass, {"school_id": school.id, "name": c["name"]}, grade=c["grade"]
+        )
         teacher = staff[c["teacher"]]
         if teacher not in cls.teachers:
             cls.teachers.append(teacher)
         for name in c["students"]:
             student = next((st for st in cls.students if st.display_name == name), None)
             if student is None:
-                student = User(role=Role.STUDENT, display_name=name, school=school,
-                               locale=staff[c["teacher"]].locale)
+                student = User(
+                    role=Role.STUDENT,
+                    display_name=name,
+                    school=school,
+                    locale=staff[c["teacher"]].locale,
+                )
                 cls.students.append(student)
                 db.session.add(student)
                 db.session.flush()
             code = _demo_code(c["school"], name)
             _ensure_code(student, code)
-            users_out.append({"role": "student", "school": c["school"],
-                              "code": accounts.format_code(code), "display_name": name})
+            users_out.append(
+                {
+                    "role": "student",
+                    "school": c["school"],
+                    "code": accounts.format_code(code),
+                    "display_name": name,
+                }
+            )
         classes[c["school"]] = cls
         classes_out.append({"id": cls.id, "school": c["school"], "name": cls.name})
 
@@ -314,10 +500,14 @@ def seed() -> dict[str, list[dict[str, Any]]]:
     for e in EXCHANGES:
         exchange = db.session.scalar(sa.select(Exchange).where(Exchange.title == e["title"]))
         if exchange is None:
-            exchange = Exchange(title=e["title"], sdgs=e["sdgs"], mode=e["mode"],
-                                academic_year=academic_year_of(utcnow()),
-                                created_by_id=staff["lin.teacher"].id,
-                                classes=[classes[s] for s in e["classes"]])
+            exchange = Exchange(
+                title=e["title"],
+                sdgs=e["sdgs"],
+                mode=e["mode"],
+                academic_year=academic_year_of(utcnow()),
+                created_by_id=staff["lin.teacher"].id,
+                classes=[classes[s] for s in e["classes"]],
+            )
             db.session.add(exchange)
             db.session.flush()
             # Agreed on by both classes and approved by the Alliance.
@@ -327,32 +517,56 @@ def seed() -> dict[str, list[dict[str, Any]]]:
         exchanges.append(exchange)
 
     for m in MOUS:
-        _get_or_add(Mou, {"region": m["region"], "country": m["country"]},
-                    **{k: v for k, v in m.items() if k not in ("region", "country")},
-                    created_by_id=staff["admin"].id)
+        _get_or_add(
+            Mou,
+            {"region": m["region"], "country": m["country"]},
+            **{k: v for k, v in m.items() if k not in ("region", "country")},
+            created_by_id=staff["admin"].id,
+        )
     for t in TRAINING:
         if db.session.scalar(sa.select(TrainingEvent).where(TrainingEvent.title == t["title"])):
             continue
-        event = TrainingEvent(**{k: v for k, v in t.items() if k != "participants"},
-                              academic_year=academic_year_of(t["held_on"]),
-                              created_by_id=staff["admin"].id)
-        event.participants = [TrainingParticipant(name=n, school=sc)
-                              for n, sc in t["participants"]]
+        event = TrainingEvent(
+            **{k: v for k, v in t.items() if k != "participants"},
+            academic_year=academic_year_of(t["held_on"]),
+            created_by_id=staff["admin"].id,
+        )
+        event.participants = [TrainingParticipant(name=n, school=sc) for n, sc in t["participants"]]
         db.session.add(event)
 
     tw_jp, tw_kr = exchanges
     past = _replay_past_session(
-        tw_jp, "Plastic on our beaches", [14, 12],
+        tw_jp,
+        "Plastic on our beaches",
+        [14, 12],
         teachers={"tw": staff["lin.teacher"], "jp": staff["sato.teacher"]},
         students={"tw": classes["taipei-daan"].students, "jp": classes["shizuoka-aoi"].students},
     )
     sessions = [
-        _ensure_session(tw_jp, "Our rivers and the sea", [14], SessionStatus.LIVE,
-                        timedelta(minutes=-15), timedelta(hours=2)),
-        _ensure_session(tw_jp, "Typhoons, heavy rain and us", [13], SessionStatus.SCHEDULED,
-                        timedelta(days=7, hours=2), timedelta(minutes=90)),
-        _ensure_session(tw_kr, "Saving energy in our classrooms", [7], SessionStatus.SCHEDULED,
-                        timedelta(days=3, hours=1), timedelta(hours=1)),
+        _ensure_session(
+            tw_jp,
+            "Our rivers and the sea",
+            [14],
+            SessionStatus.LIVE,
+            timedelta(minutes=-15),
+            timedelta(hours=2),
+        ),
+        _ensure_session(
+            tw_jp,
+            "Typhoons, heavy rain and us",
+            [13],
+            SessionStatus.SCHEDULED,
+            timedelta(days=7, hours=2),
+            timedelta(minutes=90),
+        ),
+        _ensure_session(
+            tw_kr,
+            "Saving energy in our classrooms",
+            [7],
+            SessionStatus.SCHEDULED,
+            timedelta(days=3, hours=1),
+            timedelta(hours=1),
+        ),
         past,
     ]
     db.session.commit()
@@ -360,8 +574,13 @@ def seed() -> dict[str, list[dict[str, Any]]]:
         "users": users_out,
         "classes": classes_out,
         "sessions": [
-            {"id": s.id, "title": s.title, "status": s.status.value, "sdgs": list(s.sdgs),
-             "exchange_id": s.exchange_id}
+            {
+                "id": s.id,
+                "title": s.title,
+                "status": s.status.value,
+                "sdgs": list(s.sdgs),
+                "exchange_id": s.exchange_id,
+            }
             for s in sessions
         ],
     }
@@ -371,16 +590,38 @@ def seed() -> dict[str, list[dict[str, Any]]]:
 # one waiting for the Shizuoka teacher's answer, one accepted and waiting for the
 # Alliance, one asking the Alliance to find a Korean partner class. Made through the
 # real actions, so their history reads as it would.
-APPLICATIONS = [
-    dict(proposer="lin.teacher", school="taipei-daan", partners=["shizuoka-aoi"],
-         accepted_by=None, title="Rivers that reach the sea", sdgs=[6, 14], mode="online",
-         goals="Compare our rivers and what they carry to the sea."),
-    dict(proposer="sato.teacher", school="shizuoka-aoi", partners=["taipei-daan"],
-         accepted_by="lin.teacher", title="School lunches without waste", sdgs=[2, 12],
-         mode="online", goals="Weigh what our lunches leave behind, and halve it."),
-    dict(proposer="lin.teacher", school="taipei-daan", partners=[], partner_country="KR",
-         accepted_by=None, title="A week in Seoul: urban heat", sdgs=[11, 13],
-         mode="in_person", goals="Measure and map the heat of our streets, in person."),
+APPLICATIONS: list[dict[str, Any]] = [
+    dict(
+        proposer="lin.teacher",
+        school="taipei-daan",
+        partners=["shizuoka-aoi"],
+        accepted_by=None,
+        title="Rivers that reach the sea",
+        sdgs=[6, 14],
+        mode="online",
+        goals="Compare our rivers and what they carry to the sea.",
+    ),
+    dict(
+        proposer="sato.teacher",
+        school="shizuoka-aoi",
+        partners=["taipei-daan"],
+        accepted_by="lin.teacher",
+        title="School lunches without waste",
+        sdgs=[2, 12],
+        mode="online",
+        goals="Weigh what our lunches leave behind, and halve it.",
+    ),
+    dict(
+        proposer="lin.teacher",
+        school="taipei-daan",
+        partners=[],
+        partner_country="KR",
+        accepted_by=None,
+        title="A week in Seoul: urban heat",
+        sdgs=[11, 13],
+        mode="in_person",
+        goals="Measure and map the heat of our streets, in person.",
+    ),
 ]
 
 
@@ -388,24 +629,39 @@ def seed_applications() -> list[int]:
     """Add the demo's pending applications (idempotent); their ids."""
     from . import exchanges
 
-    staff = {u.username: u for u in db.session.scalars(
-        sa.select(User).where(User.username.in_([a["proposer"] for a in APPLICATIONS]
-                                                + ["lin.teacher"])))}
+    staff = {
+        u.username: u
+        for u in db.session.scalars(
+            sa.select(User).where(
+                User.username.in_([a["proposer"] for a in APPLICATIONS] + ["lin.teacher"])
+            )
+        )
+    }
     classes = {c.school.slug: c for c in db.session.scalars(sa.select(SchoolClass))}
     starts = utcnow().date() + timedelta(days=60)
     ids = []
     for a in APPLICATIONS:
         found = db.session.scalar(sa.select(Exchange).where(Exchange.title == a["title"]))
         if found is None:
-            found = exchanges.propose(staff[a["proposer"]], {
-                "class_id": classes[a["school"]].id, "title": a["title"], "sdgs": a["sdgs"],
-                "mode": a["mode"], "goals": a["goals"],
-                "partner_class_ids": [classes[s].id for s in a["partners"]],
-                "partner_country": a.get("partner_country"),
-                "starts_on": starts.isoformat(),
-                "ends_on": (starts + timedelta(days=120)).isoformat()})
+            found = exchanges.propose(
+                staff[a["proposer"]],
+                {
+                    "class_id": classes[a["school"]].id,
+                    "title": a["title"],
+                    "sdgs": a["sdgs"],
+                    "mode": a["mode"],
+                    "goals": a["goals"],
+                    "partner_class_ids": [classes[s].id for s in a["partners"]],
+                    "partner_country": a.get("partner_country"),
+                    "starts_on": starts.isoformat(),
+                    "ends_on": (starts + timedelta(days=120)).isoformat(),
+                },
+            )
             if a["accepted_by"]:
-                exchanges.accept(staff[a["accepted_by"]], found, {
-                    "comment": "很樂意！我們班已經在秤午餐的剩食了。"})
+                exchanges.accept(
+                    staff[a["accepted_by"]],
+                    found,
+                    {"comment": "很樂意！我們班已經在秤午餐的剩食了。"},
+                )
         ids.append(found.id)
     return ids

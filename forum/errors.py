@@ -11,8 +11,10 @@ from flask_babel import lazy_gettext as _l
 # the ack of a live event that was not stored (code ``unavailable``) ...
 UNAVAILABLE_LIVE = _l("The server could not store this just now. Please try again in a moment.")
 # ... and a page or API call that could not be answered (503).
-UNAVAILABLE_PAGE = _l("The forum cannot reach its records just now, so nothing could be "
-                      "shown or saved. Please try again in a moment.")
+UNAVAILABLE_PAGE = _l(
+    "The forum cannot reach its records just now, so nothing could be "
+    "shown or saved. Please try again in a moment."
+)
 # Seconds after which trying again is worth it (Retry-After, ``retry_after``).
 UNAVAILABLE_RETRY_AFTER = 5
 

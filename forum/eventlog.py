@@ -29,13 +29,22 @@ def genesis_hash(session_id: int) -> str:
     return hashlib.sha256(f"sdg-forum/{session_id}".encode()).hexdigest()
 
 
-def canonical_bytes(session_id: int, seq: int, type_: str, at: str, actor_id: int | None,
-                    data: dict[str, Any]) -> bytes:
+def canonical_bytes(
+    session_id: int, seq: int, type_: str, at: str, actor_id: int | None, data: dict[str, Any]
+) -> bytes:
     """The bytes an event's hash covers: sorted keys, no spaces, UTF-8 kept."""
     return json.dumps(
-        {"session_id": session_id, "seq": seq, "type": type_, "at": at,
-         "actor_id": actor_id, "data": data},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        {
+            "session_id": session_id,
+            "seq": seq,
+            "type": type_,
+            "at": at,
+            "actor_id": actor_id,
+            "data": data,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     ).encode("utf-8")
 
 
@@ -45,20 +54,37 @@ def chain(previous_hash: str, canonical: bytes) -> str:
 
 
 def event_hash(previous_hash: str, event: Event | Logged) -> str:
-    return chain(previous_hash, canonical_bytes(
-        event.session_id, event.seq, event.type, iso_utc(event.at, micro=True),
-        event.actor_id, event.data))
+    return chain(
+        previous_hash,
+        canonical_bytes(
+            event.session_id,
+            event.seq,
+            event.type,
+            iso_utc(event.at, micro=True),
+            event.actor_id,
+            event.data,
+        ),
+    )
 
 
 # The columns of a session that the room reads and the log head: the session row
 # as ``Head`` holds it, labelled by its fields (its id as ``session_id``). ``s`` is
 # forum_sessions.
 HEAD = sql.Columns(
-    session_id="s.id", exchange_id="s.exchange_id", status="s.status",
-    opened_at="s.opened_at", closed_at="s.closed_at", cancelled_at="s.cancelled_at",
-    head_seq="s.head_seq", head_hash="s.head_hash", locked="s.locked",
-    slow_mode="s.slow_mode", pinned_message_id="s.pinned_message_id",
-    board_template="s.board_template", board_columns="s.board_columns")
+    session_id="s.id",
+    exchange_id="s.exchange_id",
+    status="s.status",
+    opened_at="s.opened_at",
+    closed_at="s.closed_at",
+    cancelled_at="s.cancelled_at",
+    head_seq="s.head_seq",
+    head_hash="s.head_hash",
+    locked="s.locked",
+    slow_mode="s.slow_mode",
+    pinned_message_id="s.pinned_message_id",
+    board_template="s.board_template",
+    board_columns="s.board_columns",
+)
 
 
 @dataclass(slots=True)
@@ -87,18 +113,24 @@ class Head:
     def from_row(cls, row: Mapping[str, Any]) -> Head:
         """From a row read by name (``sql.Columns.read``) that selected ``HEAD``."""
         return cls(
-            id=row["session_id"], exchange_id=row["exchange_id"],
-            status=SessionStatus(row["status"]), opened_at=sql.moment(row["opened_at"]),
+            id=row["session_id"],
+            exchange_id=row["exchange_id"],
+            status=SessionStatus(row["status"]),
+            opened_at=sql.moment(row["opened_at"]),
             closed_at=sql.moment(row["closed_at"]),
-            cancelled_at=sql.moment(row["cancelled_at"]), head_seq=row["head_seq"],
-            head_hash=row["head_hash"], locked=bool(row["locked"]),
-            slow_mode=row["slow_mode"], pinned_message_id=row["pinned_message_id"],
+            cancelled_at=sql.moment(row["cancelled_at"]),
+            head_seq=row["head_seq"],
+            head_hash=row["head_hash"],
+            locked=bool(row["locked"]),
+            slow_mode=row["slow_mode"],
+            pinned_message_id=row["pinned_message_id"],
             board_template=row["board_template"],
-            board_columns=sql.loads(row["board_columns"]))
+            board_columns=sql.loads(row["board_columns"]),
+        )
 
     def load(self) -> ForumSession:
         """The full ForumSession row, for the rarer reads that need more."""
-        return db.session.get(ForumSession, self.id)
+        return db.session.get_one(ForumSession, self.id)
 
 
 @dataclass(slots=True)
@@ -115,9 +147,14 @@ class Logged:
     hash: str
 
 
-def lock_head(run: sql.Statements, session_id: int, *, also: sql.Columns | None = None,
-              joins: str = "", params: dict[str, Any] | None = None,
-              ) -> tuple[Head, dict[str, Any]]:
+def lock_head(
+    run: sql.Statements,
+    session_id: int,
+    *,
+    also: sql.Columns | None = None,
+    joins: str = "",
+    params: dict[str, Any] | None = None,
+) -> tuple[Head, dict[str, Any]]:
     """Begin the write transaction on ``run`` and lock the session row (its log head).
 
     Must be the first write of the transaction: on SQLite it issues BEGIN IMMEDIATE,
@@ -153,43 +190,84 @@ def save_head(run: sql.Statements, head: Head) -> None:
         "status = :status, opened_at = :opened_at, closed_at = :closed_at, "
         "locked = :locked, slow_mode = :slow_mode, pinned_message_id = :pinned "
         "WHERE id = :id",
-        {"id": head.id, "head_seq": head.head_seq, "head_hash": head.head_hash,
-         "status": head.status.value, "opened_at": run.instant(head.opened_at),
-         "closed_at": run.instant(head.closed_at), "locked": head.locked,
-         "slow_mode": head.slow_mode, "pinned": head.pinned_message_id})
+        {
+            "id": head.id,
+            "head_seq": head.head_seq,
+            "head_hash": head.head_hash,
+            "status": head.status.value,
+            "opened_at": run.instant(head.opened_at),
+            "closed_at": run.instant(head.closed_at),
+            "locked": head.locked,
+            "slow_mode": head.slow_mode,
+            "pinned": head.pinned_message_id,
+        },
+    )
 
 
-def append(run: sql.Statements, head: Head, type_: str, actor_id: int | None, data: dict[str, Any],
-           *, client_id: str | None = None, at: datetime | None = None) -> Logged:
+def append(
+    run: sql.Statements,
+    head: Head,
+    type_: str,
+    actor_id: int | None,
+    data: dict[str, Any],
+    *,
+    client_id: str | None = None,
+    at: datetime | None = None,
+) -> Logged:
     """Add the next event to a locked head's log (caller saves the head and commits)."""
     moment = at or utcnow()
     seq = head.head_seq + 1
     previous = head.head_hash or genesis_hash(head.id)
-    event = Logged(session_id=head.id, seq=seq, type=type_, at=moment, actor_id=actor_id,
-                   client_id=client_id, data=data, hash="")
+    event = Logged(
+        session_id=head.id,
+        seq=seq,
+        type=type_,
+        at=moment,
+        actor_id=actor_id,
+        client_id=client_id,
+        data=data,
+        hash="",
+    )
     event.hash = event_hash(previous, event)
     run.run(
         "INSERT INTO events (session_id, seq, type, at, actor_id, client_id, data, hash) "
         "VALUES (:session_id, :seq, :type, :at, :actor_id, :client_id, :data, :hash)",
-        {"session_id": head.id, "seq": seq, "type": type_, "at": run.instant(moment),
-         "actor_id": actor_id, "client_id": client_id, "data": sql.dumps(data),
-         "hash": event.hash})
+        {
+            "session_id": head.id,
+            "seq": seq,
+            "type": type_,
+            "at": run.instant(moment),
+            "actor_id": actor_id,
+            "client_id": client_id,
+            "data": sql.dumps(data),
+            "hash": event.hash,
+        },
+    )
     head.head_seq, head.head_hash = seq, event.hash
     return event
 
 
-def find_by_client_id(run: sql.Statements, session_id: int, actor_id: int,
-                      client_id: str) -> Logged | None:
+def find_by_client_id(
+    run: sql.Statements, session_id: int, actor_id: int, client_id: str
+) -> Logged | None:
     """The event one sender already logged under this client_id, if any."""
     row = run.one(
         "SELECT seq, type, at, data, hash FROM events WHERE session_id = :session_id "
         "AND actor_id = :actor_id AND client_id = :client_id",
-        {"session_id": session_id, "actor_id": actor_id, "client_id": client_id})
+        {"session_id": session_id, "actor_id": actor_id, "client_id": client_id},
+    )
     if row is None:
         return None
-    return Logged(session_id=session_id, seq=row[0], type=row[1], at=sql.moment(row[2]),
-                  actor_id=actor_id, client_id=client_id, data=sql.loads(row[3]),
-                  hash=row[4])
+    return Logged(
+        session_id=session_id,
+        seq=row[0],
+        type=row[1],
+        at=sql.moment(row[2]),
+        actor_id=actor_id,
+        client_id=client_id,
+        data=sql.loads(row[3]),
+        hash=row[4],
+    )
 
 
 def events_since(session_id: int, since: int = 0, through: int | None = None) -> list[Event]:
@@ -200,9 +278,15 @@ def events_since(session_id: int, since: int = 0, through: int | None = None) ->
     return list(db.session.scalars(query.order_by(Event.seq)))
 
 
-def events_before(session_id: int, before: int | None, limit: int, *,
-                  types: list[str] | None = None, own_types: list[str] | None = None,
-                  actor_id: int | None = None) -> list[Event]:
+def events_before(
+    session_id: int,
+    before: int | None,
+    limit: int,
+    *,
+    types: list[str] | None = None,
+    own_types: list[str] | None = None,
+    actor_id: int | None = None,
+) -> list[Event]:
     """The last ``limit`` events with seq < before (all when ``before`` is None), in
     order; only of ``types``, or of ``own_types`` when ``actor_id`` caused them, when
     ``types`` is given."""
@@ -210,7 +294,7 @@ def events_before(session_id: int, before: int | None, limit: int, *,
     if before is not None:
         query = query.where(Event.seq < before)
     if types is not None:
-        shown = Event.type.in_(types)
+        shown: sa.ColumnElement[bool] = Event.type.in_(types)
         if own_types:
             shown = sa.or_(shown, sa.and_(Event.type.in_(own_types), Event.actor_id == actor_id))
         query = query.where(shown)
@@ -223,8 +307,13 @@ def events_at(session_id: int, seqs: set[int]) -> list[Event]:
     """The events of these seqs, in order."""
     if not seqs:
         return []
-    return list(db.session.scalars(sa.select(Event).where(
-        Event.session_id == session_id, Event.seq.in_(sorted(seqs))).order_by(Event.seq)))
+    return list(
+        db.session.scalars(
+            sa.select(Event)
+            .where(Event.session_id == session_id, Event.seq.in_(sorted(seqs)))
+            .order_by(Event.seq)
+        )
+    )
 
 
 def record_of(session: ForumSession) -> list[Event]:
@@ -238,8 +327,9 @@ def record_of(session: ForumSession) -> list[Event]:
     return events_since(session.id, through=session.head_seq if live else None)
 
 
-def first_bad_seq(session_id: int, events: list[Event],
-                  hash_of: Callable[[str, Event], str] = event_hash) -> int | None:
+def first_bad_seq(
+    session_id: int, events: list[Event], hash_of: Callable[[str, Event], str] = event_hash
+) -> int | None:
     """Walk the chain; the first seq whose number or hash is wrong, else None."""
     previous = genesis_hash(session_id)
     for expected, event in enumerate(events, start=1):

@@ -62,8 +62,11 @@ class Hides:
         """A withheld event's data in its stored shape (text ""), to check it; None if
         the data is not a withheld one."""
         holder = self._holder(data)
-        if not isinstance(holder, dict) or holder.get("hidden") is not True \
-                or holder.get(self.text_key) is not None:
+        if (
+            not isinstance(holder, dict)
+            or holder.get("hidden") is not True
+            or holder.get(self.text_key) is not None
+        ):
             return None
         rest = {k: v for k, v in holder.items() if k != "hidden"}
         rest[self.text_key] = ""
@@ -89,43 +92,65 @@ class Optional_:
 
 
 NOTE: dict[str, Any] = {
-    "id": int, "column": str, "text": str, "color": str, "x": (int, float),
-    "y": (int, float), "version": int, "votes": int, "author_id": int,
+    "id": int,
+    "column": str,
+    "text": str,
+    "color": str,
+    "x": (int, float),
+    "y": (int, float),
+    "version": int,
+    "votes": int,
+    "author_id": int,
     "lang": Optional_(str),
 }
 _NONE = type(None)
 _NOTE_TEXT = Hides("note", "note", "id", "text")
 
-CATALOGUE: dict[str, EventType] = {e.name: e for e in (
-    EventType("session.opened", {}, moderation=True),
-    EventType("session.closed", {}, moderation=True),
-    EventType("member.joined", {}),
-    EventType("member.left", {}),
-    EventType("message.posted", {"message_id": int, "client_id": str, "body": str,
-                                 "reply_to": (int, _NONE), "lang": str},
-              hides=Hides("message", None, "message_id", "body")),
-    EventType("message.reacted", {"message_id": int, "emoji": str, "on": bool}),
-    EventType("message.hidden", {"message_id": int, "reason": (str, _NONE)}, moderation=True),
-    EventType("message.unhidden", {"message_id": int}, moderation=True),
-    EventType("message.pinned", {"message_id": int, "pinned": bool}, moderation=True),
-    EventType("note.added", {"note": NOTE}, hides=_NOTE_TEXT),
-    EventType("note.edited", {"note": NOTE}, hides=_NOTE_TEXT),
-    EventType("note.voted", {"note_id": int, "on": bool, "votes": int}),
-    EventType("note.removed", {"note_id": int}),
-    EventType("note.hidden", {"note_id": int, "reason": (str, _NONE)}, moderation=True),
-    EventType("note.unhidden", {"note_id": int}, moderation=True),
-    EventType("member.muted", {"user_id": int, "minutes": (int, _NONE),
-                               "until": (str, _NONE)}, moderation=True),
-    EventType("member.unmuted", {"user_id": int}, moderation=True),
-    EventType("member.removed", {"user_id": int}, moderation=True),
-    EventType("room.locked", {"locked": bool}, moderation=True),
-    EventType("room.slow", {"seconds": int}, moderation=True),
-)}
+CATALOGUE: dict[str, EventType] = {
+    e.name: e
+    for e in (
+        EventType("session.opened", {}, moderation=True),
+        EventType("session.closed", {}, moderation=True),
+        EventType("member.joined", {}),
+        EventType("member.left", {}),
+        EventType(
+            "message.posted",
+            {
+                "message_id": int,
+                "client_id": str,
+                "body": str,
+                "reply_to": (int, _NONE),
+                "lang": str,
+            },
+            hides=Hides("message", None, "message_id", "body"),
+        ),
+        EventType("message.reacted", {"message_id": int, "emoji": str, "on": bool}),
+        EventType("message.hidden", {"message_id": int, "reason": (str, _NONE)}, moderation=True),
+        EventType("message.unhidden", {"message_id": int}, moderation=True),
+        EventType("message.pinned", {"message_id": int, "pinned": bool}, moderation=True),
+        EventType("note.added", {"note": NOTE}, hides=_NOTE_TEXT),
+        EventType("note.edited", {"note": NOTE}, hides=_NOTE_TEXT),
+        EventType("note.voted", {"note_id": int, "on": bool, "votes": int}),
+        EventType("note.removed", {"note_id": int}),
+        EventType("note.hidden", {"note_id": int, "reason": (str, _NONE)}, moderation=True),
+        EventType("note.unhidden", {"note_id": int}, moderation=True),
+        EventType(
+            "member.muted",
+            {"user_id": int, "minutes": (int, _NONE), "until": (str, _NONE)},
+            moderation=True,
+        ),
+        EventType("member.unmuted", {"user_id": int}, moderation=True),
+        EventType("member.removed", {"user_id": int}, moderation=True),
+        EventType("room.locked", {"locked": bool}, moderation=True),
+        EventType("room.slow", {"seconds": int}, moderation=True),
+    )
+}
 
 MODERATION = frozenset(name for name, e in CATALOGUE.items() if e.moderation)
 
 
 # --- shapes ----------------------------------------------------------------------
+
 
 def _problems(where: str, shape: Mapping[str, Any], data: Any) -> list[str]:
     if not isinstance(data, dict):
@@ -174,23 +199,64 @@ def check_told(type_: str, data: Any) -> list[str]:
 
 def require(type_: str, data: Any) -> None:
     """Refuse to log an event that does not fit its type: a programming error, never
-    a user's (their input is checked before an event is built)."""
-    problems = check(type_, data)
-    if problems:
-        raise ValueError("; ".join(problems))
+    a user's (their input is checked before an event is built). Every recorded event
+    passes here, so the answer comes from a check compiled once per type; only a
+    refusal walks the shape again to say what is wrong."""
+    fits = _FITS.get(type_)
+    if fits is None or not fits(data):
+        raise ValueError("; ".join(check(type_, data)) or f"{type_} does not fit")
+
+
+def _compile(shape: Mapping[str, Any]) -> Callable[[Any], bool]:
+    """``shape`` as one function: does the data fit it exactly?"""
+    allowed = frozenset(shape)
+    required = frozenset(k for k, v in shape.items() if not isinstance(v, Optional_))
+    items: list[tuple[str, tuple[type, ...], Callable[[Any], bool] | None, bool]] = []
+    for key, spec in shape.items():
+        spec = spec.spec if isinstance(spec, Optional_) else spec
+        if isinstance(spec, Mapping):
+            items.append((key, (), _compile(spec), False))
+        else:
+            types = spec if isinstance(spec, tuple) else (spec,)
+            items.append((key, types, None, bool in types))
+
+    def fits(data: Any) -> bool:
+        if type(data) is not dict:
+            return False
+        keys = data.keys()
+        if not (keys >= required and keys <= allowed):
+            return False
+        for key, types, nested, bool_ok in items:
+            if key in data:
+                value = data[key]
+                if nested is not None:
+                    if not nested(value):
+                        return False
+                elif value.__class__ is bool:  # an int to Python, never to the protocol
+                    if not bool_ok:
+                        return False
+                elif not isinstance(value, types):
+                    return False
+        return True
+
+    return fits
+
+
+_FITS = {name: _compile(e.shape) for name, e in CATALOGUE.items()}
 
 
 # --- who hears what ------------------------------------------------------------------
 
+
 def may_receive(type_: str, *, moderator: bool, author: bool) -> bool:
     """May this reader receive an event of this type (live or in a replay)?"""
     to = CATALOGUE[type_].to
-    return bool(to & To.MEMBERS or (moderator and to & To.TEACHERS)
-                or (author and to & To.AUTHOR))
+    return bool(to & To.MEMBERS or (moderator and to & To.TEACHERS) or (author and to & To.AUTHOR))
 
 
-def withheld(type_: str, data: dict[str, Any], hidden: set[tuple[str, int]] | None
-             ) -> dict[str, Any]:
+def withheld(
+    type_: str, data: dict[str, Any], hidden: set[tuple[str, int]] | None
+) -> dict[str, Any]:
     """An event's data as a reader who does not moderate sees it: the text of the
     hidden items in ``hidden`` — ("message", id) or ("note", id) — left out."""
     spec = CATALOGUE[type_].hides
@@ -200,6 +266,7 @@ def withheld(type_: str, data: dict[str, Any], hidden: set[tuple[str, int]] | No
 
 
 # --- folds -----------------------------------------------------------------------
+
 
 def folds(*types: str, plain: bool = False) -> Callable[[Fold], Fold]:
     """Register the decorated function as the fold of ``types`` (``plain``: it writes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -29,6 +30,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+# The models' base class. At run time it is db.Model: Base with Flask-SQLAlchemy's mixins,
+# made by SQLAlchemy() above; mypy cannot subclass an attribute, so it reads it as Base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

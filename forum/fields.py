@@ -11,7 +11,8 @@ from babel import Locale
 from flask_babel import gettext as _
 
 from .errors import ActionError
-from .extensions import db
+from .extensions import Model, db
+from .inputs import storable, unstorable_message
 from .timeutil import EARLIEST, LATEST
 
 
@@ -24,15 +25,26 @@ def body(data: object) -> dict[str, Any]:
     return data
 
 
-def text(data: dict[str, Any], name: str, limit: int, errors: dict[str, str],
-         *, required: bool = False) -> str | None:
-    """Trimmed text of at most ``limit`` characters; None when empty."""
+def text(
+    data: dict[str, Any],
+    name: str,
+    limit: int,
+    errors: dict[str, str],
+    *,
+    required: bool = False,
+    one_line: bool = False,
+) -> str | None:
+    """Trimmed text of at most ``limit`` characters; None when empty. ``one_line``
+    also folds every run of spaces and line breaks into one space (names, titles).
+    A character no database can store (NUL) is refused, never stored half-way."""
     raw = data.get(name)
     if raw is not None and not isinstance(raw, str):
         errors[name] = _("Give this as text.")
         return None
-    value = (raw or "").strip()
-    if required and not value:
+    value = " ".join((raw or "").split()) if one_line else (raw or "").strip()
+    if not storable(value):
+        errors[name] = unstorable_message()
+    elif required and not value:
         errors[name] = _("This field is required.")
     elif len(value) > limit:
         errors[name] = _("At most %(n)s characters.", n=limit)
@@ -52,8 +64,11 @@ def day(data: dict[str, Any], name: str, errors: dict[str, str]) -> date | None:
         errors[name] = _("Give a date as YYYY-MM-DD.")
         return None
     if not EARLIEST.year <= value.year < LATEST.year:
-        errors[name] = _("Give a date between the years %(first)s and %(last)s.",
-                         first=EARLIEST.year, last=LATEST.year - 1)
+        errors[name] = _(
+            "Give a date between the years %(first)s and %(last)s.",
+            first=EARLIEST.year,
+            last=LATEST.year - 1,
+        )
         return None
     return value
 
@@ -83,7 +98,7 @@ def row_id(raw: object) -> int | None:
     return value if 1 <= value <= MAX_ID else None
 
 
-def get_row(model: type[db.Model], raw: object):
+def get_row(model: type[Model], raw: object):
     """The row of ``model`` with the id ``raw`` names, or None."""
     ident = row_id(raw)
     return None if ident is None else db.session.get(model, ident)

@@ -59,16 +59,31 @@ BUILTIN_MESSAGES = [
     _l("The CSRF token is invalid."),
     _l("The CSRF token has expired."),
     # WTForms asks for these with ngettext, so they are listed as plurals.
-    _ln("'%(value)s' is not a valid choice for this field.",
-        "'%(value)s' are not valid choices for this field.", 1),
-    _ln("Field must be at least %(min)d character long.",
-        "Field must be at least %(min)d characters long.", 1),
-    _ln("Field cannot be longer than %(max)d character.",
-        "Field cannot be longer than %(max)d characters.", 1),
-    _ln("Field must be exactly %(max)d character long.",
-        "Field must be exactly %(max)d characters long.", 1),
-    _ln("Field must be between %(min)d and %(max)d characters long.",
-        "Field must be between %(min)d and %(max)d characters long.", 1),
+    _ln(
+        "'%(value)s' is not a valid choice for this field.",
+        "'%(value)s' are not valid choices for this field.",
+        1,
+    ),
+    _ln(
+        "Field must be at least %(min)d character long.",
+        "Field must be at least %(min)d characters long.",
+        1,
+    ),
+    _ln(
+        "Field cannot be longer than %(max)d character.",
+        "Field cannot be longer than %(max)d characters.",
+        1,
+    ),
+    _ln(
+        "Field must be exactly %(max)d character long.",
+        "Field must be exactly %(max)d characters long.",
+        1,
+    ),
+    _ln(
+        "Field must be between %(min)d and %(max)d characters long.",
+        "Field must be between %(min)d and %(max)d characters long.",
+        1,
+    ),
 ]
 
 
@@ -91,16 +106,21 @@ class Form(FlaskForm):
 
 
 class LoginForm(Form):
-    username = StringField(_l("Username"), validators=[
-        DataRequired(_l("Please enter your username.")), Length(max=64)])
-    password = PasswordField(_l("Password"), validators=[
-        DataRequired(_l("Please enter your password.")), Length(max=256)])
+    username = StringField(
+        _l("Username"), validators=[DataRequired(_l("Please enter your username.")), Length(max=64)]
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Please enter your password.")), Length(max=256)],
+    )
     submit = SubmitField(_l("Sign in"))
 
 
 class CodeForm(Form):
-    code = StringField(_l("Access code"), validators=[
-        DataRequired(_l("Please enter the code from your teacher.")), Length(max=32)])
+    code = StringField(
+        _l("Access code"),
+        validators=[DataRequired(_l("Please enter the code from your teacher.")), Length(max=32)],
+    )
     submit = SubmitField(_l("Enter"))
 
 
@@ -124,20 +144,38 @@ class ExchangeDecisionForm(Form):
     """An answer or decision on an exchange (``action``), with an optional comment (the
     outcome summary when completing it)."""
 
-    action = StringField(validators=[AnyOf(["accept", "decline", "approve", "return",
-                                            "reject", "withdraw", "resubmit", "complete"])])
+    action = StringField(
+        validators=[
+            AnyOf(
+                [
+                    "accept",
+                    "decline",
+                    "approve",
+                    "return",
+                    "reject",
+                    "withdraw",
+                    "resubmit",
+                    "complete",
+                ]
+            )
+        ]
+    )
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
 
 
 class RosterForm(Form):
-    file = FileField(_l("CSV file with a display_name column"), validators=[
-        FileRequired(_l("Choose a CSV file."))])
+    file = FileField(
+        _l("CSV file with a display_name column"),
+        validators=[FileRequired(_l("Choose a CSV file."))],
+    )
     submit = SubmitField(_l("Import and issue codes"))
 
 
 class StudentForm(Form):
-    display_name = StringField(_l("Display name"), validators=[
-        DataRequired(_l("A display name is required.")), Length(max=100)])
+    display_name = StringField(
+        _l("Display name"),
+        validators=[DataRequired(_l("A display name is required.")), Length(max=100)],
+    )
     submit = SubmitField(_l("Add student"))
 
 
@@ -150,44 +188,64 @@ class CheckboxesField(SelectMultipleField):
 
 
 class ExchangeForm(Form):
-    title = StringField(_l("Title"), validators=[
-        DataRequired(_l("A title is required.")), Length(max=200)])
+    title = StringField(
+        _l("Title"), validators=[DataRequired(_l("A title is required.")), Length(max=200)]
+    )
     class_id = SelectField(_l("Your class"), coerce=int, validators=[InputRequired()])
     # A partner class agreed with, or the country where the Alliance should find one
     # (``exchanges.propose`` says which is missing).
-    partner_class_ids = CheckboxesField(_l("Partner class"), coerce=int,
-                                        validators=[Optional()])
-    partner_country = SelectField(_l("Or: the country where the Alliance should find a "
-                                     "partner class"), validators=[Optional()])
-    sdgs = CheckboxesField(_l("SDG focus"), coerce=int, validators=[
-        DataRequired(_l("Choose one or more goals, numbered 1 to 17."))])
-    mode = SelectField(_l("Mode"), choices=lambda: [
-        ("online", _l("Online")), ("in_person", _l("In person"))])
-    starts_on = StringField(_l("Planned start"), render_kw={"type": "date"},
-                            validators=[Optional()])
-    ends_on = StringField(_l("Planned end"), render_kw={"type": "date"},
-                          validators=[Optional()])
-    goals = TextAreaField(_l("What the classes want to learn together"),
-                          validators=[Optional(), Length(max=4000)])
+    partner_class_ids = CheckboxesField(_l("Partner class"), coerce=int, validators=[Optional()])
+    partner_country = SelectField(
+        _l("Or: the country where the Alliance should find a partner class"),
+        validators=[Optional()],
+    )
+    sdgs = CheckboxesField(
+        _l("SDG focus"),
+        coerce=int,
+        validators=[DataRequired(_l("Choose one or more goals, numbered 1 to 17."))],
+    )
+    mode = SelectField(
+        _l("Mode"), choices=lambda: [("online", _l("Online")), ("in_person", _l("In person"))]
+    )
+    starts_on = StringField(
+        _l("Planned start"), render_kw={"type": "date"}, validators=[Optional()]
+    )
+    ends_on = StringField(_l("Planned end"), render_kw={"type": "date"}, validators=[Optional()])
+    goals = TextAreaField(
+        _l("What the classes want to learn together"), validators=[Optional(), Length(max=4000)]
+    )
     submit = SubmitField(_l("Create exchange"))
 
 
 class SessionForm(Form):
     exchange_id = SelectField(_l("Exchange"), coerce=int, validators=[InputRequired()])
-    title = StringField(_l("Title"), validators=[
-        DataRequired(_l("A title is required.")), Length(max=200)])
-    sdgs = CheckboxesField(_l("SDGs"), coerce=int, validators=[
-        DataRequired(_l("Choose one or more goals, numbered 1 to 17."))])
-    starts_at = DateTimeLocalField(_l("Starts"), format="%Y-%m-%dT%H:%M", validators=[
-        DataRequired(_l("A date and time is required."))])
-    ends_at = DateTimeLocalField(_l("Ends"), format="%Y-%m-%dT%H:%M", validators=[
-        DataRequired(_l("A date and time is required."))])
+    title = StringField(
+        _l("Title"), validators=[DataRequired(_l("A title is required.")), Length(max=200)]
+    )
+    sdgs = CheckboxesField(
+        _l("SDGs"),
+        coerce=int,
+        validators=[DataRequired(_l("Choose one or more goals, numbered 1 to 17."))],
+    )
+    starts_at = DateTimeLocalField(
+        _l("Starts"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired(_l("A date and time is required."))],
+    )
+    ends_at = DateTimeLocalField(
+        _l("Ends"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired(_l("A date and time is required."))],
+    )
     board_template = SelectField(_l("Board"))
-    board_columns = TextAreaField(_l("My own columns, one title per line"),
-                                  validators=[Length(max=600)])
-    video_url = StringField(_l("Video call link (optional)"), render_kw={
-        "type": "url", "inputmode": "url", "placeholder": "https://meet.jit.si/…"},
-        validators=[Optional(), Length(max=500)])
+    board_columns = TextAreaField(
+        _l("My own columns, one title per line"), validators=[Length(max=600)]
+    )
+    video_url = StringField(
+        _l("Video call link (optional)"),
+        render_kw={"type": "url", "inputmode": "url", "placeholder": "https://meet.jit.si/…"},
+        validators=[Optional(), Length(max=500)],
+    )
     submit = SubmitField(_l("Save"))
 
 
@@ -200,40 +258,49 @@ class PreferencesForm(Form):
 class ReviewForm(Form):
     # A callable: WTForms 3.3 deprecates (value, label) tuples given to the constructor.
     # No verdict is chosen for the reviewer: they pick one (the first option is empty).
-    state = SelectField(_l("Verdict"), choices=lambda: [
-        ("", _l("Choose a verdict…")),
-        ("verified", _l("Verified: the exchange took place as recorded")),
-        ("flagged", _l("Flagged: something needs attention")),
-    ], validators=[AnyOf(["verified", "flagged"], message=_l("Choose a verdict."))])
+    state = SelectField(
+        _l("Verdict"),
+        choices=lambda: [
+            ("", _l("Choose a verdict…")),
+            ("verified", _l("Verified: the exchange took place as recorded")),
+            ("flagged", _l("Flagged: something needs attention")),
+        ],
+        validators=[AnyOf(["verified", "flagged"], message=_l("Choose a verdict."))],
+    )
     comment = TextAreaField(_l("Comment"), validators=[Length(max=2000)])
     submit = SubmitField(_l("Record my review"))
 
 
 class VerifyForm(Form):
-    file = FileField(_l("Transcript file (.json)"), validators=[
-        FileRequired(_l("Choose a transcript file."))])
+    file = FileField(
+        _l("Transcript file (.json)"), validators=[FileRequired(_l("Choose a transcript file."))]
+    )
     submit = SubmitField(_l("Verify"))
 
 
 class ClassForm(Form):
-    name = StringField(_l("Class name"), validators=[
-        DataRequired(_l("A class name is required.")), Length(max=100)])
-    grade = IntegerField(_l("Grade (1–12)"), validators=[
-        Optional(), NumberRange(1, 12, _l("A grade from 1 to 12."))])
+    name = StringField(
+        _l("Class name"),
+        validators=[DataRequired(_l("A class name is required.")), Length(max=100)],
+    )
+    grade = IntegerField(
+        _l("Grade (1–12)"), validators=[Optional(), NumberRange(1, 12, _l("A grade from 1 to 12."))]
+    )
     submit = SubmitField(_l("Create class"))
 
 
 class MouForm(Form):
     """An MOU; ``mous.record`` and ``mous.update`` check it (one place for the rules)."""
 
-    region = StringField(_l("Region (prefecture, county or city)"), validators=[
-        Optional(), Length(max=100)])
+    region = StringField(
+        _l("Region (prefecture, county or city)"), validators=[Optional(), Length(max=100)]
+    )
     country = SelectField(_l("Country"), validators=[Optional()])
     authority = StringField(_l("Partner authority"), validators=[Optional(), Length(max=200)])
-    status = SelectField(_l("Status"), choices=lambda: [
-        ("planned", _l("Planned")), ("signed", _l("Signed"))])
-    signed_on = StringField(_l("Signed on"), render_kw={"type": "date"},
-                            validators=[Optional()])
+    status = SelectField(
+        _l("Status"), choices=lambda: [("planned", _l("Planned")), ("signed", _l("Signed"))]
+    )
+    signed_on = StringField(_l("Signed on"), render_kw={"type": "date"}, validators=[Optional()])
     academic_year = IntegerField(_l("Academic year (ROC, e.g. 113)"), validators=[Optional()])
     submit = SubmitField(_l("Save"))
 
@@ -247,9 +314,12 @@ class TrainingForm(Form):
     online = BooleanField(_l("Held online"))
     place = StringField(_l("Place"), validators=[Optional(), Length(max=200)])
     file = FileField(_l("Participants: a CSV file (UTF-8) with the columns name and school"))
-    head_count = IntegerField(_l("Or, where names are not kept: how many educators took part"),
-                              validators=[Optional()])
+    head_count = IntegerField(
+        _l("Or, where names are not kept: how many educators took part"), validators=[Optional()]
+    )
     submit = SubmitField(_l("Save"))
+
+
 class DeskDecisionForm(ExchangeDecisionForm):
     """The Alliance's decision from its desk; ``back`` keeps the desk's filters."""
 
@@ -261,16 +331,23 @@ class SchoolForm(Form):
     """A school: its short name (fixed once made), names in the four languages,
     country, region, city and time zone (``administration`` checks them)."""
 
-    slug = StringField(_l("Short name (for addresses and files)"), validators=[
-        Length(max=64)], render_kw={"placeholder": "shizuoka-aoi"})
-    name_en = StringField(_l("Name in English"), validators=[
-        DataRequired(_l("This field is required.")), Length(max=200)])
+    slug = StringField(
+        _l("Short name (for addresses and files)"),
+        validators=[Length(max=64)],
+        render_kw={"placeholder": "shizuoka-aoi"},
+    )
+    name_en = StringField(
+        _l("Name in English"),
+        validators=[DataRequired(_l("This field is required.")), Length(max=200)],
+    )
     name_zh_tw = StringField(_l("Name in Traditional Chinese"), validators=[Length(max=200)])
     name_ja = StringField(_l("Name in Japanese"), validators=[Length(max=200)])
     name_ko = StringField(_l("Name in Korean"), validators=[Length(max=200)])
     country = SelectField(_l("Country"))
-    region = StringField(_l("Region (prefecture, county or city)"), validators=[
-        DataRequired(_l("This field is required.")), Length(max=100)])
+    region = StringField(
+        _l("Region (prefecture, county or city)"),
+        validators=[DataRequired(_l("This field is required.")), Length(max=100)],
+    )
     city = StringField(_l("City"), validators=[Length(max=100)])
     timezone = SelectField(_l("Time zone"))
     submit = SubmitField(_l("Save"))
@@ -279,21 +356,28 @@ class SchoolForm(Form):
 class StaffForm(Form):
     """A new staff account; an empty password means one is generated and shown once."""
 
-    username = StringField(_l("Username"), validators=[
-        DataRequired(_l("This field is required.")), Length(max=64)])
-    display_name = StringField(_l("Display name"), validators=[
-        DataRequired(_l("A display name is required.")), Length(max=100)])
-    role = SelectField(_l("Role"), choices=lambda: [
-        ("teacher", _l("Teacher")), ("reviewer", _l("Alliance reviewer"))])
+    username = StringField(
+        _l("Username"), validators=[DataRequired(_l("This field is required.")), Length(max=64)]
+    )
+    display_name = StringField(
+        _l("Display name"),
+        validators=[DataRequired(_l("A display name is required.")), Length(max=100)],
+    )
+    role = SelectField(
+        _l("Role"),
+        choices=lambda: [("teacher", _l("Teacher")), ("reviewer", _l("Alliance reviewer"))],
+    )
     school = SelectField(_l("School"))
-    password = PasswordField(_l("Password (leave empty to generate one)"),
-                             validators=[Optional(), Length(max=256)])
+    password = PasswordField(
+        _l("Password (leave empty to generate one)"), validators=[Optional(), Length(max=256)]
+    )
     submit = SubmitField(_l("Create account"))
 
 
 class PasswordResetForm(Form):
-    password = PasswordField(_l("New password (leave empty to generate one)"),
-                             validators=[Optional(), Length(max=256)])
+    password = PasswordField(
+        _l("New password (leave empty to generate one)"), validators=[Optional(), Length(max=256)]
+    )
     submit = SubmitField(_l("Reset the password"))
 
 

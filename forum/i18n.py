@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from flask import current_app, g, request, session
+import sqlalchemy as sa
+from flask import Response, current_app, g, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from sqlalchemy.orm.attributes import set_committed_value
+
+from . import sql
+from .extensions import db
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,10 +73,7 @@ def current_language() -> Language:
         if lang:
             session["lang"] = lang.code
             if current_user.is_authenticated and current_user.locale != lang.locale:
-                from .extensions import db
-
-                current_user.locale = lang.locale
-                db.session.commit()
+                _choose(current_user, lang.locale)
         if lang is None and current_user and current_user.is_authenticated:
             lang = BY_LOCALE.get(current_user.locale or "")
         if lang is None:
@@ -76,6 +82,51 @@ def current_language() -> Language:
             lang = _from_accept_language()
     g.language = lang or DEFAULT
     return g.language
+
+
+def _choose(user: Any, locale: str) -> None:
+    """Remember a signed-in user's new choice: this request reads it at once, and
+    ``save_choice`` stores it after the response is made. Reading a page commits
+    nothing of the request's own: the user object is not marked changed, so no
+    later commit (or rollback) of ``db.session`` carries or loses it."""
+    state = sa.inspect(user, raiseerr=False)
+    if state is not None:  # an ORM User (a live Person is never asked ?lang=)
+        set_committed_value(user, "locale", locale)
+    g.chosen_locale = (user.id, locale)
+
+
+def save_choice(response: Response) -> Response:
+    """after_request: store the language chosen with ?lang= (``_choose``), in a
+    transaction of its own on a connection of its own, only when it changed.
+
+    Nothing of the request's ``db.session`` is committed for it. If it has only read,
+    its transaction is rolled back (giving its connection back, so a request still
+    holds at most two). If it has written rows that nobody committed (they go
+    at teardown), the choice is not stored this time — it stays in the cookie —
+    because writing the same user row beside them would wait for them forever."""
+    chosen = g.pop("chosen_locale", None)
+    if chosen is None:
+        return response
+    user_id, locale = chosen
+    if sql.session_has_flushed_writes():
+        log.warning(
+            "language choice of user %s not stored: the request left uncommitted writes", user_id
+        )
+        return response
+    if not sql.session_has_writes():  # else objects wait, unflushed: left alone
+        sql.end_read_only_session()
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "UPDATE users SET locale = :locale WHERE id = :id "
+                    "AND (locale IS NULL OR locale <> :locale)"
+                ),
+                {"locale": locale, "id": user_id},
+            )
+    except sa.exc.SQLAlchemyError as exc:  # the page is still served; the cookie keeps it
+        log.warning("language choice of user %s not stored: %s", user_id, type(exc).__name__)
+    return response
 
 
 def select_locale() -> str:

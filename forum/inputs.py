@@ -32,8 +32,10 @@ def storable(text: str) -> bool:
 
 def unstorable_message() -> str:
     """What a person is told about text that ``storable`` refuses."""
-    return _("This text contains a character that cannot be saved (a NUL character or "
-             "an unpaired surrogate). Please remove it and try again.")
+    return _(
+        "This text contains a character that cannot be saved (a NUL character or "
+        "an unpaired surrogate). Please remove it and try again."
+    )
 
 
 class BadJson(ValueError):
@@ -84,8 +86,9 @@ def loads(raw: bytes | str, *, text: bool = True) -> Any:
     try:
         if isinstance(raw, bytes):
             raw = raw.decode("utf-8-sig")
-        doc = json.loads(raw, parse_constant=_no_constant, parse_float=_finite_float,
-                         parse_int=_bounded_int)
+        doc = json.loads(
+            raw, parse_constant=_no_constant, parse_float=_finite_float, parse_int=_bounded_int
+        )
     except BadJson:
         raise
     except RecursionError:
@@ -108,8 +111,7 @@ def _check(doc: Any, *, text: bool) -> None:
             if isinstance(value, dict):
                 for key, item in value.items():
                     if text and not storable(key):
-                        raise BadJson("text", "a key has a character that cannot be stored",
-                                      field)
+                        raise BadJson("text", "a key has a character that cannot be stored", field)
                     stack.append((item, depth + 1, key if depth == 1 else field))
             else:
                 stack.extend((item, depth + 1, field) for item in value)

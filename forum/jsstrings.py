@@ -46,13 +46,15 @@ def room_strings() -> dict[str, str]:
         "session_live": _("Live now"),
         "session_closed": _("Closed"),
         "notice_scheduled": _("The room opens when your teacher opens it."),
-        "notice_scheduled_teacher": _("Students wait until you open the room: open it when "
-                                      "your class is ready."),
+        "notice_scheduled_teacher": _(
+            "Students wait until you open the room: open it when your class is ready."
+        ),
         "notice_closed": _("This session has ended."),
         "observer_notice": _("You are observing this session and cannot write."),
         "locked_notice": _("The teacher has locked the room for now."),
         "locked_teacher_notice": _("The room is locked: students cannot write."),
         "muted_notice": _("A teacher has muted you."),
+        "unmuted_notice": _("A teacher has unmuted you: you can write again."),
         "muted_until_notice": _("A teacher has muted you until %(time)s."),
         **_plural(
             "slow_notice",
@@ -94,12 +96,12 @@ def room_strings() -> dict[str, str]:
         "sent": _("Sent"),
         "failed": _("Not sent"),
         "retry": _("Retry"),
+        "show_more": _("Show more"),
+        "show_less": _("Show less"),
         "add_reaction": _("Add a reaction"),
         "react_with": _("React with %(emoji)s"),
-        **_plural(
-            "reaction_count",
-            lambda n: ngettext("%(emoji)s from %(num)s person", "%(emoji)s from %(num)s people", n),
-        ),
+        # TRANSLATORS: read after a reaction's emoji and count, e.g. "👍 2 people reacted".
+        **_plural("reacted", lambda n: ngettext("person reacted", "people reacted", n)),
         "new_message": _("%(name)s: %(text)s"),
         **_plural("typing", lambda n: ngettext("%(names)s is typing…", "%(names)s are typing…", n)),
         # who is here
@@ -112,19 +114,17 @@ def room_strings() -> dict[str, str]:
         "muted": _("muted"),
         "muted_until": _("muted until %(time)s"),
         "mute_for": _("How long to mute %(name)s"),
-        "mute_person": _("Mute %(name)s"),
-        "unmute_person": _("Unmute %(name)s"),
-        "remove_person": _("Remove %(name)s from the session"),
         "remove_confirm": _("Remove %(name)s from this session? They cannot come back in."),
         **_plural("minutes", lambda n: ngettext("%(num)s minute", "%(num)s minutes", n)),
         "until_unmuted": _("Until unmuted"),
         # board
         "no_notes": _("No notes yet."),
-        "note_placeholder": _("Write a note…"),
+        "note_placeholder": _("Write a note… (Ctrl+Enter adds it)"),
         "new_note_in": _("New note in “%(column)s”"),
         "note_color": _("Colour"),
         "add_note": _("Add note"),
         "note_added": _("Note added."),
+        "note_by": _("%(name)s added a note in “%(column)s”: %(text)s"),
         "note_length": _("A note has 1 to 500 characters."),
         "edit": _("Edit"),
         "edit_note": _("Edit the note"),
@@ -139,8 +139,8 @@ def room_strings() -> dict[str, str]:
             "Your edit was not applied. Your text is still in the box: save again to apply it."
         ),
         "move_not_applied": _("The note was not moved."),
-        **_plural("votes", lambda n: ngettext("%(num)s vote", "%(num)s votes", n)),
-        "you_voted": _("you voted"),
+        # TRANSLATORS: read after a note's vote count, e.g. "3 votes".
+        **_plural("votes_word", lambda n: ngettext("vote", "votes", n)),
     }
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from .extensions import db
+from .extensions import Model, db
 
 
 def utcnow() -> datetime:
@@ -96,12 +97,16 @@ class DecisionAction(enum.StrEnum):
 def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
     # Stored as plain strings with a CHECK, so PostgreSQL needs no enum type.
     return sa.Enum(
-        cls, name=name, native_enum=False, create_constraint=True, length=16,
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
         values_callable=lambda e: [m.value for m in e],
     )
 
 
-class School(db.Model):
+class School(Model):
     __tablename__ = "schools"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,7 +126,9 @@ class School(db.Model):
         """The school's name in a UI language, English when unknown."""
         lang = locale.split("_")[0].split("-")[0]
         return {
-            "zh": self.name_zh_tw, "ja": self.name_ja, "ko": self.name_ko,
+            "zh": self.name_zh_tw,
+            "ja": self.name_ja,
+            "ko": self.name_ko,
         }.get(lang) or self.name_en
 
 
@@ -140,7 +147,7 @@ class_students = sa.Table(
 )
 
 
-class SchoolClass(db.Model):
+class SchoolClass(Model):
     """A class of students at one school, taught by one or more teachers."""
 
     __tablename__ = "classes"
@@ -159,7 +166,7 @@ class SchoolClass(db.Model):
     )
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person: student (code sign-in, no e-mail, no password) or staff."""
 
     __tablename__ = "users"
@@ -177,6 +184,11 @@ class User(UserMixin, db.Model):
     # Bumped to invalidate the user's calendar feed URL (derived, never stored).
     calendar_feed_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Students: a guardian agreed that their words may appear, under a pseudonym, in a
+    # published case (``consent``; every change kept in ``consent_changes``).
+    publish_consent: Mapped[bool] = mapped_column(default=False)
+    # When ``forum retention`` replaced the student's name with a pseudonym.
+    name_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     school: Mapped[School | None] = relationship()
     teaching: Mapped[list[SchoolClass]] = relationship(
@@ -187,7 +199,10 @@ class User(UserMixin, db.Model):
     )
 
     # Set by the user loader: which sign-in (LoginSession) this request belongs to.
-    current_sid = None  # str | None; a plain attribute, not a column
+    # A plain attribute, not a column: declared for mypy only, where SQLAlchemy won't see it.
+    if TYPE_CHECKING:
+        current_sid: str | None
+    current_sid = None
 
     def get_id(self) -> str:
         """Flask-Login keeps the sign-in session id, not the user id, in the cookie."""
@@ -205,7 +220,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.role.value} {self.display_name!r}>"
 
 
-class AccessCode(db.Model):
+class AccessCode(Model):
     """A student's personal sign-in code, kept only as a hash; revocable."""
 
     __tablename__ = "access_codes"
@@ -219,7 +234,7 @@ class AccessCode(db.Model):
     user: Mapped[User] = relationship()
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the JSON API and Socket.IO, kept only as a hash."""
 
     __tablename__ = "api_tokens"
@@ -234,7 +249,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """One sign-in. A fresh id at every sign-in; ended at sign-out on every device."""
 
     __tablename__ = "login_sessions"
@@ -248,7 +263,7 @@ class LoginSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class SignInFailure(db.Model):
+class SignInFailure(Model):
     """A failed sign-in, by throttle key; shared by every server process."""
 
     __tablename__ = "sign_in_failures"
@@ -268,7 +283,7 @@ exchange_classes = sa.Table(
 )
 
 
-class Exchange(db.Model):
+class Exchange(Model):
     """Two or more classes from different schools paired around some SDGs; it starts
     as an application (``status`` proposed) and pairs them only once approved."""
 
@@ -297,7 +312,8 @@ class Exchange(db.Model):
     summary: Mapped[str | None] = mapped_column(sa.Text)
     # The proposing teacher's own class (None for exchanges made before applications).
     proposer_class_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("classes.id", ondelete="SET NULL"))
+        sa.ForeignKey("classes.id", ondelete="SET NULL")
+    )
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -320,19 +336,19 @@ class Exchange(db.Model):
         return list(seen.values())
 
 
-class ExchangeDecision(db.Model):
+class ExchangeDecision(Model):
     """One decision on an exchange: who, when, what, for which class, and why."""
 
     __tablename__ = "exchange_decisions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     exchange_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("exchanges.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("exchanges.id", ondelete="CASCADE"), index=True
+    )
     by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     action: Mapped[DecisionAction] = mapped_column(_enum(DecisionAction, "decision_action"))
     # The class answered for (accept, decline) or added (pair).
-    class_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("classes.id", ondelete="SET NULL"))
+    class_id: Mapped[int | None] = mapped_column(sa.ForeignKey("classes.id", ondelete="SET NULL"))
     comment: Mapped[str | None] = mapped_column(sa.Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -340,7 +356,7 @@ class ExchangeDecision(db.Model):
     by: Mapped[User | None] = relationship()
 
 
-class ForumSession(db.Model):
+class ForumSession(Model):
     """One scheduled online forum of an exchange."""
 
     __tablename__ = "forum_sessions"
@@ -374,7 +390,7 @@ class ForumSession(db.Model):
     # The head of the session's event log: last seq and its chain hash.
     head_seq: Mapped[int] = mapped_column(default=0)
     head_hash: Mapped[str | None] = mapped_column(sa.String(64))
-    # Room state folded from the log (see forum/room.py).
+    # Room state folded from the log (see forum/room/fold.py).
     locked: Mapped[bool] = mapped_column(default=False)
     slow_mode: Mapped[int] = mapped_column(default=0)  # seconds between messages; 0 = off
     pinned_message_id: Mapped[int | None] = mapped_column()
@@ -387,7 +403,7 @@ class ForumSession(db.Model):
     rescheduled_by: Mapped[User | None] = relationship(foreign_keys=[rescheduled_by_id])
 
 
-class Event(db.Model):
+class Event(Model):
     """One entry of a session's event log: the record everything else is folded from.
 
     ``seq`` runs 1, 2, 3 … per session with no gaps; ``hash`` chains each entry
@@ -401,8 +417,9 @@ class Event(db.Model):
         sa.UniqueConstraint("session_id", "actor_id", "client_id", name="uq_events_client"),
     )
 
-    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-                                    primary_key=True)
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
+    )
     session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"))
     seq: Mapped[int] = mapped_column()
     type: Mapped[str] = mapped_column(sa.String(32))
@@ -413,13 +430,12 @@ class Event(db.Model):
     hash: Mapped[str] = mapped_column(sa.String(64))
 
 
-class Message(db.Model):
+class Message(Model):
     """A chat message as the log leaves it; ``id`` is the seq of its message.posted."""
 
     __tablename__ = "messages"
 
-    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"),
-                                            primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"), primary_key=True)
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(sa.Text)
@@ -431,13 +447,12 @@ class Message(db.Model):
     reactions: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
 
-class RoomMember(db.Model):
+class RoomMember(Model):
     """A person's standing in one session's room: attendance, mute, removal."""
 
     __tablename__ = "room_members"
 
-    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"),
-                                            primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
     first_joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -448,15 +463,16 @@ class RoomMember(db.Model):
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Connection(db.Model):
+class Connection(Model):
     """A live Socket.IO connection in a room, so every process sees who is online
     and can reach (disconnect) a connection held by another process."""
 
     __tablename__ = "connections"
 
     sid: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"),
-                                            primary_key=True, index=True)
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("forum_sessions.id"), primary_key=True, index=True
+    )
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     # Which sign-in opened it, so signing out can end it (None for token connections).
     login_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
@@ -466,7 +482,7 @@ class Connection(db.Model):
     server_id: Mapped[str | None] = mapped_column(sa.String(32), index=True)
 
 
-class Server(db.Model):
+class Server(Model):
     """A server process serving live rooms, as last seen (its heartbeat)."""
 
     __tablename__ = "servers"
@@ -476,13 +492,12 @@ class Server(db.Model):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-class Note(db.Model):
+class Note(Model):
     """A sticky note on a session's board; ``id`` is the seq of its note.added."""
 
     __tablename__ = "notes"
 
-    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"),
-                                            primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"), primary_key=True)
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     column: Mapped[str] = mapped_column(sa.String(32))
@@ -497,24 +512,22 @@ class Note(db.Model):
     lang: Mapped[str] = mapped_column(sa.String(16), default="zh-Hant-TW")
 
 
-class NoteVote(db.Model):
+class NoteVote(Model):
     """One person's vote on one note (toggled)."""
 
     __tablename__ = "note_votes"
 
-    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"),
-                                            primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"), primary_key=True)
     note_id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
 
 
-class Seal(db.Model):
+class Seal(Model):
     """The signature over a closed session's head hash: its record is sealed."""
 
     __tablename__ = "seals"
 
-    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"),
-                                            primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"), primary_key=True)
     head_seq: Mapped[int] = mapped_column()
     head_hash: Mapped[str] = mapped_column(sa.String(64))
     signature: Mapped[str] = mapped_column(sa.String(128))
@@ -522,7 +535,7 @@ class Seal(db.Model):
     sealed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class NameReveal(db.Model):
+class NameReveal(Model):
     """A teacher's or admin's choice that reviewers read a session's students by name
     (``revealed``) or, again, under pseudonyms: every choice is kept, the latest holds."""
 
@@ -542,7 +555,7 @@ class ReviewState(enum.StrEnum):
     FLAGGED = "flagged"
 
 
-class Review(db.Model):
+class Review(Model):
     """A reviewer's verdict on a sealed session. Kept beside the record, never in it."""
 
     __tablename__ = "reviews"
@@ -562,7 +575,7 @@ class MouStatus(enum.StrEnum):
     SIGNED = "signed"
 
 
-class Mou(db.Model):
+class Mou(Model):
     """A memorandum of understanding between the Alliance and a partner authority of a
     region abroad (a prefecture's board of education, say): planned or signed."""
 
@@ -577,7 +590,8 @@ class Mou(db.Model):
     # ROC academic year it was signed in, or is planned for.
     academic_year: Mapped[int] = mapped_column(sa.SmallInteger, index=True)
     created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"))
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -590,7 +604,7 @@ class TrainingKind(enum.StrEnum):
     OTHER = "other"
 
 
-class TrainingEvent(db.Model):
+class TrainingEvent(Model):
     """One educator-training event: its participants by name (``participants``) or,
     where names are not kept, a head count."""
 
@@ -607,12 +621,16 @@ class TrainingEvent(db.Model):
     # Set only when names are not kept.
     head_count: Mapped[int | None] = mapped_column()
     created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"))
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     participants: Mapped[list[TrainingParticipant]] = relationship(
-        back_populates="event", order_by="TrainingParticipant.id",
-        cascade="all, delete-orphan", passive_deletes=True)
+        back_populates="event",
+        order_by="TrainingParticipant.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
     @property
     def educators(self) -> int:
@@ -620,15 +638,28 @@ class TrainingEvent(db.Model):
         return len(self.participants) if self.participants else (self.head_count or 0)
 
 
-class TrainingParticipant(db.Model):
+class TrainingParticipant(Model):
     """An educator who took part in a training event, and their school."""
 
     __tablename__ = "training_participants"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("training_events.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("training_events.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(sa.String(100))
     school: Mapped[str] = mapped_column(sa.String(200))
 
     event: Mapped[TrainingEvent] = relationship(back_populates="participants")
+
+
+class ConsentChange(Model):
+    """A student's consent to publication, as a teacher (or an import) set it: who, when."""
+
+    __tablename__ = "consent_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    consent: Mapped[bool] = mapped_column()
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

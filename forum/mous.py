@@ -33,8 +33,7 @@ def require_admin(user: User) -> None:
 def require_reader(user: User) -> None:
     """Reviewers and admins read them."""
     if user.role not in (Role.REVIEWER, Role.ADMIN):
-        raise ActionError("forbidden", _("Only the Alliance's reviewers and admins may see "
-                                         "this."))
+        raise ActionError("forbidden", _("Only the Alliance's reviewers and admins may see this."))
 
 
 def status_label(status: MouStatus) -> str:
@@ -72,7 +71,7 @@ def _values(data: dict[str, Any], current: Mou | None) -> dict[str, Any]:
         errors["country"] = _("Give the country as its two-letter code, e.g. JP.")
     status = None
     try:
-        status = MouStatus(merged.get("status"))
+        status = MouStatus(merged.get("status", ""))
     except (ValueError, TypeError):
         errors["status"] = _("Choose planned or signed.")
     signed_on = fields.day(merged, "signed_on", errors)
@@ -87,12 +86,19 @@ def _values(data: dict[str, Any], current: Mou | None) -> dict[str, Any]:
         elif status != MouStatus.SIGNED:  # a signed one was told to give its date
             errors["academic_year"] = _("Give the academic year it is planned for, e.g. 114.")
     elif year is not None and signed_on is not None and academic_year_of(signed_on) != year:
-        errors["academic_year"] = _("The signed date falls in academic year %(year)s.",
-                                    year=academic_year_of(signed_on))
+        errors["academic_year"] = _(
+            "The signed date falls in academic year %(year)s.", year=academic_year_of(signed_on)
+        )
     if errors:
         raise ValidationError(errors)
-    return {"region": region, "country": country, "authority": authority, "status": status,
-            "signed_on": signed_on, "academic_year": year}
+    return {
+        "region": region,
+        "country": country,
+        "authority": authority,
+        "status": status,
+        "signed_on": signed_on,
+        "academic_year": year,
+    }
 
 
 def record(user: User, data: dict[str, Any]) -> Mou:
@@ -133,8 +139,7 @@ def get(user: User, mou_id: object) -> Mou:
 
 def listed(year: int | None = None) -> list[Mou]:
     """MOUs, newest academic year first, signed before planned, by region."""
-    query = sa.select(Mou).order_by(Mou.academic_year.desc(), Mou.status.desc(),
-                                    Mou.region, Mou.id)
+    query = sa.select(Mou).order_by(Mou.academic_year.desc(), Mou.status.desc(), Mou.region, Mou.id)
     if year is not None:
         query = query.where(Mou.academic_year == year)
     return list(db.session.scalars(query))
@@ -143,16 +148,27 @@ def listed(year: int | None = None) -> list[Mou]:
 def of_year(year: int) -> list[Mou]:
     """The MOUs an academic year's report lists: those of the year, and the ones still
     planned for a later year (the Alliance's plans as that year saw them)."""
-    query = sa.select(Mou).where(sa.or_(
-        Mou.academic_year == year,
-        sa.and_(Mou.status == MouStatus.PLANNED, Mou.academic_year > year),
-    )).order_by(Mou.status.desc(), Mou.signed_on, Mou.academic_year, Mou.region, Mou.id)
+    query = (
+        sa.select(Mou)
+        .where(
+            sa.or_(
+                Mou.academic_year == year,
+                sa.and_(Mou.status == MouStatus.PLANNED, Mou.academic_year > year),
+            )
+        )
+        .order_by(Mou.status.desc(), Mou.signed_on, Mou.academic_year, Mou.region, Mou.id)
+    )
     return list(db.session.scalars(query))
 
 
 def serialize(mou: Mou) -> dict[str, Any]:
     """An MOU as the API gives it."""
-    return {"id": mou.id, "region": mou.region, "country": mou.country,
-            "authority": mou.authority, "status": mou.status.value,
-            "signed_on": mou.signed_on.isoformat() if mou.signed_on else None,
-            "academic_year": mou.academic_year}
+    return {
+        "id": mou.id,
+        "region": mou.region,
+        "country": mou.country,
+        "authority": mou.authority,
+        "status": mou.status.value,
+        "signed_on": mou.signed_on.isoformat() if mou.signed_on else None,
+        "academic_year": mou.academic_year,
+    }

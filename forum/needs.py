@@ -39,8 +39,9 @@ class Needs:
     to_decide: list[Exchange] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return any((self.to_answer, self.returned, self.rescheduled, self.cancelled,
-                    self.to_decide))
+        return any(
+            (self.to_answer, self.returned, self.rescheduled, self.cancelled, self.to_decide)
+        )
 
 
 def for_user(user: User) -> Needs:
@@ -59,20 +60,30 @@ def proposals_to_answer(user: User) -> list[Exchange]:
     """Proposals naming a class the teacher teaches as partner, not yet answered."""
     mine = access.my_class_ids(user)
     unanswered = sa.select(exchange_classes.c.exchange_id).where(
-        exchange_classes.c.class_id.in_(mine), exchange_classes.c.accepted.is_(None))
-    return list(db.session.scalars(
-        sa.select(Exchange).where(Exchange.status == ExchangeStatus.PROPOSED,
-                                  Exchange.id.in_(unanswered))
-        .order_by(Exchange.created_at)))
+        exchange_classes.c.class_id.in_(mine), exchange_classes.c.accepted.is_(None)
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Exchange)
+            .where(Exchange.status == ExchangeStatus.PROPOSED, Exchange.id.in_(unanswered))
+            .order_by(Exchange.created_at)
+        )
+    )
 
 
 def returned_to(user: User) -> list[Exchange]:
     """The teacher's applications that the Alliance returned to them."""
-    return list(db.session.scalars(
-        sa.select(Exchange).where(Exchange.status == ExchangeStatus.PROPOSED,
-                                  Exchange.alliance == AllianceDecision.RETURNED,
-                                  Exchange.created_by_id == user.id)
-        .order_by(Exchange.created_at)))
+    return list(
+        db.session.scalars(
+            sa.select(Exchange)
+            .where(
+                Exchange.status == ExchangeStatus.PROPOSED,
+                Exchange.alliance == AllianceDecision.RETURNED,
+                Exchange.created_by_id == user.id,
+            )
+            .order_by(Exchange.created_at)
+        )
+    )
 
 
 def changed_by_others(user: User) -> tuple[list[ForumSession], list[ForumSession]]:
@@ -80,25 +91,36 @@ def changed_by_others(user: User) -> tuple[list[ForumSession], list[ForumSession
     someone else cancelled, within ``RECENT``, that have not yet ended."""
     now = utcnow()
     since = now - RECENT
-    ids = access.visible_exchange_ids(user)
-    base = sa.select(ForumSession).where(ForumSession.exchange_id.in_(ids),
-                                         ForumSession.ends_at > now)
-    rescheduled = db.session.scalars(base.where(
-        ForumSession.cancelled_at.is_(None),
-        ForumSession.status == SessionStatus.SCHEDULED,
-        ForumSession.rescheduled_at > since,
-        ForumSession.rescheduled_by_id != user.id,
-    ).order_by(ForumSession.starts_at))
-    cancelled = db.session.scalars(base.where(
-        ForumSession.cancelled_at > since,
-        ForumSession.cancelled_by_id != user.id,
-    ).order_by(ForumSession.starts_at))
+    ids = access.visible_exchange_ids(user)  # a teacher's: never None
+    base = sa.select(ForumSession).where(ForumSession.ends_at > now)
+    if ids is not None:
+        base = base.where(ForumSession.exchange_id.in_(ids))
+    rescheduled = db.session.scalars(
+        base.where(
+            ForumSession.cancelled_at.is_(None),
+            ForumSession.status == SessionStatus.SCHEDULED,
+            ForumSession.rescheduled_at > since,
+            ForumSession.rescheduled_by_id != user.id,
+        ).order_by(ForumSession.starts_at)
+    )
+    cancelled = db.session.scalars(
+        base.where(
+            ForumSession.cancelled_at > since,
+            ForumSession.cancelled_by_id != user.id,
+        ).order_by(ForumSession.starts_at)
+    )
     return list(rescheduled), list(cancelled)
 
 
 def waiting_for_alliance() -> list[Exchange]:
     """Applications waiting for the Alliance's decision (not returned to a teacher)."""
-    return list(db.session.scalars(
-        sa.select(Exchange).where(Exchange.status == ExchangeStatus.PROPOSED,
-                                  Exchange.alliance == AllianceDecision.PENDING)
-        .order_by(Exchange.created_at)))
+    return list(
+        db.session.scalars(
+            sa.select(Exchange)
+            .where(
+                Exchange.status == ExchangeStatus.PROPOSED,
+                Exchange.alliance == AllianceDecision.PENDING,
+            )
+            .order_by(Exchange.created_at)
+        )
+    )

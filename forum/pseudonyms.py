@@ -38,8 +38,12 @@ def reads_pseudonyms(user: Any, session_id: int | None) -> bool:
 
 def latest_reveal(session_id: int) -> NameReveal | None:
     """The choice in force that reviewers read this session's names, if any."""
-    choice = db.session.scalar(sa.select(NameReveal).where(NameReveal.session_id == session_id)
-                               .order_by(NameReveal.id.desc()).limit(1))
+    choice = db.session.scalar(
+        sa.select(NameReveal)
+        .where(NameReveal.session_id == session_id)
+        .order_by(NameReveal.id.desc())
+        .limit(1)
+    )
     return choice if choice is not None and choice.revealed else None
 
 
@@ -99,18 +103,24 @@ def session_numbers(session_id: int) -> dict[int, int]:
     firsts = db.session.execute(
         sa.select(Event.actor_id, sa.func.min(Event.seq))
         .where(Event.session_id == session_id, Event.actor_id.is_not(None))
-        .group_by(Event.actor_id)).all()
+        .group_by(Event.actor_id)
+    ).all()
     pairs = [(seq, uid) for uid, seq in firsts]
     about = db.session.execute(
-        sa.select(Event.seq, Event.data)
-        .where(Event.session_id == session_id, Event.type.in_(ABOUT_SOMEONE))).all()
+        sa.select(Event.seq, Event.data).where(
+            Event.session_id == session_id, Event.type.in_(ABOUT_SOMEONE)
+        )
+    ).all()
     # The one an event is about comes after its actor: (seq, 1) sorts after (seq, 0).
     keyed = [((seq, 0), uid) for seq, uid in pairs]
     keyed += [((seq, 1), (data or {}).get("user_id")) for seq, data in about]
     keyed.sort(key=lambda item: item[0])
     order = appearance_order((key[0], uid) for key, uid in keyed)
-    roles = dict(db.session.execute(
-        sa.select(User.id, User.role).where(User.id.in_(order))).all()) if order else {}
+    roles = (
+        dict(db.session.execute(sa.select(User.id, User.role).where(User.id.in_(order))).all())
+        if order
+        else {}
+    )
     return numbers(order, roles)
 
 
@@ -119,7 +129,8 @@ def mask_actor(actor: dict[str, Any] | None, numbering: dict[int, int]) -> dict[
     numbering does not know (yet) without a name, never by it."""
     if not actor:
         return actor
-    number = numbering.get(actor.get("id"))
+    ident = actor.get("id")
+    number = None if ident is None else numbering.get(ident)
     if number == 0:
         return actor
     return {**actor, "name": label(number) if number else "…"}

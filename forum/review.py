@@ -99,7 +99,7 @@ class _Log:
         return query
 
     def rows(self, query, *types: str) -> list[Any]:
-        return db.session.execute(self.where(query, *types)).all()
+        return list(db.session.execute(self.where(query, *types)).all())
 
     def scalar(self, query, *types: str) -> Any:
         return db.session.scalar(self.where(query, *types))
@@ -109,22 +109,28 @@ def _message_id():
     return Event.data["message_id"].as_integer()
 
 
-def page_of_message(session: ForumSession, message_id: int, per_page: int | None = None,
-                    ) -> int | None:
+def page_of_message(
+    session: ForumSession,
+    message_id: int,
+    per_page: int | None = None,
+) -> int | None:
     """The page of a session's record that shows a message, if it has one."""
     per_page = per_page or PER_PAGE
     log = _Log(session.id, transcript._through(session))
-    seq = log.scalar(sa.select(Event.seq).where(_message_id() == message_id).limit(1),
-                     "message.posted")
+    seq = log.scalar(
+        sa.select(Event.seq).where(_message_id() == message_id).limit(1), "message.posted"
+    )
     if seq is None:
         return None
-    before = log.scalar(sa.select(sa.func.count()).select_from(Event).where(Event.seq < seq),
-                        "message.posted")
+    before = log.scalar(
+        sa.select(sa.func.count()).select_from(Event).where(Event.seq < seq), "message.posted"
+    )
     return before // per_page + 1
 
 
-def record_view(session: ForumSession, reading: transcript.Reading, page: int = 1,
-                per_page: int | None = None) -> RecordView:
+def record_view(
+    session: ForumSession, reading: transcript.Reading, page: int = 1, per_page: int | None = None
+) -> RecordView:
     """A page of the record, pseudonymised and withheld as the reading says (the same
     actors and withholding as the export: ``transcript.snapshot``). The figures come
     from aggregates over the log and each message's state from the events about the
@@ -133,8 +139,12 @@ def record_view(session: ForumSession, reading: transcript.Reading, page: int = 
     snap = transcript.snapshot(session, reading)
     actors, withhold = snap.actors, snap.withhold
     log = _Log(session.id, snap.through)
-    view = RecordView(session=session, actors=actors, head_hash=snap.fields["head_hash"],
-                      signature=snap.fields["signature"])
+    view = RecordView(
+        session=session,
+        actors=actors,
+        head_hash=snap.fields["head_hash"],
+        signature=snap.fields["signature"],
+    )
 
     def actor_of(actor_id: int | None) -> dict[str, Any]:
         return actors.get(str(actor_id), {})
@@ -145,24 +155,31 @@ def record_view(session: ForumSession, reading: transcript.Reading, page: int = 
     # The whole session's figures.
     per_school: dict[str, Counter] = defaultdict(Counter)
     for actor_id, kind, n in log.rows(
-            sa.select(Event.actor_id, Event.type, sa.func.count())
-            .group_by(Event.actor_id, Event.type), "message.posted", "note.added"):
+        sa.select(Event.actor_id, Event.type, sa.func.count()).group_by(Event.actor_id, Event.type),
+        "message.posted",
+        "note.added",
+    ):
         per_school[school_of(actor_id)]["messages" if kind == "message.posted" else "notes"] += n
     attended: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for actor_id, since in log.rows(
-            sa.select(Event.actor_id, sa.func.min(Event.at)).group_by(Event.actor_id),
-            "member.joined"):
-        attended[school_of(actor_id)][str(actor_id)] = {**actor_of(actor_id),
-                                                        "since": _aware(since)}
+        sa.select(Event.actor_id, sa.func.min(Event.at)).group_by(Event.actor_id), "member.joined"
+    ):
+        attended[school_of(actor_id)][str(actor_id)] = {
+            **actor_of(actor_id),
+            "since": _aware(since),
+        }
     for school, people in attended.items():
-        view.attendance[school] = sorted(people.values(),
-                                         key=lambda p: (p.get("role", ""), p.get("name", "")))
+        view.attendance[school] = sorted(
+            people.values(), key=lambda p: (p.get("role", ""), p.get("name", ""))
+        )
         per_school[school]["attendance"] = len(people)
     view.per_school = dict(per_school)
-    view.opened_at = _aware(log.scalar(sa.select(Event.at).order_by(Event.seq).limit(1),
-                                       "session.opened"))
-    view.closed_at = _aware(log.scalar(sa.select(Event.at).order_by(Event.seq.desc()).limit(1),
-                                       "session.closed"))
+    view.opened_at = _aware(
+        log.scalar(sa.select(Event.at).order_by(Event.seq).limit(1), "session.opened")
+    )
+    view.closed_at = _aware(
+        log.scalar(sa.select(Event.at).order_by(Event.seq.desc()).limit(1), "session.closed")
+    )
 
     # This page's messages and the seqs it covers (from its first message to the next
     # page's; the first page from the start, the last to the end).
@@ -171,13 +188,23 @@ def record_view(session: ForumSession, reading: transcript.Reading, page: int = 
     view.pages = max(1, -(-total // per_page))
     view.page = min(max(1, page), view.pages)
     offset = (view.page - 1) * per_page
-    posted = log.rows(sa.select(Event.seq, Event.at, Event.actor_id, Event.data)
-                      .order_by(Event.seq).offset(offset).limit(per_page), "message.posted")
+    posted = log.rows(
+        sa.select(Event.seq, Event.at, Event.actor_id, Event.data)
+        .order_by(Event.seq)
+        .offset(offset)
+        .limit(per_page),
+        "message.posted",
+    )
     low = 1 if view.page == 1 or not posted else posted[0].seq
     high = None
     if view.page < view.pages:
-        high = log.scalar(sa.select(Event.seq).order_by(Event.seq).offset(offset + per_page)
-                          .limit(1), "message.posted") - 1
+        high = (
+            log.scalar(
+                sa.select(Event.seq).order_by(Event.seq).offset(offset + per_page).limit(1),
+                "message.posted",
+            )
+            - 1
+        )
     view.first_message = offset + 1 if posted else 0
     messages: dict[int, dict[str, Any]] = {}
     seq_of: dict[int, int] = {}
@@ -186,23 +213,42 @@ def record_view(session: ForumSession, reading: transcript.Reading, page: int = 
         mid = data["message_id"]
         seq_of[mid] = seq
         messages[mid] = {
-            "id": mid, "seq": seq, "at": at, "actor": actor_of(actor_id),
-            "body": shown.get("body"), "lang": shown.get("lang"), "hidden": False,
-            "reply_to": shown.get("reply_to"), "reactions": {}, "pinned": False}
+            "id": mid,
+            "seq": seq,
+            "at": at,
+            "actor": actor_of(actor_id),
+            "body": shown.get("body"),
+            "lang": shown.get("lang"),
+            "hidden": False,
+            "reply_to": shown.get("reply_to"),
+            "reactions": {},
+            "pinned": False,
+        }
     view.shown = set(messages)
     if messages:
         _fold_states(log, messages, seq_of)
     view.messages = list(messages.values())
 
     # The moderation steps taken between this page's messages.
-    query = sa.select(Event.seq, Event.at, Event.type, Event.actor_id, Event.data) \
-        .where(Event.seq >= low).order_by(Event.seq)
+    query = (
+        sa.select(Event.seq, Event.at, Event.type, Event.actor_id, Event.data)
+        .where(Event.seq >= low)
+        .order_by(Event.seq)
+    )
     if high is not None:
         query = query.where(Event.seq <= high)
     for seq, at, kind, actor_id, data in log.rows(query, *sorted(events.MODERATION)):
         target = actor_of(data.get("user_id")).get("name") if "user_id" in data else None
-        view.moderation.append({"seq": seq, "at": at, "type": kind, "actor": actor_of(actor_id),
-                                "data": data, "target": target})
+        view.moderation.append(
+            {
+                "seq": seq,
+                "at": at,
+                "type": kind,
+                "actor": actor_of(actor_id),
+                "data": data,
+                "target": target,
+            }
+        )
 
     if view.board_here:
         view.columns = _board(session, snap, actor_of)
@@ -225,9 +271,12 @@ def _fold_states(log: _Log, messages: dict[int, dict[str, Any]], seq_of: dict[in
     ids = list(messages)
     first = min(seq_of.values())
     for seq, kind, data in log.rows(
-            sa.select(Event.seq, Event.type, Event.data).where(
-                Event.seq > first, _message_id().in_(ids)).order_by(Event.seq),
-            "message.hidden", "message.unhidden"):
+        sa.select(Event.seq, Event.type, Event.data)
+        .where(Event.seq > first, _message_id().in_(ids))
+        .order_by(Event.seq),
+        "message.hidden",
+        "message.unhidden",
+    ):
         mid = data["message_id"]
         if seq > seq_of[mid]:
             messages[mid]["hidden"] = kind == "message.hidden"
@@ -238,9 +287,13 @@ def _fold_states(log: _Log, messages: dict[int, dict[str, Any]], seq_of: dict[in
         posted_at = dict(seq_of)
         elsewhere = named - set(posted_at)
         if elsewhere:
-            posted_at.update((data["message_id"], seq) for seq, data in log.rows(
-                sa.select(Event.seq, Event.data).where(_message_id().in_(sorted(elsewhere))),
-                "message.posted"))
+            posted_at.update(
+                (data["message_id"], seq)
+                for seq, data in log.rows(
+                    sa.select(Event.seq, Event.data).where(_message_id().in_(sorted(elsewhere))),
+                    "message.posted",
+                )
+            )
         pinned = None
         for seq, data in pins:
             mid = data["message_id"]
@@ -250,20 +303,29 @@ def _fold_states(log: _Log, messages: dict[int, dict[str, Any]], seq_of: dict[in
             messages[pinned]["pinned"] = True
     reactions: dict[int, dict[str, set[int]]] = defaultdict(dict)
     for seq, actor_id, data in log.rows(
-            sa.select(Event.seq, Event.actor_id, Event.data).where(
-                Event.seq > first, _message_id().in_(ids)).order_by(Event.seq),
-            "message.reacted"):
+        sa.select(Event.seq, Event.actor_id, Event.data)
+        .where(Event.seq > first, _message_id().in_(ids))
+        .order_by(Event.seq),
+        "message.reacted",
+    ):
         mid = data["message_id"]
         if seq > seq_of[mid]:
             users = reactions[mid].setdefault(data["emoji"], set())
             (users.add if data["on"] else users.discard)(actor_id)
     for mid, by_emoji in reactions.items():
-        messages[mid]["reactions"] = {emoji: len(users) for emoji, users in by_emoji.items()
-                                      if users}
+        messages[mid]["reactions"] = {
+            emoji: len(users) for emoji, users in by_emoji.items() if users
+        }
 
 
-NOTE_EVENTS = ("note.added", "note.edited", "note.voted", "note.removed", "note.hidden",
-               "note.unhidden")
+NOTE_EVENTS = (
+    "note.added",
+    "note.edited",
+    "note.voted",
+    "note.removed",
+    "note.hidden",
+    "note.unhidden",
+)
 
 
 def _board(session: ForumSession, snap: transcript.Snapshot, actor_of) -> list[dict[str, Any]]:
@@ -273,8 +335,12 @@ def _board(session: ForumSession, snap: transcript.Snapshot, actor_of) -> list[d
         for _seq, kind, _at, actor_id, raw, _hash in rows:
             data = events.withheld(kind, raw, snap.withhold)
             if kind == "note.added":
-                notes[data["note"]["id"]] = {**data["note"], "actor": actor_of(actor_id),
-                                             "hidden": False, "removed": False}
+                notes[data["note"]["id"]] = {
+                    **data["note"],
+                    "actor": actor_of(actor_id),
+                    "hidden": False,
+                    "removed": False,
+                }
             elif kind == "note.edited" and data["note"]["id"] in notes:
                 notes[data["note"]["id"]].update(data["note"])
             elif kind == "note.voted" and data["note_id"] in notes:
@@ -285,19 +351,26 @@ def _board(session: ForumSession, snap: transcript.Snapshot, actor_of) -> list[d
                 notes[data["note_id"]]["hidden"] = kind == "note.hidden"
     live_notes = [n for n in notes.values() if not n["removed"]]
     return [
-        {**column, "notes": sorted((n for n in live_notes if n["column"] == column["id"]),
-                                   key=lambda n: (-n["votes"], n["id"]))}
+        {
+            **column,
+            "notes": sorted(
+                (n for n in live_notes if n["column"] == column["id"]),
+                key=lambda n: (-n["votes"], n["id"]),
+            ),
+        }
         for column in board.columns_of(session)
     ]
 
 
 # --- the desk ---------------------------------------------------------------------
 
+
 def latest_reviews(session_ids: list[int]) -> dict[int, Review]:
     if not session_ids:
         return {}
-    rows = db.session.scalars(sa.select(Review).where(Review.session_id.in_(session_ids))
-                              .order_by(Review.at, Review.id))
+    rows = db.session.scalars(
+        sa.select(Review).where(Review.session_id.in_(session_ids)).order_by(Review.at, Review.id)
+    )
     latest: dict[int, Review] = {}
     for row in rows:
         latest[row.session_id] = row
@@ -315,8 +388,11 @@ class DeskFilter:
 
 def sealed_sessions(f: DeskFilter) -> list[tuple[ForumSession, Review | None]]:
     """Sealed sessions matching the desk's filters, newest first."""
-    query = (sa.select(ForumSession).join(Seal, Seal.session_id == ForumSession.id)
-             .order_by(ForumSession.starts_at.desc()))
+    query = (
+        sa.select(ForumSession)
+        .join(Seal, Seal.session_id == ForumSession.id)
+        .order_by(ForumSession.starts_at.desc())
+    )
     if f.year:
         start, end = year_window(f.year)
         query = query.where(ForumSession.starts_at >= start, ForumSession.starts_at < end)
@@ -328,9 +404,11 @@ def sealed_sessions(f: DeskFilter) -> list[tuple[ForumSession, Review | None]]:
             schools = schools.where(School.slug == f.school)
         from .models import SchoolClass
 
-        exchange_ids = (sa.select(exchange_classes.c.exchange_id)
-                        .join(SchoolClass, SchoolClass.id == exchange_classes.c.class_id)
-                        .where(SchoolClass.school_id.in_(schools)))
+        exchange_ids = (
+            sa.select(exchange_classes.c.exchange_id)
+            .join(SchoolClass, SchoolClass.id == exchange_classes.c.class_id)
+            .where(SchoolClass.school_id.in_(schools))
+        )
         query = query.where(ForumSession.exchange_id.in_(exchange_ids))
     rows = list(db.session.scalars(query))
     if f.sdg:
@@ -355,17 +433,25 @@ def mark(reviewer: User, session: ForumSession, state: str, comment: str | None)
     try:
         verdict = ReviewState(state)
     except ValueError:
-        raise ActionError("invalid", _("Choose verified or flagged."),
-                          fields={"state": _("Choose verified or flagged.")}) from None
+        raise ActionError(
+            "invalid",
+            _("Choose verified or flagged."),
+            fields={"state": _("Choose verified or flagged.")},
+        ) from None
     comment = (comment or "").strip() or None
     if verdict == ReviewState.FLAGGED and not comment:
-        raise ActionError("invalid", _("Say what is wrong when you flag a session."),
-                          fields={"comment": _("Say what is wrong when you flag a session.")})
+        raise ActionError(
+            "invalid",
+            _("Say what is wrong when you flag a session."),
+            fields={"comment": _("Say what is wrong when you flag a session.")},
+        )
     if comment and len(comment) > 2000:
-        raise ActionError("too_large", _("At most %(n)s characters.", n=2000),
-                          fields={"comment": _("At most %(n)s characters.", n=2000)})
-    review = Review(session_id=session.id, reviewer_id=reviewer.id, state=verdict,
-                    comment=comment)
+        raise ActionError(
+            "too_large",
+            _("At most %(n)s characters.", n=2000),
+            fields={"comment": _("At most %(n)s characters.", n=2000)},
+        )
+    review = Review(session_id=session.id, reviewer_id=reviewer.id, state=verdict, comment=comment)
     db.session.add(review)
     db.session.commit()
     return review
@@ -392,11 +478,17 @@ def report(roc: int) -> dict[str, Any]:
     exchanges = [e for e in applied if e.status in access.SHOWN_TO_STUDENTS]
     by_mode = Counter(e.mode.value for e in exchanges)
     applied_by_mode = Counter(e.mode.value for e in applied)
-    held = list(db.session.scalars(
-        sa.select(ForumSession).where(ForumSession.status == SessionStatus.CLOSED,
-                                      ForumSession.starts_at >= start,
-                                      ForumSession.starts_at < end)
-        .order_by(ForumSession.starts_at)))
+    held = list(
+        db.session.scalars(
+            sa.select(ForumSession)
+            .where(
+                ForumSession.status == SessionStatus.CLOSED,
+                ForumSession.starts_at >= start,
+                ForumSession.starts_at < end,
+            )
+            .order_by(ForumSession.starts_at)
+        )
+    )
     held_ids = [s.id for s in held]
     schools: dict[str, set[str]] = defaultdict(set)
     classes: dict[str, set[int]] = defaultdict(set)
@@ -404,7 +496,7 @@ def report(roc: int) -> dict[str, Any]:
         for cls in s.exchange.classes:
             schools[cls.school.country].add(cls.school.slug)
             classes[cls.school.country].add(cls.id)
-    counts = Counter()
+    counts: Counter[str] = Counter()
     people: dict[str, set[int]] = {"student": set(), "teacher": set()}
     students_by_region: dict[str, set[int]] = defaultdict(set)
     if held_ids:
@@ -412,10 +504,14 @@ def report(roc: int) -> dict[str, Any]:
             sa.select(Event.type, Event.actor_id, User.role, School.region)
             .join(User, User.id == Event.actor_id)
             .outerjoin(School, School.id == User.school_id)
-            .where(Event.session_id.in_(held_ids),
-                   Event.type.in_(("message.posted", "note.added", "member.joined"))))
+            .where(
+                Event.session_id.in_(held_ids),
+                Event.type.in_(("message.posted", "note.added", "member.joined")),
+            )
+        )
         for kind, actor_id, role, region in rows:
             if kind == "member.joined":
+                assert actor_id is not None  # joined to its User above
                 if role.value in people:
                     people[role.value].add(actor_id)
                 if role == Role.STUDENT and region:
@@ -431,8 +527,9 @@ def report(roc: int) -> dict[str, Any]:
         exchanges_by_region.update(regions)
         for school in e.schools:
             paired[school.region].add(school.id)
-    sessions_by_region = Counter(region for s in held
-                                 for region in {school.region for school in s.exchange.schools})
+    sessions_by_region = Counter(
+        region for s in held for region in {school.region for school in s.exchange.schools}
+    )
     trained = training.educators_by_kind(roc)
     sdg_sessions = Counter(n for s in held for n in (s.sdgs or []))
     countries = sorted(set(schools) | set(classes))
@@ -441,12 +538,13 @@ def report(roc: int) -> dict[str, Any]:
         "academic_year": roc,
         "from": first.isoformat(),
         "to": last.isoformat(),
-        "exchanges": {"online": by_mode.get(ExchangeMode.ONLINE.value, 0),
-                      "in_person": by_mode.get(ExchangeMode.IN_PERSON.value, 0),
-                      "total": len(exchanges),
-                      # Closed by a teacher with its outcome summary.
-                      "completed": sum(1 for e in exchanges
-                                       if e.status == ExchangeStatus.COMPLETED)},
+        "exchanges": {
+            "online": by_mode.get(ExchangeMode.ONLINE.value, 0),
+            "in_person": by_mode.get(ExchangeMode.IN_PERSON.value, 0),
+            "total": len(exchanges),
+            # Closed by a teacher with its outcome summary.
+            "completed": sum(1 for e in exchanges if e.status == ExchangeStatus.COMPLETED),
+        },
         "applications": {
             "total": len(applied),
             "online": applied_by_mode.get(ExchangeMode.ONLINE.value, 0),
@@ -462,14 +560,22 @@ def report(roc: int) -> dict[str, Any]:
         "messages": counts["message.posted"],
         "notes": counts["note.added"],
         "sessions_by_sdg": {str(n): sdg_sessions.get(n, 0) for n in GOALS},
-        "schools_paired": {"total": sum(len(ids) for ids in paired.values()),
-                           "by_region": {r: len(paired[r]) for r in sorted(paired)}},
+        "schools_paired": {
+            "total": sum(len(ids) for ids in paired.values()),
+            "by_region": {r: len(paired[r]) for r in sorted(paired)},
+        },
         "exchanges_by_region": dict(sorted(exchanges_by_region.items())),
         "sessions_by_region": dict(sorted(sessions_by_region.items())),
         "students_by_region": {r: len(students_by_region[r]) for r in sorted(students_by_region)},
-        "mous": [{"region": m.region, "country": m.country, "status": m.status.value,
-                  "signed_on": m.signed_on.isoformat() if m.signed_on else None}
-                 for m in mous.of_year(roc)],
+        "mous": [
+            {
+                "region": m.region,
+                "country": m.country,
+                "status": m.status.value,
+                "signed_on": m.signed_on.isoformat() if m.signed_on else None,
+            }
+            for m in mous.of_year(roc)
+        ],
         "educators_trained": sum(k["educators"] for k in trained.values()),
         "educators_trained_by_kind": {kind: k["educators"] for kind, k in trained.items()},
         "training_events_by_kind": {kind: k["events"] for kind, k in trained.items()},
@@ -478,8 +584,11 @@ def report(roc: int) -> dict[str, Any]:
 
 def report_rows(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
     """The report flattened to (figure, key, value) rows for CSV."""
-    rows: list[tuple[str, str, Any]] = [("academic_year", "", data["academic_year"]),
-                                        ("from", "", data["from"]), ("to", "", data["to"])]
+    rows: list[tuple[str, str, Any]] = [
+        ("academic_year", "", data["academic_year"]),
+        ("from", "", data["from"]),
+        ("to", "", data["to"]),
+    ]
     for name in ("exchanges", "applications"):
         for key, value in data[name].items():
             rows.append((name, key, value))
@@ -505,8 +614,13 @@ def report_rows(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
         # One row per MOU, its key unique: a region's second MOU is "…, JP (2)".
         key = f"{m['region']}, {m['country']}"
         seen[key] += 1
-        rows.append(("mou", key if seen[key] == 1 else f"{key} ({seen[key]})",
-                     f"{m['status']} {m['signed_on']}" if m["signed_on"] else m["status"]))
+        rows.append(
+            (
+                "mou",
+                key if seen[key] == 1 else f"{key} ({seen[key]})",
+                f"{m['status']} {m['signed_on']}" if m["signed_on"] else m["status"],
+            )
+        )
     rows.append(("educators_trained", "", data["educators_trained"]))
     for name in ("educators_trained_by_kind", "training_events_by_kind"):
         for key, value in data[name].items():
@@ -522,4 +636,3 @@ def years_with_data() -> list[int]:
     for starts in db.session.scalars(sa.select(ForumSession.starts_at)):
         years.add(academic_year_of(starts))
     return sorted(years, reverse=True)
-

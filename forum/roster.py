@@ -7,6 +7,7 @@ import io
 
 from flask_babel import gettext as _
 
+from . import consent
 from .accounts import add_student, issue_code
 from .errors import ActionError
 from .extensions import db
@@ -25,11 +26,17 @@ def create_class(teacher: User, name: str, grade: int | None) -> SchoolClass:
         raise ActionError("forbidden", _("Only teachers of a school can create classes."))
     name = " ".join((name or "").split())
     if not name:
-        raise ActionError("invalid", _("A class name is required."),
-                          fields={"name": _("A class name is required.")})
+        raise ActionError(
+            "invalid",
+            _("A class name is required."),
+            fields={"name": _("A class name is required.")},
+        )
     if len(name) > 100:
-        raise ActionError("invalid", _("At most %(n)s characters.", n=100),
-                          fields={"name": _("At most %(n)s characters.", n=100)})
+        raise ActionError(
+            "invalid",
+            _("At most %(n)s characters.", n=100),
+            fields={"name": _("At most %(n)s characters.", n=100)},
+        )
     school_class = SchoolClass(school_id=teacher.school_id, name=name, grade=grade)
     school_class.teachers.append(teacher)
     db.session.add(school_class)
@@ -39,6 +46,12 @@ def create_class(teacher: User, name: str, grade: int | None) -> SchoolClass:
 
 def read_names(data: bytes) -> list[str]:
     """Display names from a UTF-8 CSV with a ``display_name`` column (BOM allowed)."""
+    return [name for name, _consent in read_roster(data)]
+
+
+def read_roster(data: bytes) -> list[tuple[str, bool]]:
+    """(display name, consent to publication) from a UTF-8 CSV with a ``display_name``
+    column and, optionally, ``publish_consent`` (yes/no, default no; protocol.md)."""
     if len(data) > MAX_FILE_BYTES:
         raise ActionError("too_large", _("The file is too large (at most 256 KB)."))
     try:
@@ -51,26 +64,34 @@ def read_names(data: bytes) -> list[str]:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
         if "display_name" not in header:
-            raise ActionError(
-                "invalid", _("The file needs a column named display_name.")
-            )
+            raise ActionError("invalid", _("The file needs a column named display_name."))
         reader.fieldnames = header
-        names: list[str] = []
+        names: list[tuple[str, bool]] = []
         for line, row in enumerate(reader, start=2):
             name = " ".join((row.get("display_name") or "").split())
             if not name:
                 continue
             if not storable(name):
-                raise ActionError("invalid", _(
-                    "Line %(line)s: the name contains a character that cannot be saved "
-                    "(a NUL character). Please remove it and try again.", line=line))
+                raise ActionError(
+                    "invalid",
+                    _(
+                        "Line %(line)s: the name contains a character that cannot be saved "
+                        "(a NUL character). Please remove it and try again.",
+                        line=line,
+                    ),
+                )
             if len(name) > 100:
                 raise ActionError(
                     "invalid",
-                    _("Line %(line)s: a display name may have at most 100 characters.",
-                      line=line),
+                    _("Line %(line)s: a display name may have at most 100 characters.", line=line),
                 )
-            names.append(name)
+            agreed = consent.parse(row.get("publish_consent"))
+            if agreed is None:
+                raise ActionError(
+                    "invalid",
+                    _("Line %(line)s: publish_consent must be yes or no.", line=line),
+                )
+            names.append((name, agreed))
     except csv.Error as exc:
         raise ActionError("invalid", _("The file is not valid CSV: %(error)s", error=exc)) from None
     if not names:
@@ -86,6 +107,7 @@ def check_distinct(school_class: SchoolClass, names: list[str]) -> None:
     """Refuse names that would be two children on one roster with the same name (in
     the file, or already in the class): their cards and the room could not tell them
     apart. Case and spaces do not make a name different ("林 小美" is "林小美")."""
+
     def key(name: str) -> str:
         return "".join(name.split()).casefold()
 
@@ -98,18 +120,31 @@ def check_distinct(school_class: SchoolClass, names: list[str]) -> None:
             repeated.append(name)
         seen.add(k)
     if repeated:
-        raise ActionError("invalid", _(
-            "Two students would have the same name: %(names)s. Add something that tells "
-            "them apart (a seat number or an initial) and try again. Nobody was added.",
-            names=", ".join(repeated)))
+        raise ActionError(
+            "invalid",
+            _(
+                "Two students would have the same name: %(names)s. Add something that tells "
+                "them apart (a seat number or an initial) and try again. Nobody was added.",
+                names=", ".join(repeated),
+            ),
+        )
 
 
-def import_roster(school_class: SchoolClass, data: bytes) -> list[tuple[User, str]]:
-    """Add every student in the file to the class, all or nothing; returns (student, code)."""
-    names = read_names(data)
-    check_distinct(school_class, names)
+def import_roster(
+    school_class: SchoolClass, data: bytes, by: User | None = None
+) -> list[tuple[User, str]]:
+    """Add every student in the file to the class, all or nothing; returns (student, code).
+    A ``yes`` in ``publish_consent`` is recorded as ``by``'s (None: the command line)."""
+    rows = read_roster(data)
+    check_distinct(school_class, [name for name, _agreed in rows])
     try:
-        issued = [add_student(school_class, name) for name in names]
+        issued = []
+        for name, agreed in rows:
+            student, code = add_student(school_class, name)
+            if agreed:
+                db.session.flush()  # the student's id, for the consent's record
+                consent.record(by, student, True)
+            issued.append((student, code))
         db.session.commit()
     except Exception:
         db.session.rollback()

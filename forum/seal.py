@@ -32,8 +32,11 @@ def _load(path: str) -> Ed25519PrivateKey:
     if not file.exists():
         file.parent.mkdir(parents=True, exist_ok=True)
         key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
         try:
             fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another process made it first: use theirs
@@ -41,10 +44,10 @@ def _load(path: str) -> Ed25519PrivateKey:
         else:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(pem)
-    key = serialization.load_pem_private_key(file.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
+    loaded = serialization.load_pem_private_key(file.read_bytes(), password=None)
+    if not isinstance(loaded, Ed25519PrivateKey):
         raise ValueError(f"{file} does not hold an Ed25519 private key")
-    return key
+    return loaded
 
 
 def private_key() -> Ed25519PrivateKey:
@@ -52,15 +55,20 @@ def private_key() -> Ed25519PrivateKey:
 
 
 def public_key_pem() -> str:
-    return private_key().public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return (
+        private_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def fingerprint_of(public_pem: str) -> str:
     """SHA-256 of the key's DER form, as colon-separated hex pairs (first 16 bytes)."""
     key = serialization.load_pem_public_key(public_pem.encode())
-    der = key.public_bytes(serialization.Encoding.DER,
-                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     digest = hashlib.sha256(der).hexdigest()[:32].upper()
     return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
 

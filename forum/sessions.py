@@ -35,8 +35,12 @@ def serialize(session: ForumSession) -> dict[str, Any]:
         "starts_at": iso_utc(session.starts_at),
         "ends_at": iso_utc(session.ends_at),
         "schools": [
-            {"slug": s.slug, "name": s.name_in(locale), "country": s.country,
-             "timezone": s.timezone}
+            {
+                "slug": s.slug,
+                "name": s.name_in(locale),
+                "country": s.country,
+                "timezone": s.timezone,
+            }
             for s in session.exchange.schools
         ],
     }
@@ -74,14 +78,18 @@ def _clean_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
             try:
                 clean[name] = parse_instant(raw)
             except OutOfRange:
-                errors[name] = _("Give a date between the years %(first)s and %(last)s.",
-                                 first=EARLIEST.year, last=LATEST.year - 1)
+                errors[name] = _(
+                    "Give a date between the years %(first)s and %(last)s.",
+                    first=EARLIEST.year,
+                    last=LATEST.year - 1,
+                )
             except ValueError:
                 if not raw:
                     errors[name] = _("A date and time is required.")
                 else:
-                    errors[name] = _("Give a date and time with its UTC offset, "
-                                     "e.g. 2025-03-12T14:00:00+08:00.")
+                    errors[name] = _(
+                        "Give a date and time with its UTC offset, e.g. 2025-03-12T14:00:00+08:00."
+                    )
     if "board_template" in data or not partial:
         template = data.get("board_template") or "see-why-do"
 
@@ -120,11 +128,18 @@ def _video_url(raw: object, errors: dict[str, str]) -> str | None:
         return None
     url = raw.strip() if isinstance(raw, str) else ""
     parts = urlsplit(url) if url else None
-    if (parts is None or parts.scheme != "https" or not parts.hostname or len(url) > MAX_URL
-            or any(c.isspace() or ord(c) < 32 for c in url) or parts.username
-            or parts.password):
-        errors["video_url"] = _("Give the video call's link as an https:// address, "
-                                "e.g. https://meet.jit.si/our-class.")
+    if (
+        parts is None
+        or parts.scheme != "https"
+        or not parts.hostname
+        or len(url) > MAX_URL
+        or any(c.isspace() or ord(c) < 32 for c in url)
+        or parts.username
+        or parts.password
+    ):
+        errors["video_url"] = _(
+            "Give the video call's link as an https:// address, e.g. https://meet.jit.si/our-class."
+        )
         return None
     return url
 
@@ -166,9 +181,14 @@ def schedule(user: User, data: dict[str, Any]) -> ForumSession:
     if exchange.status == ExchangeStatus.COMPLETED:
         raise ActionError("conflict", _("This exchange is no longer active."))
     if exchange.status != ExchangeStatus.APPROVED:
-        raise ActionError("not_approved", _("Sessions can be scheduled only once every "
-                                            "partner class and the Alliance have approved "
-                                            "the exchange."))
+        raise ActionError(
+            "not_approved",
+            _(
+                "Sessions can be scheduled only once every "
+                "partner class and the Alliance have approved "
+                "the exchange."
+            ),
+        )
     _check_times(clean["starts_at"], clean["ends_at"], new=True)
     session = ForumSession(
         exchange=exchange, created_by_id=user.id, status=SessionStatus.SCHEDULED, **clean
@@ -225,9 +245,7 @@ def close_session(user: User, session: ForumSession) -> ForumSession:
 
 def my_sessions(user: User) -> dict[str, list[ForumSession]]:
     """The user's sessions grouped as live now, upcoming and past."""
-    rows = db.session.scalars(
-        access.visible_sessions(user).order_by(ForumSession.starts_at)
-    ).all()
+    rows = db.session.scalars(access.visible_sessions(user).order_by(ForumSession.starts_at)).all()
     now = utcnow()
     groups: dict[str, list[ForumSession]] = {"live": [], "upcoming": [], "past": []}
     for s in rows:
@@ -244,8 +262,9 @@ def my_sessions(user: User) -> dict[str, list[ForumSession]]:
 def exchanges_managed_by(user: User) -> list[Exchange]:
     """Exchanges the user may schedule sessions for."""
     query = sa.select(Exchange).where(Exchange.status == ExchangeStatus.APPROVED)
-    if user.role != Role.ADMIN:
-        query = query.where(Exchange.id.in_(access.visible_exchange_ids(user)))
+    ids = access.visible_exchange_ids(user)  # None: all of them (an admin)
+    if ids is not None:
+        query = query.where(Exchange.id.in_(ids))
     return list(db.session.scalars(query.order_by(Exchange.id)))
 
 

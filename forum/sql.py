@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from flask import Flask, current_app, g, request
 from sqlalchemy import event
@@ -80,6 +80,39 @@ def session_in_transaction() -> bool:
     """Has ``db.session`` a transaction open? Asked without making a session: most
     live events never open one."""
     return db.session.registry.has() and db.session().in_transaction()
+
+
+def session_has_writes() -> bool:
+    """Has ``db.session`` writes not yet committed: objects added, changed or deleted,
+    or statements already flushed in its open transaction? Asked without making a
+    session."""
+    if not db.session.registry.has():
+        return False
+    session = db.session()
+    if session.new or session.deleted or session.info.get(_WROTE):
+        return True
+    # An attribute set to the value it had makes an object "dirty" but writes nothing.
+    return any(session.is_modified(obj) for obj in session.dirty)
+
+
+def session_has_flushed_writes() -> bool:
+    """Has ``db.session``'s open transaction written rows (which the database may keep
+    locked until it ends)?"""
+    return db.session.registry.has() and bool(db.session().info.get(_WROTE))
+
+
+def end_read_only_session() -> None:
+    """Give back ``db.session``'s connection without committing anything: its open
+    transaction, which must have only read, is rolled back (the objects it loaded
+    reload on next use, as after a commit). Uncommitted writes are refused, not
+    committed behind their owner's back: whoever made them commits them first."""
+    if session_has_writes():
+        raise RuntimeError(
+            "db.session holds uncommitted writes: commit (or roll back) "
+            "them before waiting for a session's log"
+        )
+    if session_in_transaction():
+        db.session.rollback()
 
 
 def commit_session() -> None:
@@ -134,14 +167,21 @@ class Unavailable(Exception):
 def unreachable(exc: BaseException) -> bool:
     """Is this failure the database being out of reach (or too busy), rather than a
     fault in what was asked? Such a failure is answered ``unavailable``, not as a bug."""
-    if isinstance(exc, Unavailable | sa_exc.TimeoutError | sa_exc.DisconnectionError
-                  | sa_exc.OperationalError | sa_exc.InterfaceError):
+    if isinstance(
+        exc,
+        Unavailable
+        | sa_exc.TimeoutError
+        | sa_exc.DisconnectionError
+        | sa_exc.OperationalError
+        | sa_exc.InterfaceError,
+    ):
         return True
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
     # The live path's plain statements raise the driver's own errors, unwrapped.
-    return (type(exc).__name__ in ("OperationalError", "InterfaceError")
-            and type(exc).__module__.split(".")[0] in ("sqlite3", "psycopg2"))
+    return type(exc).__name__ in ("OperationalError", "InterfaceError") and type(
+        exc
+    ).__module__.split(".")[0] in ("sqlite3", "psycopg2")
 
 
 class Gate:
@@ -271,6 +311,7 @@ def _close_all(parked: deque[Statements]) -> None:
 _KEY = "forum.sql"
 _GATE = "forum.sql.gate"
 _ADMITTED = "forum.sql.admitted"
+_WROTE = "forum.sql.wrote"
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -278,6 +319,13 @@ def _forget(session: Session, transaction) -> None:
     # The connection goes back to the pool with the outermost transaction.
     if transaction.parent is None:
         session.info.pop(_KEY, None)
+        session.info.pop(_WROTE, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _wrote(session: Session, _context) -> None:
+    # Flushed rows are writes of the open transaction (``session_has_writes``).
+    session.info[_WROTE] = True
 
 
 class Statements:
@@ -337,6 +385,10 @@ class Statements:
         return naive.isoformat(" ", "microseconds") if self.sqlite else naive
 
 
+@overload
+def moment(value: str | datetime) -> datetime: ...
+@overload
+def moment(value: None) -> None: ...
 def moment(value: str | datetime | None) -> datetime | None:
     """A stored timestamp back as aware UTC."""
     if value is None:

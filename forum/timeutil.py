@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 
 # Instants the forum takes: far enough inside datetime's range (years 1 to 9999) that
 # showing one in any time zone, or a day either side, never overflows.
@@ -34,6 +35,10 @@ def parse_instant(raw: object) -> datetime:
     return moment
 
 
+@overload
+def iso_utc(moment: datetime, *, micro: bool = False) -> str: ...
+@overload
+def iso_utc(moment: None, *, micro: bool = False) -> None: ...
 def iso_utc(moment: datetime | None, *, micro: bool = False) -> str | None:
     """UTC ISO-8601 ending in Z; with ``micro`` always six fractional digits."""
     if moment is None:

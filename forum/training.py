@@ -55,9 +55,12 @@ def _row_error(problems: list[tuple[int, str]], total: int) -> ActionError:
     if total > len(shown):
         lines.append(_("… and %(n)s more rows with problems.", n=total - len(shown)))
     message = _("Nothing was saved: fix these rows and try again.") + " " + " ".join(lines)
-    return ActionError("invalid", message, fields={"participants": message},
-                       extra={"rows": [{"row": row, "message": problem}
-                                       for row, problem in shown]})
+    return ActionError(
+        "invalid",
+        message,
+        fields={"participants": message},
+        extra={"rows": [{"row": row, "message": problem} for row, problem in shown]},
+    )
 
 
 def check_participants(rows: list[tuple[int, object, object]]) -> list[tuple[str, str]]:
@@ -75,8 +78,9 @@ def check_participants(rows: list[tuple[int, object, object]]) -> list[tuple[str
         if not name and not school:
             continue
         if not storable(name) or not storable(school):
-            problems.append((row, _("it contains a character that cannot be saved (a NUL "
-                                    "character).")))
+            problems.append(
+                (row, _("it contains a character that cannot be saved (a NUL character)."))
+            )
         elif not name:
             problems.append((row, _("the name is missing.")))
         elif not school:
@@ -84,11 +88,17 @@ def check_participants(rows: list[tuple[int, object, object]]) -> list[tuple[str
         elif len(name) > MAX_NAME:
             problems.append((row, _("a name may have at most %(n)s characters.", n=MAX_NAME)))
         elif len(school) > MAX_SCHOOL:
-            problems.append((row, _("a school may have at most %(n)s characters.",
-                                    n=MAX_SCHOOL)))
+            problems.append((row, _("a school may have at most %(n)s characters.", n=MAX_SCHOOL)))
         elif (name.casefold(), school.casefold()) in seen:
-            problems.append((row, _("the same person as row %(row)s.",
-                                    row=seen[(name.casefold(), school.casefold())])))
+            problems.append(
+                (
+                    row,
+                    _(
+                        "the same person as row %(row)s.",
+                        row=seen[(name.casefold(), school.casefold())],
+                    ),
+                )
+            )
         else:
             seen[(name.casefold(), school.casefold())] = row
             people.append((name, school))
@@ -97,8 +107,13 @@ def check_participants(rows: list[tuple[int, object, object]]) -> list[tuple[str
     if not people:
         raise ValidationError({"participants": _("The list names no participants.")})
     if len(people) > MAX_PARTICIPANTS:
-        raise ValidationError({"participants": _(
-            "At most %(n)s participants can be listed for one event.", n=MAX_PARTICIPANTS)})
+        raise ValidationError(
+            {
+                "participants": _(
+                    "At most %(n)s participants can be listed for one event.", n=MAX_PARTICIPANTS
+                )
+            }
+        )
     return people
 
 
@@ -106,8 +121,11 @@ def read_participants(data: bytes) -> list[tuple[str, str]]:
     """(name, school) of each participant in a UTF-8 CSV with columns ``name`` and
     ``school`` (a BOM allowed, as spreadsheets write it)."""
     if len(data) > MAX_FILE_BYTES:
-        raise ActionError("too_large", _("The file is too large (at most 1 MB)."),
-                          fields={"participants": _("The file is too large (at most 1 MB).")})
+        raise ActionError(
+            "too_large",
+            _("The file is too large (at most 1 MB)."),
+            fields={"participants": _("The file is too large (at most 1 MB).")},
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -131,10 +149,12 @@ def read_participants(data: bytes) -> list[tuple[str, str]]:
 def _listed_participants(raw: object) -> list[tuple[str, str]]:
     """(name, school) of a JSON list of ``{"name", "school"}``, rows counted from 1."""
     if not isinstance(raw, list) or not all(isinstance(p, dict) for p in raw):
-        raise ValidationError({"participants": _(
-            'Give the participants as a list of {"name", "school"}.')})
-    return check_participants([(n, p.get("name"), p.get("school"))
-                               for n, p in enumerate(raw, start=1)])
+        raise ValidationError(
+            {"participants": _('Give the participants as a list of {"name", "school"}.')}
+        )
+    return check_participants(
+        [(n, p.get("name"), p.get("school")) for n, p in enumerate(raw, start=1)]
+    )
 
 
 # --- the event ---------------------------------------------------------------------------
@@ -146,27 +166,32 @@ def _head_count(raw: object, errors: dict[str, str]) -> int | None:
     if isinstance(raw, str) and raw.strip().isdigit():
         raw = int(raw.strip())
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_HEAD_COUNT:
-        errors["head_count"] = _("Give the number of educators, from 1 to %(n)s.",
-                                 n=MAX_HEAD_COUNT)
+        errors["head_count"] = _("Give the number of educators, from 1 to %(n)s.", n=MAX_HEAD_COUNT)
         return None
     return raw
 
 
-def _values(data: dict[str, Any], current: TrainingEvent | None, file: bytes | None
-            ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+def _values(
+    data: dict[str, Any], current: TrainingEvent | None, file: bytes | None
+) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
     """The event's fields from ``data`` (over ``current``'s when editing) and its new
     participants (None: keep them as they are), all checked before anything is written."""
     merged: dict[str, Any] = {}
     if current is not None:
-        merged = {"kind": current.kind.value, "title": current.title,
-                  "held_on": current.held_on.isoformat(), "online": current.online,
-                  "place": current.place}
-    merged.update({k: v for k, v in data.items()
-                   if k in ("kind", "title", "held_on", "online", "place")})
+        merged = {
+            "kind": current.kind.value,
+            "title": current.title,
+            "held_on": current.held_on.isoformat(),
+            "online": current.online,
+            "place": current.place,
+        }
+    merged.update(
+        {k: v for k, v in data.items() if k in ("kind", "title", "held_on", "online", "place")}
+    )
     errors: dict[str, str] = {}
     kind = None
     try:
-        kind = TrainingKind(merged.get("kind"))
+        kind = TrainingKind(merged.get("kind", ""))
     except (ValueError, TypeError):
         errors["kind"] = _("Choose the kind of training.")
     title = fields.text(merged, "title", MAX_TITLE, errors)
@@ -185,8 +210,9 @@ def _values(data: dict[str, Any], current: TrainingEvent | None, file: bytes | N
     if len(given) > 1:
         errors["participants"] = _("Give either the participants or a head count, not both.")
     elif not given and current is None and "head_count" not in errors:
-        errors["participants"] = _("Upload the list of participants, or give a head count "
-                                   "where names are not kept.")
+        errors["participants"] = _(
+            "Upload the list of participants, or give a head count where names are not kept."
+        )
     if errors:
         raise ValidationError(errors)
     people = None
@@ -197,14 +223,19 @@ def _values(data: dict[str, Any], current: TrainingEvent | None, file: bytes | N
     elif head_count is not None:
         people = []
     assert held_on is not None
-    return {"kind": kind, "title": title, "held_on": held_on, "online": online,
-            "place": place, "academic_year": academic_year_of(held_on),
-            **({"head_count": head_count} if people is not None else {})}, people
+    return {
+        "kind": kind,
+        "title": title,
+        "held_on": held_on,
+        "online": online,
+        "place": place,
+        "academic_year": academic_year_of(held_on),
+        **({"head_count": head_count} if people is not None else {}),
+    }, people
 
 
 def _set_participants(event: TrainingEvent, people: list[tuple[str, str]]) -> None:
-    event.participants = [TrainingParticipant(name=name, school=school)
-                          for name, school in people]
+    event.participants = [TrainingParticipant(name=name, school=school) for name, school in people]
 
 
 def record(user: User, data: dict[str, Any], file: bytes | None = None) -> TrainingEvent:
@@ -220,8 +251,9 @@ def record(user: User, data: dict[str, Any], file: bytes | None = None) -> Train
     return event
 
 
-def update(user: User, event: TrainingEvent, data: dict[str, Any],
-           file: bytes | None = None) -> TrainingEvent:
+def update(
+    user: User, event: TrainingEvent, data: dict[str, Any], file: bytes | None = None
+) -> TrainingEvent:
     """An admin changes an event; new participants (or a head count) replace the old
     ones, and when neither is given they stay as they are."""
     require_admin(user)
@@ -252,8 +284,7 @@ def get(user: User, event_id: object) -> TrainingEvent:
 
 def listed(year: int | None = None) -> list[TrainingEvent]:
     """Training events, latest first."""
-    query = sa.select(TrainingEvent).order_by(TrainingEvent.held_on.desc(),
-                                              TrainingEvent.id.desc())
+    query = sa.select(TrainingEvent).order_by(TrainingEvent.held_on.desc(), TrainingEvent.id.desc())
     if year is not None:
         query = query.where(TrainingEvent.academic_year == year)
     return list(db.session.scalars(query))
@@ -262,14 +293,19 @@ def listed(year: int | None = None) -> list[TrainingEvent]:
 def educators_by_kind(year: int) -> dict[str, dict[str, int]]:
     """Per kind of event: how many events of the academic year, and educators trained."""
     counts = {kind.value: {"events": 0, "educators": 0} for kind in TrainingKind}
-    names = dict(db.session.execute(
-        sa.select(TrainingParticipant.event_id, sa.func.count())
-        .join(TrainingEvent, TrainingEvent.id == TrainingParticipant.event_id)
-        .where(TrainingEvent.academic_year == year)
-        .group_by(TrainingParticipant.event_id)).all())
+    names = dict(
+        db.session.execute(
+            sa.select(TrainingParticipant.event_id, sa.func.count())
+            .join(TrainingEvent, TrainingEvent.id == TrainingParticipant.event_id)
+            .where(TrainingEvent.academic_year == year)
+            .group_by(TrainingParticipant.event_id)
+        ).all()
+    )
     for event_id, kind, head_count in db.session.execute(
-            sa.select(TrainingEvent.id, TrainingEvent.kind, TrainingEvent.head_count)
-            .where(TrainingEvent.academic_year == year)):
+        sa.select(TrainingEvent.id, TrainingEvent.kind, TrainingEvent.head_count).where(
+            TrainingEvent.academic_year == year
+        )
+    ):
         counts[kind.value]["events"] += 1
         counts[kind.value]["educators"] += names.get(event_id) or head_count or 0
     return counts
@@ -278,13 +314,16 @@ def educators_by_kind(year: int) -> dict[str, dict[str, int]]:
 def serialize(event: TrainingEvent, *, participants: bool = True) -> dict[str, Any]:
     """A training event as the API gives it."""
     body: dict[str, Any] = {
-        "id": event.id, "kind": event.kind.value, "title": event.title,
-        "held_on": event.held_on.isoformat(), "academic_year": event.academic_year,
-        "online": event.online, "place": event.place, "head_count": event.head_count,
+        "id": event.id,
+        "kind": event.kind.value,
+        "title": event.title,
+        "held_on": event.held_on.isoformat(),
+        "academic_year": event.academic_year,
+        "online": event.online,
+        "place": event.place,
+        "head_count": event.head_count,
         "educators": event.educators,
     }
     if participants:
-        body["participants"] = [{"name": p.name, "school": p.school}
-                                for p in event.participants]
+        body["participants"] = [{"name": p.name, "school": p.school} for p in event.participants]
     return body
-

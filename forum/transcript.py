@@ -30,6 +30,7 @@ FORMAT = "sdg-forum-transcript/1"
 
 # --- who reads it, and how ------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Reading:
     """How a reader sees a record: with names or pseudonyms, hidden text or not."""
@@ -69,11 +70,19 @@ def _iso(at: str | datetime) -> str:
     return iso_utc(sql.moment(at), micro=True)
 
 
-def _read(run: sql.Statements, session_id: int, after: int, through: int | None,
-          limit: int, types: tuple[str, ...] | None) -> list[Row]:
+def _read(
+    run: sql.Statements,
+    session_id: int,
+    after: int,
+    through: int | None,
+    limit: int,
+    types: tuple[str, ...] | None,
+) -> list[Row]:
     mark = "?" if run.sqlite else "%s"
-    query = (f"SELECT seq, type, at, actor_id, data, hash FROM events "  # noqa: S608
-             f"WHERE session_id = {mark} AND seq > {mark}")
+    query = (
+        f"SELECT seq, type, at, actor_id, data, hash FROM events "  # noqa: S608
+        f"WHERE session_id = {mark} AND seq > {mark}"
+    )
     params: list[Any] = [session_id, after]
     if through is not None:
         query += f" AND seq <= {mark}"
@@ -89,13 +98,21 @@ def _read(run: sql.Statements, session_id: int, after: int, through: int | None,
     finally:
         cursor.close()
     loads = sql.loads
-    return [(seq, type_, _iso(at), actor_id, loads(data), hash_)
-            for seq, type_, at, actor_id, data, hash_ in rows]
+    return [
+        (seq, type_, _iso(at), actor_id, loads(data), hash_)
+        for seq, type_, at, actor_id, data, hash_ in rows
+    ]
 
 
-def log_batches(session_id: int, through: int | None, *, after: int = 0,
-                types: tuple[str, ...] | None = None, batch: int | None = None,
-                app: Flask | None = None) -> Iterator[list[Row]]:
+def log_batches(
+    session_id: int,
+    through: int | None,
+    *,
+    after: int = 0,
+    types: tuple[str, ...] | None = None,
+    batch: int | None = None,
+    app: Flask | None = None,
+) -> Iterator[list[Row]]:
     """The log (of ``types`` only, if given) after ``after`` and up to ``through``
     (None: to its end), in seq order, ``batch`` events at a time, as plain tuples.
 
@@ -137,22 +154,33 @@ def appearance(session_id: int, through: int | None) -> list[int]:
     """User ids in order of first appearance in the log up to ``through``, as the one
     who acted or the one an event is about (``pseudonyms.appearance_order`` over the
     whole log), from an aggregate and the few events about someone."""
-    firsts = db.session.execute(_bounded(
-        sa.select(Event.actor_id, sa.func.min(Event.seq))
-        .where(Event.session_id == session_id, Event.actor_id.is_not(None))
-        .group_by(Event.actor_id), through)).all()
+    firsts = db.session.execute(
+        _bounded(
+            sa.select(Event.actor_id, sa.func.min(Event.seq))
+            .where(Event.session_id == session_id, Event.actor_id.is_not(None))
+            .group_by(Event.actor_id),
+            through,
+        )
+    ).all()
     keyed = [((seq, 0), uid) for uid, seq in firsts]
-    about = db.session.execute(_bounded(
-        sa.select(Event.seq, Event.data)
-        .where(Event.session_id == session_id,
-               Event.type.in_(pseudonyms.ABOUT_SOMEONE)), through)).all()
+    about = db.session.execute(
+        _bounded(
+            sa.select(Event.seq, Event.data).where(
+                Event.session_id == session_id, Event.type.in_(pseudonyms.ABOUT_SOMEONE)
+            ),
+            through,
+        )
+    ).all()
     keyed += [((seq, 1), (data or {}).get("user_id")) for seq, data in about]
     keyed.sort(key=lambda item: item[0])
     return pseudonyms.appearance_order((key[0], uid) for key, uid in keyed)
 
 
-def actors(session: ForumSession, reading: Reading, through: int | None = None,
-           ) -> dict[str, dict]:
+def actors(
+    session: ForumSession,
+    reading: Reading,
+    through: int | None = None,
+) -> dict[str, dict]:
     """Everyone who caused an event (or whom one is about), by id; students as
     "Student 1, 2 …" (in order of first appearance) when the reading asks for
     pseudonyms."""
@@ -168,7 +196,8 @@ def actors(session: ForumSession, reading: Reading, through: int | None = None,
         if numbering.get(uid) and not reading.names:
             name = pseudonyms.label(numbering[uid])
         out[str(uid)] = {
-            "name": name, "role": user.role.value,
+            "name": name,
+            "role": user.role.value,
             "school": user.school.slug if user.school else None,
             "country": user.school.country if user.school else None,
         }
@@ -204,22 +233,35 @@ def snapshot(session: ForumSession, reading: Reading) -> Snapshot:
         "signature": sealed.signature if sealed else None,
         "public_key": seal.public_key_pem(),
     }
-    return Snapshot(session.id, through, reading,
-                    None if reading.hidden_text else hidden_items(session.id), found, fields)
+    return Snapshot(
+        session.id,
+        through,
+        reading,
+        None if reading.hidden_text else hidden_items(session.id),
+        found,
+        fields,
+    )
 
 
 def _item(row: Row, withhold: set[tuple[str, int]] | None) -> dict[str, Any]:
     seq, type_, at, actor_id, data, hash_ = row
-    return {"seq": seq, "type": type_, "at": at, "actor_id": actor_id,
-            "data": events.withheld(type_, data, withhold), "hash": hash_}
+    return {
+        "seq": seq,
+        "type": type_,
+        "at": at,
+        "actor_id": actor_id,
+        "data": events.withheld(type_, data, withhold),
+        "hash": hash_,
+    }
 
 
 def export(session: ForumSession, reading: Reading) -> dict[str, Any]:
     """The ``sdg-forum-transcript/1`` document for a reader, whole in memory (the API;
     the pages stream it with ``export_chunks``)."""
     snap = snapshot(session, reading)
-    items = [_item(row, snap.withhold)
-             for rows in log_batches(session.id, snap.through) for row in rows]
+    items = [
+        _item(row, snap.withhold) for rows in log_batches(session.id, snap.through) for row in rows
+    ]
     return {**snap.fields, "events": items}
 
 
@@ -239,8 +281,9 @@ def export_chunks(snap: Snapshot, app: Flask) -> Iterator[bytes]:
     yield (before + "[").encode()
     first = True
     for rows in log_batches(snap.session_id, snap.through, app=app):
-        body = ",".join(provider.dumps(_item(row, snap.withhold), separators=(",", ":"))
-                        for row in rows)
+        body = ",".join(
+            provider.dumps(_item(row, snap.withhold), separators=(",", ":")) for row in rows
+        )
         yield (body if first else "," + body).encode()
         first = False
     yield ("]" + after + "\n").encode()
@@ -251,22 +294,30 @@ def streams_json(app: Flask) -> bool:
     indents, as in debug mode: then the export is sent whole.)"""
     provider = app.json
     compact = getattr(provider, "compact", None)
-    return not ((compact is None and app.debug) or compact is False) \
-        and hasattr(provider, "dumps")
+    return not ((compact is None and app.debug) or compact is False) and hasattr(provider, "dumps")
 
 
 def _hidden_messages(session_id: int, through: int | None) -> set[int]:
     """The messages hidden at the end of the log (as far as ``through``)."""
     hidden: set[int] = set()
-    for rows in log_batches(session_id, through,
-                            types=("message.hidden", "message.unhidden")):
+    for rows in log_batches(session_id, through, types=("message.hidden", "message.unhidden")):
         for _seq, type_, _at, _actor, data, _hash in rows:
             (hidden.add if type_ == "message.hidden" else hidden.discard)(data["message_id"])
     return hidden
 
 
-CSV_HEADER = ["seq", "at", "author", "role", "school", "country", "lang", "reply_to",
-              "hidden", "body"]
+CSV_HEADER = [
+    "seq",
+    "at",
+    "author",
+    "role",
+    "school",
+    "country",
+    "lang",
+    "reply_to",
+    "hidden",
+    "body",
+]
 
 
 def csv_chunks(snap: Snapshot, app: Flask | None = None) -> Iterator[bytes]:
@@ -282,20 +333,27 @@ def csv_chunks(snap: Snapshot, app: Flask | None = None) -> Iterator[bytes]:
         writer = csvfile.writer(buffer)
         writer.writerow(CSV_HEADER)
         yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
-        for rows in log_batches(snap.session_id, snap.through, types=("message.posted",),
-                                app=app):
+        for rows in log_batches(snap.session_id, snap.through, types=("message.posted",), app=app):
             buffer = io.StringIO()
             writer = csvfile.writer(buffer)
             for row in rows:
                 event = _item(row, snap.withhold)
                 actor = names.get(str(event["actor_id"]), {})
                 data = event["data"]
-                writer.writerow([event["seq"], event["at"], actor.get("name", ""),
-                                 actor.get("role", ""), actor.get("school", ""),
-                                 actor.get("country", ""), data.get("lang", ""),
-                                 data.get("reply_to") or "",
-                                 "yes" if data["message_id"] in hidden else "",
-                                 data.get("body") or ""])
+                writer.writerow(
+                    [
+                        event["seq"],
+                        event["at"],
+                        actor.get("name", ""),
+                        actor.get("role", ""),
+                        actor.get("school", ""),
+                        actor.get("country", ""),
+                        data.get("lang", ""),
+                        data.get("reply_to") or "",
+                        "yes" if data["message_id"] in hidden else "",
+                        data.get("body") or "",
+                    ]
+                )
             yield buffer.getvalue().encode("utf-8")
 
     return chunks()
@@ -307,6 +365,7 @@ def messages_csv(session: ForumSession, reading: Reading) -> bytes:
 
 
 # --- verification -----------------------------------------------------------------
+
 
 @dataclass
 class Verdict:
@@ -349,8 +408,9 @@ def trust(public_key_pem: str | None = None, *, earlier_keys: bool = False) -> T
     fingerprints = {current}
     if earlier_keys:
         fingerprints |= set(db.session.scalars(sa.select(Seal.key_fingerprint).distinct()))
-    return Trust(keys=(seal.public_key_pem(),), fingerprints=frozenset(fingerprints),
-                 current=current)
+    return Trust(
+        keys=(seal.public_key_pem(),), fingerprints=frozenset(fingerprints), current=current
+    )
 
 
 def _fingerprint_or_none(pem: object) -> str | None:
@@ -370,12 +430,19 @@ def signer(trusted: Trust, head_hash: str, signature: str, carried_key: object) 
         if seal.signature_valid(pem, head_hash, signature):
             return seal.fingerprint_of(pem)
     carried = _fingerprint_or_none(carried_key)
-    if carried is not None and seal.signature_valid(carried_key, head_hash, signature):
+    if (
+        carried is not None
+        and isinstance(carried_key, str)
+        and seal.signature_valid(carried_key, head_hash, signature)
+    ):
         if carried in trusted.fingerprints:
             return carried
-        return Verdict(False, f"invalid: signature by {carried}, a key the verifier does not "
-                              "trust (anyone can sign with a key of their own)",
-                       untrusted_key=carried)
+        return Verdict(
+            False,
+            f"invalid: signature by {carried}, a key the verifier does not "
+            "trust (anyone can sign with a key of their own)",
+            untrusted_key=carried,
+        )
     return Verdict(False, "invalid: signature does not match the head hash")
 
 
@@ -385,14 +452,17 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 _QUOTE = json.encoder.encode_basestring
 
 
-def _canonical(session_id: int, seq: int, type_: str, at: str, actor_id: int | None,
-               data: Any) -> bytes:
+def _canonical(
+    session_id: int, seq: int, type_: str, at: str, actor_id: int | None, data: Any
+) -> bytes:
     """``eventlog.canonical_bytes`` of a stored event (an int or no actor, text type and
     time), written around its data: the keys in their sorted order, only the data
     sorted by the encoder. The same bytes, at two thirds of the cost."""
-    return (f'{{"actor_id":{"null" if actor_id is None else int(actor_id)},"at":{_QUOTE(at)},'
-            f'"data":{_CANONICAL(data)},"seq":{int(seq)},"session_id":{int(session_id)},'
-            f'"type":{_QUOTE(type_)}}}').encode()
+    return (
+        f'{{"actor_id":{"null" if actor_id is None else int(actor_id)},"at":{_QUOTE(at)},'
+        f'"data":{_CANONICAL(data)},"seq":{int(seq)},"session_id":{int(session_id)},'
+        f'"type":{_QUOTE(type_)}}}'
+    ).encode()
 
 
 def verify_document(doc: Any, trusted: Trust | None = None) -> Verdict:
@@ -414,13 +484,22 @@ def verify_document(doc: Any, trusted: Trust | None = None) -> Verdict:
         if not isinstance(event, dict):
             return _bad(expected, "not an event")
         if event.get("seq") != expected:
-            return _bad(expected, f"expected seq {expected}, found {event.get('seq')!r} "
-                                  "(missing, extra or reordered event)")
+            return _bad(
+                expected,
+                f"expected seq {expected}, found {event.get('seq')!r} "
+                "(missing, extra or reordered event)",
+            )
         try:
             # eventlog.canonical_bytes and eventlog.chain, with the encoder made once.
             canonical = _CANONICAL(
-                {"session_id": session_id, "seq": expected, "type": event["type"],
-                 "at": event["at"], "actor_id": event["actor_id"], "data": event["data"]},
+                {
+                    "session_id": session_id,
+                    "seq": expected,
+                    "type": event["type"],
+                    "at": event["at"],
+                    "actor_id": event["actor_id"],
+                    "data": event["data"],
+                },
             ).encode("utf-8")
         except (KeyError, TypeError, ValueError):
             return _bad(expected, "malformed event")
@@ -430,17 +509,24 @@ def verify_document(doc: Any, trusted: Trust | None = None) -> Verdict:
             return _bad(expected, "hash does not match the event's content")
         previous, link = computed, digest
     if doc.get("head_hash") != previous:
-        return _bad(len(events) + 1 if events else None,
-                    "head_hash does not match the last event (events missing at the end?)")
+        return _bad(
+            len(events) + 1 if events else None,
+            "head_hash does not match the last event (events missing at the end?)",
+        )
     signature = doc.get("signature")
     fingerprint = None
     session_doc = doc["session"] if isinstance(doc["session"], dict) else {}
-    closed = (session_doc.get("status") == "closed" or doc.get("sealed_at") is not None
-              or any(e.get("type") == "session.closed" for e in events))
+    closed = (
+        session_doc.get("status") == "closed"
+        or doc.get("sealed_at") is not None
+        or any(e.get("type") == "session.closed" for e in events)
+    )
     if signature is None and closed:
         # Closing seals: a closed session's record without a signature has lost its seal.
-        return Verdict(False, "invalid: signature missing, but the session was closed "
-                              "(its record must be sealed)")
+        return Verdict(
+            False,
+            "invalid: signature missing, but the session was closed (its record must be sealed)",
+        )
     if signature is not None:
         if not isinstance(signature, str):
             return Verdict(False, "invalid: signature does not match the head hash")
@@ -450,10 +536,15 @@ def verify_document(doc: Any, trusted: Trust | None = None) -> Verdict:
             return signed
         fingerprint = signed
     status = f"sealed, signed by {fingerprint}" if signature else "not sealed (no signature)"
-    return Verdict(True, f"valid: {len(events)} events, head {previous}, {status}",
-                   events=len(events), fingerprint=fingerprint,
-                   earlier_key=bool(trusted and fingerprint and trusted.current
-                                    and fingerprint != trusted.current))
+    return Verdict(
+        True,
+        f"valid: {len(events)} events, head {previous}, {status}",
+        events=len(events),
+        fingerprint=fingerprint,
+        earlier_key=bool(
+            trusted and fingerprint and trusted.current and fingerprint != trusted.current
+        ),
+    )
 
 
 def verify_bytes(raw: bytes, trusted: Trust | None = None) -> Verdict:
@@ -462,8 +553,11 @@ def verify_bytes(raw: bytes, trusted: Trust | None = None) -> Verdict:
     try:
         doc = inputs.loads(raw, text=False)
     except inputs.BadJson as exc:
-        why = "not a JSON document" if exc.kind == "syntax" else \
-            f"not a JSON document that can be checked: {exc.detail}"
+        why = (
+            "not a JSON document"
+            if exc.kind == "syntax"
+            else f"not a JSON document that can be checked: {exc.detail}"
+        )
         return replace(_bad(None, why), unreadable=exc.kind)
     return verify_document(doc, trusted)
 
@@ -495,9 +589,13 @@ def verify_stored(session: ForumSession) -> Verdict:
     sealed = db.session.get(Seal, session.id)
     if sealed is None:
         return Verdict(True, f"valid: {count} events, head {head}, not sealed", events=count)
-    if sealed.head_hash != head or not seal.signature_valid(seal.public_key_pem(), head,
-                                                             sealed.signature):
+    if sealed.head_hash != head or not seal.signature_valid(
+        seal.public_key_pem(), head, sealed.signature
+    ):
         return Verdict(False, "invalid: signature does not match the head hash")
-    return Verdict(True, f"valid: {count} events, head {head}, sealed, signed by "
-                         f"{seal.fingerprint()}", events=count,
-                   fingerprint=seal.fingerprint())
+    return Verdict(
+        True,
+        f"valid: {count} events, head {head}, sealed, signed by {seal.fingerprint()}",
+        events=count,
+        fingerprint=seal.fingerprint(),
+    )

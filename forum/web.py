@@ -37,8 +37,9 @@ def _sign_in_first():
     """Signed out: the API answers 401; a page sends the reader to the sign-in that
     fits it, keeping where they were going (``next``)."""
     if wants_json():
-        return jsonify({"error": {"code": "unauthorized",
-                                  "message": str(login_manager.login_message)}}), 401
+        return jsonify(
+            {"error": {"code": "unauthorized", "message": str(login_manager.login_message)}}
+        ), 401
     flash(str(login_manager.login_message), login_manager.login_message_category)
     target = request.full_path.rstrip("?") if request.query_string else request.path
     view = "auth.code" if request.endpoint in STUDENT_PAGES else "auth.login"
@@ -132,8 +133,22 @@ def init_app(app: Flask) -> None:
         training,
     )
 
-    for module in (auth, home, classes, exchanges, pages, records, review, desk, admin,
-                   calendar, api, health, mous, training):
+    for module in (
+        auth,
+        home,
+        classes,
+        exchanges,
+        pages,
+        records,
+        review,
+        desk,
+        admin,
+        calendar,
+        api,
+        health,
+        mous,
+        training,
+    ):
         app.register_blueprint(module.bp)
     app.session_interface = CookieSessions()
 
@@ -142,11 +157,15 @@ def init_app(app: Flask) -> None:
         """A query string carries nothing a database cannot keep: ``?school=%00`` is
         refused here, once, before any view takes it to a query (PostgreSQL would
         fail on it)."""
-        if not all(inputs.storable(k) and inputs.text_ok(v)
-                   for k, v in request.args.lists()):
-            raise ActionError("bad_request", _(
-                "The link contains a character that cannot be used (a NUL character). "
-                "Please check the link."), status=400)
+        if not all(inputs.storable(k) and inputs.text_ok(v) for k, v in request.args.lists()):
+            raise ActionError(
+                "bad_request",
+                _(
+                    "The link contains a character that cannot be used (a NUL character). "
+                    "Please check the link."
+                ),
+                status=400,
+            )
 
     @app.after_request
     def _security_headers(response):
@@ -181,8 +200,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):
-        message = _("Your form expired or was sent from another site. "
-                    "Please reload the page and try again.")
+        message = _(
+            "Your form expired or was sent from another site. Please reload the page and try again."
+        )
         if wants_json():
             return jsonify({"error": {"code": "forbidden", "message": message}}), 400
         return render_template("error.html", status=400, message=message), 400
@@ -193,8 +213,12 @@ def init_app(app: Flask) -> None:
         what the request held is rolled back and given back."""
         from .extensions import db
 
-        app.logger.warning("database unavailable on %s %s: %s", request.method,
-                           request.path, getattr(exc, "orig", None) or exc)
+        app.logger.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.path,
+            getattr(exc, "orig", None) or exc,
+        )
         g._login_user = login_manager.anonymous_user()  # a loaded one may need a refresh
         with contextlib.suppress(Exception):  # it is given back at teardown anyway
             db.session.rollback()
@@ -208,9 +232,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        if sql.unreachable(getattr(exc, "original_exception", None)):
+        original = getattr(exc, "original_exception", None)
+        if original is not None and sql.unreachable(original):
             # Raised where Flask no longer asks the handlers below (an after_request).
-            return _database_unavailable(exc.original_exception)
+            return _database_unavailable(original)
         messages = {
             400: _("The request could not be understood."),
             401: _("Please sign in first."),
@@ -223,9 +248,15 @@ def init_app(app: Flask) -> None:
         status = exc.code or 500
         message = messages.get(status, _("Something went wrong on our side."))
         if wants_json():
-            codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden",
-                     404: "not_found", 405: "bad_request", 413: "too_large",
-                     429: "rate_limited"}
+            codes = {
+                400: "bad_request",
+                401: "unauthorized",
+                403: "forbidden",
+                404: "not_found",
+                405: "bad_request",
+                413: "too_large",
+                429: "rate_limited",
+            }
             body = {"error": {"code": codes.get(status, "error"), "message": message}}
             return jsonify(body), status
         return render_template("error.html", status=status, message=message), status

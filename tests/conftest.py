@@ -19,8 +19,11 @@ from forum import create_app  # noqa: E402
 from forum.config import database_url  # noqa: E402
 from forum.extensions import db  # noqa: E402
 
-PG_URL = database_url(os.environ["FORUM_TEST_DATABASE_URL"]) if os.environ.get(
-    "FORUM_TEST_DATABASE_URL") else None
+PG_URL = (
+    database_url(os.environ["FORUM_TEST_DATABASE_URL"])
+    if os.environ.get("FORUM_TEST_DATABASE_URL")
+    else None
+)
 
 
 @pytest.fixture(scope="session")
@@ -34,9 +37,7 @@ def database(tmp_path_factory):
             conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
         config = {
             "SQLALCHEMY_DATABASE_URI": PG_URL,
-            "SQLALCHEMY_ENGINE_OPTIONS": {
-                "connect_args": {"options": f"-csearch_path={schema}"}
-            },
+            "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}},
         }
     else:
         config = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'test.sqlite3'}"}
@@ -57,9 +58,15 @@ def database(tmp_path_factory):
 def _make_app(config: dict, **overrides):
     os.environ["FORUM_INSTANCE_PATH"] = str(config["instance"])
     settings = {k: v for k, v in config.items() if k != "instance"}
-    settings.update({"TESTING": True, "SECRET_KEY": "test-secret", "SERVER_NAME": None,
-                     # In-process clients see disconnects and presence as calls return.
-                     "FORUM_LIVE_INLINE": True})
+    settings.update(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SERVER_NAME": None,
+            # In-process clients see disconnects and presence as calls return.
+            "FORUM_LIVE_INLINE": True,
+        }
+    )
     settings.update(overrides)
     return create_app(settings)
 
@@ -68,9 +75,11 @@ def _empty_tables() -> None:
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(sa.text(
-                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
-            ))
+            conn.execute(
+                sa.text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
+            )
         else:
             for t in tables:
                 conn.execute(sa.text(f'DELETE FROM "{t}"'))
@@ -142,10 +151,14 @@ class Auth:
                 "/auth/code", data={"code": user["code"], "csrf_token": token}
             )
         else:
-            response = self.client.post("/auth/login", data={
-                "username": user["username"], "password": user["password"],
-                "csrf_token": token,
-            })
+            response = self.client.post(
+                "/auth/login",
+                data={
+                    "username": user["username"],
+                    "password": user["password"],
+                    "csrf_token": token,
+                },
+            )
         assert response.status_code == 302, response.get_data(as_text=True)
         return user
 
@@ -179,6 +192,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 # --- Helpers and fixtures shared by the acceptance suite --------------------------------
+
+
+class FakeClock:
+    """A clock that moves only when a test says so: given where code reads the time
+    (a rate limiter's ``clock``), so no test waits on the wall clock."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 def when(days: int, hour: int = 6, minute: int = 0) -> str:
@@ -242,8 +269,10 @@ def form_fields(html: str, action: str | None = None) -> dict[str, str | list[st
                 value = a.get("value", "on" if kind == "checkbox" else "")
                 if kind == "checkbox" and name in self.fields:  # a group: every box ticked
                     earlier = self.fields[name]
-                    self.fields[name] = [*(earlier if isinstance(earlier, list) else [earlier]),
-                                         value]
+                    self.fields[name] = [
+                        *(earlier if isinstance(earlier, list) else [earlier]),
+                        value,
+                    ]
                 else:
                     self.fields[name] = value
             elif tag == "select" and name:
@@ -317,8 +346,11 @@ def schedule(app, bearer, exchanges):
 
     def make(*, teacher: str = "taipei-daan", **fields) -> dict:
         body = {
-            "exchange_id": exchanges["tw_jp"], "title": "Beach clean-up plans",
-            "sdgs": [14], "starts_at": when(3, 6), "ends_at": when(3, 7),
+            "exchange_id": exchanges["tw_jp"],
+            "title": "Beach clean-up plans",
+            "sdgs": [14],
+            "starts_at": when(3, 6),
+            "ends_at": when(3, 7),
         }
         body.update(fields)
         response = app.test_client().post(
@@ -342,10 +374,12 @@ def _fast_password_hashing():
     from forum import accounts
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(accounts, "generate_password_hash",
-                      partial(generate_password_hash, method="pbkdf2:sha256:1000"))
+        patch.setattr(
+            accounts,
+            "generate_password_hash",
+            partial(generate_password_hash, method="pbkdf2:sha256:1000"),
+        )
         yield
-
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -367,8 +401,9 @@ def _shared_template_bytecode():
             self.store[bucket.key] = bucket.bytecode_to_string()
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Flask, "jinja_options", {**Flask.jinja_options,
-                                               "bytecode_cache": MemoryCache()})
+        patch.setattr(
+            Flask, "jinja_options", {**Flask.jinja_options, "bytecode_cache": MemoryCache()}
+        )
         yield
 
 
@@ -420,6 +455,9 @@ def _reset_sequences(rows: dict[str, list[dict]]) -> None:
             continue
         db.session.execute(
             sa.text("SELECT setval(pg_get_serial_sequence(:table, :column), :value)"),
-            {"table": f'"{table.name}"', "column": pk[0].name,
-             "value": max(row[pk[0].name] for row in rows[table.name])},
+            {
+                "table": f'"{table.name}"',
+                "column": pk[0].name,
+                "value": max(row[pk[0].name] for row in rows[table.name]),
+            },
         )

@@ -19,8 +19,9 @@ import socketio  # noqa: E402
 
 from forum.live import delivery  # noqa: E402
 
-sio = socketio.Server(async_mode="eventlet", ping_interval=120, ping_timeout=120,
-                      logger=False, engineio_logger=False)
+sio = socketio.Server(
+    async_mode="eventlet", ping_interval=120, ping_timeout=120, logger=False, engineio_logger=False
+)
 if "--direct" in sys.argv and not delivery.install(sio):
     raise SystemExit("direct delivery did not install")
 

@@ -40,6 +40,7 @@ from forum.models import (
     User,
     utcnow,
 )
+from forum.room import write as room_record
 
 SESSION_STATES = ("scheduled", "live", "closed", "cancelled")
 # Which classes an exchange pairs: the matrix's users are in A, in C, in both or in none.
@@ -75,36 +76,64 @@ def _build(app) -> dict:
     lifetime = timedelta(seconds=app.config["PERMANENT_SESSION_LIFETIME"])
     schools = {}
     for slug, country in (("tw", "TW"), ("jp", "JP"), ("kr", "KR")):
-        schools[slug] = School(slug=f"school-{slug}", name_zh_tw=slug, name_en=slug,
-                               name_ja=slug, name_ko=slug, country=country, region="r",
-                               timezone="Asia/Taipei")
-    classes = {name: SchoolClass(school=schools[school], name=f"class {name}")
-               for name, school in (("A", "tw"), ("B", "jp"), ("C", "kr"))}
+        schools[slug] = School(
+            slug=f"school-{slug}",
+            name_zh_tw=slug,
+            name_en=slug,
+            name_ja=slug,
+            name_ko=slug,
+            country=country,
+            region="r",
+            timezone="Asia/Taipei",
+        )
+    classes = {
+        name: SchoolClass(school=schools[school], name=f"class {name}")
+        for name, school in (("A", "tw"), ("B", "jp"), ("C", "kr"))
+    }
     users: dict[str, User] = {}
     for name, (role, teaches, enrolled, school) in PEOPLE.items():
-        user = User(role=role, display_name=name.replace("_", " ").title(),
-                    username=None if role == Role.STUDENT else name,
-                    school=schools[school] if school else None,
-                    locale="ja" if role == Role.TEACHER else None)
+        user = User(
+            role=role,
+            display_name=name.replace("_", " ").title(),
+            username=None if role == Role.STUDENT else name,
+            school=schools[school] if school else None,
+            locale="ja" if role == Role.TEACHER else None,
+        )
         user.teaching = [classes[c] for c in teaches]
         user.enrolled = [classes[c] for c in enrolled]
         users[name] = user
     db.session.add_all([*schools.values(), *classes.values(), *users.values()])
     exchanges: dict[tuple[ExchangeStatus, str], Exchange] = {}
-    statuses = (ExchangeStatus.APPROVED, ExchangeStatus.PROPOSED, ExchangeStatus.DECLINED,
-                ExchangeStatus.WITHDRAWN, ExchangeStatus.COMPLETED)
+    statuses = (
+        ExchangeStatus.APPROVED,
+        ExchangeStatus.PROPOSED,
+        ExchangeStatus.DECLINED,
+        ExchangeStatus.WITHDRAWN,
+        ExchangeStatus.COMPLETED,
+    )
     for status, pairing in itertools.product(statuses, CLASS_SETS):
         exchanges[status, pairing] = Exchange(
-            title=f"{status.value} {pairing}", mode=ExchangeMode.ONLINE, academic_year=114,
-            status=status, classes=[classes[c] for c in pairing])
+            title=f"{status.value} {pairing}",
+            mode=ExchangeMode.ONLINE,
+            academic_year=114,
+            status=status,
+            classes=[classes[c] for c in pairing],
+        )
     db.session.add_all(exchanges.values())
     sessions: list[ForumSession] = []
-    for (exchange, state) in itertools.product(exchanges.values(), SESSION_STATES):
+    for exchange, state in itertools.product(exchanges.values(), SESSION_STATES):
         start = now + timedelta(days=1)
-        row = ForumSession(exchange=exchange, title=state, sdgs=[4], starts_at=start,
-                           ends_at=start + timedelta(hours=1), status=SessionStatus.SCHEDULED,
-                           slow_mode=len(sessions) % 3, locked=len(sessions) % 2 == 0,
-                           board_columns=["a", "b"] if len(sessions) % 2 else None)
+        row = ForumSession(
+            exchange=exchange,
+            title=state,
+            sdgs=[4],
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            status=SessionStatus.SCHEDULED,
+            slow_mode=len(sessions) % 3,
+            locked=len(sessions) % 2 == 0,
+            board_columns=["a", "b"] if len(sessions) % 2 else None,
+        )
         if state in ("live", "closed"):
             row.status, row.opened_at = SessionStatus.LIVE, now - timedelta(minutes=5)
             row.head_seq, row.head_hash = 3, "ab" * 32
@@ -117,30 +146,56 @@ def _build(app) -> dict:
     db.session.flush()
     for session in sessions:
         # Removed from every session, whatever else holds; others have been in some.
-        db.session.add(RoomMember(session_id=session.id, user_id=users["student_removed"].id,
-                                  removed=True, muted=True, muted_until=now))
+        db.session.add(
+            RoomMember(
+                session_id=session.id,
+                user_id=users["student_removed"].id,
+                removed=True,
+                muted=True,
+                muted_until=now,
+            )
+        )
         if session.id % 2:
-            db.session.add(RoomMember(session_id=session.id, user_id=users["student_a"].id,
-                                      present=True, last_message_at=now))
+            db.session.add(
+                RoomMember(
+                    session_id=session.id,
+                    user_id=users["student_a"].id,
+                    present=True,
+                    last_message_at=now,
+                )
+            )
     secrets: dict[tuple[str, str], tuple[str, str]] = {}
     for name, user in users.items():
         for proof in PROOFS:
             if proof.startswith("token"):
                 token = f"sdgf_{name}_{proof}"
-                db.session.add(ApiToken(user_id=user.id, token_hash=accounts.digest(token),
-                                        revoked_at=now if proof == "token_revoked" else None))
+                db.session.add(
+                    ApiToken(
+                        user_id=user.id,
+                        token_hash=accounts.digest(token),
+                        revoked_at=now if proof == "token_revoked" else None,
+                    )
+                )
                 secrets[name, proof] = ("token", token)
             else:
                 sid = f"sid-{name}-{proof}"
-                db.session.add(LoginSession(
-                    user_id=user.id, sid_hash=accounts.digest(sid),
-                    created_at=now - lifetime - timedelta(minutes=1)
-                    if proof == "sign_in_expired" else now - timedelta(minutes=1),
-                    ended_at=now if proof == "sign_in_ended" else None))
+                db.session.add(
+                    LoginSession(
+                        user_id=user.id,
+                        sid_hash=accounts.digest(sid),
+                        created_at=now - lifetime - timedelta(minutes=1)
+                        if proof == "sign_in_expired"
+                        else now - timedelta(minutes=1),
+                        ended_at=now if proof == "sign_in_ended" else None,
+                    )
+                )
                 secrets[name, proof] = ("sign_in", sid)
     db.session.commit()
-    return {"users": {name: user.id for name, user in users.items()},
-            "sessions": [s.id for s in sessions], "secrets": secrets}
+    return {
+        "users": {name: user.id for name, user in users.items()},
+        "sessions": [s.id for s in sessions],
+        "secrets": secrets,
+    }
 
 
 def _orm_identity(kind: str, secret: str) -> User | None:
@@ -165,8 +220,14 @@ def _orm_answer(user: User, session_id: int) -> tuple:
     assert seen == (outcome == "ok")
     if outcome == "not_found":
         return outcome, seen, None
-    return (outcome, seen, (access.is_member(user, session.exchange),
-                            access.can_manage_exchange(user, session.exchange)))
+    return (
+        outcome,
+        seen,
+        (
+            access.is_member(user, session.exchange),
+            access.can_manage_exchange(user, session.exchange),
+        ),
+    )
 
 
 def _live_answer(person: accounts.Person, session_id: int) -> tuple:
@@ -179,11 +240,20 @@ def _live_answer(person: accounts.Person, session_id: int) -> tuple:
     head, member, manager = seat
     orm = db.session.get(ForumSession, session_id)
     assert head == eventlog.Head(
-        id=orm.id, exchange_id=orm.exchange_id, status=orm.status, opened_at=orm.opened_at,
-        closed_at=orm.closed_at, cancelled_at=orm.cancelled_at, head_seq=orm.head_seq,
-        head_hash=orm.head_hash, locked=orm.locked, slow_mode=orm.slow_mode,
-        pinned_message_id=orm.pinned_message_id, board_template=orm.board_template,
-        board_columns=orm.board_columns)
+        id=orm.id,
+        exchange_id=orm.exchange_id,
+        status=orm.status,
+        opened_at=orm.opened_at,
+        closed_at=orm.closed_at,
+        cancelled_at=orm.cancelled_at,
+        head_seq=orm.head_seq,
+        head_hash=orm.head_hash,
+        locked=orm.locked,
+        slow_mode=orm.slow_mode,
+        pinned_message_id=orm.pinned_message_id,
+        board_template=orm.board_template,
+        board_columns=orm.board_columns,
+    )
     standing = room.standing(session_id, person.id)
     if standing is not None and standing.removed:
         return "removed", False, (member, manager)
@@ -192,8 +262,13 @@ def _live_answer(person: accounts.Person, session_id: int) -> tuple:
 
 def _same_person(person: accounts.Person, user: User) -> bool:
     school = accounts.SchoolRef(user.school.slug, user.school.country) if user.school else None
-    return (person.id, person.role, person.display_name, person.locale, person.school) \
-        == (user.id, user.role, user.display_name, user.locale, school)
+    return (person.id, person.role, person.display_name, person.locale, person.school) == (
+        user.id,
+        user.role,
+        user.display_name,
+        user.locale,
+        school,
+    )
 
 
 @pytest.mark.parametrize("active", [True, False], ids=["active", "deactivated"])
@@ -210,15 +285,19 @@ def test_orm_and_live_sql_agree_over_the_matrix(app, active):
         for name, user_id in built["users"].items():
             user = db.session.get(User, user_id)
             orm = {session_id: _orm_answer(user, session_id) for session_id in session_ids}
-            listed = set(db.session.scalars(
-                access.visible_sessions(user).with_only_columns(ForumSession.id)))
+            listed = set(
+                db.session.scalars(access.visible_sessions(user).with_only_columns(ForumSession.id))
+            )
             assert listed == {s for s, answer in orm.items() if answer[0] == "ok"}, name
             ids = access.visible_exchange_ids(user)
             exchanges = db.session.scalars(sa.select(Exchange)).all()
-            assert (set(db.session.scalars(ids)) if ids is not None else
-                    {e.id for e in exchanges}) == {
-                e.id for e in exchanges if access.is_member(user, e)
-                or user.role in (Role.REVIEWER, Role.ADMIN)}, name
+            assert (
+                set(db.session.scalars(ids)) if ids is not None else {e.id for e in exchanges}
+            ) == {
+                e.id
+                for e in exchanges
+                if access.is_member(user, e) or user.role in (Role.REVIEWER, Role.ADMIN)
+            }, name
             for proof in PROOFS:
                 kind, secret = built["secrets"][name, proof]
                 who = _orm_identity(kind, secret)
@@ -230,7 +309,8 @@ def test_orm_and_live_sql_agree_over_the_matrix(app, active):
                     expected = None if who is None else orm[session_id]
                     checked += 1
                     if (person is None) != (who is None) or (
-                            person is not None and not _same_person(person, who)):
+                        person is not None and not _same_person(person, who)
+                    ):
                         disagreements.append((name, proof, session_id, "caller", person, who))
                     elif live != expected:
                         disagreements.append((name, proof, session_id, live, expected))
@@ -253,25 +333,51 @@ def test_the_writers_row_reads_head_and_standing_by_name(app):
                 run = sql.statements()
                 try:
                     head, extra = eventlog.lock_head(
-                        run, session_id, also=room._WRITER_COLUMNS, joins=room._WRITER_JOINS,
-                        params={"user_id": user_id, "client_id": "c-1"})
+                        run,
+                        session_id,
+                        also=room_record._WRITER_COLUMNS,
+                        joins=room_record._WRITER_JOINS,
+                        params={"user_id": user_id, "client_id": "c-1"},
+                    )
                     standing = room.Standing.from_row(extra)
                     logged = extra["logged_seq"]
                 finally:
                     run.rollback()
                 orm = db.session.get(ForumSession, session_id)
-                assert (head.id, head.status, head.locked, head.slow_mode, head.board_columns,
-                        head.opened_at, head.closed_at) == (
-                    orm.id, orm.status, orm.locked, orm.slow_mode, orm.board_columns,
-                    orm.opened_at, orm.closed_at)
+                assert (
+                    head.id,
+                    head.status,
+                    head.locked,
+                    head.slow_mode,
+                    head.board_columns,
+                    head.opened_at,
+                    head.closed_at,
+                ) == (
+                    orm.id,
+                    orm.status,
+                    orm.locked,
+                    orm.slow_mode,
+                    orm.board_columns,
+                    orm.opened_at,
+                    orm.closed_at,
+                )
                 member = db.session.get(RoomMember, (session_id, user_id))
                 if member is None:
                     assert standing is None
                 else:
-                    assert (standing.present, standing.muted, standing.muted_until,
-                            standing.removed, standing.last_message_at) == (
-                        member.present, member.muted, member.muted_until, member.removed,
-                        member.last_message_at)
+                    assert (
+                        standing.present,
+                        standing.muted,
+                        standing.muted_until,
+                        standing.removed,
+                        standing.last_message_at,
+                    ) == (
+                        member.present,
+                        member.muted,
+                        member.muted_until,
+                        member.removed,
+                        member.last_message_at,
+                    )
                 assert logged is None
                 db.session.rollback()
 

@@ -18,12 +18,23 @@ from forum.models import Mou, TrainingEvent, TrainingParticipant
 
 pytestmark = pytest.mark.usefixtures("demo_snapshot")
 
-SHIKOKU = {"region": "Shikoku", "country": "JP", "authority": "Shikoku boards of education",
-           "status": "signed", "signed_on": "2024-09-20"}
-TASK_FORCE = {"kind": "task_force", "title": "Core task force", "held_on": "2024-10-19",
-              "place": "Taipei", "participants": [
-                  {"name": "林美華", "school": "臺北市立大安國民中學"},
-                  {"name": "佐藤 健", "school": "静岡市立葵中学校"}]}
+SHIKOKU = {
+    "region": "Shikoku",
+    "country": "JP",
+    "authority": "Shikoku boards of education",
+    "status": "signed",
+    "signed_on": "2024-09-20",
+}
+TASK_FORCE = {
+    "kind": "task_force",
+    "title": "Core task force",
+    "held_on": "2024-10-19",
+    "place": "Taipei",
+    "participants": [
+        {"name": "林美華", "school": "臺北市立大安國民中學"},
+        {"name": "佐藤 健", "school": "静岡市立葵中学校"},
+    ],
+}
 
 
 @pytest.fixture
@@ -36,8 +47,9 @@ def api(app, bearer):
         if not isinstance(who, dict) and who not in tokens:
             tokens[who] = bearer(who)
         headers = who if isinstance(who, dict) else tokens[who]
-        response = app.test_client().open(f"/api/v1{path}", method=method, json=json,
-                                          headers=headers)
+        response = app.test_client().open(
+            f"/api/v1{path}", method=method, json=json, headers=headers
+        )
         return response.status_code, response.get_json(silent=True)
 
     return call
@@ -101,20 +113,23 @@ def test_the_pages_are_for_admins_only(app, demo, count_rows):
     assert count_rows(Mou) == before
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"region": "  "}, "region"),
-    ({"region": "x" * 101}, "region"),
-    ({"country": "Japan"}, "country"),
-    ({"country": "XX"}, "country"),
-    ({"authority": None}, "authority"),
-    ({"status": "maybe"}, "status"),
-    ({"signed_on": None}, "signed_on"),
-    ({"signed_on": "20-09-2024"}, "signed_on"),
-    ({"status": "planned"}, "signed_on"),  # a planned MOU has no signed date
-    ({"academic_year": 112}, "academic_year"),  # 2024-09-20 falls in 113
-    ({"academic_year": 1000}, "academic_year"),
-    ({"status": "planned", "signed_on": None}, "academic_year"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"region": "  "}, "region"),
+        ({"region": "x" * 101}, "region"),
+        ({"country": "Japan"}, "country"),
+        ({"country": "XX"}, "country"),
+        ({"authority": None}, "authority"),
+        ({"status": "maybe"}, "status"),
+        ({"signed_on": None}, "signed_on"),
+        ({"signed_on": "20-09-2024"}, "signed_on"),
+        ({"status": "planned"}, "signed_on"),  # a planned MOU has no signed date
+        ({"academic_year": 112}, "academic_year"),  # 2024-09-20 falls in 113
+        ({"academic_year": 1000}, "academic_year"),
+        ({"status": "planned", "signed_on": None}, "academic_year"),
+    ],
+)
 def test_bad_mous_are_refused_and_nothing_is_written(api, count_rows, change, field):
     before = count_rows(Mou)
     status, body = api("POST", "/mous", "admin", {**SHIKOKU, **change})
@@ -123,22 +138,24 @@ def test_bad_mous_are_refused_and_nothing_is_written(api, count_rows, change, fi
     assert count_rows(Mou) == before
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"kind": "party"}, "kind"),
-    ({"held_on": None}, "held_on"),
-    ({"held_on": "2024-13-01"}, "held_on"),
-    ({"place": None}, "place"),  # neither a place nor online
-    ({"online": "yes"}, "online"),
-    ({"participants": None}, "participants"),  # neither names nor a head count
-    ({"head_count": 30}, "participants"),  # both
-    ({"participants": None, "head_count": 0}, "head_count"),
-    ({"participants": None, "head_count": "many"}, "head_count"),
-    ({"participants": []}, "participants"),
-    ({"participants": "林美華"}, "participants"),
-    ({"title": "t" * 201}, "title"),
-])
-def test_bad_training_events_are_refused_and_nothing_is_written(api, count_rows, change,
-                                                                 field):
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"kind": "party"}, "kind"),
+        ({"held_on": None}, "held_on"),
+        ({"held_on": "2024-13-01"}, "held_on"),
+        ({"place": None}, "place"),  # neither a place nor online
+        ({"online": "yes"}, "online"),
+        ({"participants": None}, "participants"),  # neither names nor a head count
+        ({"head_count": 30}, "participants"),  # both
+        ({"participants": None, "head_count": 0}, "head_count"),
+        ({"participants": None, "head_count": "many"}, "head_count"),
+        ({"participants": []}, "participants"),
+        ({"participants": "林美華"}, "participants"),
+        ({"title": "t" * 201}, "title"),
+    ],
+)
+def test_bad_training_events_are_refused_and_nothing_is_written(api, count_rows, change, field):
     body = {k: v for k, v in {**TASK_FORCE, **change}.items() if v is not None}
     status, answer = api("POST", "/training-events", "admin", body)
     assert status == 422, answer
@@ -148,36 +165,49 @@ def test_bad_training_events_are_refused_and_nothing_is_written(api, count_rows,
 
 
 def test_bad_participant_rows_are_each_named_and_nothing_is_written(api, count_rows):
-    people = [{"name": "林美華", "school": "大安"}, {"name": "", "school": "大安"},
-              {"name": "林美華", "school": "大安"}, {"name": "佐藤", "school": " "},
-              {"name": "", "school": ""}, {"name": "x" * 101, "school": "大安"}]
-    status, body = api("POST", "/training-events", "admin",
-                       {**TASK_FORCE, "participants": people})
+    people = [
+        {"name": "林美華", "school": "大安"},
+        {"name": "", "school": "大安"},
+        {"name": "林美華", "school": "大安"},
+        {"name": "佐藤", "school": " "},
+        {"name": "", "school": ""},
+        {"name": "x" * 101, "school": "大安"},
+    ]
+    status, body = api("POST", "/training-events", "admin", {**TASK_FORCE, "participants": people})
     assert status == 422
     assert [(r["row"], r["message"]) for r in body["error"]["rows"]] == [
-        (2, "the name is missing."), (3, "the same person as row 1."),
-        (4, "the school is missing."), (6, "a name may have at most 100 characters.")]
+        (2, "the name is missing."),
+        (3, "the same person as row 1."),
+        (4, "the school is missing."),
+        (6, "a name may have at most 100 characters."),
+    ]
     assert "Nothing was saved" in body["error"]["message"]
     assert count_rows(TrainingEvent) == 2 and count_rows(TrainingParticipant) == 3
 
 
 def _upload(client, path: str, fields: dict, content: bytes, lang: str = "en"):
     token = csrf_token(client, path)
-    data = {**fields, "csrf_token": token,
-            "file": (io.BytesIO(content), "participants.csv")}
+    data = {**fields, "csrf_token": token, "file": (io.BytesIO(content), "participants.csv")}
     return client.post(f"{path}?lang={lang}", data=data, content_type="multipart/form-data")
 
 
-@pytest.mark.parametrize(("content", "lang", "expected"), [
-    ("name,school\n林美華,大安\n,大安\n王,\n".encode(), "ja",
-     ["行 3", "名前がありません", "行 4", "学校がありません", "何も保存されていません"]),
-    ("name,school\n林美華,大安\n林美華,大安\n".encode(), "ko", ["2행과 같은 사람"]),
-    ("name,school\n林美華,大安\n,\n".encode("big5"), "en", ["not UTF-8"]),
-    (b"display_name\nLin\n", "zh-TW", ["name 和 school"]),
-    (b"name,school\n", "en", ["names no participants"]),
-])
+@pytest.mark.parametrize(
+    ("content", "lang", "expected"),
+    [
+        (
+            "name,school\n林美華,大安\n,大安\n王,\n".encode(),
+            "ja",
+            ["行 3", "名前がありません", "行 4", "学校がありません", "何も保存されていません"],
+        ),
+        ("name,school\n林美華,大安\n林美華,大安\n".encode(), "ko", ["2행과 같은 사람"]),
+        ("name,school\n林美華,大安\n,\n".encode("big5"), "en", ["not UTF-8"]),
+        (b"display_name\nLin\n", "zh-TW", ["name 和 school"]),
+        (b"name,school\n", "en", ["names no participants"]),
+    ],
+)
 def test_a_bad_csv_on_the_page_says_which_rows_in_the_readers_language(
-        app, demo, count_rows, content, lang, expected):
+    app, demo, count_rows, content, lang, expected
+):
     admin = _signed_in(app, demo, "admin")
     fields = {"kind": "host_family", "held_on": "2025-03-08", "online": "y"}
     response = _upload(admin, "/training/", fields, content, lang)
@@ -191,9 +221,18 @@ def test_a_bad_csv_on_the_page_says_which_rows_in_the_readers_language(
 def test_admins_record_edit_and_delete_on_the_pages(app, demo):
     admin = _signed_in(app, demo, "admin")
     token = csrf_token(admin, "/mous/")
-    response = admin.post("/mous/", data={
-        "region": "Kochi", "country": "JP", "authority": "Kochi board", "status": "planned",
-        "signed_on": "", "academic_year": "115", "csrf_token": token})
+    response = admin.post(
+        "/mous/",
+        data={
+            "region": "Kochi",
+            "country": "JP",
+            "authority": "Kochi board",
+            "status": "planned",
+            "signed_on": "",
+            "academic_year": "115",
+            "csrf_token": token,
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
         mou = db.session.scalar(sa.select(Mou).where(Mou.region == "Kochi"))
@@ -201,14 +240,32 @@ def test_admins_record_edit_and_delete_on_the_pages(app, demo):
     # Signed later: the edit page changes it; a bad date is refused with the reason.
     page = f"/mous/{mou_id}"
     assert 'value="Kochi"' in admin.get(page).get_data(as_text=True)
-    response = admin.post(page, data={
-        "region": "Kochi", "country": "JP", "authority": "Kochi board", "status": "signed",
-        "signed_on": "", "academic_year": "115", "csrf_token": token})
+    response = admin.post(
+        page,
+        data={
+            "region": "Kochi",
+            "country": "JP",
+            "authority": "Kochi board",
+            "status": "signed",
+            "signed_on": "",
+            "academic_year": "115",
+            "csrf_token": token,
+        },
+    )
     assert response.status_code == 422
     assert "A signed MOU needs the day it was signed." in response.get_data(as_text=True)
-    response = admin.post(page, data={
-        "region": "Kochi", "country": "JP", "authority": "Kochi board", "status": "signed",
-        "signed_on": "2026-10-01", "academic_year": "", "csrf_token": token})
+    response = admin.post(
+        page,
+        data={
+            "region": "Kochi",
+            "country": "JP",
+            "authority": "Kochi board",
+            "status": "signed",
+            "signed_on": "2026-10-01",
+            "academic_year": "",
+            "csrf_token": token,
+        },
+    )
     assert response.status_code == 302
     with app.app_context():
         mou = db.session.get(Mou, mou_id)
@@ -220,24 +277,38 @@ def test_admins_record_edit_and_delete_on_the_pages(app, demo):
 
     # A training event from a CSV, then a head count in its place, then deleted.
     csv_bytes = "\ufeffName,School\n林美華,大安\n佐藤 健,葵中学校\n\n".encode()
-    response = _upload(admin, "/training/", {
-        "kind": "seminar", "title": "Seminar 115", "held_on": "2026-09-12",
-        "place": "Taichung"}, csv_bytes)
+    response = _upload(
+        admin,
+        "/training/",
+        {"kind": "seminar", "title": "Seminar 115", "held_on": "2026-09-12", "place": "Taichung"},
+        csv_bytes,
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
-        event = db.session.scalar(sa.select(TrainingEvent).where(
-            TrainingEvent.title == "Seminar 115"))
+        event = db.session.scalar(
+            sa.select(TrainingEvent).where(TrainingEvent.title == "Seminar 115")
+        )
         assert [(p.name, p.school) for p in event.participants] == [
-            ("林美華", "大安"), ("佐藤 健", "葵中学校")]
+            ("林美華", "大安"),
+            ("佐藤 健", "葵中学校"),
+        ]
         assert event.academic_year == 115 and event.educators == 2
         event_id = event.id
     page = f"/training/{event_id}"
     html = admin.get(page).get_data(as_text=True)
     assert "佐藤 健" in html and 'value="Taichung"' in html
     token = csrf_token(admin, page)
-    response = admin.post(page, data={
-        "kind": "seminar", "title": "Seminar 115", "held_on": "2026-09-12",
-        "place": "Taichung", "head_count": "45", "csrf_token": token})
+    response = admin.post(
+        page,
+        data={
+            "kind": "seminar",
+            "title": "Seminar 115",
+            "held_on": "2026-09-12",
+            "place": "Taichung",
+            "head_count": "45",
+            "csrf_token": token,
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
         event = db.session.get(TrainingEvent, event_id)
@@ -248,17 +319,57 @@ def test_admins_record_edit_and_delete_on_the_pages(app, demo):
 
 
 def test_the_command_line_records_mous_and_training(demo, runner, tmp_path, count_rows):
-    result = runner.invoke(args=["forum", "mou", "add", "--region", "Chiba", "--country", "jp",
-                                 "--authority", "Chiba board", "--status", "signed",
-                                 "--signed-on", "2024-11-15", "--json"])
+    result = runner.invoke(
+        args=[
+            "forum",
+            "mou",
+            "add",
+            "--region",
+            "Chiba",
+            "--country",
+            "jp",
+            "--authority",
+            "Chiba board",
+            "--status",
+            "signed",
+            "--signed-on",
+            "2024-11-15",
+            "--json",
+        ]
+    )
     assert result.exit_code == 0, result.output
     mou = json.loads(result.output)
     assert mou["academic_year"] == 113 and mou["country"] == "JP"
-    result = runner.invoke(args=["forum", "mou", "add", "--region", "Chiba", "--country", "jp",
-                                 "--authority", "Chiba board", "--status", "signed"])
+    result = runner.invoke(
+        args=[
+            "forum",
+            "mou",
+            "add",
+            "--region",
+            "Chiba",
+            "--country",
+            "jp",
+            "--authority",
+            "Chiba board",
+            "--status",
+            "signed",
+        ]
+    )
     assert result.exit_code == 1 and "signed_on" in result.output
-    result = runner.invoke(args=["forum", "mou", "edit", str(mou["id"]), "--status", "planned",
-                                 "--signed-on", "", "--year", "116"])
+    result = runner.invoke(
+        args=[
+            "forum",
+            "mou",
+            "edit",
+            str(mou["id"]),
+            "--status",
+            "planned",
+            "--signed-on",
+            "",
+            "--year",
+            "116",
+        ]
+    )
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["forum", "mou", "list", "--year", "116", "--json"])
     assert [m["region"] for m in json.loads(result.output)] == ["Chiba"]
@@ -268,18 +379,55 @@ def test_the_command_line_records_mous_and_training(demo, runner, tmp_path, coun
     good.write_text("name,school\n林美華,大安\n陳怡君,大安\n", encoding="utf-8")
     bad = tmp_path / "bad.csv"
     bad.write_text("name,school\n林美華,大安\n,大安\n", encoding="utf-8")
-    result = runner.invoke(args=["forum", "training", "add", "--kind", "seminar", "--date",
-                                 "2025-01-11", "--online", "--participants", str(bad)])
+    result = runner.invoke(
+        args=[
+            "forum",
+            "training",
+            "add",
+            "--kind",
+            "seminar",
+            "--date",
+            "2025-01-11",
+            "--online",
+            "--participants",
+            str(bad),
+        ]
+    )
     assert result.exit_code == 1 and "3" in result.output
     assert count_rows(TrainingEvent) == 2
-    result = runner.invoke(args=["forum", "training", "add", "--kind", "seminar", "--date",
-                                 "2025-01-11", "--online", "--participants", str(good),
-                                 "--json"])
+    result = runner.invoke(
+        args=[
+            "forum",
+            "training",
+            "add",
+            "--kind",
+            "seminar",
+            "--date",
+            "2025-01-11",
+            "--online",
+            "--participants",
+            str(good),
+            "--json",
+        ]
+    )
     assert result.exit_code == 0, result.output
     event = json.loads(result.output)
     assert event["educators"] == 2 and event["academic_year"] == 113
-    result = runner.invoke(args=["forum", "training", "add", "--kind", "other", "--date",
-                                 "2025-01-12", "--place", "Tainan", "--head-count", "12"])
+    result = runner.invoke(
+        args=[
+            "forum",
+            "training",
+            "add",
+            "--kind",
+            "other",
+            "--date",
+            "2025-01-12",
+            "--place",
+            "Tainan",
+            "--head-count",
+            "12",
+        ]
+    )
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["forum", "training", "list", "--year", "113", "--json"])
     assert sorted(e["educators"] for e in json.loads(result.output)) == [2, 3, 12, 120]
@@ -296,13 +444,38 @@ def _teacher(app, runner, api_token, slug: str) -> tuple[dict, int]:
     from forum import roster
     from forum.models import User
 
-    result = runner.invoke(args=["forum", "add-school", slug, "--country", "JP", "--region",
-                                 "Shizuoka", "--timezone", "Asia/Tokyo", "--name-en", slug])
+    result = runner.invoke(
+        args=[
+            "forum",
+            "add-school",
+            slug,
+            "--country",
+            "JP",
+            "--region",
+            "Shizuoka",
+            "--timezone",
+            "Asia/Tokyo",
+            "--name-en",
+            slug,
+        ]
+    )
     assert result.exit_code == 0, result.output
     username = f"{slug}.teacher"
-    result = runner.invoke(args=["forum", "add-staff", username, "--role", "teacher",
-                                 "--school", slug, "--name", slug, "--password",
-                                 "long-enough-password"])
+    result = runner.invoke(
+        args=[
+            "forum",
+            "add-staff",
+            username,
+            "--role",
+            "teacher",
+            "--school",
+            slug,
+            "--name",
+            slug,
+            "--password",
+            "long-enough-password",
+        ]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         teacher = db.session.scalar(sa.select(User).where(User.username == username))
@@ -331,10 +504,19 @@ def test_a_year_like_the_alliances_113th(app, demo, api, runner, api_token, bear
     outcomes: dict[str, int] = {}
     for n in range(25):
         headers, partner_class = partners[n % 4]
-        status, exchange = api("POST", "/exchanges", tw, {
-            "class_id": tw_class, "title": f"Exchange {n + 1}", "sdgs": [4, 13],
-            "mode": "in_person" if n < 5 else "online", "partner_class_ids": [partner_class],
-            "starts_on": f"2024-{9 + n % 4:02d}-{1 + n:02d}"})
+        status, exchange = api(
+            "POST",
+            "/exchanges",
+            tw,
+            {
+                "class_id": tw_class,
+                "title": f"Exchange {n + 1}",
+                "sdgs": [4, 13],
+                "mode": "in_person" if n < 5 else "online",
+                "partner_class_ids": [partner_class],
+                "starts_on": f"2024-{9 + n % 4:02d}-{1 + n:02d}",
+            },
+        )
         assert status == 201 and exchange["academic_year"] == 113, exchange
         path = f"/exchanges/{exchange['id']}"
         if n < 12:  # accepted by the partner and approved by the Alliance
@@ -342,8 +524,15 @@ def test_a_year_like_the_alliances_113th(app, demo, api, runner, api_token, bear
             assert api("POST", f"{path}/approve", "reviewer", {})[0] == 200
             outcome = "approved"
             if n < 2:  # and since closed by its teacher with the outcome
-                assert api("POST", f"{path}/complete", tw, {
-                    "summary": "Both classes presented their findings."})[0] == 200
+                assert (
+                    api(
+                        "POST",
+                        f"{path}/complete",
+                        tw,
+                        {"summary": "Both classes presented their findings."},
+                    )[0]
+                    == 200
+                )
         elif n < 14:  # the partner class's teacher says no
             assert api("POST", f"{path}/decline", headers, {"comment": "今年は難しい"})[0] == 200
             outcome = "declined"
@@ -355,32 +544,76 @@ def test_a_year_like_the_alliances_113th(app, demo, api, runner, api_token, bear
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     assert outcomes == {"approved": 12, "declined": 3, "proposed": 10}
 
-    for region, signed_on in (("Shikoku", "2024-09-20"), ("Chiba", "2024-11-15"),
-                              ("Miyagi", "2025-03-10")):
-        status, body = api("POST", "/mous", "admin", {
-            "region": region, "country": "JP", "authority": f"{region} board of education",
-            "status": "signed", "signed_on": signed_on})
+    for region, signed_on in (
+        ("Shikoku", "2024-09-20"),
+        ("Chiba", "2024-11-15"),
+        ("Miyagi", "2025-03-10"),
+    ):
+        status, body = api(
+            "POST",
+            "/mous",
+            "admin",
+            {
+                "region": region,
+                "country": "JP",
+                "authority": f"{region} board of education",
+                "status": "signed",
+                "signed_on": signed_on,
+            },
+        )
         assert status == 201 and body["academic_year"] == 113, body
-    status, body = api("POST", "/mous", "admin", {
-        "region": "Shizuoka", "country": "JP", "authority": "Shizuoka board of education",
-        "status": "planned", "academic_year": 114})
+    status, body = api(
+        "POST",
+        "/mous",
+        "admin",
+        {
+            "region": "Shizuoka",
+            "country": "JP",
+            "authority": "Shizuoka board of education",
+            "status": "planned",
+            "academic_year": 114,
+        },
+    )
     assert status == 201, body
-    status, body = api("POST", "/training-events", "admin", {
-        "kind": "host_family", "held_on": "2025-04-12", "online": True, "participants": [
-            {"name": f"Teacher {n}", "school": f"School {n % 5}"} for n in range(40)]})
+    status, body = api(
+        "POST",
+        "/training-events",
+        "admin",
+        {
+            "kind": "host_family",
+            "held_on": "2025-04-12",
+            "online": True,
+            "participants": [
+                {"name": f"Teacher {n}", "school": f"School {n % 5}"} for n in range(40)
+            ],
+        },
+    )
     assert status == 201 and body["educators"] == 40, body
-    status, body = api("POST", "/training-events", "admin", {
-        "kind": "seminar", "held_on": "2024-12-07", "place": "Taipei", "head_count": 300})
+    status, body = api(
+        "POST",
+        "/training-events",
+        "admin",
+        {"kind": "seminar", "held_on": "2024-12-07", "place": "Taipei", "head_count": 300},
+    )
     assert status == 201, body
     # Another year's event counts in that year only.
-    api("POST", "/training-events", "admin", {
-        "kind": "seminar", "held_on": "2025-08-07", "place": "Taipei", "head_count": 9})
+    api(
+        "POST",
+        "/training-events",
+        "admin",
+        {"kind": "seminar", "held_on": "2025-08-07", "place": "Taipei", "head_count": 9},
+    )
 
     result = runner.invoke(args=["forum", "report", "--year", "113", "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["applications"] == {"total": 25, "online": 20, "in_person": 5,
-                                    "approved": 12, "declined": 3}
+    assert data["applications"] == {
+        "total": 25,
+        "online": 20,
+        "in_person": 5,
+        "approved": 12,
+        "declined": 3,
+    }
     assert data["exchanges"] == {"online": 7, "in_person": 5, "total": 12, "completed": 2}
     assert data["schools_paired"] == {"total": 5, "by_region": {"Shizuoka": 4, "Taipei": 1}}
     assert data["exchanges_by_region"] == {"Shizuoka": 12, "Taipei": 12}
@@ -391,10 +624,18 @@ def test_a_year_like_the_alliances_113th(app, demo, api, runner, api_token, bear
         {"region": "Shizuoka", "country": "JP", "status": "planned", "signed_on": None},
     ]
     assert data["educators_trained"] == 40 + 300
-    assert data["educators_trained_by_kind"] == {"task_force": 0, "host_family": 40,
-                                                 "seminar": 300, "other": 0}
-    assert data["training_events_by_kind"] == {"task_force": 0, "host_family": 1,
-                                               "seminar": 1, "other": 0}
+    assert data["educators_trained_by_kind"] == {
+        "task_force": 0,
+        "host_family": 40,
+        "seminar": 300,
+        "other": 0,
+    }
+    assert data["training_events_by_kind"] == {
+        "task_force": 0,
+        "host_family": 1,
+        "seminar": 1,
+        "other": 0,
+    }
     # Year 114 lists the MOU planned for it, not 113's signed ones.
     data_114 = json.loads(runner.invoke(args=["forum", "report", "--year", "114"]).output)
     assert [m["region"] for m in data_114["mous"]] == ["Shizuoka"]
@@ -421,8 +662,12 @@ def test_a_year_like_the_alliances_113th(app, demo, api, runner, api_token, bear
     assert from_json == data
 
     # The page: figures, charts with a title and description, in the four languages.
-    for lang, words in (("zh-TW", ["申請", "已簽署"]), ("en", ["Schools paired per region"]),
-                        ("ja", ["締結済み"]), ("ko", ["체결"])):
+    for lang, words in (
+        ("zh-TW", ["申請", "已簽署"]),
+        ("en", ["Schools paired per region"]),
+        ("ja", ["締結済み"]),
+        ("ko", ["체결"]),
+    ):
         response = reviewer.get(f"/review/report?year=113&lang={lang}")
         assert response.status_code == 200
         html = response.get_data(as_text=True)
@@ -446,6 +691,8 @@ def test_sessions_and_students_are_counted_per_region(demo, runner):
     data = json.loads(runner.invoke(args=["forum", "report", "--year", str(year)]).output)
     assert data["sessions_by_region"] == {"Shizuoka": 1, "Taipei": 1}
     assert data["students_by_region"] == {"Shizuoka": 3, "Taipei": 3}
-    assert data["schools_paired"] == {"total": 3, "by_region": {
-        "Seoul": 1, "Shizuoka": 1, "Taipei": 1}}
+    assert data["schools_paired"] == {
+        "total": 3,
+        "by_region": {"Seoul": 1, "Shizuoka": 1, "Taipei": 1},
+    }
     assert data["exchanges_by_region"] == {"Seoul": 1, "Shizuoka": 1, "Taipei": 2}

@@ -15,8 +15,7 @@ COOKIE = "forum_session"
 def staff_login(client, username: str, password: str, *, next_: str | None = None):
     token = csrf_token(client, "/auth/login?lang=en")
     url = "/auth/login" + (f"?next={quote(next_, safe='')}" if next_ is not None else "")
-    return client.post(url, data={"username": username, "password": password,
-                                  "csrf_token": token})
+    return client.post(url, data={"username": username, "password": password, "csrf_token": token})
 
 
 def code_login(client, code: str):
@@ -34,6 +33,7 @@ def whoami(client) -> dict | None:
 
 
 # --- staff ------------------------------------------------------------------------
+
 
 def test_staff_sign_in_with_the_right_password(client, auth):
     lin = auth.user("teacher", "taipei-daan")
@@ -73,12 +73,17 @@ def test_a_student_has_no_password_to_sign_in_with(client, auth):
 
 # --- students ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("typed", [
-    lambda code: code,                               # as printed: ABCDE-FGHJK
-    lambda code: code.replace("-", ""),              # without the dash
-    lambda code: code.lower(),                       # in lower case
-    lambda code: "  " + code.replace("-", " ").lower() + " ",  # spaces instead of a dash
-], ids=["printed", "no-dash", "lowercase", "spaces"])
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        lambda code: code,  # as printed: ABCDE-FGHJK
+        lambda code: code.replace("-", ""),  # without the dash
+        lambda code: code.lower(),  # in lower case
+        lambda code: "  " + code.replace("-", " ").lower() + " ",  # spaces instead of a dash
+    ],
+    ids=["printed", "no-dash", "lowercase", "spaces"],
+)
 def test_student_signs_in_with_their_code(client, auth, typed):
     student = auth.user("student", "shizuoka-aoi")
     response = code_login(client, typed(student["code"]))
@@ -104,8 +109,10 @@ def test_old_code_stops_working_when_the_teacher_issues_a_new_one(app, client, a
     class_id = next(c["id"] for c in auth.demo["classes"] if c["school"] == "taipei-daan")
     page = teacher.get(f"/classes/{class_id}").get_data(as_text=True)
     student_id = roster_ids(page)[student["display_name"]]
-    cards = teacher.post(f"/classes/{class_id}/students/{student_id}/code",
-                         data={"csrf_token": csrf_token(teacher, f"/classes/{class_id}")})
+    cards = teacher.post(
+        f"/classes/{class_id}/students/{student_id}/code",
+        data={"csrf_token": csrf_token(teacher, f"/classes/{class_id}")},
+    )
     assert cards.status_code == 200
     new_code = card_codes(cards.get_data(as_text=True))[student["display_name"]]
     assert new_code != student["code"]
@@ -121,11 +128,13 @@ def test_old_code_stops_working_when_the_teacher_issues_a_new_one(app, client, a
 
 # --- CSRF -------------------------------------------------------------------------
 
+
 def test_sign_in_without_a_csrf_token_is_refused(client, auth):
     lin = auth.user("teacher", "taipei-daan")
     client.get("/auth/login")
-    response = client.post("/auth/login", data={"username": lin["username"],
-                                                "password": lin["password"]})
+    response = client.post(
+        "/auth/login", data={"username": lin["username"], "password": lin["password"]}
+    )
     assert response.status_code == 400
     assert whoami(client) is None
 
@@ -133,13 +142,13 @@ def test_sign_in_without_a_csrf_token_is_refused(client, auth):
 def test_code_sign_in_with_a_wrong_csrf_token_is_refused(client, auth):
     student = auth.user("student", "taipei-daan")
     client.get("/auth/code")
-    response = client.post("/auth/code", data={"code": student["code"],
-                                               "csrf_token": "forged"})
+    response = client.post("/auth/code", data={"code": student["code"], "csrf_token": "forged"})
     assert response.status_code == 400
     assert whoami(client) is None
 
 
 # --- throttling -------------------------------------------------------------------
+
 
 def test_staff_account_is_throttled_after_repeated_failures(app, client, auth):
     app.config["SIGNIN_MAX_FAILURES"] = 3
@@ -175,6 +184,7 @@ def test_code_sign_in_is_throttled_after_repeated_failures(app, client, auth):
 
 
 # --- the sign-in cookie -------------------------------------------------------------
+
 
 def test_sign_in_starts_a_new_session_and_sign_out_ends_it(app, client, auth):
     csrf_token(client, "/auth/login")
@@ -235,13 +245,16 @@ def test_sign_out_needs_post_and_a_csrf_token(client, auth):
     assert whoami(client) is None
 
 
-@pytest.mark.parametrize("target", [
-    "//evil.example",
-    "//evil.example/auth/login",
-    "https://evil.example/",
-    "/\\evil.example",
-    "javascript:alert(1)",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "//evil.example/auth/login",
+        "https://evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+    ],
+)
 def test_next_cannot_send_anyone_to_another_site(client, auth, target):
     lin = auth.user("teacher", "taipei-daan")
     response = staff_login(client, lin["username"], lin["password"], next_=target)
@@ -269,6 +282,7 @@ def test_session_cookie_is_http_only_and_same_site_lax(client, auth):
 
 
 # --- where a signed-out reader is sent --------------------------------------------------
+
 
 def _next_of(page: str, path: str) -> str | None:
     """The ``next`` of the page's link to ``path``."""
@@ -299,11 +313,13 @@ def test_a_room_link_opened_signed_out_asks_a_student_for_their_code(client, dem
     page = client.get(f"{where.path}?{where.query}").get_data(as_text=True)
     # The staff link on the code page keeps the way back too (teachers open rooms).
     assert _next_of(page, "/auth/login") == room + "?lang=ja"
-    student = next(u for u in demo["users"] if u["role"] == "student"
-                   and u["school"] == "taipei-daan")
+    student = next(
+        u for u in demo["users"] if u["role"] == "student" and u["school"] == "taipei-daan"
+    )
     token = csrf_token(client, f"{where.path}?{where.query}")
-    response = client.post(f"{where.path}?{where.query}",
-                           data={"code": student["code"], "csrf_token": token})
+    response = client.post(
+        f"{where.path}?{where.query}", data={"code": student["code"], "csrf_token": token}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == room + "?lang=ja"
     assert client.get(room).status_code == 200
@@ -324,20 +340,24 @@ def test_other_pages_ask_for_staff_sign_in_and_the_code_link_keeps_next(client):
 
 def _full_width(text: str) -> str:
     """As a Chinese, Japanese or Korean input method types it: ＹＹＵ６Ｇ－ＦＭ６９５."""
-    return "".join("\u3000" if ch == " " else chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~"
-                   else ch for ch in text)
+    return "".join(
+        "\u3000" if ch == " " else chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in text
+    )
 
 
-@pytest.mark.parametrize("form", ["full width", "full-width lower case, a wide space",
-                                  "lower case, a space"])
+@pytest.mark.parametrize(
+    "form", ["full width", "full-width lower case, a wide space", "lower case, a space"]
+)
 def test_full_width_codes_are_the_same_code(client, demo, form):
     """A code typed with a CJK input method (full-width letters, digits and dash) is
     the same code: the student gets in."""
     student = next(u for u in demo["users"] if u["role"] == "student")
     code = student["code"]  # "ABCDE-FGHIJ"
-    typed = {"full width": _full_width(code),
-             "full-width lower case, a wide space": _full_width(code.lower().replace("-", " ")),
-             "lower case, a space": code.lower().replace("-", " ")}[form]
+    typed = {
+        "full width": _full_width(code),
+        "full-width lower case, a wide space": _full_width(code.lower().replace("-", " ")),
+        "lower case, a space": code.lower().replace("-", " "),
+    }[form]
     assert typed != code
     assert code_login(client, typed).status_code == 302
     assert whoami(client)["display_name"] == student["display_name"]

@@ -30,8 +30,9 @@ def sealed_session(demo: dict) -> int:
 
 
 def add(client, sid: int, cid: str, text: str, column: str = "see", **extra) -> dict:
-    ack = client.ok("note.add", {"session_id": sid, "client_id": cid, "column": column,
-                                 "text": text, **extra})
+    ack = client.ok(
+        "note.add", {"session_id": sid, "client_id": cid, "column": column, "text": text, **extra}
+    )
     return ack["event"]["data"]["note"]
 
 
@@ -66,16 +67,22 @@ def fold(events: list[dict]) -> list[dict]:
         kind, data = event["type"], event["data"]
         if kind in ("note.added", "note.edited"):
             before = notes.get(data["note"]["id"], {"hidden": False, "removed": False})
-            notes[data["note"]["id"]] = {**data["note"], "hidden": before["hidden"],
-                                         "removed": before["removed"]}
+            notes[data["note"]["id"]] = {
+                **data["note"],
+                "hidden": before["hidden"],
+                "removed": before["removed"],
+            }
         elif kind == "note.voted":
             notes[data["note_id"]]["votes"] = data["votes"]
         elif kind == "note.removed":
             notes[data["note_id"]]["removed"] = True
         elif kind in ("note.hidden", "note.unhidden"):
             notes[data["note_id"]]["hidden"] = kind == "note.hidden"
-    return [{k: v for k, v in n.items() if k != "removed"}
-            for _id, n in sorted(notes.items()) if not n["removed"]]
+    return [
+        {k: v for k, v in n.items() if k != "removed"}
+        for _id, n in sorted(notes.items())
+        if not n["removed"]
+    ]
 
 
 def voters(events: list[dict]) -> set[tuple[int, int]]:
@@ -98,6 +105,7 @@ def stored_board(app, sid: int, **kw) -> list[dict]:
 
 # --- concurrency -------------------------------------------------------------------------
 
+
 def test_two_edits_from_the_same_version_one_wins_one_conflicts(people):
     sid = people.live_session
     author = people.joined("tw_student")
@@ -105,12 +113,24 @@ def test_two_edits_from_the_same_version_one_wins_one_conflicts(people):
     note = add(author, sid, "n1", "plastic bottles")
     assert note["version"] == 1
 
-    acks = at_once([
-        lambda: author.call("note.edit", {"session_id": sid, "note_id": note["id"],
-                                          "version": 1, "text": "bottle caps"}),
-        lambda: teacher.call("note.edit", {"session_id": sid, "note_id": note["id"],
-                                           "version": 1, "text": "straws", "column": "why"}),
-    ])
+    acks = at_once(
+        [
+            lambda: author.call(
+                "note.edit",
+                {"session_id": sid, "note_id": note["id"], "version": 1, "text": "bottle caps"},
+            ),
+            lambda: teacher.call(
+                "note.edit",
+                {
+                    "session_id": sid,
+                    "note_id": note["id"],
+                    "version": 1,
+                    "text": "straws",
+                    "column": "why",
+                },
+            ),
+        ]
+    )
     won = [a for a in acks if a["ok"]]
     lost = [a for a in acks if not a["ok"]]
     assert len(won) == 1 and len(lost) == 1, acks
@@ -123,12 +143,14 @@ def test_two_edits_from_the_same_version_one_wins_one_conflicts(people):
 
     # The loser retries on the winner's version, and that goes through.
     loser = teacher if winner["text"] == "bottle caps" else author
-    ack = loser.ok("note.edit", {"session_id": sid, "note_id": note["id"], "version": 2,
-                                 "text": "both"})
+    ack = loser.ok(
+        "note.edit", {"session_id": sid, "note_id": note["id"], "version": 2, "text": "both"}
+    )
     assert ack["event"]["data"]["note"]["version"] == 3
     # A stale version again is refused with the current note.
-    stale = author.error("note.edit", {"session_id": sid, "note_id": note["id"],
-                                       "version": 2, "x": 10}, "conflict")
+    stale = author.error(
+        "note.edit", {"session_id": sid, "note_id": note["id"], "version": 2, "x": 10}, "conflict"
+    )
     assert stale["note"]["text"] == "both" and stale["note"]["version"] == 3
     assert [n["text"] for n in stored_board(people.app, sid)] == ["both"]
 
@@ -139,15 +161,25 @@ def test_votes_toggle_and_count_under_concurrent_voters(people, app):
     sid = people.live_session
     teacher = people.joined("tw_teacher")
     note = add(teacher, sid, "n1", "Bring our own cups")
-    plan = {"tw_student": 1, "tw_student2": 2, "tw_student3": 3, "jp_student": 1,
-            "jp_student2": 2, "jp_student3": 4, "jp_teacher": 3, "tw_teacher": 1}
-    clients = {name: (teacher if name == "tw_teacher" else people.joined(name))
-               for name in plan}
+    plan = {
+        "tw_student": 1,
+        "tw_student2": 2,
+        "tw_student3": 3,
+        "jp_student": 1,
+        "jp_student2": 2,
+        "jp_student3": 4,
+        "jp_teacher": 3,
+        "tw_teacher": 1,
+    }
+    clients = {name: (teacher if name == "tw_teacher" else people.joined(name)) for name in plan}
 
     def voting(name: str):
         def run() -> list[dict]:
-            return [clients[name].call("note.vote", {"session_id": sid, "note_id": note["id"]})
-                    for _ in range(plan[name])]
+            return [
+                clients[name].call("note.vote", {"session_id": sid, "note_id": note["id"]})
+                for _ in range(plan[name])
+            ]
+
         return run
 
     results = dict(zip(plan, at_once([voting(name) for name in plan]), strict=True))
@@ -168,13 +200,19 @@ def test_votes_toggle_and_count_under_concurrent_voters(people, app):
     assert next(n for n in ack["board"] if n["id"] == note["id"])["votes"] == len(odd)
     with app.app_context():
         assert db.session.get(Note, (sid, note["id"])).votes == len(odd)
-        rows = set(db.session.scalars(sa.select(NoteVote.user_id).where(
-            NoteVote.session_id == sid, NoteVote.note_id == note["id"])))
+        rows = set(
+            db.session.scalars(
+                sa.select(NoteVote.user_id).where(
+                    NoteVote.session_id == sid, NoteVote.note_id == note["id"]
+                )
+            )
+        )
         assert rows == {people.users[name]["id"] for name in odd}
         db.session.remove()
 
 
 # --- permissions ---------------------------------------------------------------------------
+
 
 def test_who_may_change_which_note(people):
     sid = people.live_session
@@ -186,8 +224,7 @@ def test_who_may_change_which_note(people):
     c = add(author, sid, "c", "note C", column="why")
     s = {"session_id": sid}
 
-    other.error("note.edit", {**s, "note_id": a["id"], "version": 1, "text": "mine"},
-                "forbidden")
+    other.error("note.edit", {**s, "note_id": a["id"], "version": 1, "text": "mine"}, "forbidden")
     other.error("note.remove", {**s, "note_id": a["id"]}, "forbidden")
     other.error("mod.hide", {**s, "target": "note", "id": a["id"]}, "forbidden")
     author.error("mod.hide", {**s, "target": "note", "id": a["id"]}, "forbidden")
@@ -203,8 +240,11 @@ def test_who_may_change_which_note(people):
     author.error("mod.unhide", {**s, "target": "note", "id": c["id"]}, "forbidden")
     for client, sees_text in ((other, False), (author, False), (teacher, True)):
         ack = client.ok("join", s)
-        added = next(e for e in ack["events"]
-                     if e["type"] == "note.added" and e["data"]["note"]["id"] == c["id"])
+        added = next(
+            e
+            for e in ack["events"]
+            if e["type"] == "note.added" and e["data"]["note"]["id"] == c["id"]
+        )
         shown = next(n for n in ack["board"] if n["id"] == c["id"])
         assert shown["hidden"] is True
         if sees_text:
@@ -227,8 +267,7 @@ def test_locked_room_and_closed_session(people, demo):
     mine = add(student, sid, "m", "before the lock")
     teacher.ok("mod.lock", {**s, "locked": True})
     student.error("note.add", {**s, "client_id": "x", "column": "see", "text": "no"}, "locked")
-    student.error("note.edit", {**s, "note_id": mine["id"], "version": 1, "text": "no"},
-                  "locked")
+    student.error("note.edit", {**s, "note_id": mine["id"], "version": 1, "text": "no"}, "locked")
     student.error("note.vote", {**s, "note_id": mine["id"]}, "locked")
     theirs = add(teacher, sid, "t", "teachers may")
     teacher.ok("note.edit", {**s, "note_id": mine["id"], "version": 1, "text": "edited"})
@@ -239,20 +278,22 @@ def test_locked_room_and_closed_session(people, demo):
 
     closed = sealed_session(demo)
     c = {"session_id": closed}
-    note_id = next(e["data"]["note"]["id"] for e in student.ok("join", c)["events"]
-                   if e["type"] == "note.added")
+    note_id = next(
+        e["data"]["note"]["id"]
+        for e in student.ok("join", c)["events"]
+        if e["type"] == "note.added"
+    )
     teacher.ok("join", c)
     for client in (student, teacher):
-        client.error("note.add", {**c, "client_id": "late", "column": "see", "text": "x"},
-                     "closed")
-        client.error("note.edit", {**c, "note_id": note_id, "version": 1, "text": "x"},
-                     "closed")
+        client.error("note.add", {**c, "client_id": "late", "column": "see", "text": "x"}, "closed")
+        client.error("note.edit", {**c, "note_id": note_id, "version": 1, "text": "x"}, "closed")
         client.error("note.vote", {**c, "note_id": note_id}, "closed")
         client.error("note.remove", {**c, "note_id": note_id}, "closed")
     teacher.error("mod.hide", {**c, "target": "note", "id": note_id}, "closed")
 
 
 # --- the fold -------------------------------------------------------------------------------
+
 
 def test_board_folded_from_events_equals_the_stored_board(people, app):
     from forum.models import NoteVote
@@ -292,14 +333,20 @@ def test_board_folded_from_events_equals_the_stored_board(people, app):
 
     by_id = {n["id"]: n for n in folded}
     assert by_id[a["id"]]["votes"] == 2 and by_id[a["id"]]["version"] == 3
-    assert (by_id[a["id"]]["column"], by_id[a["id"]]["x"], by_id[a["id"]]["y"]) == \
-        ("why", 300, 120.25)
+    assert (by_id[a["id"]]["column"], by_id[a["id"]]["x"], by_id[a["id"]]["y"]) == (
+        "why",
+        300,
+        120.25,
+    )
     assert by_id[b["id"]]["color"] == "blue" and by_id[b["id"]]["hidden"] is True
 
     with app.app_context():
+
         def votes_stored():
-            return {(v.note_id, v.user_id) for v in db.session.scalars(
-                sa.select(NoteVote).where(NoteVote.session_id == sid))}
+            return {
+                (v.note_id, v.user_id)
+                for v in db.session.scalars(sa.select(NoteVote).where(NoteVote.session_id == sid))
+            }
 
         assert votes_stored() == voters(ack["events"])
         # Throw the state away and fold it again from the log: the same board.
@@ -337,9 +384,9 @@ def test_note_add_is_idempotent_on_client_id(people, app):
 
 # --- columns ----------------------------------------------------------------------------------
 
+
 def test_custom_columns_from_the_api(people, app, schedule, bearer):
-    created = schedule(title="Our own board", board_template="custom",
-                       board_columns=["A", "B"])
+    created = schedule(title="Our own board", board_template="custom", board_columns=["A", "B"])
     sid = created["id"]
     opened = app.test_client().post(f"/api/v1/sessions/{sid}/open", headers=bearer())
     assert opened.status_code == 200, opened.get_data(as_text=True)
@@ -352,8 +399,9 @@ def test_custom_columns_from_the_api(people, app, schedule, bearer):
     student.error("note.add", {**s, "client_id": "x", "column": "see", "text": "?"}, "invalid")
     student.error("note.add", {**s, "client_id": "y", "column": "A", "text": "?"}, "invalid")
     note = add(student, sid, "z", "in A", column="c1")
-    student.error("note.edit", {**s, "note_id": note["id"], "version": 1, "column": "c3"},
-                  "invalid")
+    student.error(
+        "note.edit", {**s, "note_id": note["id"], "version": 1, "column": "c3"}, "invalid"
+    )
     moved = student.ok("note.edit", {**s, "note_id": note["id"], "version": 1, "column": "c2"})
     assert moved["event"]["data"]["note"]["column"] == "c2"
 
@@ -374,7 +422,6 @@ def test_template_columns_are_named_in_the_readers_language(app):
         expected = [catalog.gettext(title) for title in english]
         with app.test_request_context(f"/?lang={lang}"):
             assert [c["title"] for c in board.columns_of(session)] == expected, lang
-    custom = ForumSession(board_template="custom",
-                          board_columns=[{"id": "c1", "title": "海洋"}])
+    custom = ForumSession(board_template="custom", board_columns=[{"id": "c1", "title": "海洋"}])
     with app.test_request_context("/?lang=ja"):
         assert board.columns_of(custom) == [{"id": "c1", "title": "海洋"}]  # as typed

@@ -104,11 +104,14 @@ def test_by_default_a_process_serves_past_1024_connections(instance):
         assert server.alive()
 
 
-@pytest.mark.parametrize(("limits", "setting", "soft_after", "warned"), [
-    ((256, 4096), 1000, 1000 + 16 + 64, False),  # raised as far as needed
-    ((256, 512), 1000, 512, True),  # only as far as the hard limit: a warning
-    ((2048, 4096), 1000, 2048, False),  # already enough: left alone
-])
+@pytest.mark.parametrize(
+    ("limits", "setting", "soft_after", "warned"),
+    [
+        ((256, 4096), 1000, 1000 + 16 + 64, False),  # raised as far as needed
+        ((256, 512), 1000, 512, True),  # only as far as the hard limit: a warning
+        ((2048, 4096), 1000, 2048, False),  # already enough: left alone
+    ],
+)
 def test_the_open_files_limit_is_raised_for_the_setting(limits, setting, soft_after, warned):
     code = (
         "import resource\n"
@@ -119,11 +122,18 @@ def test_the_open_files_limit_is_raised_for_the_setting(limits, setting, soft_af
         "print(capacity.raise_open_files_limit(config))\n"
         "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                            text=True, timeout=PATIENCE, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=PATIENCE,
+        check=True,
+    )
     assert result.stdout.split() == [str(soft_after)] * 2
-    assert (f"FORUM_MAX_CONNECTIONS={setting} needs about 1080 open files" in result.stderr) \
-        == warned, result.stderr
+    assert (
+        f"FORUM_MAX_CONNECTIONS={setting} needs about 1080 open files" in result.stderr
+    ) == warned, result.stderr
     if warned:
         assert "LimitNOFILE" in result.stderr
 
@@ -133,13 +143,15 @@ def websocket_handshake(port: int) -> tuple[bytes, dict[str, str]]:
     status line and headers of the answer."""
     key = base64.b64encode(os.urandom(16)).decode()
     with connect(port) as sock:
-        sock.sendall((
-            "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
-            f"Host: 127.0.0.1:{port}\r\n"
-            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
-        ).encode())
+        sock.sendall(
+            (
+                "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+                f"Host: 127.0.0.1:{port}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
+            ).encode()
+        )
         head = head_of_response(sock)
     assert head, "no answer to the WebSocket handshake"
     status, *lines = head.decode("latin-1").split("\r\n")
@@ -152,8 +164,7 @@ def websocket_handshake(port: int) -> tuple[bytes, dict[str, str]]:
 
 @pytest.mark.server
 @pytest.mark.parametrize(("setting", "compressed"), [("1", True), ("0", False)])
-def test_forum_ws_deflate_decides_whether_websockets_are_compressed(instance, setting,
-                                                                    compressed):
+def test_forum_ws_deflate_decides_whether_websockets_are_compressed(instance, setting, compressed):
     env = server_env(instance, FORUM_ACCESS_LOG="0", FORUM_WS_DEFLATE=setting)
     with start_server(env) as server:
         status, headers = websocket_handshake(server.port)

@@ -26,23 +26,33 @@ def sign_in(app, user: dict) -> dict | None:
     """Sign in through the real form with a demo user's printed credentials; /api/v1/me."""
     client = app.test_client()
     if "code" in user:
-        client.post("/auth/code", data={"code": user["code"],
-                                        "csrf_token": csrf_token(client, "/auth/code")})
+        client.post(
+            "/auth/code",
+            data={"code": user["code"], "csrf_token": csrf_token(client, "/auth/code")},
+        )
     else:
-        client.post("/auth/login", data={"username": user["username"],
-                                         "password": user["password"],
-                                         "csrf_token": csrf_token(client, "/auth/login")})
+        client.post(
+            "/auth/login",
+            data={
+                "username": user["username"],
+                "password": user["password"],
+                "csrf_token": csrf_token(client, "/auth/login"),
+            },
+        )
     response = client.get("/api/v1/me")
     return response.get_json() if response.status_code == 200 else None
 
 
 def table_counts(app) -> dict[str, int]:
     with app.app_context():
-        return {t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t))
-                for t in db.metadata.sorted_tables}
+        return {
+            t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t))
+            for t in db.metadata.sorted_tables
+        }
 
 
 # --- seed-demo --------------------------------------------------------------------
+
 
 def test_seed_demo_json_prints_one_object_per_the_protocol(app, runner, bearer):
     result = run(runner, "seed-demo", "--json")
@@ -119,14 +129,14 @@ def test_seed_demo_without_json_lists_the_credentials(app, runner):
     assert "lin.teacher" in result.stdout
     assert "demo-lin-2024" in result.stdout
     with app.app_context():
-        hashes = db.session.scalars(sa.select(User.password_hash).where(
-            User.password_hash.is_not(None))).all()
+        hashes = db.session.scalars(
+            sa.select(User.password_hash).where(User.password_hash.is_not(None))
+        ).all()
     assert len(hashes) >= 5  # three teachers, a reviewer, an admin
     assert not any("demo-" in h for h in hashes)  # stored hashed, never as typed
 
 
-def test_seed_demo_with_applications_leaves_work_for_the_partner_and_the_alliance(
-        app, runner):
+def test_seed_demo_with_applications_leaves_work_for_the_partner_and_the_alliance(app, runner):
     """``make run``'s demo: three applications on their way, made through the real
     actions (idempotent); none of them shown to any student."""
     from forum import exchanges
@@ -151,6 +161,7 @@ def test_seed_demo_with_applications_leaves_work_for_the_partner_and_the_allianc
 
 # --- token ------------------------------------------------------------------------
 
+
 @pytest.mark.usefixtures("demo_snapshot")
 def test_token_prints_a_working_bearer_token(app, runner, demo):
     result = run(runner, "token", "sato.teacher")
@@ -164,8 +175,12 @@ def test_token_prints_a_working_bearer_token(app, runner, demo):
     # Each call prints a new token, and the earlier one keeps working.
     again = run(runner, "token", "sato.teacher").stdout.strip()
     assert again != token
-    assert app.test_client().get(
-        "/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert (
+        app.test_client()
+        .get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        .status_code
+        == 200
+    )
 
 
 @pytest.mark.usefixtures("demo_snapshot")
@@ -177,6 +192,7 @@ def test_token_for_an_unknown_user_fails(runner, demo):
 
 
 # --- import-roster ------------------------------------------------------------------
+
 
 def students_of(app, class_id: int) -> list[str]:
     with app.app_context():
@@ -192,8 +208,10 @@ def test_import_roster_with_cjk_names_and_a_bom(app, runner, demo, tmp_path):
     class_id = class_id_of(demo, "taipei-daan")
     before = students_of(app, class_id)
     roster = tmp_path / "roster.csv"
-    roster.write_bytes("\ufeffdisplay_name,note\r\n林小美,\r\n  佐々木   さくら ,exchange\r\n"
-                       "\r\n김민서,\r\nAlex Chen,\r\n".encode())
+    roster.write_bytes(
+        "\ufeffdisplay_name,note\r\n林小美,\r\n  佐々木   さくら ,exchange\r\n"
+        "\r\n김민서,\r\nAlex Chen,\r\n".encode()
+    )
     result = run(runner, "import-roster", str(class_id), str(roster), "--json")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
@@ -219,17 +237,29 @@ def test_import_roster_without_json_prints_codes_and_names(app, runner, demo, tm
     assert name == "鈴木 一郎"
 
 
-@pytest.mark.parametrize("content, words", [
-    ("name\n林小美\n".encode(), ["display_name"]),
-    ("display_name\n林小美\n".encode("big5"), ["UTF-8"]),
-    (b"display_name\n\xff\xfe\xfa\n", ["UTF-8"]),
-    ("display_name\n林小美\n".encode("utf-16"), ["UTF-8"]),
-    (b"display_name\n\n\n", []),
-    (("display_name\n林小美\n" + "長" * 101 + "\n").encode(), ["3", "100"]),
-    ("display_name\n林小美\n陳怡君\n林小美\n".encode(), ["林小美"]),
-    ("display_name\n王小明\n".encode(), ["王小明"]),  # already in the class
-], ids=["no-display-name-column", "big5", "garbage-bytes", "utf-16", "empty", "name-too-long",
-        "a-name-twice", "a-name-already-in-the-class"])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("name\n林小美\n".encode(), ["display_name"]),
+        ("display_name\n林小美\n".encode("big5"), ["UTF-8"]),
+        (b"display_name\n\xff\xfe\xfa\n", ["UTF-8"]),
+        ("display_name\n林小美\n".encode("utf-16"), ["UTF-8"]),
+        (b"display_name\n\n\n", []),
+        (("display_name\n林小美\n" + "長" * 101 + "\n").encode(), ["3", "100"]),
+        ("display_name\n林小美\n陳怡君\n林小美\n".encode(), ["林小美"]),
+        ("display_name\n王小明\n".encode(), ["王小明"]),  # already in the class
+    ],
+    ids=[
+        "no-display-name-column",
+        "big5",
+        "garbage-bytes",
+        "utf-16",
+        "empty",
+        "name-too-long",
+        "a-name-twice",
+        "a-name-already-in-the-class",
+    ],
+)
 @pytest.mark.usefixtures("demo_snapshot")
 def test_bad_roster_fails_and_stores_nothing(app, runner, demo, tmp_path, content, words):
     class_id = class_id_of(demo, "taipei-daan")
@@ -256,12 +286,15 @@ def test_import_roster_into_an_unknown_class_fails(app, runner, demo, tmp_path):
     assert table_counts(app) == counts
 
 
-@pytest.mark.parametrize(("name", "value", "expected"), [
-    *[("FORUM_DB_POOL_SIZE", v, "a whole number of at least 4") for v in ("2", "many", "-1")],
-    *[("FORUM_DIRECT_DELIVERY", v, "1 (on) or 0 (off)") for v in ("yes", "2", "on")],
-    *[("FORUM_MAX_CONNECTIONS", v, "a whole number of at least 1") for v in ("0", "lots")],
-    *[("FORUM_WS_DEFLATE", v, "1 (on) or 0 (off)") for v in ("yes", "2")],
-])
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        *[("FORUM_DB_POOL_SIZE", v, "a whole number of at least 4") for v in ("2", "many", "-1")],
+        *[("FORUM_DIRECT_DELIVERY", v, "1 (on) or 0 (off)") for v in ("yes", "2", "on")],
+        *[("FORUM_MAX_CONNECTIONS", v, "a whole number of at least 1") for v in ("0", "lots")],
+        *[("FORUM_WS_DEFLATE", v, "1 (on) or 0 (off)") for v in ("yes", "2")],
+    ],
+)
 def test_a_bad_setting_is_named_at_start(tmp_path, name, value, expected):
     from servers import flask_cli, server_env
 

@@ -45,10 +45,12 @@ class RawClient:
         key = base64.b64encode(os.urandom(16)).decode()
         extensions = "Sec-WebSocket-Extensions: permessage-deflate\r\n" if deflate else ""
         self.sock.sendall(
-            (f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
-             f"Host: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extensions}\r\n"
-             ).encode())
+            (
+                f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+                f"Host: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extensions}\r\n"
+            ).encode()
+        )
         self.buffer = b""
         while b"\r\n\r\n" not in self.buffer:
             self.buffer += self._recv()
@@ -123,8 +125,9 @@ class RawClient:
 @contextmanager
 def server(direct: bool) -> Iterator[int]:
     args = [sys.executable, "tests/delivery_server.py"] + (["--direct"] if direct else [])
-    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         line = proc.stdout.readline()
         if not line.strip().isdigit():

@@ -28,17 +28,29 @@ from forum.extensions import db
 FORMAT = "sdg-forum-transcript/1"
 AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 HIDDEN_BODY = "lol this is boring"
-CJK_BODIES = ("我們在淡水的海邊撿到很多寶特瓶和吸管。",
-              "私たちは用宗海岸でペットボトルのふたをたくさん見つけました。")
+CJK_BODIES = (
+    "我們在淡水的海邊撿到很多寶特瓶和吸管。",
+    "私たちは用宗海岸でペットボトルのふたをたくさん見つけました。",
+)
 
 
 # --- a verifier from protocol.md alone ------------------------------------------------
 
+
 def canonical(session_id: int, event: dict) -> bytes:
     return json.dumps(
-        {"session_id": session_id, "seq": event["seq"], "type": event["type"],
-         "at": event["at"], "actor_id": event["actor_id"], "data": event["data"]},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        {
+            "session_id": session_id,
+            "seq": event["seq"],
+            "type": event["type"],
+            "at": event["at"],
+            "actor_id": event["actor_id"],
+            "data": event["data"],
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode("utf-8")
 
 
 def genesis(session_id: int) -> str:
@@ -76,8 +88,16 @@ def unverifiable(doc: dict) -> list[int]:
 def verify(doc: dict, key_pem: str | None = None) -> None:
     """Assert that an export is sound, from genesis to head and signature."""
     assert doc["format"] == FORMAT
-    assert set(doc) >= {"format", "session", "actors", "events", "head_hash", "sealed_at",
-                        "signature", "public_key"}
+    assert set(doc) >= {
+        "format",
+        "session",
+        "actors",
+        "events",
+        "head_hash",
+        "sealed_at",
+        "signature",
+        "public_key",
+    }
     sid = doc["session"]["id"]
     previous = genesis(sid)
     for position, event in enumerate(doc["events"], start=1):
@@ -96,12 +116,15 @@ def verify(doc: dict, key_pem: str | None = None) -> None:
 
 # --- helpers ----------------------------------------------------------------------------
 
+
 def sessions_of(demo: dict) -> dict[str, int]:
     by_title = {s["title"]: s for s in demo["sessions"]}
-    return {"sealed": by_title["Plastic on our beaches"]["id"],
-            "live": by_title["Our rivers and the sea"]["id"],
-            "later": by_title["Typhoons, heavy rain and us"]["id"],
-            "kr": by_title["Saving energy in our classrooms"]["id"]}
+    return {
+        "sealed": by_title["Plastic on our beaches"]["id"],
+        "live": by_title["Our rivers and the sea"]["id"],
+        "later": by_title["Typhoons, heavy rain and us"]["id"],
+        "kr": by_title["Saving energy in our classrooms"]["id"],
+    }
 
 
 def signed_in(app, demo: dict, role: str, school: str | None = "taipei-daan"):
@@ -125,10 +148,18 @@ def head_of(app, session_id: int) -> tuple:
     with app.app_context():
         session = db.session.get(ForumSession, session_id)
         seal = db.session.get(Seal, session_id)
-        hashes = list(db.session.scalars(sa.select(Event.hash).where(
-            Event.session_id == session_id).order_by(Event.seq)))
-        result = (session.status.value, session.head_seq, session.head_hash, hashes,
-                  seal and (seal.head_seq, seal.head_hash, seal.signature))
+        hashes = list(
+            db.session.scalars(
+                sa.select(Event.hash).where(Event.session_id == session_id).order_by(Event.seq)
+            )
+        )
+        result = (
+            session.status.value,
+            session.head_seq,
+            session.head_hash,
+            hashes,
+            seal and (seal.head_seq, seal.head_hash, seal.signature),
+        )
         db.session.remove()
         return result
 
@@ -138,6 +169,7 @@ def in_english(client) -> None:
 
 
 # --- exports verify ---------------------------------------------------------------------
+
 
 def test_every_export_verifies_against_protocol_alone(app, demo, client):
     ids = sessions_of(demo)
@@ -163,8 +195,9 @@ def test_every_export_verifies_against_protocol_alone(app, demo, client):
     sealed = docs["sealed"]
     assert sealed["session"]["status"] == "closed" and sealed["signature"]
     assert sealed["events"][-1]["type"] == "session.closed"
-    assert any(e["type"] == "message.posted" and e["data"]["body"] == HIDDEN_BODY
-               for e in sealed["events"])  # the record keeps hidden text
+    assert any(
+        e["type"] == "message.posted" and e["data"]["body"] == HIDDEN_BODY for e in sealed["events"]
+    )  # the record keeps hidden text
     assert docs["live"]["signature"] is None and docs["live"]["events"]
     for name in ("later", "kr"):  # no events: the head is hash_0
         assert docs[name]["events"] == []
@@ -173,7 +206,8 @@ def test_every_export_verifies_against_protocol_alone(app, demo, client):
     # The API gives the same body as transcript.json.
     api = app.test_client().get(
         f"/api/v1/sessions/{ids['sealed']}/transcript",
-        headers={"Authorization": "Bearer " + _token(app, "chen.reviewer")})
+        headers={"Authorization": "Bearer " + _token(app, "chen.reviewer")},
+    )
     assert api.status_code == 200 and api.get_json() == sealed
 
     # A student's copy withholds the hidden text: only those events fail to verify,
@@ -187,8 +221,9 @@ def test_every_export_verifies_against_protocol_alone(app, demo, client):
     for mine, full in zip(theirs["events"], sealed["events"], strict=True):
         if mine["seq"] in withheld:
             assert full["data"]["body"] == HIDDEN_BODY and mine["data"]["body"] is None
-            assert {k: v for k, v in mine["data"].items() if k not in ("body", "hidden")} \
-                == {k: v for k, v in full["data"].items() if k != "body"}
+            assert {k: v for k, v in mine["data"].items() if k not in ("body", "hidden")} == {
+                k: v for k, v in full["data"].items() if k != "body"
+            }
         else:
             assert mine == full
     assert theirs["head_hash"] == sealed["head_hash"]
@@ -207,6 +242,7 @@ def _token(app, username: str) -> str:
 
 
 # --- tampering --------------------------------------------------------------------------
+
 
 def _run_verify(runner, *args):
     result = runner.invoke(args=["forum", "verify", *map(str, args)])
@@ -238,8 +274,11 @@ def test_forum_verify_names_the_first_bad_seq(app, demo, runner, tmp_path):
     def copy() -> dict:
         return json.loads(raw)
 
-    body_seq = next(e["seq"] for e in doc["events"]
-                    if e["type"] == "message.posted" and e["data"]["body"] == CJK_BODIES[0])
+    body_seq = next(
+        e["seq"]
+        for e in doc["events"]
+        if e["type"] == "message.posted" and e["data"]["body"] == CJK_BODIES[0]
+    )
     t = copy()
     event = t["events"][body_seq - 1]
     event["data"]["body"] = "他" + event["data"]["body"][1:]
@@ -286,8 +325,11 @@ def test_forum_verify_names_the_first_bad_seq(app, demo, runner, tmp_path):
     key.write_text(served.get_data(as_text=True))
     assert _run_verify(runner, path, "--public-key", key)[0] == 0
     other = tmp_path / "other.pem"
-    other.write_bytes(Ed25519PrivateKey.generate().public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    other.write_bytes(
+        Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     code, line = _run_verify(runner, path, "--public-key", other)
     assert code == 1 and line.startswith("invalid") and "signature" in line
 
@@ -311,8 +353,11 @@ def test_forum_verify_names_the_first_bad_seq(app, demo, runner, tmp_path):
     forger = Ed25519PrivateKey.generate()
     t = forged()
     t["signature"] = base64.b64encode(forger.sign(t["head_hash"].encode())).decode()
-    t["public_key"] = forger.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    t["public_key"] = (
+        forger.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     file = tmp_path / "resigned.json"
     file.write_text(json.dumps(t), encoding="utf-8")
     code, line = _run_verify(runner, file)
@@ -336,13 +381,19 @@ def test_forum_verify_session_checks_the_database(app, demo, runner):
         assert code == 0 and line.startswith("valid"), line
 
     with app.app_context():
-        row = db.session.scalar(sa.select(Event).where(
-            Event.session_id == ids["sealed"], Event.type == "message.posted",
-            Event.seq > 12).order_by(Event.seq))
+        row = db.session.scalar(
+            sa.select(Event)
+            .where(
+                Event.session_id == ids["sealed"], Event.type == "message.posted", Event.seq > 12
+            )
+            .order_by(Event.seq)
+        )
         seq, data = row.seq, {**row.data, "body": row.data["body"] + "!"}
-        db.session.execute(sa.update(Event.__table__).where(
-            Event.__table__.c.session_id == ids["sealed"], Event.__table__.c.seq == seq)
-            .values(data=data))
+        db.session.execute(
+            sa.update(Event.__table__)
+            .where(Event.__table__.c.session_id == ids["sealed"], Event.__table__.c.seq == seq)
+            .values(data=data)
+        )
         db.session.commit()
         db.session.remove()
     code, line = _run_verify(runner, "--session", ids["sealed"])
@@ -362,8 +413,11 @@ def test_review_desk_upload_verifies_files(app, demo):
 
     def upload(data: bytes):
         token = csrf_token(reviewer, "/review/verify")
-        return reviewer.post("/review/verify", content_type="multipart/form-data", data={
-            "csrf_token": token, "file": (io.BytesIO(data), "transcript.json")})
+        return reviewer.post(
+            "/review/verify",
+            content_type="multipart/form-data",
+            data={"csrf_token": token, "file": (io.BytesIO(data), "transcript.json")},
+        )
 
     response = upload(raw)
     html = response.get_data(as_text=True)
@@ -384,6 +438,7 @@ def test_review_desk_upload_verifies_files(app, demo):
 
 # --- sealed sessions take no writes -----------------------------------------------------
 
+
 def test_a_sealed_session_refuses_every_write(app, demo):
     from livekit import People
 
@@ -395,10 +450,12 @@ def test_a_sealed_session_refuses_every_write(app, demo):
     before = head_of(app, sid)
     assert before[0] == "closed" and before[4] is not None
     with app.app_context():
-        message = db.session.scalar(sa.select(Message).where(
-            Message.session_id == sid, Message.hidden.is_(False)))
-        hidden = db.session.scalar(sa.select(Message).where(
-            Message.session_id == sid, Message.hidden.is_(True)))
+        message = db.session.scalar(
+            sa.select(Message).where(Message.session_id == sid, Message.hidden.is_(False))
+        )
+        hidden = db.session.scalar(
+            sa.select(Message).where(Message.session_id == sid, Message.hidden.is_(True))
+        )
         note = db.session.scalar(sa.select(Note).where(Note.session_id == sid))
         mid, hid, nid, author = message.id, hidden.id, note.id, hidden.author_id
         db.session.remove()
@@ -452,12 +509,15 @@ def test_a_sealed_session_refuses_every_write(app, demo):
 
     teacher_http = signed_in(app, demo, "teacher")
     in_english(teacher_http)
-    for action, message in [("open", "This session is closed."),
-                            ("close", "This session is already closed."),
-                            ("cancel", "Only a session that has not started can be cancelled.")]:
+    for action, message in [
+        ("open", "This session is closed."),
+        ("close", "This session is already closed."),
+        ("cancel", "Only a session that has not started can be cancelled."),
+    ]:
         token = csrf_token(teacher_http, f"/sessions/{sid}")
-        response = teacher_http.post(f"/sessions/{sid}/{action}", data={"csrf_token": token},
-                                     follow_redirects=True)
+        response = teacher_http.post(
+            f"/sessions/{sid}/{action}", data={"csrf_token": token}, follow_redirects=True
+        )
         assert response.status_code == 200
         assert message in response.get_data(as_text=True), action
 
@@ -470,6 +530,7 @@ def test_a_sealed_session_refuses_every_write(app, demo):
 
 
 # --- the academic-year report -----------------------------------------------------------
+
 
 class Script:
     def __init__(self, at: datetime) -> None:
@@ -499,7 +560,7 @@ def year_boundary(app, demo, monkeypatch):
     )
 
     clock = Script(_utc("2024-07-01T00:00:00+00:00"))
-    monkeypatch.setattr(room, "clock", clock)
+    monkeypatch.setattr(room.clock, "_source", clock)
     room.rate_limiter.forget()
     with app.app_context():
         people = {u.display_name: u for u in db.session.scalars(sa.select(User))}
@@ -514,9 +575,15 @@ def year_boundary(app, demo, monkeypatch):
 
         def exchange(title, members, mode, year):
             # Paired exchanges, as approved applications are.
-            row = Exchange(title=title, sdgs=[13], mode=mode, academic_year=year,
-                           status=ExchangeStatus.APPROVED, created_by_id=lin.id,
-                           classes=members)
+            row = Exchange(
+                title=title,
+                sdgs=[13],
+                mode=mode,
+                academic_year=year,
+                status=ExchangeStatus.APPROVED,
+                created_by_id=lin.id,
+                classes=members,
+            )
             db.session.add(row)
             return row
 
@@ -528,9 +595,14 @@ def year_boundary(app, demo, monkeypatch):
         db.session.commit()
 
         def session(ex, title, sdgs, starts):
-            row = ForumSession(exchange=ex, title=title, sdgs=sdgs,
-                               status=SessionStatus.SCHEDULED, starts_at=_utc(starts),
-                               ends_at=_utc(starts) + timedelta(hours=1))
+            row = ForumSession(
+                exchange=ex,
+                title=title,
+                sdgs=sdgs,
+                status=SessionStatus.SCHEDULED,
+                starts_at=_utc(starts),
+                ends_at=_utc(starts) + timedelta(hours=1),
+            )
             db.session.add(row)
             db.session.commit()
             return row.id
@@ -545,11 +617,14 @@ def year_boundary(app, demo, monkeypatch):
                 elif what == "join":
                     room.joined(seat)
                 elif what == "say":
-                    room.send_message(seat, {"client_id": f"c{clock.at.timestamp()}",
-                                             "body": args[0]})
+                    room.send_message(
+                        seat, {"client_id": f"c{clock.at.timestamp()}", "body": args[0]}
+                    )
                 elif what == "note":
-                    board.add(seat, {"client_id": f"n{clock.at.timestamp()}",
-                                     "column": "see", "text": args[0]})
+                    board.add(
+                        seat,
+                        {"client_id": f"n{clock.at.timestamp()}", "column": "see", "text": args[0]},
+                    )
             if close_by:
                 clock.at += timedelta(minutes=30)
                 room.close_room(room.seat_for(people[close_by], session_id))
@@ -561,34 +636,69 @@ def year_boundary(app, demo, monkeypatch):
         # 31 July 2024 23:59 Taipei (15:59 UTC): still ROC 112.
         start = "2024-07-31T23:59:00+08:00"
         s112 = session(e1, "Y112 last minute", [13], start)
-        run(s112, start, [("林美華 老師", "open"), ("陳怡安", "join"),
-                          ("陳怡安", "say", "ROC 112")], close_by="林美華 老師")
+        run(
+            s112,
+            start,
+            [("林美華 老師", "open"), ("陳怡安", "join"), ("陳怡安", "say", "ROC 112")],
+            close_by="林美華 老師",
+        )
         # 31 July 2025 23:30 Taipei = 15:30 UTC: ROC 113.
         start = "2025-07-31T23:30:00+08:00"
         s1 = session(e1, "Y113 last evening", [13, 14], start)
-        run(s1, start, [
-            ("林美華 老師", "open"), ("林美華 老師", "join"), ("佐藤 健 先生", "join"),
-            ("王小明", "join"), ("陳怡安", "join"), ("山田 花子", "join"),
-            ("王小明", "say", "我們的海灘有很多垃圾"), ("山田 花子", "say", "こんばんは"),
-            ("林美華 老師", "say", "Welcome"), ("陳怡安", "note", "寶特瓶"),
-        ], close_by="林美華 老師")
+        run(
+            s1,
+            start,
+            [
+                ("林美華 老師", "open"),
+                ("林美華 老師", "join"),
+                ("佐藤 健 先生", "join"),
+                ("王小明", "join"),
+                ("陳怡安", "join"),
+                ("山田 花子", "join"),
+                ("王小明", "say", "我們的海灘有很多垃圾"),
+                ("山田 花子", "say", "こんばんは"),
+                ("林美華 老師", "say", "Welcome"),
+                ("陳怡安", "note", "寶特瓶"),
+            ],
+            close_by="林美華 老師",
+        )
         # A session of ROC 113 that was never opened does not count as held.
         session(e1, "Y113 never opened", [15], "2025-07-31T22:00:00+08:00")
         # 1 August 2025 00:30 Taipei = 31 July 16:30 UTC: ROC 114.
         start = "2025-08-01T00:30:00+08:00"
         s2 = session(e2, "Y114 first night", [7], start)
-        run(s2, start, [
-            ("林美華 老師", "open"), ("林美華 老師", "join"), ("김지현 선생님", "join"),
-            ("王小明", "join"), ("박서연", "join"), ("張家豪", "join"),
-            ("박서연", "say", "안녕하세요"), ("박서연", "say", "태양광 패널"),
-            ("張家豪", "say", "節能"), ("王小明", "note", "關燈"), ("王小明", "note", "冷氣 26 度"),
-            ("박서연", "note", "에어컨"),
-        ], close_by="김지현 선생님")
+        run(
+            s2,
+            start,
+            [
+                ("林美華 老師", "open"),
+                ("林美華 老師", "join"),
+                ("김지현 선생님", "join"),
+                ("王小明", "join"),
+                ("박서연", "join"),
+                ("張家豪", "join"),
+                ("박서연", "say", "안녕하세요"),
+                ("박서연", "say", "태양광 패널"),
+                ("張家豪", "say", "節能"),
+                ("王小明", "note", "關燈"),
+                ("王小明", "note", "冷氣 26 度"),
+                ("박서연", "note", "에어컨"),
+            ],
+            close_by="김지현 선생님",
+        )
         start = "2025-08-01T10:00:00+08:00"
         s3 = session(e3, "Y114 JP-KR", [7, 13], start)
-        run(s3, start, [("佐藤 健 先生", "open"), ("佐藤 健 先生", "join"),
-                        ("鈴木 大翔", "join"), ("鈴木 大翔", "say", "省エネ")],
-            close_by="佐藤 健 先生")
+        run(
+            s3,
+            start,
+            [
+                ("佐藤 健 先生", "open"),
+                ("佐藤 健 先生", "join"),
+                ("鈴木 大翔", "join"),
+                ("鈴木 大翔", "say", "省エネ"),
+            ],
+            close_by="佐藤 健 先生",
+        )
         # Still live: not held (yet).
         start = "2025-08-02T10:00:00+08:00"
         s4 = session(e1, "Y114 still live", [1], start)
@@ -603,46 +713,64 @@ def _zero_sdgs(**counts: int) -> dict[str, int]:
 
 
 DEMO_MOUS = {
-    "Shikoku": {"region": "Shikoku", "country": "JP", "status": "signed",
-                "signed_on": "2024-09-20"},
+    "Shikoku": {
+        "region": "Shikoku",
+        "country": "JP",
+        "status": "signed",
+        "signed_on": "2024-09-20",
+    },
     "Chiba": {"region": "Chiba", "country": "JP", "status": "signed", "signed_on": "2024-11-15"},
-    "Miyagi": {"region": "Miyagi", "country": "JP", "status": "signed",
-               "signed_on": "2025-03-10"},
+    "Miyagi": {"region": "Miyagi", "country": "JP", "status": "signed", "signed_on": "2025-03-10"},
     "Shizuoka": {"region": "Shizuoka", "country": "JP", "status": "planned", "signed_on": None},
 }
 EXPECTED = {
     113: {
-        "academic_year": 113, "from": "2024-08-01", "to": "2025-07-31",
+        "academic_year": 113,
+        "from": "2024-08-01",
+        "to": "2025-07-31",
         "exchanges": {"online": 1, "in_person": 1, "total": 2, "completed": 0},
-        "applications": {"total": 2, "online": 1, "in_person": 1, "approved": 2,
-                         "declined": 0},
+        "applications": {"total": 2, "online": 1, "in_person": 1, "approved": 2, "declined": 0},
         "sessions_held": 2,
         "schools_by_country": {"JP": 1, "TW": 1},
         "classes_by_country": {"JP": 1, "TW": 1},
-        "students": 4, "teachers": 2, "messages": 3, "notes": 1,
+        "students": 4,
+        "teachers": 2,
+        "messages": 3,
+        "notes": 1,
         "sessions_by_sdg": _zero_sdgs(g13=2, g14=1),
         "schools_paired": {"total": 2, "by_region": {"Shizuoka": 1, "Taipei": 1}},
         "exchanges_by_region": {"Shizuoka": 2, "Taipei": 2},
         "sessions_by_region": {"Shizuoka": 2, "Taipei": 2},
         "students_by_region": {"Shizuoka": 1, "Taipei": 3},
         # The demo's MOUs and training tell the Alliance's 113th year.
-        "mous": [DEMO_MOUS["Shikoku"], DEMO_MOUS["Chiba"], DEMO_MOUS["Miyagi"],
-                 DEMO_MOUS["Shizuoka"]],
+        "mous": [
+            DEMO_MOUS["Shikoku"],
+            DEMO_MOUS["Chiba"],
+            DEMO_MOUS["Miyagi"],
+            DEMO_MOUS["Shizuoka"],
+        ],
         "educators_trained": 123,
-        "educators_trained_by_kind": {"task_force": 120, "host_family": 3, "seminar": 0,
-                                      "other": 0},
-        "training_events_by_kind": {"task_force": 1, "host_family": 1, "seminar": 0,
-                                    "other": 0},
+        "educators_trained_by_kind": {
+            "task_force": 120,
+            "host_family": 3,
+            "seminar": 0,
+            "other": 0,
+        },
+        "training_events_by_kind": {"task_force": 1, "host_family": 1, "seminar": 0, "other": 0},
     },
     114: {
-        "academic_year": 114, "from": "2025-08-01", "to": "2026-07-31",
+        "academic_year": 114,
+        "from": "2025-08-01",
+        "to": "2026-07-31",
         "exchanges": {"online": 2, "in_person": 1, "total": 3, "completed": 0},
-        "applications": {"total": 3, "online": 2, "in_person": 1, "approved": 3,
-                         "declined": 0},
+        "applications": {"total": 3, "online": 2, "in_person": 1, "approved": 3, "declined": 0},
         "sessions_held": 2,
         "schools_by_country": {"JP": 1, "KR": 1, "TW": 1},
         "classes_by_country": {"JP": 1, "KR": 1, "TW": 2},
-        "students": 4, "teachers": 3, "messages": 4, "notes": 3,
+        "students": 4,
+        "teachers": 3,
+        "messages": 4,
+        "notes": 3,
         "sessions_by_sdg": _zero_sdgs(g7=2, g13=1),
         "schools_paired": {"total": 3, "by_region": {"Seoul": 1, "Shizuoka": 1, "Taipei": 1}},
         "exchanges_by_region": {"Seoul": 3, "Shizuoka": 1, "Taipei": 2},
@@ -650,10 +778,8 @@ EXPECTED = {
         "students_by_region": {"Seoul": 1, "Shizuoka": 1, "Taipei": 2},
         "mous": [DEMO_MOUS["Shizuoka"]],  # planned for 114
         "educators_trained": 0,
-        "educators_trained_by_kind": {"task_force": 0, "host_family": 0, "seminar": 0,
-                                      "other": 0},
-        "training_events_by_kind": {"task_force": 0, "host_family": 0, "seminar": 0,
-                                    "other": 0},
+        "educators_trained_by_kind": {"task_force": 0, "host_family": 0, "seminar": 0, "other": 0},
+        "training_events_by_kind": {"task_force": 0, "host_family": 0, "seminar": 0, "other": 0},
     },
 }
 
@@ -670,14 +796,25 @@ def test_report_counts_across_the_academic_year_boundary(app, demo, runner, year
     assert rows[0] == ["figure", "key", "value"]
     body = {(figure, key): value for figure, key, value in rows[1:]}
     assert len(body) == len(rows) - 1  # no figure twice
-    for row in [("academic_year", "", "114"), ("from", "", "2025-08-01"),
-                ("to", "", "2026-07-31"), ("exchanges", "online", "2"),
-                ("exchanges", "in_person", "1"), ("exchanges", "total", "3"),
-                ("sessions_held", "", "2"), ("schools_by_country", "TW", "1"),
-                ("classes_by_country", "TW", "2"), ("classes_by_country", "KR", "1"),
-                ("students", "", "4"), ("teachers", "", "3"), ("messages", "", "4"),
-                ("notes", "", "3"), ("sessions_by_sdg", "7", "2"),
-                ("sessions_by_sdg", "13", "1"), ("sessions_by_sdg", "14", "0")]:
+    for row in [
+        ("academic_year", "", "114"),
+        ("from", "", "2025-08-01"),
+        ("to", "", "2026-07-31"),
+        ("exchanges", "online", "2"),
+        ("exchanges", "in_person", "1"),
+        ("exchanges", "total", "3"),
+        ("sessions_held", "", "2"),
+        ("schools_by_country", "TW", "1"),
+        ("classes_by_country", "TW", "2"),
+        ("classes_by_country", "KR", "1"),
+        ("students", "", "4"),
+        ("teachers", "", "3"),
+        ("messages", "", "4"),
+        ("notes", "", "3"),
+        ("sessions_by_sdg", "7", "2"),
+        ("sessions_by_sdg", "13", "1"),
+        ("sessions_by_sdg", "14", "0"),
+    ]:
         assert body[row[:2]] == row[2], row
     assert sum(1 for f, _k in body if f == "sessions_by_sdg") == 17
 
@@ -728,8 +865,11 @@ def test_transcript_access_matrix(app, demo):
     ids = sessions_of(demo)
     sealed = ids["sealed"]
     students = student_names(demo)
-    tw_students = [u["display_name"] for u in demo["users"]
-                   if u["role"] == "student" and u["school"] == "taipei-daan"]
+    tw_students = [
+        u["display_name"]
+        for u in demo["users"]
+        if u["role"] == "student" and u["school"] == "taipei-daan"
+    ]
 
     def actor_names(doc: dict) -> set[str]:
         return {a["name"] for a in doc["actors"].values() if a["role"] == "student"}
@@ -746,8 +886,10 @@ def test_transcript_access_matrix(app, demo):
     assert actor_names(doc) and all(re.fullmatch(r"\S+ \d+", n) for n in actor_names(doc))
     assert HIDDEN_BODY in _get(reviewer, sealed, "html").get_data(as_text=True)
     token = _token(app, "chen.reviewer")
-    api = app.test_client().get(f"/api/v1/sessions/{sealed}/transcript?names=1",
-                                headers={"Authorization": f"Bearer {token}"})
+    api = app.test_client().get(
+        f"/api/v1/sessions/{sealed}/transcript?names=1",
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert api.status_code in (200, 403)
     if api.status_code == 200:
         assert names_in(api.get_data(as_text=True), students) == []
@@ -770,7 +912,8 @@ def test_transcript_access_matrix(app, demo):
     headers = {"Authorization": "Bearer " + _token(app, "lin.teacher")}
     api = app.test_client()
     assert "王小明" in actor_names(
-        api.get(f"/api/v1/sessions/{sealed}/transcript", headers=headers).get_json())
+        api.get(f"/api/v1/sessions/{sealed}/transcript", headers=headers).get_json()
+    )
     pseudo = api.get(f"/api/v1/sessions/{sealed}/transcript?pseudonyms=1", headers=headers)
     assert names_in(pseudo.get_data(as_text=True), students) == []
 
@@ -779,8 +922,10 @@ def test_transcript_access_matrix(app, demo):
     for form in FORMS:
         assert _get(other, sealed, form).status_code == 404, form
     assert _get(other, ids["kr"], "json").status_code == 200
-    response = api.get(f"/api/v1/sessions/{sealed}/transcript",
-                       headers={"Authorization": "Bearer " + _token(app, "kim.teacher")})
+    response = api.get(
+        f"/api/v1/sessions/{sealed}/transcript",
+        headers={"Authorization": "Bearer " + _token(app, "kim.teacher")},
+    )
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_found"
 
@@ -814,11 +959,14 @@ def test_transcript_access_matrix(app, demo):
 
 # --- the review desk --------------------------------------------------------------------
 
+
 def _desk_ids(client, query: str = "") -> set[int]:
     response = client.get(f"/review/{query}")
     assert response.status_code == 200, query
-    return {int(i) for i in re.findall(r'href="/review/sessions/(\d+)"',
-                                       response.get_data(as_text=True))}
+    return {
+        int(i)
+        for i in re.findall(r'href="/review/sessions/(\d+)"', response.get_data(as_text=True))
+    }
 
 
 def test_review_desk_filters_and_verdicts(app, demo):
@@ -853,10 +1001,11 @@ def test_review_desk_filters_and_verdicts(app, demo):
     assert _desk_ids(reviewer, "?sdg=1") == set()
     assert _desk_ids(reviewer, "?country=KR&sdg=14") == set()
     with app.app_context():
-        years = {sid: academic_year_of(db.session.get(ForumSession, sid).starts_at)
-                 for sid in (plastic, rivers, energy)}
-        reviewer_id = db.session.scalar(
-            sa.select(User.id).where(User.username == "chen.reviewer"))
+        years = {
+            sid: academic_year_of(db.session.get(ForumSession, sid).starts_at)
+            for sid in (plastic, rivers, energy)
+        }
+        reviewer_id = db.session.scalar(sa.select(User.id).where(User.username == "chen.reviewer"))
         db.session.remove()
     for year in set(years.values()):
         assert _desk_ids(reviewer, f"?year={year}") == {s for s, y in years.items() if y == year}
@@ -887,7 +1036,8 @@ def test_review_desk_filters_and_verdicts(app, demo):
         reviews = list(db.session.scalars(sa.select(Review).order_by(Review.id)))
         assert [(r.session_id, r.state.value, r.comment, r.reviewer_id) for r in reviews] == [
             (plastic, "verified", None, reviewer_id),
-            (rivers, "flagged", "The board is missing a column.", reviewer_id)]
+            (rivers, "flagged", "The board is missing a column.", reviewer_id),
+        ]
         assert all(started <= r.at <= datetime.now(UTC) for r in reviews)
         db.session.remove()
 
@@ -906,8 +1056,9 @@ def test_review_desk_filters_and_verdicts(app, demo):
     # A teacher cannot mark.
     teacher = signed_in(app, demo, "teacher")
     token = csrf_token(teacher, "/")
-    response = teacher.post(f"/review/sessions/{plastic}",
-                            data={"csrf_token": token, "state": "verified"})
+    response = teacher.post(
+        f"/review/sessions/{plastic}", data={"csrf_token": token, "state": "verified"}
+    )
     assert response.status_code == 403
 
 
@@ -926,8 +1077,9 @@ def test_a_live_sessions_export_matches_its_head_while_the_room_goes_on(app, dem
         # Someone writes in the room between reading the session and reading its log.
         with app.app_context():
             teacher = db.session.scalar(sa.select(User).where(User.username == "lin.teacher"))
-            room.send_message(room.seat_for(teacher, sid),
-                              {"client_id": "mid-export", "body": "still talking"})
+            room.send_message(
+                room.seat_for(teacher, sid), {"client_id": "mid-export", "body": "still talking"}
+            )
             db.session.remove()
         doc = transcript.export(session, reading)
         assert [e["seq"] for e in doc["events"]] == list(range(1, head + 1))
@@ -938,10 +1090,14 @@ def test_a_live_sessions_export_matches_its_head_while_the_room_goes_on(app, dem
 
 # --- the CSV ---------------------------------------------------------------------------
 
+
 def test_csv_has_one_row_per_message_with_bom_and_cjk(app, demo):
     ids = sessions_of(demo)
-    for role, school in (("reviewer", None), ("teacher", "taipei-daan"),
-                         ("student", "taipei-daan")):
+    for role, school in (
+        ("reviewer", None),
+        ("teacher", "taipei-daan"),
+        ("student", "taipei-daan"),
+    ):
         client = signed_in(app, demo, role, school)
         response = _get(client, ids["sealed"], "csv")
         assert response.status_code == 200
@@ -977,15 +1133,19 @@ def test_a_review_needs_a_chosen_verdict_and_the_page_speaks_the_readers_languag
     reviewer = signed_in(app, demo, "reviewer")
     page = reviewer.get(f"/review/sessions/{closed}?lang=ja").get_data(as_text=True)
     select = re.search(r'<select id="state".*?</select>', page, re.S).group(0)
-    assert select.index('<option value="">判定を選んでください…</option>') < select.index(
-        'value="verified"') and "selected" not in select  # nothing chosen for them
+    assert (
+        select.index('<option value="">判定を選んでください…</option>')
+        < select.index('value="verified"')
+        and "selected" not in select
+    )  # nothing chosen for them
     assert "で署名されています" in page
     assert '<code lang="en" class="wrap">valid:' in page
     with app.app_context():
         before = db.session.scalar(sa.select(sa.func.count()).select_from(Review))
     token = csrf_token(reviewer, f"/review/sessions/{closed}")
-    response = reviewer.post(f"/review/sessions/{closed}",
-                             data={"csrf_token": token, "state": "", "comment": "ok"})
+    response = reviewer.post(
+        f"/review/sessions/{closed}", data={"csrf_token": token, "state": "", "comment": "ok"}
+    )
     assert response.status_code == 422
     assert "判定を選んでください。" in response.get_data(as_text=True)
     with app.app_context():

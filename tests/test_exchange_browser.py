@@ -47,13 +47,15 @@ def browser(live_server):
 
 
 def _person(demo: dict, role: str, school: str | None = None) -> dict:
-    return next(u for u in demo["users"] if u["role"] == role
-                and (school is None or u["school"] == school))
+    return next(
+        u for u in demo["users"] if u["role"] == role and (school is None or u["school"] == school)
+    )
 
 
 def _page(browser, locale: str = "en-US"):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale,
-                                  timezone_id="Asia/Taipei")
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale=locale, timezone_id="Asia/Taipei"
+    )
     context.set_default_timeout(15_000)
     return context.new_page()
 
@@ -132,8 +134,9 @@ def test_proposal_acceptance_in_japanese_approval_session(live_server, browser):
     # A reviewer approves it on the Alliance's desk.
     reviewer = _staff_page(browser, server, _person(demo, "reviewer"), "en")
     reviewer.goto(server.url + "/")
-    reviewer.get_by_role("region", name="Waiting for you") \
-        .get_by_role("link", name="Open the applications desk").click()
+    reviewer.get_by_role("region", name="Waiting for you").get_by_role(
+        "link", name="Open the applications desk"
+    ).click()
     row = reviewer.locator("tr", has=reviewer.get_by_role("link", name=TITLE))
     expect(row).to_contain_text("ready for the Alliance's decision")
     row.get_by_label("Comment").fill("A good plan.")
@@ -150,7 +153,8 @@ def test_proposal_acceptance_in_japanese_approval_session(live_server, browser):
 
     # The Taipei teacher schedules a session; the Shizuoka student now sees it.
     start = (datetime.now(ZoneInfo("Asia/Taipei")) + timedelta(days=3)).replace(
-        hour=14, minute=0, second=0, microsecond=0)
+        hour=14, minute=0, second=0, microsecond=0
+    )
     lin.goto(exchange_url)
     lin.locator("a[href^='/sessions/new?exchange_id=']").click()
     lin.locator("#title").fill(SESSION)

@@ -25,15 +25,17 @@ def multipart(token: str, content: bytes) -> tuple[bytes, str]:
     """A form with a CSRF token and a file, built by hand: for a large file the test
     client spools the body to a temporary file that it never closes."""
     boundary = "odd-input-boundary"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
-            f"{token}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-            f"filename=\"upload\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+        f'{token}\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="upload"\r\nContent-Type: application/octet-stream\r\n\r\n'
+    )
     body = head.encode() + content + f"\r\n--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-
 # --- upload sizes ---------------------------------------------------------------
+
 
 @pytest.mark.usefixtures("demo_snapshot")
 def test_verify_page_takes_a_file_past_two_megabytes(app, demo):
@@ -41,8 +43,7 @@ def test_verify_page_takes_a_file_past_two_megabytes(app, demo):
     sealed = next(s["id"] for s in demo["sessions"] if s["status"] == "closed")
     doc = reviewer.get(f"/sessions/{sealed}/transcript.json").get_json()
     doc["padding"] = "x" * (3 * 1024 * 1024)  # not covered by the chain: still valid
-    body, content_type = multipart(csrf_token(reviewer, "/review/verify"),
-                                   json.dumps(doc).encode())
+    body, content_type = multipart(csrf_token(reviewer, "/review/verify"), json.dumps(doc).encode())
     with reviewer.post("/review/verify", data=body, content_type=content_type) as response:
         assert response.status_code == 200, response.status_code
         assert '<code lang="en" class="wrap">valid:' in response.get_data(as_text=True)
@@ -60,6 +61,7 @@ def test_other_routes_keep_the_two_megabyte_cap(app, demo):
 
 # --- HSTS ----------------------------------------------------------------------------
 
+
 def test_hsts_when_cookies_are_secure(make_app):
     secure = make_app(SESSION_COOKIE_SECURE=True).test_client()
     header = secure.get("/auth/login").headers.get("Strict-Transport-Security")
@@ -72,6 +74,7 @@ def test_no_hsts_without_secure_cookies(client):
 
 # --- demo codes ------------------------------------------------------------------------
 
+
 def _source_codes(demo: dict) -> int:
     """How many demo codes the formula that was in forum/demo.py gives."""
     import hashlib
@@ -82,7 +85,8 @@ def _source_codes(demo: dict) -> int:
         if user["role"] != "student":
             continue
         raw = hashlib.sha256(
-            f"sdg-forum-demo:{user['school']}:{user['display_name']}".encode()).digest()
+            f"sdg-forum-demo:{user['school']}:{user['display_name']}".encode()
+        ).digest()
         guess = "".join(alphabet[b % 31] for b in raw[:10])
         hits += user["code"].replace("-", "") == guess
     return hits

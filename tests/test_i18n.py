@@ -69,9 +69,14 @@ class _Visible(HTMLParser):
         if tag in ("script", "style"):
             self._skip += 1
         for name, value in attrs:
-            if value and (name in self.SHOWN_ATTRS
-                          or (name == "value" and tag == "input"
-                              and dict(attrs).get("type") in ("submit", "button"))):
+            if value and (
+                name in self.SHOWN_ATTRS
+                or (
+                    name == "value"
+                    and tag == "input"
+                    and dict(attrs).get("type") in ("submit", "button")
+                )
+            ):
                 self.parts.append(value)
 
     def handle_endtag(self, tag):
@@ -96,8 +101,9 @@ def english_leftovers(text: str, locale: str) -> list[str]:
     an acronym such as "SDGs") is not a leftover."""
     found = []
     messages = list(catalog(locale))
-    translated = "\n".join(m.string if isinstance(m.string, str) else "\n".join(m.string)
-                           for m in messages if m.id)
+    translated = "\n".join(
+        m.string if isinstance(m.string, str) else "\n".join(m.string) for m in messages if m.id
+    )
     for message in messages:
         if not message.id or isinstance(message.id, tuple):
             continue
@@ -116,33 +122,64 @@ def english_leftovers(text: str, locale: str) -> list[str]:
 
 
 def _sign_in(client, demo, role: str, school: str = "taipei-daan") -> None:
-    user = next(u for u in demo["users"] if u["role"] == role
-                and (role not in ("teacher", "student") or u["school"] == school))
+    user = next(
+        u
+        for u in demo["users"]
+        if u["role"] == role and (role not in ("teacher", "student") or u["school"] == school)
+    )
     if role == "student":
         token = csrf_token(client, "/auth/code")
         client.post("/auth/code", data={"code": user["code"], "csrf_token": token})
     else:
         token = csrf_token(client, "/auth/login")
-        client.post("/auth/login", data={"username": user["username"],
-                                         "password": user["password"], "csrf_token": token})
+        client.post(
+            "/auth/login",
+            data={"username": user["username"], "password": user["password"], "csrf_token": token},
+        )
 
 
 def _pages(role: str, demo: dict) -> list[str]:
     by_status = {s["status"]: s["id"] for s in demo["sessions"]}
     live, past, later = by_status["live"], by_status["closed"], by_status["scheduled"]
     tw_class = next(c["id"] for c in demo["classes"] if c["school"] == "taipei-daan")
-    pages = ["/", "/preferences", f"/sessions/{live}", f"/sessions/{past}",
-             f"/sessions/{past}/transcript.html", "/no-such-page"]
+    pages = [
+        "/",
+        "/preferences",
+        f"/sessions/{live}",
+        f"/sessions/{past}",
+        f"/sessions/{past}/transcript.html",
+        "/no-such-page",
+    ]
     if role in ("teacher", "admin"):
-        pages += ["/classes/", f"/classes/{tw_class}", "/exchanges/new",
-                  f"/exchanges/{demo['sessions'][0]['exchange_id']}", "/sessions/new",
-                  f"/sessions/{later}/edit", f"/sessions/{later}"]
+        pages += [
+            "/classes/",
+            f"/classes/{tw_class}",
+            "/exchanges/new",
+            f"/exchanges/{demo['sessions'][0]['exchange_id']}",
+            "/sessions/new",
+            f"/sessions/{later}/edit",
+            f"/sessions/{later}",
+        ]
     if role in ("reviewer", "admin"):
-        pages += ["/review/", f"/review/sessions/{past}", "/review/verify", "/review/report",
-                  "/review/applications/?year="]
+        pages += [
+            "/review/",
+            f"/review/sessions/{past}",
+            "/review/verify",
+            "/review/report",
+            "/review/applications/?year=",
+        ]
     if role == "admin":
-        pages += ["/mous/", "/mous/1", "/training/", "/training/1", "/review/report?year=113",
-                  "/admin/staff", "/admin/schools", "/admin/schools/1", "/admin/staff/1"]
+        pages += [
+            "/mous/",
+            "/mous/1",
+            "/training/",
+            "/training/1",
+            "/review/report?year=113",
+            "/admin/staff",
+            "/admin/schools",
+            "/admin/schools/1",
+            "/admin/staff/1",
+        ]
     return pages
 
 
@@ -160,8 +197,7 @@ def test_no_english_left_on_any_page(app, demo, role, lang):
     for path in pages:
         response = client.get(path)
         assert response.status_code in (200, 404), (path, response.status_code)
-        found = english_leftovers(visible_text(response.get_data(as_text=True)),
-                                  LOCALES[lang])
+        found = english_leftovers(visible_text(response.get_data(as_text=True)), LOCALES[lang])
         if found:
             leftovers[path] = found
     assert not leftovers, f"{role} in {lang} still reads English: {leftovers}"
@@ -174,6 +210,7 @@ def test_html_lang_is_the_bcp47_tag_of_the_page(client, demo):
 
 
 # --- negotiation ----------------------------------------------------------------------
+
 
 def _lang_of(response) -> str:
     return _lang_of_html(response.get_data(as_text=True))
@@ -214,10 +251,14 @@ def test_unknown_lang_is_ignored(client):
 
 # --- times and years --------------------------------------------------------------------
 
-@pytest.mark.parametrize(("locale", "expected"), [
-    ("en", "Academic year 113 (2024–25)"),
-    ("zh_Hant_TW", "113學年度"),
-])
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("en", "Academic year 113 (2024–25)"),
+        ("zh_Hant_TW", "113學年度"),
+    ],
+)
 def test_roc_academic_year_label(app, locale, expected):
     from flask_babel import force_locale
 
@@ -298,11 +339,16 @@ def test_academic_year_boundary():
     assert academic_year_bounds(113) == (date(2024, 8, 1), date(2025, 7, 31))
 
 
-@pytest.mark.parametrize(("lang", "label", "wrong"), [
-    ("zh-TW", "(老師)", "位老師"), ("ja", "(先生)", "人の先生"), ("ko", "(선생님)", "명의 선생님"),
-    ("en", "(teacher)", "(teachers)")])
-def test_a_teacher_in_the_attendance_is_called_a_teacher(auth, client, demo, lang, label,
-                                                         wrong):
+@pytest.mark.parametrize(
+    ("lang", "label", "wrong"),
+    [
+        ("zh-TW", "(老師)", "位老師"),
+        ("ja", "(先生)", "人の先生"),
+        ("ko", "(선생님)", "명의 선생님"),
+        ("en", "(teacher)", "(teachers)"),
+    ],
+)
+def test_a_teacher_in_the_attendance_is_called_a_teacher(auth, client, demo, lang, label, wrong):
     """Not the plural counter of the report's figures ("(位老師)", "(人の先生)"): the label
     after a teacher's name has a translation of its own."""
     closed = next(s["id"] for s in demo["sessions"] if s["status"] == "closed")

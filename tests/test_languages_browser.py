@@ -44,12 +44,17 @@ def forum(tmp_path_factory):
     tw_kr = next(s for s in demo["sessions"] if s["exchange_id"] != live["exchange_id"])
     token = flask_cli(["forum", "token", "kim.teacher"], env).stdout.strip()
     request = urllib.request.Request(
-        f"{server.url}/api/v1/sessions/{tw_kr['id']}/open", method="POST",
-        headers={"Authorization": f"Bearer {token}"})
+        f"{server.url}/api/v1/sessions/{tw_kr['id']}/open",
+        method="POST",
+        headers={"Authorization": f"Bearer {token}"},
+    )
     with urllib.request.urlopen(request) as response:  # noqa: S310 (our own loopback server)
         assert response.status == 200
-    yield server, demo, {"taipei-daan": live["id"], "shizuoka-aoi": live["id"],
-                         "seoul-hanbit": tw_kr["id"]}
+    yield (
+        server,
+        demo,
+        {"taipei-daan": live["id"], "shizuoka-aoi": live["id"], "seoul-hanbit": tw_kr["id"]},
+    )
     server.stop()
 
 
@@ -67,15 +72,18 @@ def _student(demo: dict, school: str, index: int) -> dict:
     return [u for u in demo["users"] if u["role"] == "student" and u["school"] == school][index]
 
 
-@pytest.mark.parametrize(("lang", "html_lang", "school", "index", "zone", "locale"), READERS,
-                         ids=[r[0] for r in READERS])
-def test_the_room_reads_in_the_readers_language(forum, browser, lang, html_lang, school,
-                                                index, zone, locale):
+@pytest.mark.parametrize(
+    ("lang", "html_lang", "school", "index", "zone", "locale"), READERS, ids=[r[0] for r in READERS]
+)
+def test_the_room_reads_in_the_readers_language(
+    forum, browser, lang, html_lang, school, index, zone, locale
+):
     from playwright.sync_api import expect
 
     server, demo, rooms = forum
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, timezone_id=zone,
-                                  locale="en-US")
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 860}, timezone_id=zone, locale="en-US"
+    )
     context.set_default_timeout(15_000)
     errors: list[str] = []
     try:
@@ -90,8 +98,12 @@ def test_the_room_reads_in_the_readers_language(forum, browser, lang, html_lang,
         expect(page.locator("html")).to_have_attribute("lang", html_lang)
 
         strings = json.loads(page.locator("#i18n").text_content())
-        greeting = {"zh-TW": "大家好！我們在臺北。", "ja": "こんにちは！静岡から参加しています。",
-                    "ko": "안녕하세요! 서울에서 왔어요.", "en": "Hello from Taipei!"}[lang]
+        greeting = {
+            "zh-TW": "大家好！我們在臺北。",
+            "ja": "こんにちは！静岡から参加しています。",
+            "ko": "안녕하세요! 서울에서 왔어요.",
+            "en": "Hello from Taipei!",
+        }[lang]
         page.fill("#chat-input", greeting)
         page.press("#chat-input", "Enter")
         mine = page.locator(".msg[data-message-id]").filter(has_text=greeting)

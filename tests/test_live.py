@@ -11,23 +11,25 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from conftest import FakeClock
 from livekit import MOD_EVENTS, Live, People, check_event, check_seqs
 
 from forum import room
 from forum.extensions import db
 from forum.live import handlers
+from forum.room import rules as room_rules
 
 
 @pytest.fixture
 def people(app, demo):
     # The rate limiters live in the process; user ids repeat from test to test.
-    room.rate_limiter._buckets.clear()
-    handlers._typing_limiter._buckets.clear()
+    room.rate_limiter.forget()
+    handlers._typing_limiter.forget()
     people = People(app, demo)
     yield people
     people.check_everything_heard()
-    room.rate_limiter._buckets.clear()
-    handlers._typing_limiter._buckets.clear()
+    room.rate_limiter.forget()
+    handlers._typing_limiter.forget()
 
 
 def send(client, body: str, cid: str, **extra):
@@ -145,8 +147,11 @@ def test_connections_of_a_dead_server_are_swept_and_their_people_logged_as_left(
         # longer than three beats (killed, say); another's died before servers were noted.
         stale = servers.utcnow() - timedelta(seconds=4 * app.config["FORUM_HEARTBEAT_SECONDS"])
         db.session.add(Server(id="dead-process", started_at=stale, seen_at=stale))
-        db.session.execute(sa.update(Connection).where(Connection.user_id == student.id)
-                           .values(server_id="dead-process"))
+        db.session.execute(
+            sa.update(Connection)
+            .where(Connection.user_id == student.id)
+            .values(server_id="dead-process")
+        )
         db.session.commit()
         assert servers.sweep() == 1
         assert servers.sweep() == 0  # nothing twice
@@ -310,15 +315,15 @@ def test_muted_student_cannot_post_until_the_mute_ends(people, app):
 
     with app.app_context():
         member = db.session.get(RoomMember, (sid, student.id))
-        assert room._is_muted(member)
-        assert room._is_muted(member, member.muted_until - timedelta(seconds=1))
-        assert not room._is_muted(member, member.muted_until + timedelta(seconds=1))
+        assert room_rules._is_muted(member)
+        assert room_rules._is_muted(member, member.muted_until - timedelta(seconds=1))
+        assert not room_rules._is_muted(member, member.muted_until + timedelta(seconds=1))
     # Muted with no end, then unmuted.
     teacher.ok("mod.mute", {"session_id": sid, "user_id": student.id})
     student.error("chat.send", {"session_id": sid, "client_id": "m", "body": "hi"}, "muted")
     with app.app_context():
         member = db.session.get(RoomMember, (sid, student.id))
-        assert room._is_muted(member, member.muted_until or room.utcnow() + timedelta(days=9))
+        assert room_rules._is_muted(member, member.muted_until or room.utcnow() + timedelta(days=9))
     teacher.ok("mod.unmute", {"session_id": sid, "user_id": student.id})
     assert send(student, "free again", "m2")["ok"]
     # Only students, only members, only sensible durations.
@@ -354,7 +359,9 @@ def test_slow_mode_spaces_a_students_messages(people):
     assert send(student, "second", "s2")["ok"]
 
 
-def test_rate_limit_after_a_burst(people):
+def test_rate_limit_after_a_burst(people, monkeypatch):
+    clock = FakeClock()  # the limiter's time moves only when told: no waiting, no flakes
+    monkeypatch.setattr(room.rate_limiter, "clock", clock)
     student = joined(people, "tw_student")
     sid = people.live_session
     for i in range(10):
@@ -362,10 +369,27 @@ def test_rate_limit_after_a_burst(people):
     limited = student.error(
         "chat.send", {"session_id": sid, "client_id": "b10", "body": "one too many"}, "rate_limited"
     )
-    assert 1 <= limited["retry_after"] <= 2
+    assert limited["retry_after"] == 1
+    assert limited["message"]  # in the student's language (test_i18n checks the words)
     # Nothing was stored for the refused one; someone else is not held back.
     other = joined(people, "tw_student2")
     assert send(other, "me too", "o1")["ok"]
+    # Then one a second: after half a second still refused, after one second one more.
+    clock.advance(0.5)
+    assert (
+        student.error(
+            "chat.send", {"session_id": sid, "client_id": "b10", "body": "x"}, "rate_limited"
+        )["retry_after"]
+        == 1
+    )
+    clock.advance(0.5)
+    assert send(student, "one a second", "b10")["ok"]
+    student.error("chat.send", {"session_id": sid, "client_id": "b11", "body": "x"}, "rate_limited")
+    # A pause refills the burst, and no more than the burst.
+    clock.advance(60)
+    for i in range(10):
+        assert send(student, f"again {i}", f"c{i}")["ok"]
+    student.error("chat.send", {"session_id": sid, "client_id": "c10", "body": "x"}, "rate_limited")
 
 
 def test_chat_react_toggles(people):
@@ -713,12 +737,17 @@ def test_an_expired_sign_in_is_refused_at_the_next_event(people, app):
     send(student, "before the bell", "e1")
     lifetime = timedelta(seconds=app.config["PERMANENT_SESSION_LIFETIME"])
     with app.app_context():
-        db.session.execute(sa.update(LoginSession).where(
-            LoginSession.user_id == people.users["tw_student"]["id"]).values(
-            created_at=room.utcnow() - lifetime - timedelta(minutes=1)))
+        db.session.execute(
+            sa.update(LoginSession)
+            .where(LoginSession.user_id == people.users["tw_student"]["id"])
+            .values(created_at=room.utcnow() - lifetime - timedelta(minutes=1))
+        )
         db.session.commit()
-    student.error("chat.send", {"session_id": people.live_session, "client_id": "e2",
-                                "body": "after it"}, "unauthorized")
+    student.error(
+        "chat.send",
+        {"session_id": people.live_session, "client_id": "e2", "body": "after it"},
+        "unauthorized",
+    )
 
 
 def test_a_student_taken_out_of_the_class_is_refused_at_the_next_event(people, app):
@@ -728,11 +757,17 @@ def test_a_student_taken_out_of_the_class_is_refused_at_the_next_event(people, a
     student = joined(people, "tw_student")
     send(student, "still here", "k1")
     with app.app_context():
-        db.session.execute(sa.delete(class_students).where(
-            class_students.c.user_id == people.users["tw_student"]["id"]))
+        db.session.execute(
+            sa.delete(class_students).where(
+                class_students.c.user_id == people.users["tw_student"]["id"]
+            )
+        )
         db.session.commit()
-    student.error("chat.send", {"session_id": people.live_session, "client_id": "k2",
-                                "body": "and now?"}, "not_found")
+    student.error(
+        "chat.send",
+        {"session_id": people.live_session, "client_id": "k2", "body": "and now?"},
+        "not_found",
+    )
 
 
 # --- the record ------------------------------------------------------------------------------

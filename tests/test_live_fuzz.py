@@ -156,21 +156,21 @@ def fuzz_people(app, demo, monkeypatch):
         "exception",
         lambda *args, **kw: crashes.append((args, traceback.format_exc())),
     )
-    room.rate_limiter._buckets.clear()
-    handlers._typing_limiter._buckets.clear()
+    room.rate_limiter.forget()
+    handlers._typing_limiter.forget()
     people = People(app, demo)
     people.crashes = crashes
     yield people
-    room.rate_limiter._buckets.clear()
-    handlers._typing_limiter._buckets.clear()
+    room.rate_limiter.forget()
+    handlers._typing_limiter.forget()
 
 
 def _fuzz(client, event: str, valid: dict, crashes: list, restore=None) -> None:
     @FUZZ
     @given(args=payloads(event, valid))
     def run(args):
-        room.rate_limiter._buckets.clear()
-        handlers._typing_limiter._buckets.clear()
+        room.rate_limiter.forget()
+        handlers._typing_limiter.forget()
         crashes.clear()
         if not client.connected:  # a disconnect is a fair answer to leave/remove
             client.reconnect()
@@ -242,7 +242,7 @@ def test_malformed_payloads_get_protocol_errors_and_the_room_still_serves(
         _fuzz(teacher, event, valid, people.crashes, restore)
 
     # Still serving: a new session opens, and valid messages go through.
-    room.rate_limiter._buckets.clear()
+    room.rate_limiter.forget()
     new = schedule()["id"]
     teacher.ok("session.open", {"session_id": new})
     for client in (teacher, student, people.live("jp_student")):

@@ -4,10 +4,13 @@ Socket.IO clients over WebSocket (python-socketio), SQLite and PostgreSQL, Redis
 - 20 concurrent senders get a gapless seq, and every listener hears it all in order;
 - a resend with the same client_id creates nothing;
 - a client that drops and rejoins with ``since`` gets exactly what it missed;
-- a server killed with SIGKILL mid-flood loses no acknowledged message (SQLite, and
-  PostgreSQL when FORUM_TEST_DATABASE_URL is set);
-- two servers sharing Redis and one PostgreSQL database behave as one (skipped when
-  PostgreSQL or Redis is not reachable, unless CI is set).
+- a server killed with SIGKILL mid-flood loses no acknowledged message (SQLite and
+  PostgreSQL);
+- two servers sharing Redis and one PostgreSQL database behave as one.
+
+The PostgreSQL ones use FORUM_TEST_DATABASE_URL, else the local default (DEFAULT_PG),
+whatever database the in-process tests use: CI runs them once, in its SQLite run. They
+are skipped when PostgreSQL or Redis is not reachable, unless CI is set.
 """
 
 from __future__ import annotations
@@ -279,8 +282,11 @@ def pg_forum(tmp_path_factory):
     """A fresh schema in PostgreSQL, migrated and seeded; dropped at the end."""
 
     with pg_schema() as (admin_url, schema, url):
-        forum = Forum(server_env(tmp_path_factory.mktemp("live-pg"), FORUM_ACCESS_LOG="0",
-                                 FORUM_DATABASE_URL=url))
+        forum = Forum(
+            server_env(
+                tmp_path_factory.mktemp("live-pg"), FORUM_ACCESS_LOG="0", FORUM_DATABASE_URL=url
+            )
+        )
         forum.schema = schema
         yield from _seeded(forum, admin_url, schema)
 
@@ -382,6 +388,41 @@ def test_twenty_concurrent_senders_get_a_gapless_seq(sqlite_forum):
     finally:
         for client in clients:
             client.close()
+
+
+def delivery_counts(url: str) -> dict[str, int]:
+    """The server's direct and queued MESSAGE packets so far (/healthz)."""
+    return requests.get(url + "/healthz", timeout=10).json()["delivery"]
+
+
+def test_a_rooms_chat_is_delivered_directly(sqlite_forum):
+    """forum/live/delivery.py writes to idle WebSockets itself, through private parts
+    of python-engineio and eventlet. If a release moves them, it quietly falls back to
+    engineio's queue (correct, but about twice the CPU): this test makes that fail."""
+    forum = sqlite_forum
+    url, sid = forum.server.url, forum.live
+    people = forum.people(url)[:8]
+    clients = [forum.client(url, person) for person in people]
+    try:
+        for client in clients:
+            client.ok("join", {"session_id": sid})
+        before = delivery_counts(url)
+        sender, messages = clients[0], 8  # within the burst: no rate-limit wait
+        for n in range(messages):
+            ack = sender.send(sid, f"direct-{secrets.token_hex(4)}", f"direct {n}")
+            assert ack["ok"], ack
+            for client in clients:  # each one idle again before the next message
+                client.check_heard(ack["event"]["seq"])
+        after = delivery_counts(url)
+    finally:
+        for client in clients:
+            client.close()
+    direct = after["direct"] - before["direct"]
+    queued = after["queued"] - before["queued"]
+    deliveries = messages * len(clients)  # each event to each member, besides the acks
+    assert direct >= deliveries, (direct, queued, deliveries)
+    assert direct + queued <= deliveries * 2, "each delivery counted once (plus acks)"
+    assert queued <= (direct + queued) // 10, (direct, queued)
 
 
 def test_a_resend_with_the_same_client_id_creates_nothing(sqlite_forum):
@@ -543,6 +584,7 @@ def _kill_and_restart(forum: Forum, server: Server) -> Server:
     try:
         teacher.ok("join", {"session_id": forum.live})
         assert teacher.send(forum.live, "after-restart", "we are back")["ok"]
+
         # The killed process never saw its clients go: the new one sweeps their
         # connections, and the log says they left.
         def nobody_else_is_here() -> bool:
@@ -573,11 +615,8 @@ def test_sigkill_mid_flood_loses_no_acknowledged_message_sqlite(sqlite_forum):
     sqlite_forum.server = _kill_and_restart(sqlite_forum, sqlite_forum.server)
 
 
-def test_sigkill_mid_flood_loses_no_acknowledged_message_postgresql(request):
-    if not os.environ.get("FORUM_TEST_DATABASE_URL"):
-        pytest.skip("FORUM_TEST_DATABASE_URL is not set")
-    forum = request.getfixturevalue("pg_forum")
-    _kill_and_restart(forum, forum.start()).stop()
+def test_sigkill_mid_flood_loses_no_acknowledged_message_postgresql(pg_forum):
+    _kill_and_restart(pg_forum, pg_forum.start()).stop()
 
 
 def _a_class_arrives_at_once(forum: Forum, url: str, copies: int = 4) -> None:

@@ -20,8 +20,10 @@ def fresh_app(request, make_app, tmp_path):
     """An app on a brand-new, empty database: a new SQLite file, or a new PostgreSQL
     schema when FORUM_TEST_DATABASE_URL is set."""
     if request.param == "sqlite":
-        app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
-                       SQLALCHEMY_ENGINE_OPTIONS={})
+        app = make_app(
+            SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
+            SQLALCHEMY_ENGINE_OPTIONS={},
+        )
         yield app
         with app.app_context():
             db.engine.dispose()
@@ -32,8 +34,10 @@ def fresh_app(request, make_app, tmp_path):
     admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    app = make_app(SQLALCHEMY_DATABASE_URI=PG_URL, SQLALCHEMY_ENGINE_OPTIONS={
-        "connect_args": {"options": f"-csearch_path={schema}"}})
+    app = make_app(
+        SQLALCHEMY_DATABASE_URI=PG_URL,
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"options": f"-csearch_path={schema}"}},
+    )
     try:
         yield app
     finally:

@@ -71,6 +71,9 @@ def test_healthz_is_ok_when_all_is_well(client):
         "queue": {"ok": True, "configured": False},
         # No heartbeat runs in a test's app (``python wsgi.py`` starts it).
         "heartbeat": {"ok": True, "running": False},
+        # Nor direct delivery (threading mode): counts of a real server's, see
+        # test_live_server.test_a_rooms_chat_is_delivered_directly.
+        "delivery": {"direct": 0, "queued": 0},
     }
     assert response.headers["Cache-Control"] == "no-store"
 
@@ -134,7 +137,8 @@ def test_healthz_reads_this_process_heartbeat(app):
     with app.app_context():  # not seen for three beats: taken for dead
         row = db.session.get(servers.Server, servers.SERVER_ID)
         row.seen_at = servers.utcnow() - timedelta(
-            seconds=servers.STALE_BEATS * app.config["FORUM_HEARTBEAT_SECONDS"] + 1)
+            seconds=servers.STALE_BEATS * app.config["FORUM_HEARTBEAT_SECONDS"] + 1
+        )
         db.session.commit()
     response = client.get("/healthz")
     assert response.status_code == 503
@@ -156,8 +160,9 @@ def test_healthz_answers_while_the_admission_gate_is_full(app):
 
     answers = []
     filler = threading.Thread(target=fill)
-    checker = threading.Thread(target=lambda: answers.append(
-        app.test_client().get("/healthz").status_code))
+    checker = threading.Thread(
+        target=lambda: answers.append(app.test_client().get("/healthz").status_code)
+    )
     filler.start()
     try:
         assert full.wait(30)
@@ -185,8 +190,9 @@ def test_pages_answer_503_in_the_readers_language(app, auth, down):
 
     # Loading the signed-in person fails before any view runs.
     assert_unavailable_page(broken_client().get("/"), down, "zh_Hant_TW", "zh-Hant-TW")
-    assert_unavailable_page(broken_client().get("/auth/code", headers={
-        "Accept-Language": "ko"}), down, "ko", "ko")
+    assert_unavailable_page(
+        broken_client().get("/auth/code", headers={"Accept-Language": "ko"}), down, "ko", "ko"
+    )
     assert_unavailable_page(broken_client().get("/?lang=ja"), down, "ja", "ja")
     assert_unavailable_page(broken_client().get("/sessions/1?lang=en"), down, "en", "en")
     # The page's stylesheet is served: it needs no one, so no database.
@@ -197,19 +203,24 @@ def test_pages_answer_503_in_the_readers_language(app, auth, down):
 def test_signing_in_while_the_database_is_down_answers_503(down):
     client = down.test_client()
     token = csrf_token(client, "/auth/code")  # the form itself needs no database
-    response = client.post("/auth/code", data={"code": "ABCDE-12345", "csrf_token": token},
-                           headers={"Accept-Language": "ko"})
+    response = client.post(
+        "/auth/code",
+        data={"code": "ABCDE-12345", "csrf_token": token},
+        headers={"Accept-Language": "ko"},
+    )
     assert_unavailable_page(response, down, "ko", "ko")
 
 
 def test_the_api_answers_a_json_503(app, auth, down, api_token):
     token = api_token(auth.user("teacher", "taipei-daan")["username"])
     response = down.test_client().get(
-        "/api/v1/sessions", headers={"Authorization": f"Bearer {token}", "Accept-Language": "ja"})
+        "/api/v1/sessions", headers={"Authorization": f"Bearer {token}", "Accept-Language": "ja"}
+    )
     assert response.status_code == 503
     assert int(response.headers["Retry-After"]) > 0
     assert response.get_json() == {
-        "error": {"code": "unavailable", "message": unavailable_text(down, "ja")}}
+        "error": {"code": "unavailable", "message": unavailable_text(down, "ja")}
+    }
 
 
 def test_the_server_recovers_when_the_database_returns(app, auth):
@@ -247,8 +258,11 @@ def test_a_server_whose_database_does_not_answer_still_answers(tmp_path):
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(64)
-        env = server_env(tmp_path, FORUM_ACCESS_LOG="0", FORUM_DATABASE_URL=(
-            f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/x"))
+        env = server_env(
+            tmp_path,
+            FORUM_ACCESS_LOG="0",
+            FORUM_DATABASE_URL=(f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/x"),
+        )
         with start_server(env) as server:
             response = requests.get(server.url + "/healthz", timeout=30)
             assert response.status_code == 503
@@ -257,13 +271,17 @@ def test_a_server_whose_database_does_not_answer_still_answers(tmp_path):
             assert body["heartbeat"]["running"] is True and body["heartbeat"]["ok"] is False
 
             session = requests.Session()
-            page = session.get(server.url + "/auth/code", timeout=30,
-                               headers={"Accept-Language": "ja"})
+            page = session.get(
+                server.url + "/auth/code", timeout=30, headers={"Accept-Language": "ja"}
+            )
             assert page.status_code == 200
             token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
-            response = session.post(server.url + "/auth/code", timeout=30,
-                                    data={"code": "ABCDE-12345", "csrf_token": token},
-                                    headers={"Accept-Language": "ja"})
+            response = session.post(
+                server.url + "/auth/code",
+                timeout=30,
+                data={"code": "ABCDE-12345", "csrf_token": token},
+                headers={"Accept-Language": "ja"},
+            )
             assert response.status_code == 503
             assert response.headers["Retry-After"]
             assert '<html lang="ja"' in response.text
@@ -289,17 +307,19 @@ def test_postgresql_connections_time_out_and_are_tested_before_use(monkeypatch, 
 
 
 @pytest.mark.skipif(not PG_URL, reason="needs FORUM_TEST_DATABASE_URL (PostgreSQL)")
-def test_connections_the_database_server_ended_are_replaced_unseen(app, auth, make_app,
-                                                                    database):
+def test_connections_the_database_server_ended_are_replaced_unseen(app, auth, make_app, database):
     """As after a restart of PostgreSQL: the pool's connections are dead; the next
     request gets a fresh one instead of failing."""
     from forum.config import engine_options
 
     name = f"forum-test-{secrets.token_hex(4)}"
-    connect_args = {**database["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"],
-                    "application_name": name}
-    restarted = make_app(SQLALCHEMY_ENGINE_OPTIONS={**engine_options(PG_URL),
-                                                    "connect_args": connect_args})
+    connect_args = {
+        **database["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"],
+        "application_name": name,
+    }
+    restarted = make_app(
+        SQLALCHEMY_ENGINE_OPTIONS={**engine_options(PG_URL), "connect_args": connect_args}
+    )
     auth.login("teacher", "taipei-daan")
     client = restarted.test_client()
     client.set_cookie("forum_session", signed_in_cookie(auth.client))
@@ -307,9 +327,13 @@ def test_connections_the_database_server_ended_are_replaced_unseen(app, auth, ma
     admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            ended = conn.scalar(sa.text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE application_name = :name"), {"name": name})
+            ended = conn.scalar(
+                sa.text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = :name"
+                ),
+                {"name": name},
+            )
         assert ended >= 1
         assert client.get("/").status_code == 200
     finally:

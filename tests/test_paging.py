@@ -17,7 +17,8 @@ from forum.extensions import db
 from forum.live import handlers
 
 _spec = importlib.util.spec_from_file_location(
-    "long_session", Path(__file__).resolve().parent.parent / "benchmarks" / "long_session.py")
+    "long_session", Path(__file__).resolve().parent.parent / "benchmarks" / "long_session.py"
+)
 long_session = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(long_session)
 
@@ -26,12 +27,12 @@ READERS = ("tw_student", "tw_teacher", "reviewer")
 
 @pytest.fixture
 def people(app, demo):
-    room.rate_limiter._buckets.clear()
-    handlers._typing_limiter._buckets.clear()
+    room.rate_limiter.forget()
+    handlers._typing_limiter.forget()
     people = People(app, demo)
     yield people
     people.check_everything_heard()
-    room.rate_limiter._buckets.clear()
+    room.rate_limiter.forget()
 
 
 @pytest.fixture
@@ -101,8 +102,11 @@ def test_latest_page_and_history_give_the_full_replay(people, long_room, reader)
 def test_hidden_text_stays_withheld_on_every_path(people, long_room, app):
     with app.app_context():
         hidden = {m for kind, m in room.hidden_items(long_room) if kind == "message"}
-        bodies = {e.data["body"] for e in _log(long_room)
-                  if e.type == "message.posted" and e.seq in hidden}
+        bodies = {
+            e.data["body"]
+            for e in _log(long_room)
+            if e.type == "message.posted" and e.seq in hidden
+        }
     assert hidden and bodies
     student = people.live("jp_student")
     ack, events = paged_log(student, long_room)
@@ -130,16 +134,28 @@ def test_reviewer_reads_pseudonyms_on_every_page(people, long_room):
 def test_the_join_page_carries_the_rooms_state(people, long_room):
     student = people.live("tw_student")
     ack = student.ok("join", {"session_id": long_room})
-    assert {"session", "you", "head", "events", "board", "mutes", "votes", "quoted",
-            "history_before"} <= set(ack)
+    assert {
+        "session",
+        "you",
+        "head",
+        "events",
+        "board",
+        "mutes",
+        "votes",
+        "quoted",
+        "history_before",
+    } <= set(ack)
     assert ack["board"], "the builder adds notes"
     pinned = ack["session"]["pinned_message_id"]
     page = {e["seq"] for e in ack["events"]}
     quoted = {e["seq"]: e for e in ack["quoted"]}
     # The pinned message and every message a reply in the page answers are there.
     assert pinned not in page and pinned in quoted
-    answers = {e["data"]["reply_to"] for e in ack["events"]
-               if e["type"] == "message.posted" and e["data"]["reply_to"]}
+    answers = {
+        e["data"]["reply_to"]
+        for e in ack["events"]
+        if e["type"] == "message.posted" and e["data"]["reply_to"]
+    }
     assert answers - page, "the builder replies far back"
     assert answers - page <= set(quoted)
     assert all(e["type"] == "message.posted" for e in quoted.values())
@@ -161,12 +177,14 @@ def test_rejoin_with_since_after_a_short_and_a_long_gap(people, long_room, monke
     assert len(ack["events"]) == room.PAGE and ack["history_before"] > since + 1
     events, before = list(ack["events"]), ack["history_before"]
     while events[0]["seq"] > since + 1:
-        events = student.ok("history", {"session_id": long_room, "before": before})["events"] \
-            + events
+        events = (
+            student.ok("history", {"session_id": long_room, "before": before})["events"] + events
+        )
         before = events[0]["seq"]
     events = [e for e in events if e["seq"] > since]
-    assert events == [e for e in full["events"] if since < e["seq"] <= ack["head"]] \
-        + [e for e in ack["events"] if e["seq"] > head]
+    assert events == [e for e in full["events"] if since < e["seq"] <= ack["head"]] + [
+        e for e in ack["events"] if e["seq"] > head
+    ]
 
 
 def test_a_short_room_is_not_paged(people):
@@ -174,15 +192,29 @@ def test_a_short_room_is_not_paged(people):
     ack = student.ok("join", {"session_id": people.live_session})
     assert "history_before" not in ack
     assert [e["seq"] for e in ack["events"]] == list(range(1, ack["head"] + 1))
-    assert student.ok("history", {"session_id": people.live_session, "before": 3})["events"] \
+    assert (
+        student.ok("history", {"session_id": people.live_session, "before": 3})["events"]
         == ack["events"][:2]
+    )
 
 
-@pytest.mark.parametrize("payload", [
-    {}, {"before": None}, {"before": "10"}, {"before": 0}, {"before": -1}, {"before": True},
-    {"before": 1.5}, {"before": 2**60}, {"before": 10, "limit": 0},
-    {"before": 10, "limit": 100000}, {"before": 10, "limit": "5"}, {"before": 10, "limit": False},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"before": None},
+        {"before": "10"},
+        {"before": 0},
+        {"before": -1},
+        {"before": True},
+        {"before": 1.5},
+        {"before": 2**60},
+        {"before": 10, "limit": 0},
+        {"before": 10, "limit": 100000},
+        {"before": 10, "limit": "5"},
+        {"before": 10, "limit": False},
+    ],
+)
 def test_history_refuses_bad_input_with_a_clear_message(people, payload):
     student = people.live("jp_student")
     ack = student.error("history", {"session_id": people.live_session, **payload}, "invalid")
@@ -193,8 +225,9 @@ def test_history_answers_in_the_readers_language(people):
     student = people.live("jp_student")
     ack = student.error("history", {"session_id": people.live_session, "before": "x"}, "invalid")
     assert ack["message"] != "before must be a number.", ack  # the Japanese reader's words
-    ack = student.error("history", {"session_id": people.live_session, "before": 5,
-                                    "limit": 0}, "invalid")
+    ack = student.error(
+        "history", {"session_id": people.live_session, "before": 5, "limit": 0}, "invalid"
+    )
     assert "limit" in ack["message"] and "1000" in ack["message"]
 
 

@@ -27,9 +27,20 @@ EVENTS = 900  # under room.SINCE_LIMIT: `since: 0` is still a full replay to com
 
 
 def fill(env: dict[str, str], session_id: int, events: int) -> None:
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "long_session.py"),
-                    "--session", str(session_id), "--events", str(events)],
-                   env=env, check=True, capture_output=True, timeout=600)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "long_session.py"),
+            "--session",
+            str(session_id),
+            "--events",
+            str(events),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +58,14 @@ def forum(tmp_path_factory):
 class Client:
     def __init__(self, url: str, *, token: str | None = None, cookie: str | None = None):
         self.sio = socketio.Client(reconnection=False, handle_sigint=False)
-        self.sio.connect(url, namespaces=[NS], transports=["websocket"],
-                         auth={"token": token} if token else None,
-                         headers={"Cookie": cookie} if cookie else {}, wait_timeout=10)
+        self.sio.connect(
+            url,
+            namespaces=[NS],
+            transports=["websocket"],
+            auth={"token": token} if token else None,
+            headers={"Cookie": cookie} if cookie else {},
+            wait_timeout=10,
+        )
 
     def ok(self, event: str, payload: dict) -> dict:
         ack = self.sio.call(event, payload, namespace=NS, timeout=30)
@@ -64,13 +80,18 @@ class Client:
 def person(forum, who: str) -> Client:
     url = forum["server"].url
     if who == "reviewer":
-        return Client(url, token=flask_cli(["forum", "token", "chen.reviewer"],
-                                           forum["env"]).stdout.strip())
+        return Client(
+            url, token=flask_cli(["forum", "token", "chen.reviewer"], forum["env"]).stdout.strip()
+        )
     if who == "teacher":
-        return Client(url, token=flask_cli(["forum", "token", "lin.teacher"],
-                                           forum["env"]).stdout.strip())
-    student = next(u for u in forum["demo"]["users"]
-                   if u["role"] == "student" and u["school"] == "shizuoka-aoi")
+        return Client(
+            url, token=flask_cli(["forum", "token", "lin.teacher"], forum["env"]).stdout.strip()
+        )
+    student = next(
+        u
+        for u in forum["demo"]["users"]
+        if u["role"] == "student" and u["school"] == "shizuoka-aoi"
+    )
     return Client(url, cookie=sign_in(url, student))
 
 
@@ -117,14 +138,17 @@ def test_rejoin_after_a_long_gap_gets_a_page_and_history_fills_it(forum):
         assert ack["head"] - 100 > 1000 and ack["history_before"] > 101
         events = list(ack["events"])
         while events[0]["seq"] > 101:
-            events = client.ok("history", {"session_id": sid,
-                                           "before": events[0]["seq"]})["events"] + events
+            events = (
+                client.ok("history", {"session_id": sid, "before": events[0]["seq"]})["events"]
+                + events
+            )
         events = [e for e in events if e["seq"] > 100]
         check_seqs(events)
         rest = client.ok("join", {"session_id": sid, "since": 300})["events"]
         assert "history_before" not in client.ok("join", {"session_id": sid, "since": 300})
-        assert events == [e for e in before if 100 < e["seq"] <= 300] + \
-            [e for e in rest if e["seq"] <= ack["head"]]
+        assert events == [e for e in before if 100 < e["seq"] <= 300] + [
+            e for e in rest if e["seq"] <= ack["head"]
+        ]
     finally:
         client.close()
 
@@ -148,8 +172,9 @@ def test_the_room_page_loads_older_messages_on_scroll_and_keeps_its_place(forum,
 
     expect.set_options(timeout=20_000)
     server = forum["server"]
-    student = next(u for u in forum["demo"]["users"]
-                   if u["role"] == "student" and u["school"] == "taipei-daan")
+    student = next(
+        u for u in forum["demo"]["users"] if u["role"] == "student" and u["school"] == "taipei-daan"
+    )
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
     context.set_default_timeout(20_000)
     errors: list[str] = []
@@ -186,9 +211,11 @@ def test_the_room_page_loads_older_messages_on_scroll_and_keeps_its_place(forum,
                 return [top.dataset.messageId, top.getBoundingClientRect().top]; }""")
             # Older messages come in above; the one that was on top stays where it was.
             expect(page.locator("[data-log] .msg[data-message-id]").first).not_to_have_attribute(
-                "data-message-id", anchor_id)
-            page.wait_for_function("() => document.querySelector('[data-log]')"
-                                   ".dataset.history !== 'loading'")
+                "data-message-id", anchor_id
+            )
+            page.wait_for_function(
+                "() => document.querySelector('[data-log]').dataset.history !== 'loading'"
+            )
             kept = page.locator(f"[data-log] .msg[data-message-id='{anchor_id}']")
             if kept.count():
                 assert abs(kept.bounding_box()["y"] - y) < 5
@@ -206,7 +233,8 @@ def client_posted_ids(forum) -> set[int]:
     client = person(forum, "teacher")
     try:
         ack = client.ok("join", {"session_id": forum["live"]})
-        return {e["seq"] for e in paged(client, forum["live"], ack)
-                if e["type"] == "message.posted"}
+        return {
+            e["seq"] for e in paged(client, forum["live"], ack) if e["type"] == "message.posted"
+        }
     finally:
         client.close()

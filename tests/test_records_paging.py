@@ -18,12 +18,17 @@ from forum import eventlog, events, pseudonyms, room, sessions, transcript
 from forum.extensions import db
 
 _spec = importlib.util.spec_from_file_location(
-    "long_session", Path(__file__).resolve().parent.parent / "benchmarks" / "long_session.py")
+    "long_session", Path(__file__).resolve().parent.parent / "benchmarks" / "long_session.py"
+)
 long_session = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(long_session)
 
-READERS = (("reviewer", None), ("teacher", "taipei-daan"), ("student", "taipei-daan"),
-           ("admin", None))
+READERS = (
+    ("reviewer", None),
+    ("teacher", "taipei-daan"),
+    ("student", "taipei-daan"),
+    ("admin", None),
+)
 
 
 def _signed_in(app, demo, role, school):
@@ -43,7 +48,7 @@ def long_record(app, demo):
     messages, notes, a pin, a mute), then closed: a sealed record."""
     from forum.models import User
 
-    room.rate_limiter._buckets.clear()
+    room.rate_limiter.forget()
     sid = _sid(demo, "live")
     with app.app_context():
         long_session.build(sid, 600)
@@ -52,15 +57,17 @@ def long_record(app, demo):
         posted = [e for e in eventlog.events_since(sid) if e.type == "message.posted"]
         room.hide_message(seat, posted[2].data["message_id"], True, None)
         room.pin(seat, {"message_id": posted[1].data["message_id"], "pinned": True})
-        student = next(e.actor_id for e in posted
-                       if db.session.get(User, e.actor_id).role.value == "student")
+        student = next(
+            e.actor_id for e in posted if db.session.get(User, e.actor_id).role.value == "student"
+        )
         room.mute(seat, {"user_id": student, "minutes": 5}, True)
         db.session.remove()
-    room.rate_limiter._buckets.clear()
+    room.rate_limiter.forget()
     return sid
 
 
 # --- what the export was before it streamed ------------------------------------------
+
 
 def whole_export(session, reading) -> dict:
     """The export as it was built before streaming: the whole log as ORM objects,
@@ -79,18 +86,33 @@ def whole_export(session, reading) -> dict:
         name = user.display_name
         if numbering.get(uid) and not reading.names:
             name = pseudonyms.label(numbering[uid])
-        actors[str(uid)] = {"name": name, "role": user.role.value,
-                            "school": user.school.slug if user.school else None,
-                            "country": user.school.country if user.school else None}
+        actors[str(uid)] = {
+            "name": name,
+            "role": user.role.value,
+            "school": user.school.slug if user.school else None,
+            "country": user.school.country if user.school else None,
+        }
     withhold = None if reading.hidden_text else room.hidden_items(session.id)
     from forum.timeutil import iso_utc
+
     sealed = db.session.get(Seal, session.id)
     from forum import seal
+
     return {
-        "format": transcript.FORMAT, "session": sessions.serialize(session), "actors": actors,
-        "events": [{"seq": e.seq, "type": e.type, "at": iso_utc(e.at, micro=True),
-                    "actor_id": e.actor_id, "data": events.withheld(e.type, e.data, withhold),
-                    "hash": e.hash} for e in log],
+        "format": transcript.FORMAT,
+        "session": sessions.serialize(session),
+        "actors": actors,
+        "events": [
+            {
+                "seq": e.seq,
+                "type": e.type,
+                "at": iso_utc(e.at, micro=True),
+                "actor_id": e.actor_id,
+                "data": events.withheld(e.type, e.data, withhold),
+                "hash": e.hash,
+            }
+            for e in log
+        ],
         "head_hash": session.head_hash or eventlog.genesis_hash(session.id),
         "sealed_at": iso_utc(sealed.sealed_at, micro=True) if sealed else None,
         "signature": sealed.signature if sealed else None,
@@ -117,16 +139,27 @@ def whole_csv(doc) -> bytes:
             continue
         actor = doc["actors"].get(str(event["actor_id"]), {})
         data = event["data"]
-        writer.writerow([event["seq"], event["at"], actor.get("name", ""), actor.get("role", ""),
-                         actor.get("school", ""), actor.get("country", ""), data.get("lang", ""),
-                         data.get("reply_to") or "",
-                         "yes" if data["message_id"] in hidden else "", data.get("body") or ""])
+        writer.writerow(
+            [
+                event["seq"],
+                event["at"],
+                actor.get("name", ""),
+                actor.get("role", ""),
+                actor.get("school", ""),
+                actor.get("country", ""),
+                data.get("lang", ""),
+                data.get("reply_to") or "",
+                "yes" if data["message_id"] in hidden else "",
+                data.get("body") or "",
+            ]
+        )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 @pytest.mark.parametrize("batch", [7, 2000])
-def test_streamed_exports_are_the_bytes_of_the_whole_document(app, demo, long_record,
-                                                              monkeypatch, batch):
+def test_streamed_exports_are_the_bytes_of_the_whole_document(
+    app, demo, long_record, monkeypatch, batch
+):
     """For every reader, with and without pseudonyms asked for, sealed and live: the
     streamed JSON is byte for byte ``jsonify`` of the whole document, the CSV the
     whole CSV, however many batches they take; staff's copies verify."""
@@ -137,8 +170,12 @@ def test_streamed_exports_are_the_bytes_of_the_whole_document(app, demo, long_re
     monkeypatch.setattr(transcript, "BATCH", batch)
     sealed_demo = next(s["id"] for s in demo["sessions"] if s["status"] == "closed")
     with app.app_context():
-        room.close_room(room.seat_for(db.session.scalar(
-            sa.select(User).where(User.username == "lin.teacher")), long_record))
+        room.close_room(
+            room.seat_for(
+                db.session.scalar(sa.select(User).where(User.username == "lin.teacher")),
+                long_record,
+            )
+        )
         db.session.remove()
     for role, school in READERS:
         client = _signed_in(app, demo, role, school)
@@ -150,8 +187,11 @@ def test_streamed_exports_are_the_bytes_of_the_whole_document(app, demo, long_re
                 assert got_json.mimetype == "application/json"
                 assert got_json.headers["Content-Disposition"].endswith(f'-{sid}.json"')
                 with app.test_request_context(f"/sessions/{sid}/transcript.json{query}"):
-                    user = db.session.scalar(sa.select(User).where(
-                        User.id == int(client.get("/api/v1/me").get_json()["id"])))
+                    user = db.session.scalar(
+                        sa.select(User).where(
+                            User.id == int(client.get("/api/v1/me").get_json()["id"])
+                        )
+                    )
                     login_user(user)
                     session = db.session.get(ForumSession, sid)
                     reading = transcript.reading_for(user, session, pseudonyms=bool(query))
@@ -165,14 +205,15 @@ def test_streamed_exports_are_the_bytes_of_the_whole_document(app, demo, long_re
                     with app.app_context():
                         assert transcript.verify_bytes(got_json.get_data()).valid
                 else:
-                    hidden = [e for e in json.loads(expected)["events"]
-                              if e["data"].get("hidden")]
-                    assert hidden and all(e["data"]["body"] is None for e in hidden
-                                          if e["type"] == "message.posted")
+                    hidden = [e for e in json.loads(expected)["events"] if e["data"].get("hidden")]
+                    assert hidden and all(
+                        e["data"]["body"] is None for e in hidden if e["type"] == "message.posted"
+                    )
 
 
-def test_a_stream_holds_no_database_slot_while_the_client_reads(app, demo, long_record,
-                                                                monkeypatch):
+def test_a_stream_holds_no_database_slot_while_the_client_reads(
+    app, demo, long_record, monkeypatch
+):
     """Between batches, with the client not reading, the stream holds no admission
     slot and no session: a slow reader starves nobody."""
     monkeypatch.setattr(transcript, "BATCH", 50)
@@ -193,9 +234,9 @@ def test_a_stream_holds_no_database_slot_while_the_client_reads(app, demo, long_
             assert len(json.loads(body)["events"]) >= 600
 
 
-def test_verify_stored_names_the_first_bad_seq_and_a_head_beyond_the_log(app, demo,
-                                                                        long_record,
-                                                                        monkeypatch):
+def test_verify_stored_names_the_first_bad_seq_and_a_head_beyond_the_log(
+    app, demo, long_record, monkeypatch
+):
     from forum.models import Event, ForumSession
 
     monkeypatch.setattr(transcript, "BATCH", 64)
@@ -204,16 +245,19 @@ def test_verify_stored_names_the_first_bad_seq_and_a_head_beyond_the_log(app, de
         verdict = transcript.verify_stored(session)
         assert verdict.valid and verdict.events == session.head_seq
         assert verdict.line.startswith(
-            f"valid: {session.head_seq} events, head {session.head_hash}")
-        event = db.session.scalar(sa.select(Event).where(Event.session_id == long_record,
-                                                         Event.seq == 333))
+            f"valid: {session.head_seq} events, head {session.head_hash}"
+        )
+        event = db.session.scalar(
+            sa.select(Event).where(Event.session_id == long_record, Event.seq == 333)
+        )
         event.data = {**event.data, "body": "rewritten"}
         db.session.commit()
         verdict = transcript.verify_stored(session)
         assert not verdict.valid and verdict.bad_seq == 333
         assert verdict.line == "invalid: seq 333: hash does not match the event's content"
-        db.session.execute(sa.delete(Event).where(Event.session_id == long_record,
-                                                  Event.seq >= 333))
+        db.session.execute(
+            sa.delete(Event).where(Event.session_id == long_record, Event.seq >= 333)
+        )
         db.session.commit()
         verdict = transcript.verify_stored(db.session.get(ForumSession, long_record))
         assert not verdict.valid and verdict.bad_seq == 333
@@ -222,17 +266,23 @@ def test_verify_stored_names_the_first_bad_seq_and_a_head_beyond_the_log(app, de
 
 # --- the printable record and the review page, a page at a time ----------------------
 
+
 def _articles(html: str) -> dict[int, str]:
     """Each message's article on a record page, by message id."""
     import re
 
-    return {int(mid): body for mid, body in re.findall(
-        r'<article class="record-message[^"]*" id="m(\d+)">(.*?)</article>', html, re.S)}
+    return {
+        int(mid): body
+        for mid, body in re.findall(
+            r'<article class="record-message[^"]*" id="m(\d+)">(.*?)</article>', html, re.S
+        )
+    }
 
 
 @pytest.mark.parametrize("path", ["/sessions/{sid}/transcript.html", "/review/sessions/{sid}"])
-def test_every_page_of_a_long_record_keeps_pseudonyms_and_withholding(app, demo, long_record,
-                                                                      monkeypatch, path):
+def test_every_page_of_a_long_record_keeps_pseudonyms_and_withholding(
+    app, demo, long_record, monkeypatch, path
+):
     """A record of some 300 messages read 40 at a time: together the pages show every
     message once, in order; on every page a reviewer reads students under pseudonyms
     and hidden text in full, a student (on the printable record) has it withheld;
@@ -255,8 +305,7 @@ def test_every_page_of_a_long_record_keeps_pseudonyms_and_withholding(app, demo,
     full = reviewer.get(f"/sessions/{long_record}/transcript.json").get_json()
     messages = [e for e in full["events"] if e["type"] == "message.posted"]
     hidden = {e["data"]["message_id"] for e in full["events"] if e["type"] == "message.hidden"}
-    hidden -= {e["data"]["message_id"] for e in full["events"]
-               if e["type"] == "message.unhidden"}
+    hidden -= {e["data"]["message_id"] for e in full["events"] if e["type"] == "message.unhidden"}
     body_of = {e["data"]["message_id"]: e["data"]["body"] for e in messages}
     pages = -(-len(messages) // 40)
     assert pages >= 7
@@ -273,8 +322,9 @@ def test_every_page_of_a_long_record_keeps_pseudonyms_and_withholding(app, demo,
             assert f"Page {page} of {pages}" in html
             articles = _articles(html)
             ids = list(articles)
-            assert ids == [e["data"]["message_id"]
-                           for e in messages[(page - 1) * 40:page * 40]], (who, page)
+            assert ids == [
+                e["data"]["message_id"] for e in messages[(page - 1) * 40 : page * 40]
+            ], (who, page)
             seen += ids
             for mid, article in articles.items():
                 withheld = "Hidden by a teacher" in article
@@ -315,8 +365,9 @@ def test_a_short_record_is_one_page_as_before(app, demo):
         assert "Page 1 of" not in html and 'class="pager' not in html
 
 
-def test_forum_verify_session_checks_a_long_log_in_batches(app, demo, long_record, runner,
-                                                         monkeypatch):
+def test_forum_verify_session_checks_a_long_log_in_batches(
+    app, demo, long_record, runner, monkeypatch
+):
     """``forum verify --session`` over many batches: valid as a whole, and the first bad
     seq named when an event deep in the log is rewritten."""
     from forum.models import Event, User
@@ -330,8 +381,9 @@ def test_forum_verify_session_checks_a_long_log_in_batches(app, demo, long_recor
     assert result.exit_code == 0, result.output
     assert result.output.startswith("valid: ") and "sealed, signed by" in result.output
     with app.app_context():
-        event = db.session.scalar(sa.select(Event).where(Event.session_id == long_record,
-                                                         Event.seq == 421))
+        event = db.session.scalar(
+            sa.select(Event).where(Event.session_id == long_record, Event.seq == 421)
+        )
         event.at = event.at.replace(microsecond=(event.at.microsecond + 1) % 1_000_000)
         db.session.commit()
         db.session.remove()

@@ -84,15 +84,19 @@ def call(client: Client, event: str, payload: dict, timeout: float = 15) -> dict
 
 
 def api(url: str, token: str, method: str, path: str, **kw) -> requests.Response:
-    return requests.request(method, url + path, headers={"Authorization": f"Bearer {token}"},
-                            timeout=30, **kw)
+    return requests.request(
+        method, url + path, headers={"Authorization": f"Bearer {token}"}, timeout=30, **kw
+    )
 
 
 def second_room(forum: Forum, url: str) -> int:
     """The demo's TW-KR session, opened: a room that has nothing to do with the first."""
     live = next(s for s in forum.demo["sessions"] if s["id"] == forum.live)
-    other = next(s for s in forum.demo["sessions"]
-                 if s["exchange_id"] != live["exchange_id"] and s["status"] != "closed")
+    other = next(
+        s
+        for s in forum.demo["sessions"]
+        if s["exchange_id"] != live["exchange_id"] and s["status"] != "closed"
+    )
     if other["status"] != "live":
         response = api(url, forum.token, "POST", f"/api/v1/sessions/{other['id']}/open")
         assert response.status_code == 200, response.text
@@ -118,10 +122,13 @@ class Sleeper(RawClient):
         self.sock.connect(("127.0.0.1", port))
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall(
-            (f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
-             f"Host: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-             f"Cookie: {cookie}\r\n\r\n").encode())
+            (
+                f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+                f"Host: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                f"Cookie: {cookie}\r\n\r\n"
+            ).encode()
+        )
         self.buffer = b""
         while b"\r\n\r\n" not in self.buffer:
             self.buffer += self._recv()
@@ -135,7 +142,7 @@ class Sleeper(RawClient):
         while True:  # presence or events may come first
             message = self.text()
             if message.startswith(f"43{NS},1"):
-                self.joined = json.loads(message[len(f"43{NS},1"):])[0]
+                self.joined = json.loads(message[len(f"43{NS},1") :])[0]
                 break
         assert self.joined["ok"], self.joined
         # From here on it reads nothing.
@@ -152,8 +159,9 @@ def sqlite_forum_fresh(tmp_path):
 @pytest.mark.parametrize("direct", ["1", "0"], ids=["direct", "queued"])
 def test_a_sleeping_laptop_holds_no_one_up(sqlite_forum_fresh, direct):
     forum = sqlite_forum_fresh
-    server = forum.start(FORUM_PING_INTERVAL="1", FORUM_PING_TIMEOUT="2",
-                         FORUM_DIRECT_DELIVERY=direct)
+    server = forum.start(
+        FORUM_PING_INTERVAL="1", FORUM_PING_TIMEOUT="2", FORUM_DIRECT_DELIVERY=direct
+    )
     url, sid = server.url, forum.live
     other_sid = second_room(forum, url)
     students = forum.users("student", "taipei-daan") + forum.users("student", "shizuoka-aoi")
@@ -183,8 +191,11 @@ def test_a_sleeping_laptop_holds_no_one_up(sqlite_forum_fresh, direct):
         for n in range(200):  # bounded; the test stops it long before
             if stop.is_set():
                 return
-            ack = call(client, "chat.send",
-                       {"session_id": room, "client_id": f"{who}-{n}", "body": body(f"{who} {n}")})
+            ack = call(
+                client,
+                "chat.send",
+                {"session_id": room, "client_id": f"{who}-{n}", "body": body(f"{who} {n}")},
+            )
             with lock:
                 sends.append((who, time.monotonic(), ack))
             # A burst first, then just under the rate limit (1 a second after a burst
@@ -202,17 +213,20 @@ def test_a_sleeping_laptop_holds_no_one_up(sqlite_forum_fresh, direct):
                 pages.append((time.monotonic(), status))
             stop.wait(1)
 
-    threads = [threading.Thread(target=chat, args=(f"s{i}", c, sid), daemon=True)
-               for i, c in enumerate(chatters)]
-    threads.append(threading.Thread(target=chat, args=("room2", elsewhere, other_sid),
-                                    daemon=True))
+    threads = [
+        threading.Thread(target=chat, args=(f"s{i}", c, sid), daemon=True)
+        for i, c in enumerate(chatters)
+    ]
+    threads.append(threading.Thread(target=chat, args=("room2", elsewhere, other_sid), daemon=True))
     threads.append(threading.Thread(target=browse, daemon=True))
     for thread in threads:
         thread.start()
 
     def sleeper_left() -> bool:
-        return any(e["type"] == "member.left" and (e["actor"] or {}).get("id") == sleeper_id
-                   for e in listener.heard())
+        return any(
+            e["type"] == "member.left" and (e["actor"] or {}).get("id") == sleeper_id
+            for e in listener.heard()
+        )
 
     try:
         # The server gives up on the sleeper at its ping timeout (a few seconds with the
@@ -234,7 +248,8 @@ def test_a_sleeping_laptop_holds_no_one_up(sqlite_forum_fresh, direct):
     unanswered = [(who, round(t - sends[0][1], 1)) for who, t, ack in sends if ack is None]
     assert not unanswered, (
         f"{len(unanswered)} of {len(sends)} sends got no ack within 15 s "
-        f"(who, seconds into the chat): {unanswered[:10]}")
+        f"(who, seconds into the chat): {unanswered[:10]}"
+    )
     refused = [(who, ack) for who, _, ack in sends if not ack["ok"]]
     assert not refused, f"sends refused: {refused[:5]}"
     broken = [(round(t - pages[0][0], 1), s) for t, s in pages if s != 200]
@@ -255,16 +270,18 @@ def crowded_forum(tmp_path_factory):
     folder = tmp_path_factory.mktemp("storm")
     forum = Forum(server_env(folder, FORUM_ACCESS_LOG="0")).seed()
     roster = folder / "roster.csv"
-    roster.write_text("display_name\n" + "".join(f"Storm {i:03d}\n" for i in range(120)),
-                      encoding="utf-8")
+    roster.write_text(
+        "display_name\n" + "".join(f"Storm {i:03d}\n" for i in range(120)), encoding="utf-8"
+    )
     tw_class = next(c for c in forum.demo["classes"] if c["school"] == "taipei-daan")
-    forum.crowd = json.loads(flask_cli(
-        ["forum", "import-roster", str(tw_class["id"]), str(roster), "--json"], forum.env
-    ).stdout)
+    forum.crowd = json.loads(
+        flask_cli(
+            ["forum", "import-roster", str(tw_class["id"]), str(roster), "--json"], forum.env
+        ).stdout
+    )
     forum.server = forum.start()
     with ThreadPoolExecutor(8) as pool:
-        forum.crowd_cookies = list(pool.map(lambda u: sign_in(forum.server.url, u),
-                                            forum.crowd))
+        forum.crowd_cookies = list(pool.map(lambda u: sign_in(forum.server.url, u), forum.crowd))
     yield forum
     forum.stop_all()
 
@@ -292,8 +309,9 @@ class Rejoiner:
             self.after.connect()
         except socketio.exceptions.ConnectionError as exc:
             return {"ok": False, "error": f"connect failed: {exc}"}
-        self.rejoin = call(self.after, "join", {"session_id": sid, "since": self.last_seq()},
-                           timeout=60)
+        self.rejoin = call(
+            self.after, "join", {"session_id": sid, "since": self.last_seq()}, timeout=60
+        )
         return self.rejoin
 
     def seqs(self) -> set[int]:
@@ -324,9 +342,12 @@ def _storm(forum: Forum, n: int) -> int:
         for k in range(300):
             if stop.is_set():
                 return
-            ack = call(talkers[i], "chat.send",
-                       {"session_id": sid, "client_id": f"storm{n}-{i}-{k}",
-                        "body": f"still here {k}"}, timeout=60)
+            ack = call(
+                talkers[i],
+                "chat.send",
+                {"session_id": sid, "client_id": f"storm{n}-{i}-{k}", "body": f"still here {k}"},
+                timeout=60,
+            )
             if ack and ack["ok"]:
                 acked.append(ack["event"]["seq"])
             elif not ack or ack["error"] != "rate_limited":
@@ -371,8 +392,9 @@ def _storm(forum: Forum, n: int) -> int:
         time.sleep(3)
 
         for r in crowd:
-            wait_until(lambda r=r: max(r.seqs()) >= head, timeout=60,
-                       what=f"seq {head} at every client")
+            wait_until(
+                lambda r=r: max(r.seqs()) >= head, timeout=60, what=f"seq {head} at every client"
+            )
             have = r.seqs()
             missing = sorted(set(range(r.first_head + 1, head + 1)) - have)
             assert not missing, f"a client that rejoined never got seqs {missing[:20]}"
@@ -392,8 +414,10 @@ def test_a_reconnect_storm_loses_nothing_and_presence_stays_linear(crowded_forum
     n = 60
     small = _storm(crowded_forum, n)
     large = _storm(crowded_forum, 2 * n)
-    counts = (f"presence messages during the storm: {small} for {n} students, "
-              f"{large} for {2 * n} ({large / max(small, 1):.1f}x; quadratic is 4x)")
+    counts = (
+        f"presence messages during the storm: {small} for {n} students, "
+        f"{large} for {2 * n} ({large / max(small, 1):.1f}x; quadratic is 4x)"
+    )
     print(counts)
     assert small < 10 * n and large < 10 * 2 * n, f"{counts}: fewer than 10 a student expected"
     # One presence per join per member is quadratic: 3.7x here, the rest being the join
@@ -488,7 +512,9 @@ def pg_forum_behind_proxy(tmp_path):
         forum.proxy = proxy
         forum.proxied_url = direct.replace(
             target.netloc,
-            f"{target.username + '@' if target.username else ''}127.0.0.1:{proxy.port}", 1)
+            f"{target.username + '@' if target.username else ''}127.0.0.1:{proxy.port}",
+            1,
+        )
         try:
             forum.seed()
             yield forum
@@ -530,9 +556,12 @@ def test_a_database_cut_mid_flood_is_answered_and_survived(pg_forum_behind_proxy
                 return
             client_id = f"cut-{i}-{n}"
             sent_in = phase[0]
-            ack = call(clients[i], "chat.send",
-                       {"session_id": sid, "client_id": client_id, "body": f"flood {i} {n}"},
-                       timeout=12)
+            ack = call(
+                clients[i],
+                "chat.send",
+                {"session_id": sid, "client_id": client_id, "body": f"flood {i} {n}"},
+                timeout=12,
+            )
             with lock:
                 sends.append((i, client_id, sent_in, ack))
             if ack and not ack["ok"] and ack.get("retry_after"):
@@ -540,20 +569,26 @@ def test_a_database_cut_mid_flood_is_answered_and_survived(pg_forum_behind_proxy
             else:
                 stop.wait(random.uniform(0.5, 1.0))
 
-    threads = [threading.Thread(target=flood, args=(i,), daemon=True)
-               for i in range(len(clients))]
+    threads = [threading.Thread(target=flood, args=(i,), daemon=True) for i in range(len(clients))]
     page_during_cut: int | str = "not asked"
     try:
         for thread in threads:
             thread.start()
-        wait_until(lambda: sum(1 for s in sends if s[3] and s[3]["ok"]) >= 10, timeout=60,
-                   what="some sends before the cut")
+        wait_until(
+            lambda: sum(1 for s in sends if s[3] and s[3]["ok"]) >= 10,
+            timeout=60,
+            what="some sends before the cut",
+        )
         phase[0] = "cut"
         forum.proxy.cut()
         time.sleep(1)
         try:
-            page_during_cut = requests.get(url + "/auth/code", headers={"Cookie": cookies[0]},
-                                           timeout=15, allow_redirects=False).status_code
+            page_during_cut = requests.get(
+                url + "/auth/code",
+                headers={"Cookie": cookies[0]},
+                timeout=15,
+                allow_redirects=False,
+            ).status_code
         except requests.RequestException as exc:
             page_during_cut = type(exc).__name__
         time.sleep(7)
@@ -576,29 +611,36 @@ def test_a_database_cut_mid_flood_is_answered_and_survived(pg_forum_behind_proxy
     assert not unanswered, f"sends with no ack within 12 s (client_id, phase): {unanswered[:10]}"
     odd = [(cid, p, ack) for _, cid, p, ack in sends if not _answered_as_promised(ack)]
     assert not odd, f"sends answered neither ok nor unavailable with retry_after: {odd[:5]}"
-    unavailable = [(i, cid) for i, cid, _, ack in sends if not ack["ok"]
-                   and ack["error"] == "unavailable"]
+    unavailable = [
+        (i, cid) for i, cid, _, ack in sends if not ack["ok"] and ack["error"] == "unavailable"
+    ]
     assert unavailable, "no send was answered unavailable while the database was cut"
     assert page_during_cut == 503, (
-        f"GET /auth/code (signed in) while the database was cut answered {page_during_cut}")
+        f"GET /auth/code (signed in) while the database was cut answered {page_during_cut}"
+    )
 
     # The server recovered by itself: every student can send again.
     for i, client in enumerate(clients):
         ack = None
         for k in range(30):
-            ack = call(client, "chat.send",
-                       {"session_id": sid, "client_id": f"after-{i}-{k}", "body": "back"})
+            ack = call(
+                client,
+                "chat.send",
+                {"session_id": sid, "client_id": f"after-{i}-{k}", "body": "back"},
+            )
             if ack and ack["ok"]:
                 break
             time.sleep(1)
         assert ack and ack["ok"], f"student {i} still cannot send after the restore: {ack}"
     # A send answered unavailable may be sent again, and is stored once.
     who, client_id = unavailable[0]
-    again = call(clients[who], "chat.send",
-                 {"session_id": sid, "client_id": client_id, "body": "sent again"})
+    again = call(
+        clients[who], "chat.send", {"session_id": sid, "client_id": client_id, "body": "sent again"}
+    )
     assert again and again["ok"], again
-    twice = call(clients[who], "chat.send",
-                 {"session_id": sid, "client_id": client_id, "body": "sent again"})
+    twice = call(
+        clients[who], "chat.send", {"session_id": sid, "client_id": client_id, "body": "sent again"}
+    )
     assert twice and twice["ok"] and twice["event"] == again["event"], (again, twice)
 
     reader = Client(url, token=forum.token).connect()
@@ -610,8 +652,11 @@ def test_a_database_cut_mid_flood_is_answered_and_survived(pg_forum_behind_proxy
             client.close()
     events = final["events"]
     assert [e["seq"] for e in events] == list(range(1, final["head"] + 1))
-    posted = [(e["actor"]["id"], e["data"]["client_id"], e["seq"]) for e in events
-              if e["type"] == "message.posted"]
+    posted = [
+        (e["actor"]["id"], e["data"]["client_id"], e["seq"])
+        for e in events
+        if e["type"] == "message.posted"
+    ]
     stored = {(cid, seq) for _, cid, seq in posted}
     acked = {(cid, ack["event"]["seq"]) for _, cid, _, ack in sends if ack["ok"]}
     lost = acked - stored
@@ -636,9 +681,23 @@ class Redis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         import redis
 
         client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
@@ -697,8 +756,11 @@ def test_redis_killed_and_restarted_between_two_processes(pg_forum, own_redis): 
     try:
         for n in range(10):
             send(n)
-        wait_until(lambda: on_b.last_seq() >= sent[-1], timeout=30,
-                   what="process B's client to hear the first messages")
+        wait_until(
+            lambda: on_b.last_seq() >= sent[-1],
+            timeout=30,
+            what="process B's client to hear the first messages",
+        )
         own_redis.kill()
         for n in range(10, 25):
             send(n)
@@ -718,13 +780,15 @@ def test_redis_killed_and_restarted_between_two_processes(pg_forum, own_redis): 
         missing = sorted(set(sent) - posted)
         assert not missing, (
             f"the client on process B never got seqs {missing} of {len(sent)} messages "
-            f"sent on process A (it heard {heard})")
+            f"sent on process A (it heard {heard})"
+        )
         # Live events may begin at or before the join's head (the joiner's own
         # member.joined is told to the room it is already in); from there on, each
         # seq once, in order, no gap.
         assert heard and heard[0] <= first + 1, (first, heard)
         assert heard == list(range(heard[0], heard[0] + len(heard))), (
-            f"the client on process B heard seqs out of order, with gaps or twice: {heard}")
+            f"the client on process B heard seqs out of order, with gaps or twice: {heard}"
+        )
     finally:
         on_b.close()
         for sender in senders:
@@ -739,5 +803,6 @@ def test_redis_killed_and_restarted_between_two_processes(pg_forum, own_redis): 
         assert len(down) == 1 and len(up) == 1, (
             f"process {server.url}: {len(down)} 'message queue unreachable' and {len(up)} "
             f"'message queue reachable again' lines for one outage; its output ends:\n"
-            + "\n".join(output.splitlines()[-15:]))
+            + "\n".join(output.splitlines()[-15:])
+        )
         assert output.index(down[0]) < output.index(up[0])

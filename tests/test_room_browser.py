@@ -17,9 +17,10 @@ import uuid
 
 import pytest
 from browsers import launch, require_chromium
-from servers import flask_cli, server_env, start_server
+from servers import ROOT, flask_cli, server_env, start_server
 
 SOCKET_IO = re.compile(r"/socket\.io/")
+SHOTS = ROOT / "docs" / "screenshots"
 
 pytestmark = pytest.mark.browser
 
@@ -195,7 +196,7 @@ def test_students_chat_and_a_hidden_message_disappears_for_both(room):
     expect(message(jp, f"回覆 {t}").locator(".msg-quote")).to_contain_text(hello)
     message(jp, hello).locator(".reaction-add").click()
     message(jp, hello).locator(".reaction-choice").first.click()
-    expect(message(tw, hello).locator(".reaction")).to_have_text(re.compile(r"1$"))
+    expect(message(tw, hello).locator(".reaction .reaction-count")).to_have_text("1")
     expect(message(jp, hello).locator(".reaction")).to_have_attribute("aria-pressed", "true")
 
     # The teacher hides the Taipei message: it goes from both students' screens at once.
@@ -228,6 +229,50 @@ def test_students_chat_and_a_hidden_message_disappears_for_both(room):
     message(lin, hello).get_by_role("button", name="Pin", exact=True).click()
     expect(tw.locator("[data-pinned]")).to_contain_text(hello)
     expect(jp.locator("[data-pinned]")).to_contain_text(hello)
+
+
+def test_a_message_of_blank_lines_or_a_long_paste_does_not_push_the_chat_away(room):
+    """300 blank lines between two words made one message 7,558 px tall for everyone.
+    The room shows a run of blank lines as two and folds a long message to about
+    eight lines behind "Show more"; the record keeps what was written."""
+    from playwright.sync_api import expect
+
+    tw, jp = tw_student(room, 1), jp_student(room, 1)
+    room.enter(tw)
+    room.enter(jp)
+    t = tag()
+    blank = f"上 {t}" + "\n" * 301 + f"下 {t}"
+    say(tw, blank)
+    poem = "\n".join(f"{i} 行目 {t}" for i in range(1, 41))
+    say(jp, poem)
+    for page in (tw, jp):
+        spaced = message(page, f"上 {t}")
+        expect(spaced.locator(".msg-body")).to_have_text(f"上 {t}\n\n\n下 {t}")
+        assert spaced.bounding_box()["height"] < 200
+        expect(spaced.locator(".msg-more")).to_be_hidden()
+
+        long = message(page, f"1 行目 {t}")
+        more = long.locator(".msg-more")
+        expect(more).to_have_text(strings(page)["show_more"])
+        expect(more).to_have_attribute("aria-expanded", "false")
+        assert long.bounding_box()["height"] < 320
+        assert page.locator("[data-log]").bounding_box()["height"] < 700  # the chat stays put
+        more.click()
+        expect(more).to_have_attribute("aria-expanded", "true")
+        expect(more).to_have_text(strings(page)["show_less"])
+        assert long.bounding_box()["height"] > 600  # all forty lines
+        expect(long.locator(".msg-body")).to_have_text(poem)
+        more.click()
+        expect(more).to_have_attribute("aria-expanded", "false")
+
+    # A teacher's record (the transcript) keeps the blank lines as they were written.
+    lin = teacher(room)
+    response = lin.request.get(f"{room.server.url}/sessions/{room.session_id()}/transcript.json")
+    assert response.ok, response.status
+    bodies = [
+        e["data"].get("body") for e in response.json()["events"] if e["type"] == "message.posted"
+    ]
+    assert blank in bodies
 
 
 def test_typing_is_shown_to_the_others(room):
@@ -407,6 +452,9 @@ def test_a_message_written_offline_is_pending_then_failed_and_retry_sends_it_onc
 
     net = Network()
     tw = tw_student(room, 2, route=net.route)
+    # The page's timers run on Playwright's clock: time flows as usual, and the test
+    # moves it past the ack timeout instead of waiting 10 s for it.
+    tw.clock.install()
     jp = jp_student(room, 2)
     room.enter(tw)
     room.enter(jp)
@@ -416,8 +464,11 @@ def test_a_message_written_offline_is_pending_then_failed_and_retry_sends_it_onc
     say(tw, f"offline {t}")
     mine = tw.locator(".msg-pending", has_text=f"offline {t}")
     expect(mine).to_have_attribute("data-state", "pending")
-    # No answer within the ack timeout (10 s): failed, with a Retry button.
-    expect(mine).to_have_attribute("data-state", "failed", timeout=30_000)
+    tw.clock.fast_forward(9_000)  # room.js ACK_TIMEOUT_MS is 10 s: not yet
+    expect(mine).to_have_attribute("data-state", "pending")
+    # No answer within the ack timeout: failed, with a Retry button.
+    tw.clock.fast_forward(1_500)
+    expect(mine).to_have_attribute("data-state", "failed")
     net.restore()
     expect(tw.locator("#room-connection")).to_have_attribute(
         "data-state", "connected", timeout=30_000
@@ -565,6 +616,80 @@ def test_lock_and_mute_stop_students_writing(room):
     expect(jp.locator("#chat-input")).to_be_enabled()
 
 
+def test_a_screen_reader_hears_others_in_their_language_and_being_muted(room):
+    """The live region reads a Japanese message and note with a Japanese voice on a
+    Chinese page; being muted and unmuted is said, not only shown; the board's
+    Ctrl+Enter and the chat's Alt+M are told."""
+    from playwright.sync_api import expect
+
+    tw, jp, lin = tw_student(room, 2), jp_student(room, 2), teacher(room)
+    for page in (tw, jp, lin):
+        room.enter(page)
+    announcer = tw.locator("#room-announcer")
+    expect(announcer).to_have_attribute("lang", "zh-Hant-TW")
+
+    t = tag()
+    say(jp, f"海はみんなのもの {t}")
+    expect(announcer.locator("span[lang=ja]")).to_have_text(f"海はみんなのもの {t}")
+    expect(announcer).to_contain_text(room.student("shizuoka-aoi", 2)["display_name"])
+
+    add_note(jp, "why", f"プラスチックが多すぎる {t}")
+    expect(announcer.locator("span[lang=ja]")).to_have_text(f"プラスチックが多すぎる {t}")
+    column = tw.locator(".board-column[data-column='why'] .board-column-title").inner_text()
+    expect(announcer).to_contain_text(column)
+
+    name = room.student("taipei-daan", 2)["display_name"]
+    lin.locator(".person", has_text=name).locator("[data-role=mute]").click()
+    expect(tw.locator("#chat-input")).to_be_disabled()
+    until = strings(tw)["muted_until_notice"].split("%(time)s")[0]  # a timed mute by default
+    expect(announcer).to_contain_text(until)
+    expect(announcer).to_have_text(tw.locator("[data-composer-note]").inner_text())
+    lin.locator(".person", has_text=name).locator("[data-role=unmute]").click()
+    expect(tw.locator("#chat-input")).to_be_enabled()
+    expect(announcer).to_have_text(strings(tw)["unmuted_notice"])
+
+    # The note box says its shortcut, to the eye and to assistive technology.
+    box = tw.locator(".board-column[data-column='why'] .note-form textarea")
+    assert "Ctrl+Enter" in box.get_attribute("placeholder")
+    expect(box).to_have_attribute("aria-keyshortcuts", re.compile("Control\\+Enter"))
+    box.fill(f"Ctrl+Enter {t}")
+    box.press("Control+Enter")
+    expect(note_in(jp, "why", f"Ctrl+Enter {t}")).to_have_count(1)
+
+
+def test_the_keyboard_jumps_past_the_messages_to_the_message_box(room):
+    """Every message adds buttons to the tab order; a link at the top of the chat (and
+    Alt+M from anywhere in the room, which it names) goes straight to the message box,
+    while the messages' buttons stay reachable with Tab."""
+    from playwright.sync_api import expect
+
+    tw = tw_student(room, 2)
+    room.enter(tw)
+    say(tw, f"tab stops {tag()}")
+    expect(tw.locator(".msg[data-message-id] .msg-actions button").first).to_be_visible()
+    jump = tw.get_by_role("link", name=re.compile("Alt\\+M"))
+    expect(jump).to_be_visible()
+    tw.locator("h1").click()
+    for _ in range(40):
+        tw.keyboard.press("Tab")
+        if tw.evaluate("document.activeElement.matches('[data-jump-composer]')"):
+            break
+    else:
+        raise AssertionError("the jump link is not in the tab order")
+    tw.keyboard.press("Enter")
+    expect(tw.locator("#chat-input")).to_be_focused()
+
+    tw.locator(".board-column textarea").first.focus()
+    tw.keyboard.press("Alt+KeyM")
+    expect(tw.locator("#chat-input")).to_be_focused()
+    expect(tw.locator("#chat-input")).to_have_attribute("aria-keyshortcuts", "Alt+M")
+
+    # The messages' own buttons are still reached from the log with Tab.
+    tw.locator("[data-log]").focus()
+    tw.keyboard.press("Tab")
+    assert tw.evaluate("document.activeElement.closest('.msg') !== null")
+
+
 def test_who_is_here_groups_people_by_school(room):
     from playwright.sync_api import expect
 
@@ -612,8 +737,7 @@ def test_teacher_opens_and_closes_a_session_from_the_room(room):
     expect(tw.locator("#chat-input")).to_be_disabled()
     expect(tw.locator("[data-room-notice]")).to_have_text(strings(tw)["notice_scheduled"])
     # The teacher reads what is theirs to do, not the students' "your teacher opens it".
-    expect(lin.locator("[data-room-notice]")).to_have_text(
-        strings(lin)["notice_scheduled_teacher"])
+    expect(lin.locator("[data-room-notice]")).to_have_text(strings(lin)["notice_scheduled_teacher"])
 
     lin.get_by_role("button", name="Open the room").click()
     expect(tw.locator("[data-session-status]")).to_have_class(re.compile("status-live"))
@@ -627,6 +751,71 @@ def test_teacher_opens_and_closes_a_session_from_the_room(room):
     expect(tw.locator("#chat-input")).to_be_hidden()
     expect(tw.locator(".note-form")).to_have_count(3)
     expect(tw.locator(".note-form").first).to_be_hidden()
+
+
+def test_a_teacher_runs_a_class_from_a_phone(room):
+    """At 390 px a teacher opens the room, hides a message, mutes and unmutes a
+    student, locks the chat and closes the session, each control within the screen's
+    width and big enough to tap; no page scrolls sideways (issue 20)."""
+    from playwright.sync_api import expect
+
+    typhoons = room.session_id("scheduled", "Typhoons, heavy rain and us")
+    session_id = next(
+        s["id"] for s in room.demo["sessions"] if s["status"] == "scheduled" and s["id"] != typhoons
+    )
+    lin = room.page(viewport=(390, 844))
+    room.sign_in_teacher(lin)
+    kr = room.page(timezone="Asia/Seoul")
+    seoul = room.student("seoul-hanbit", 1)
+    room.sign_in_student(kr, seoul, "ko")
+    room.enter(lin, session_id)
+    room.enter(kr, session_id)
+
+    def tappable(locator) -> None:
+        locator.scroll_into_view_if_needed()
+        box = locator.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        assert box["height"] >= 24 and box["width"] >= 24, box
+        assert lin.evaluate("document.documentElement.scrollWidth") <= 390
+
+    opening = lin.get_by_role("button", name="Open the room")
+    tappable(opening)
+    opening.click()
+    expect(kr.locator("#chat-input")).to_be_enabled()
+    text = f"태풍이 와요 {tag()}"
+    say(kr, text)
+    said = message(kr, text).get_attribute("data-message-id")
+    hide = message(lin, text).get_by_role("button", name="Hide", exact=True)
+    tappable(hide)
+    hide.click()
+    expect(kr.locator(f".msg[data-message-id='{said}'] .msg-body")).to_have_text(
+        strings(kr)["hidden_notice"]
+    )
+
+    lin.locator("#tab-people").click()
+    person = lin.locator(".person", has_text=seoul["display_name"])
+    tappable(person.locator("[data-role=mute]"))
+    person.locator("[data-role=mute]").click()
+    expect(kr.locator("#chat-input")).to_be_disabled()
+    tappable(person.locator("[data-role=unmute]"))
+    person.locator("[data-role=unmute]").click()
+    expect(kr.locator("#chat-input")).to_be_enabled()
+
+    lock = lin.locator("[data-lock]")
+    tappable(lock)
+    lock.click()
+    expect(kr.locator("#chat-input")).to_be_disabled()
+    lock.click()
+    expect(kr.locator("#chat-input")).to_be_enabled()
+
+    lin.locator("#tab-chat").click()
+    lin.evaluate("window.scrollTo(0, 0)")
+    lin.screenshot(path=str(SHOTS / "room-teacher-phone.png"))
+    closing = lin.get_by_role("button", name="Close the session")
+    tappable(closing)
+    closing.click()  # confirmed by the fixture
+    expect(kr.locator("[data-session-status]")).to_have_class(re.compile("status-closed"))
+    expect(lin.locator("[data-session-status]")).to_have_class(re.compile("status-closed"))
 
 
 def test_signing_out_elsewhere_sends_the_room_to_the_sign_in_page(room):
@@ -668,6 +857,24 @@ def test_layout_fits_the_screen(room, size, tmp_path):
         expect(board).to_be_visible()
         expect(chat).to_be_hidden()
         expect(jp.locator("#tab-board")).to_have_attribute("aria-selected", "true")
+    if size == (1280, 800):
+        say(jp, "教室の電気をこまめに消しています。")
+        expect(message(jp, "教室の電気をこまめに消しています。")).to_have_count(1)
+        # A laptop sees chat, board and who is here at once, the message box in view,
+        # without scrolling the page (issue 20, point 13).
+        people = jp.locator("#panel-people").bounding_box()
+        b = board.bounding_box()
+        assert people["x"] >= b["x"] + b["width"] and people["y"] < 400, people
+        send = jp.locator("[data-send]").bounding_box()
+        assert send["y"] + send["height"] <= size[1], send
+        third = jp.locator(".board-column").nth(2).bounding_box()
+        assert third["x"] + third["width"] <= b["x"] + b["width"], "all three columns in view"
+        # The header is three lines to scan: title and status, the times, the schools.
+        for line in ("h1", ".room-when .when", ".room-header .schools"):
+            box = jp.locator(line).bounding_box()
+            assert box["height"] < 48, (line, box)
+        assert "–" in jp.locator(".room-when .when").inner_text()
+        jp.screenshot(path=str(SHOTS / "room-laptop.png"))
     jp.screenshot(path=str(tmp_path / f"room-{size[0]}x{size[1]}.png"), full_page=True)
 
 

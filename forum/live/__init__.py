@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from flask import Flask
 
 from ..extensions import socketio
 from .rooms import MAX_PACKET_BYTES, publish
 
 __all__ = ["init_socketio"]
+
 
 def init_socketio(app: Flask) -> None:
     """Bind Socket.IO with the configured async mode, queue and allowed origins."""
@@ -17,7 +20,7 @@ def init_socketio(app: Flask) -> None:
     # socketio.handlers and bound to every server init_app makes. Imported after, they
     # would be bound only to the first app's server, and a second app in the same
     # process (tests, CLI + server) would refuse every /live connection.
-    from . import handlers, relay  # noqa: F401  (handlers registers the event handlers)
+    from . import dispatch, handlers, relay  # noqa: F401  (handlers registers the event handlers)
 
     allowed = app.config["FORUM_ALLOWED_ORIGINS"]
     queue = app.config["FORUM_MESSAGE_QUEUE"]
@@ -36,7 +39,7 @@ def init_socketio(app: Flask) -> None:
         logger=False,
         engineio_logger=False,
     )
-    handlers.bind(socketio.server)
+    dispatch.bind(socketio.server)
     if app.config["FORUM_DIRECT_DELIVERY"]:
         from . import delivery
 
@@ -45,19 +48,21 @@ def init_socketio(app: Flask) -> None:
         from .compression import DeclineDeflate
 
         # Outside Flask-SocketIO's middleware, so the offer is gone before the engine.
-        app.wsgi_app = DeclineDeflate(app.wsgi_app, SOCKETIO_PATH)
+        # Flask's documented way to wrap its WSGI app; mypy takes it for a method.
+        app.wsgi_app = DeclineDeflate(app.wsgi_app, SOCKETIO_PATH)  # type: ignore[method-assign]
     room.set_publisher(publish)
     # connect and disconnect run in a request context built from the connection's
     # environ, whose path is the Socket.IO endpoint. With no route there, each raised
     # and kept a NotFound: ~60 objects in reference cycles for the garbage collector.
-    app.add_url_rule(SOCKETIO_PATH, endpoint="socketio", view_func=_engine_path,
-                     strict_slashes=False)
+    app.add_url_rule(
+        SOCKETIO_PATH, endpoint="socketio", view_func=_engine_path, strict_slashes=False
+    )
 
 
 SOCKETIO_PATH = "/socket.io/"
 
 
-def _engine_path() -> None:
+def _engine_path() -> NoReturn:
     """Never served: the Socket.IO middleware answers this path before Flask does."""
     from flask import abort
 

@@ -35,6 +35,26 @@ from engineio import packet as eio_packet
 log = logging.getLogger(__name__)
 
 
+class Counts:
+    """MESSAGE packets for open WebSockets since the process started: written straight
+    to the socket (``direct``), or left to engineio's queue because the connection
+    was busy (``queued``). Shown by /healthz; a test checks that a room's chat goes
+    direct, so a release of engineio or eventlet that turns this path off (see
+    ``_compatible``) fails CI instead of only slowing the server down."""
+
+    __slots__ = ("direct", "queued")
+
+    def __init__(self) -> None:
+        self.direct = 0
+        self.queued = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"direct": self.direct, "queued": self.queued}
+
+
+counts = Counts()
+
+
 class _Tail(bytes):
     """The unsent end of a frame, queued for the writer to send as it is."""
 
@@ -77,14 +97,25 @@ class DirectSocket:
 
     def send(self, pkt: Any) -> None:
         sock, ws = self.sock, self.ws
-        if (pkt.packet_type != eio_packet.MESSAGE or pkt.binary or sock.closing
-                or sock.closed or sock.upgrading or not sock.upgraded or ws.websocket_closed
-                or sock.queue.qsize() or not sock.queue.getting()
-                or ws._sendlock.locked()):
+        if (
+            pkt.packet_type != eio_packet.MESSAGE
+            or pkt.binary
+            or sock.closing
+            or sock.closed
+            or sock.upgrading
+            or not sock.upgraded
+            or ws.websocket_closed
+            or sock.queue.qsize()
+            or not sock.queue.getting()
+            or ws._sendlock.locked()
+        ):
+            if pkt.packet_type == eio_packet.MESSAGE:
+                counts.queued += 1
             self.queued_send(pkt)
             return
         if not sock.check_ping_timeout():  # as engineio's send: a gone client is closed
             return
+        counts.direct += 1
         # A deflate connection's compressor is its own and remembers what it has
         # compressed: the frame it makes here is the one the connection must carry next.
         frame = ws._pack_message(pkt.encode()) if self.deflate else self.frames.of(pkt, ws)
@@ -126,7 +157,7 @@ def install(server: Any) -> bool:
 def _direct(handler: Any, frames: _Frames) -> Any:
     """engineio's ``Socket._websocket_handler``, with its socket's sends made direct
     and its WebSocket's send taught to pass a queued frame tail through unframed."""
-    sock = getattr(handler, "__self__", None)
+    sock: Any = getattr(handler, "__self__", None)
 
     def run(ws: Any) -> Any:
         if _compatible(sock, ws):
@@ -150,12 +181,15 @@ def _compatible(sock: Any, ws: Any) -> bool:
     against? If a new release of either moves them, the connection keeps the queue:
     slower, never wrong."""
     queue = getattr(sock, "queue", None)
-    green = getattr(ws, "socket", None)
-    ok = (all(hasattr(sock, name) for name in _SOCKET_NEEDS)
-          and all(hasattr(queue, name) for name in ("qsize", "getting", "put"))
-          and all(hasattr(ws, name) for name in _WEBSOCKET_NEEDS)
-          and hasattr(ws._sendlock, "locked") and hasattr(green, "fd")
-          and hasattr(green.fd, "send"))
+    green: Any = getattr(ws, "socket", None)
+    ok = (
+        all(hasattr(sock, name) for name in _SOCKET_NEEDS)
+        and all(hasattr(queue, name) for name in ("qsize", "getting", "put"))
+        and all(hasattr(ws, name) for name in _WEBSOCKET_NEEDS)
+        and hasattr(ws._sendlock, "locked")
+        and hasattr(green, "fd")
+        and hasattr(green.fd, "send")
+    )
     if not ok and not _warned:
         _warned.append(True)
         log.warning("direct delivery is off: engineio or eventlet is not as expected")
@@ -163,6 +197,5 @@ def _compatible(sock: Any, ws: Any) -> bool:
 
 
 _SOCKET_NEEDS = ("send", "closing", "closed", "upgrading", "upgraded", "check_ping_timeout")
-_WEBSOCKET_NEEDS = ("send", "_send", "_pack_message", "_sendlock", "extensions",
-                    "websocket_closed")
+_WEBSOCKET_NEEDS = ("send", "_send", "_pack_message", "_sendlock", "extensions", "websocket_closed")
 _warned: list[bool] = []

@@ -7,73 +7,25 @@ No exception leaves a handler: a bad payload gets an error ack, never a crash.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import logging
-import threading
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from .. import access, accounts, board, i18n, pseudonyms, room, sessions, sql
-from ..errors import UNAVAILABLE_LIVE, UNAVAILABLE_RETRY_AFTER, ActionError
+from .. import accounts, board, i18n, pseudonyms, room, sessions, sql, throttle
+from ..errors import UNAVAILABLE_RETRY_AFTER, ActionError
 from ..extensions import db, socketio
 from ..models import Connection, RoomMember, User
 from . import attendance, presence, relay, servers
+from .dispatch import _call, _join_room, _leave_room, _seat, arrivals, handler, unavailable_ack
 from .observers import observer_room
 from .rooms import NAMESPACE, login_room, session_room
 
 log = logging.getLogger(__name__)
-
-
-# --- one event's connection -----------------------------------------------------------
-
-class LiveCall:
-    """The connection an event came on: its Socket.IO id and the environ of its
-    handshake (where connect noted who proved what, and the connection's language)."""
-
-    __slots__ = ("environ", "sid")
-
-    def __init__(self, sid: str, environ: dict[str, Any]) -> None:
-        self.sid, self.environ = sid, environ
-
-
-def _call() -> LiveCall:
-    return g.live_call
-
-
-def _join_room(room_name: str) -> None:
-    socketio.server.enter_room(_call().sid, room_name, namespace=NAMESPACE)
-
-
-def _leave_room(room_name: str) -> None:
-    socketio.server.leave_room(_call().sid, room_name, namespace=NAMESPACE)
-
-
-# --- who is connected ----------------------------------------------------------------
-
-def _current_user(session_id: object = None) -> accounts.Person | None:
-    """The person behind this connection, checked again now: a sign-out, an expired
-    sign-in or a revoked token ends what the connection may do at its next event.
-
-    Asked by what the connection proved at connect, in one plain query: the hash of
-    its API token (``forum.token_hash``) or of its sign-in (the cookie's sign-in id,
-    ``forum.login_hash``); the same query reads their seat in ``session_id``
-    (``access.caller_and_seat``). Their language is the one they chose, for every
-    message an ack carries."""
-    environ = _call().environ
-    token_hash = environ.get("forum.token_hash")
-    proof, key = ("token", token_hash) if token_hash else (
-        "sign_in", environ.get("forum.login_hash"))
-    person = access.caller_and_seat(proof, key, session_id)
-    if person is not None and person.locale in i18n.BY_LOCALE:
-        g.language = i18n.BY_LOCALE[person.locale]
-    return person
 
 
 @socketio.on("connect", namespace=NAMESPACE)
@@ -84,8 +36,10 @@ def on_connect(auth=None):
             _connect(auth)
     except sql.Unavailable:
         message = unavailable_ack()["message"]
-        raise ConnectionRefusedError(message, {"code": "unavailable", "message": message,
-                                               "retry_after": UNAVAILABLE_RETRY_AFTER}) from None
+        raise ConnectionRefusedError(
+            message,
+            {"code": "unavailable", "message": message, "retry_after": UNAVAILABLE_RETRY_AFTER},
+        ) from None
 
 
 def _connect(auth: object) -> None:
@@ -113,9 +67,14 @@ def _connect(auth: object) -> None:
         if sql.unreachable(exc):
             log.warning("connect: database unavailable: %s", exc)
             ack = unavailable_ack()
-            raise ConnectionRefusedError(ack["message"], {
-                "code": "unavailable", "message": ack["message"],
-                "retry_after": ack["retry_after"]}) from None
+            raise ConnectionRefusedError(
+                ack["message"],
+                {
+                    "code": "unavailable",
+                    "message": ack["message"],
+                    "retry_after": ack["retry_after"],
+                },
+            ) from None
         log.exception("connect failed")
         raise _refused(_("Please sign in first.")) from None
     finally:
@@ -136,12 +95,13 @@ def on_disconnect(*_args):
     timeout, a teacher's removal, a sign-out. Cleaning up logs ``member.left``, which
     waits for the session's lock and the database; done in place it would make the
     caller wait for that, or for itself."""
-    app = current_app._get_current_object()
-    socketio.server.manager.observers.left(request.sid)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
+    sid = request.sid  # type: ignore[attr-defined]  # set by Flask-SocketIO
+    socketio.server.manager.observers.left(sid)
     if app.config["FORUM_LIVE_INLINE"]:
-        _disconnect(app, request.sid)
+        _disconnect(app, sid)
     else:
-        socketio.start_background_task(_disconnect, app, request.sid, LEFT_GRACE)
+        socketio.start_background_task(_disconnect, app, sid, LEFT_GRACE)
 
 
 # A dropped connection is ended (its owner logged as having left, if it was their
@@ -160,8 +120,11 @@ def _disconnect(app: Flask, sid: str, grace: float = 0.0) -> None:
     try:
         with app.app_context(), sql.admitted():
             try:
-                rows = db.session.execute(sa.select(Connection.session_id, Connection.user_id)
-                                          .where(Connection.sid == sid)).all()
+                rows = db.session.execute(
+                    sa.select(Connection.session_id, Connection.user_id).where(
+                        Connection.sid == sid
+                    )
+                ).all()
                 for session_id, user_id in rows:
                     attendance.end_connection(sid, db.session.get(User, user_id), session_id)
             finally:
@@ -171,139 +134,12 @@ def _disconnect(app: Flask, sid: str, grace: float = 0.0) -> None:
         log.exception("disconnect cleanup of %s failed", sid)
 
 
-# --- the handler wrapper ---------------------------------------------------------------
-
-def _error_ack(exc: ActionError) -> dict[str, Any]:
-    ack = {"ok": False, "error": exc.code, "message": exc.message}
-    ack.update(exc.extra)
-    return ack
-
-
-def _run(fn: Callable[[User, dict[str, Any]], dict[str, Any]], event: str,
-         payload: object) -> dict[str, Any]:
-    """One event: who is asking, the action, and its ack; every failure an error ack."""
-    try:
-        user = _current_user(payload.get("session_id") if isinstance(payload, dict) else None)
-        if user is None:
-            raise ActionError("unauthorized", _("Please sign in again."))
-        if not isinstance(payload, dict):
-            raise ActionError("invalid", _("The event needs an object payload."))
-        return {"ok": True, **(fn(user, payload) or {})}
-    except ActionError as exc:
-        _rollback()
-        return _error_ack(exc)
-    except Exception as exc:
-        _rollback()
-        if sql.unreachable(exc):
-            log.warning("handler %s: database unavailable: %s", event, exc)
-            sql.discard_live()
-            return unavailable_ack()
-        log.exception("handler %s failed", event)
-        return {"ok": False, "error": "invalid",
-                "message": _("Something went wrong on our side. Please try again.")}
-    finally:
-        with contextlib.suppress(Exception):
-            db.session.remove()
-
-
-def _rollback() -> None:
-    with contextlib.suppress(Exception):  # the connection may be gone with the database
-        db.session.rollback()
-
-
-def unavailable_ack() -> dict[str, Any]:
-    """Nothing was stored: the database (or the way to it) is down just now."""
-    return {"ok": False, "error": "unavailable", "retry_after": UNAVAILABLE_RETRY_AFTER,
-            "message": str(UNAVAILABLE_LIVE)}
-
-
-class Lane:
-    """Lets a few units of one kind (arrivals) in at a time; the rest wait their turn,
-    at most ``wait`` seconds (then ``sql.Unavailable``).
-
-    A class that re-joins at once after a network blip is hundreds of connects and
-    joins of a few milliseconds each. Let in together they would fill the server's
-    run queue, and a message from someone already in the room would wait behind all
-    of them; taking turns here, they queue apart and the message goes first."""
-
-    def __init__(self, slots: int, wait: float) -> None:
-        self._free = threading.BoundedSemaphore(slots)
-        self.wait = wait
-
-    @contextlib.contextmanager
-    def turn(self) -> Iterator[None]:
-        if not self._free.acquire(timeout=self.wait):
-            raise sql.Unavailable("too many arrivals at once")
-        try:
-            yield
-        finally:
-            self._free.release()
-
-
-# Connects and joins (the heavier events of arriving) take turns, two at a time.
-arrivals = Lane(2, wait=8.0)
-
-
-# The /live events and their wrapped handlers, bound to each server by ``bind``.
-EVENTS: dict[str, Callable[..., dict[str, Any]]] = {}
-
-
-def bind(server: Any) -> None:
-    """Bind every /live event to ``server`` (python-socketio's, made by init_app).
-
-    Each event runs in an application context with its connection (``LiveCall``),
-    not in the Flask request context Flask-SocketIO would build from the handshake's
-    environ for every event: these handlers read no request (connect noted what
-    they need in the environ), and building, pushing and tearing that context down
-    cost a fifth of a chat message's CPU. connect and disconnect keep it: connect
-    reads the sign-in cookie through Flask-Login."""
-    for event, wrapper in EVENTS.items():
-        server.on(event, _dispatcher(server, wrapper), namespace=NAMESPACE)
-
-
-def _dispatcher(server: Any, wrapper: Callable[..., dict[str, Any]]) -> Callable:
-    def dispatch(sid: str, *args: Any) -> dict[str, Any] | None:
-        environ = server.get_environ(sid, namespace=NAMESPACE)
-        if not environ:  # the connection is already gone
-            return None
-        with environ["flask.app"].app_context():
-            g.live_call = LiveCall(sid, environ)
-            return wrapper(*args)
-
-    return dispatch
-
-
-def handler(event: str, *, lane: Lane | None = None) -> Callable:
-    """Register a ``/live`` event whose function takes (user, payload) and returns
-    the ack's extra fields; every failure becomes an error ack."""
-
-    def decorate(fn: Callable[[User, dict[str, Any]], dict[str, Any]]) -> Callable:
-        @functools.wraps(fn)
-        def wrapper(payload=None, *_extra):
-            language = _call().environ.get("forum.language")
-            if language is not None:
-                g.language = language
-            try:
-                with lane.turn() if lane else contextlib.nullcontext(), sql.admitted():
-                    return _run(fn, event, payload)
-            except sql.Unavailable as exc:  # no slot came free in time
-                log.warning("handler %s: %s", event, exc)
-                return unavailable_ack()
-
-        EVENTS[event] = wrapper
-        return wrapper
-
-    return decorate
-
-
-def _seat(user: User, payload: dict[str, Any]) -> room.Seat:
-    return room.seat_for(user, payload.get("session_id"))
-
-
 # --- joining and leaving -------------------------------------------------------------
 
-def _int_field(payload: dict[str, Any], name: str, default: int | None, low: int,
-               high: int, message: str) -> int | None:
+
+def _int_field(
+    payload: dict[str, Any], name: str, default: int | None, low: int, high: int, message: str
+) -> int | None:
     """An optional whole number of the payload within [low, high], else ``invalid``."""
     value = payload.get(name)
     if value is None:
@@ -313,13 +149,13 @@ def _int_field(payload: dict[str, Any], name: str, default: int | None, low: int
     return value
 
 
-def _refuse_removed(seat: room.Seat, user: User) -> None:
+def _refuse_removed(seat: room.Seat, user: accounts.Person) -> None:
     member = db.session.get(RoomMember, (seat.session.id, user.id))
     if member is not None and member.removed:
         raise ActionError("removed", _("A teacher has removed you from this session."))
 
 
-def _masked(seat: room.Seat, user: User) -> bool:
+def _masked(seat: room.Seat, user: accounts.Person) -> bool:
     """Who reads the students under pseudonyms (reviewers): every copy they get is masked."""
     return seat.observer and pseudonyms.reads_pseudonyms(user, seat.session.id)
 
@@ -329,7 +165,7 @@ def _mask_page(events: list[dict[str, Any]], numbering: dict[int, int]) -> list[
 
 
 @handler("join", lane=arrivals)
-def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
+def on_join(user: accounts.Person, payload: dict[str, Any]) -> dict[str, Any]:
     seat = _seat(user, payload)
     since = _int_field(payload, "since", None, 0, room.MAX_INT, _("since must be a number."))
     _refuse_removed(seat, user)
@@ -338,11 +174,15 @@ def on_join(user: User, payload: dict[str, Any]) -> dict[str, Any]:
     masked = _masked(seat, user)
     call = _call()
     _join_room(observer_room(seat.session.id) if masked else session_room(seat.session.id))
-    came_online = attendance.arrived(call.sid, seat, call.environ.get("forum.login_hash"),
-                                     servers.SERVER_ID)
+    came_online = attendance.arrived(
+        call.sid, seat, call.environ.get("forum.login_hash"), servers.SERVER_ID
+    )
     room.joined(seat)
     # The joiner sees who is here at once; the room hears of it with the next snapshot.
-    here = presence.snapshot(current_app._get_current_object(), seat.session.id)
+    here = presence.snapshot(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        seat.session.id,
+    )
     if came_online:
         attendance.presence_changed(seat.session.id)
     state = sessions.room_state(seat)
@@ -385,12 +225,18 @@ def on_history(user: User, payload: dict[str, Any]) -> dict[str, Any]:
     seat = _seat(user, payload)
     if payload.get("before") is None:
         raise ActionError("invalid", _("before must be a number."))
-    before = _int_field(payload, "before", None, 1, room.MAX_INT,
-                        _("before must be a number."))
-    limit = _int_field(payload, "limit", room.PAGE, 1, room.HISTORY_LIMIT,
-                       _("limit must be a number from 1 to %(max)s.", max=room.HISTORY_LIMIT))
+    before = _int_field(payload, "before", None, 1, room.MAX_INT, _("before must be a number."))
+    assert before is not None  # refused above when absent
+    limit = _int_field(
+        payload,
+        "limit",
+        room.PAGE,
+        1,
+        room.HISTORY_LIMIT,
+        _("limit must be a number from 1 to %(max)s.", max=room.HISTORY_LIMIT),
+    )
     _refuse_removed(seat, user)
-    paged = room.page(seat, before, limit)
+    paged = room.page(seat, before, limit or room.PAGE)
     events, quoted = paged.events, paged.quoted
     if _masked(seat, user):
         feed = socketio.server.manager.observers
@@ -405,7 +251,7 @@ def on_history(user: User, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 @handler("leave")
-def on_leave(user: User, payload: dict[str, Any]) -> dict[str, Any]:
+def on_leave(user: accounts.Person, payload: dict[str, Any]) -> dict[str, Any]:
     seat = _seat(user, payload)
     sid = _call().sid
     _leave_room(session_room(seat.session.id))
@@ -422,6 +268,7 @@ def relay_of_this_process() -> relay.Sequencer:
 
 # --- chat ------------------------------------------------------------------------------
 
+
 def _ack_event(recorded: room.Recorded) -> dict[str, Any]:
     return {"event": recorded.payload()}
 
@@ -436,7 +283,7 @@ def on_chat_react(user, payload):
     return _ack_event(room.react(_seat(user, payload), payload))
 
 
-_typing_limiter = room.RateLimiter(burst=3, per_second=0.5)
+_typing_limiter = throttle.Limiter("typing", burst=3, per_second=0.5)
 
 
 @handler("typing")
@@ -447,13 +294,18 @@ def on_typing(user, payload):
         _typing_limiter.take(user.id)
     except ActionError:
         return {}  # typing is a hint: extra ones are dropped quietly
-    socketio.emit("typing", {"session_id": seat.session.id,
-                             "user": {"id": user.id, "name": user.display_name}},
-                  namespace=NAMESPACE, to=session_room(seat.session.id), skip_sid=_call().sid)
+    socketio.emit(
+        "typing",
+        {"session_id": seat.session.id, "user": {"id": user.id, "name": user.display_name}},
+        namespace=NAMESPACE,
+        to=session_room(seat.session.id),
+        skip_sid=_call().sid,
+    )
     return {}
 
 
 # --- board -----------------------------------------------------------------------------
+
 
 @handler("note.add")
 def on_note_add(user, payload):
@@ -476,6 +328,7 @@ def on_note_remove(user, payload):
 
 
 # --- moderation ------------------------------------------------------------------------
+
 
 @handler("mod.hide")
 def on_mod_hide(user, payload):
@@ -533,12 +386,19 @@ def on_mod_remove(user, payload):
 
 def disconnect_member(session_id: int, user_id: int) -> None:
     """Tell a removed student and end their connections to that room, on any process."""
-    socketio.emit("removed", {"session_id": session_id}, namespace=NAMESPACE,
-                  to=f"user:{user_id}")
-    sids = list(db.session.scalars(sa.select(Connection.sid).where(
-        Connection.session_id == session_id, Connection.user_id == user_id)))
-    db.session.execute(sa.delete(Connection).where(
-        Connection.session_id == session_id, Connection.user_id == user_id))
+    socketio.emit("removed", {"session_id": session_id}, namespace=NAMESPACE, to=f"user:{user_id}")
+    sids = list(
+        db.session.scalars(
+            sa.select(Connection.sid).where(
+                Connection.session_id == session_id, Connection.user_id == user_id
+            )
+        )
+    )
+    db.session.execute(
+        sa.delete(Connection).where(
+            Connection.session_id == session_id, Connection.user_id == user_id
+        )
+    )
     db.session.commit()
     for sid in sids:
         socketio.server.leave_room(sid, session_room(session_id), namespace=NAMESPACE)
@@ -546,6 +406,7 @@ def disconnect_member(session_id: int, user_id: int) -> None:
 
 
 # --- the session's life ------------------------------------------------------------------
+
 
 @handler("session.open")
 def on_session_open(user, payload):
@@ -555,4 +416,3 @@ def on_session_open(user, payload):
 @handler("session.close")
 def on_session_close(user, payload):
     return _ack_event(room.close_room(_seat(user, payload)))
-

@@ -64,7 +64,9 @@ class Observers:
         from .rooms import NAMESPACE
 
         session_id = payload.get("session_id")
-        if not self.manager.rooms.get(NAMESPACE, {}).get(observer_room(session_id)):
+        if session_id is None or not self.manager.rooms.get(NAMESPACE, {}).get(
+            observer_room(session_id)
+        ):
             return  # nobody observing here
         with self._lock:
             self._queues.setdefault(session_id, deque()).append((kind, payload))

@@ -53,8 +53,13 @@ Payload = dict[str, Any]
 class Sequencer:
     """Per-session delivery in seq order, without gaps or repeats, for one process."""
 
-    def __init__(self, app: Flask, deliver: Callable[[Payload], None],
-                 spawn: Callable[..., Any], sleep: Callable[[float], None]) -> None:
+    def __init__(
+        self,
+        app: Flask,
+        deliver: Callable[[Payload], None],
+        spawn: Callable[..., Any],
+        sleep: Callable[[float], None],
+    ) -> None:
         self.app = app
         self._deliver = deliver
         self._spawn, self._sleep = spawn, sleep
@@ -126,8 +131,9 @@ class Sequencer:
                 try:
                     self._deliver(event)
                 except Exception:  # one event's failure must not stop the room's stream
-                    log.exception("delivering seq %s of session %s failed",
-                                  event.get("seq"), session_id)
+                    log.exception(
+                        "delivering seq %s of session %s failed", event.get("seq"), session_id
+                    )
 
     def joined(self, session_id: int, head: int) -> None:
         """Someone here joined the session having read its log up to ``head``: if
@@ -170,8 +176,9 @@ class Sequencer:
                     with self.app.app_context():
                         missing = events_after(session_id, last, through)
                 except Exception as exc:  # the database may be down too: try again
-                    log.warning("could not read session %s's events after seq %s: %s",
-                                session_id, last, exc)
+                    log.warning(
+                        "could not read session %s's events after seq %s: %s", session_id, last, exc
+                    )
                     if to_head:
                         with self._lock:
                             self._to_head.add(session_id)
@@ -195,9 +202,14 @@ def _told_to_a_room(event: str, namespace: str | None, room: Any, callback: Any)
     which goes through the relay: in seq order, and to the session's observers too?"""
     from .rooms import NAMESPACE
 
-    return (event in observers.KINDS and namespace == NAMESPACE and not callback
-            and isinstance(room, str) and room.startswith("session:")
-            and room.count(":") == 1)
+    return (
+        event in observers.KINDS
+        and namespace == NAMESPACE
+        and not callback
+        and isinstance(room, str)
+        and room.startswith("session:")
+        and room.count(":") == 1
+    )
 
 
 def _local_emit(manager: socketio.Manager) -> Callable[[Payload], None]:
@@ -206,8 +218,9 @@ def _local_emit(manager: socketio.Manager) -> Callable[[Payload], None]:
     from .rooms import NAMESPACE, session_room
 
     def deliver(payload: Payload) -> None:
-        socketio.Manager.emit(manager, "event", payload, NAMESPACE,
-                              room=session_room(payload["session_id"]))
+        socketio.Manager.emit(
+            manager, "event", payload, NAMESPACE, room=session_room(payload["session_id"])
+        )
         manager.observers.tell("event", payload)
 
     return deliver
@@ -242,18 +255,26 @@ class LocalManager(_Relayed, socketio.Manager):
 
     def initialize(self) -> None:
         super().initialize()
-        self.sequencer = Sequencer(self.app, _local_emit(self), self.server.start_background_task,
-                                   self.server.sleep)
+        self.sequencer = Sequencer(
+            self.app, _local_emit(self), self.server.start_background_task, self.server.sleep
+        )
 
-    def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None,
-             to=None, **kwargs):
+    def emit(
+        self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs
+    ):
         room = to or room
         if _told_to_a_room(event, namespace, room, callback):
-            self._relay(event, data, lambda: socketio.Manager.emit(
-                self, event, data, namespace, room=room, skip_sid=skip_sid))
+            self._relay(
+                event,
+                data,
+                lambda: socketio.Manager.emit(
+                    self, event, data, namespace, room=room, skip_sid=skip_sid
+                ),
+            )
             return None
-        return super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
-                            callback=callback, **kwargs)
+        return super().emit(
+            event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs
+        )
 
 
 # Publishing waits this long for Redis to answer, connecting or sending.
@@ -268,8 +289,11 @@ class QueueManager(_Relayed, socketio.RedisManager):
     side, publishing on a greenlet of its own, and outages logged and caught up."""
 
     def __init__(self, app: Flask, url: str, channel: str = "flask-socketio") -> None:
-        super().__init__(url, channel=channel, redis_options={
-            "socket_connect_timeout": QUEUE_TIMEOUT, "socket_keepalive": True})
+        super().__init__(
+            url,
+            channel=channel,
+            redis_options={"socket_connect_timeout": QUEUE_TIMEOUT, "socket_keepalive": True},
+        )
         self.app = app
         self.sequencer = None
         self.observers = observers.Observers(app, self)
@@ -280,8 +304,9 @@ class QueueManager(_Relayed, socketio.RedisManager):
         self._health_lock = threading.Lock()
 
     def initialize(self) -> None:
-        self.sequencer = Sequencer(self.app, _local_emit(self), self.server.start_background_task,
-                                   self.server.sleep)
+        self.sequencer = Sequencer(
+            self.app, _local_emit(self), self.server.start_background_task, self.server.sleep
+        )
         self._wake = self.server.eio.create_event()
         super().initialize()
         self.server.start_background_task(self._publish_forever)
@@ -297,9 +322,11 @@ class QueueManager(_Relayed, socketio.RedisManager):
             if self._down_since is not None:
                 return
             self._down_since = time.monotonic()
-        log.warning("message queue unreachable: %s; live events still reach this "
-                    "process's rooms, other processes' rooms catch up when it is back",
-                    exc.__class__.__name__)
+        log.warning(
+            "message queue unreachable: %s; live events still reach this "
+            "process's rooms, other processes' rooms catch up when it is back",
+            exc.__class__.__name__,
+        )
 
     def _came_back(self) -> bool:
         """Log the end of an outage (once) and catch up; False if none was under way."""
@@ -317,8 +344,11 @@ class QueueManager(_Relayed, socketio.RedisManager):
         from .rooms import NAMESPACE
 
         rooms = self.rooms.get(NAMESPACE, {})
-        session_ids = [int(r.split(":", 1)[1]) for r in list(rooms)
-                       if isinstance(r, str) and r.startswith("session:")]
+        session_ids = [
+            int(r.split(":", 1)[1])
+            for r in list(rooms)
+            if isinstance(r, str) and r.startswith("session:")
+        ]
         if self.sequencer is not None:
             self.sequencer.catch_up(session_ids)
         for session_id in session_ids:
@@ -328,11 +358,15 @@ class QueueManager(_Relayed, socketio.RedisManager):
 
     def _handle_emit(self, message: dict[str, Any]) -> None:
         event = message.get("event", "")
-        if _told_to_a_room(event, message.get("namespace"), message.get("room"),
-                           message.get("callback")):
+        if _told_to_a_room(
+            event, message.get("namespace"), message.get("room"), message.get("callback")
+        ):
             data = message["data"]
-            self._relay(event, data[0] if isinstance(data, list) else data,
-                        lambda: super(QueueManager, self)._handle_emit(message))
+            self._relay(
+                event,
+                data[0] if isinstance(data, list) else data,
+                lambda: super(QueueManager, self)._handle_emit(message),
+            )
             return
         super()._handle_emit(message)
 
@@ -380,8 +414,11 @@ class QueueManager(_Relayed, socketio.RedisManager):
     def _send(self, data: dict[str, Any]) -> None:
         if self._publisher is None:
             self._publisher = self._get_redis_module().Redis.from_url(
-                self.redis_url, socket_connect_timeout=QUEUE_TIMEOUT,
-                socket_timeout=QUEUE_TIMEOUT, socket_keepalive=True)
+                self.redis_url,
+                socket_connect_timeout=QUEUE_TIMEOUT,
+                socket_timeout=QUEUE_TIMEOUT,
+                socket_keepalive=True,
+            )
         self._publisher.publish(self.channel, self.json.dumps(data))
 
     def _publish_forever(self) -> None:  # pragma: no cover - exercised by real servers

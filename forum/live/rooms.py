@@ -42,7 +42,6 @@ def events_after(session_id: int, after: int, through: int | None = None) -> lis
         return [room.serialize_event(e, actors) for e in events]
 
 
-
 def disconnect_login_session(user_id: int, sid: str) -> None:
     """End every live connection of a sign-in, on every process."""
     import sqlalchemy as sa
@@ -54,10 +53,15 @@ def disconnect_login_session(user_id: int, sid: str) -> None:
     if getattr(socketio, "server", None) is None:
         return
     socketio.emit("signed_out", {}, namespace=NAMESPACE, to=login_room(user_id, sid))
-    socket_ids = set(db.session.scalars(
-        sa.select(Connection.sid).where(Connection.login_hash == digest(sid))))
+    socket_ids = set(
+        db.session.scalars(sa.select(Connection.sid).where(Connection.login_hash == digest(sid)))
+    )
     with contextlib.suppress(KeyError, ValueError):
-        socket_ids |= {s for s, _ in socketio.server.manager.get_participants(
-            NAMESPACE, login_room(user_id, sid))}
+        socket_ids |= {
+            s
+            for s, _ in socketio.server.manager.get_participants(
+                NAMESPACE, login_room(user_id, sid)
+            )
+        }
     for socket_id in socket_ids:
         socketio.server.disconnect(socket_id, namespace=NAMESPACE)

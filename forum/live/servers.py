@@ -48,14 +48,16 @@ def sweep() -> int:
     """End the connections held by processes taken for dead, and forget those
     processes; returns how many connections were ended."""
 
-    cutoff = utcnow() - timedelta(seconds=STALE_BEATS * current_app.config[
-        "FORUM_HEARTBEAT_SECONDS"])
+    cutoff = utcnow() - timedelta(
+        seconds=STALE_BEATS * current_app.config["FORUM_HEARTBEAT_SECONDS"]
+    )
     alive = sa.select(Server.id).where(Server.seen_at >= cutoff)
     # Rows without a server id were written before servers were noted: their
     # processes were stopped for the upgrade.
     orphans = db.session.execute(
         sa.select(Connection.sid, Connection.session_id, Connection.user_id).where(
-            sa.or_(Connection.server_id.is_(None), Connection.server_id.not_in(alive)))
+            sa.or_(Connection.server_id.is_(None), Connection.server_id.not_in(alive))
+        )
     ).all()
     db.session.rollback()
     for sid, session_id, user_id in orphans:
@@ -65,13 +67,18 @@ def sweep() -> int:
             log.exception("could not end connection %s to session %s", sid, session_id)
             db.session.rollback()
     # A dead process with nothing left to sweep is forgotten.
-    db.session.execute(sa.delete(Server).where(
-        Server.seen_at < cutoff,
-        ~sa.exists().where(Connection.server_id == Server.id)))
+    db.session.execute(
+        sa.delete(Server).where(
+            Server.seen_at < cutoff, ~sa.exists().where(Connection.server_id == Server.id)
+        )
+    )
     db.session.commit()
     if orphans:
-        log.info("swept %d connections of server processes not seen since %s",
-                 len(orphans), cutoff.isoformat(timespec="seconds"))
+        log.info(
+            "swept %d connections of server processes not seen since %s",
+            len(orphans),
+            cutoff.isoformat(timespec="seconds"),
+        )
     return len(orphans)
 
 
@@ -86,8 +93,10 @@ def start(app: Flask) -> None:
                     sweep()
             except Exception as exc:
                 if sql.unreachable(exc):  # an outage: said once per beat, without a trace
-                    log.warning("heartbeat: database unavailable (%s); trying again at the "
-                                "next beat", exc.__class__.__name__)
+                    log.warning(
+                        "heartbeat: database unavailable (%s); trying again at the next beat",
+                        exc.__class__.__name__,
+                    )
                 else:
                     log.exception("heartbeat failed; trying again at the next beat")
             socketio.sleep(app.config["FORUM_HEARTBEAT_SECONDS"])

@@ -49,9 +49,20 @@ def _school_choices(form: SchoolForm) -> None:
 
 
 def _school_data(form: SchoolForm) -> dict:
-    return {name: getattr(form, name).data for name in (
-        "slug", "name_en", "name_zh_tw", "name_ja", "name_ko", "country", "region", "city",
-        "timezone")}
+    return {
+        name: getattr(form, name).data
+        for name in (
+            "slug",
+            "name_en",
+            "name_zh_tw",
+            "name_ja",
+            "name_ko",
+            "country",
+            "region",
+            "city",
+            "timezone",
+        )
+    }
 
 
 @bp.route("/schools", methods=["GET", "POST"])
@@ -72,8 +83,9 @@ def schools():
             return redirect(url_for("admin.schools"))
     elif form.is_submitted():
         status = 422
-    return render_template("admin/schools.html", schools=administration.schools(),
-                           form=form), status
+    return render_template(
+        "admin/schools.html", schools=administration.schools(), form=form
+    ), status
 
 
 @bp.route("/schools/<int:school_id>", methods=["GET", "POST"])
@@ -112,18 +124,23 @@ def staff():
     status, shown = 200, None
     if form.validate_on_submit():
         try:
-            user, generated = administration.create_staff(current_user, {
-                "username": form.username.data, "display_name": form.display_name.data,
-                "role": form.role.data, "school": form.school.data or None,
-                "password": form.password.data})
+            user, generated = administration.create_staff(
+                current_user,
+                {
+                    "username": form.username.data,
+                    "display_name": form.display_name.data,
+                    "role": form.role.data,
+                    "school": form.school.data or None,
+                    "password": form.password.data,
+                },
+            )
         except ActionError as exc:
             db.session.rollback()
             _apply_errors(form, exc)
             status = exc.status
         else:
             if generated is None:
-                flash(_("The account %(username)s is created.", username=user.username),
-                      "success")
+                flash(_("The account %(username)s is created.", username=user.username), "success")
                 return redirect(url_for("admin.staff"))
             # Shown on this page only, this once: never flashed (the cookie) nor kept.
             shown = (user, generated)
@@ -132,14 +149,17 @@ def staff():
             _school_options(form)
     elif form.is_submitted():
         status = 422
-    return render_template("admin/staff.html", people=administration.staff(), form=form,
-                           shown=shown), status
+    return render_template(
+        "admin/staff.html", people=administration.staff(), form=form, shown=shown
+    ), status
 
 
 def _school_options(form: StaffForm) -> None:
     locale = i18n.current_language().locale
-    form.school.choices = [("", "—"), *((s.slug, s.name_in(locale))
-                                        for s in administration.schools())]
+    form.school.choices = [
+        ("", "—"),
+        *((s.slug, s.name_in(locale)) for s in administration.schools()),
+    ]
 
 
 def _member(user_id: int) -> User:
@@ -155,11 +175,20 @@ def member(user_id: int):
     return _member_page(_member(user_id))
 
 
-def _member_page(user: User, *, reset: PasswordResetForm | None = None,
-                 shown: str | None = None, status: int = 200):
-    return render_template("admin/member.html", member=user,
-                           reset=reset or PasswordResetForm(formdata=None),
-                           active=ActiveForm(formdata=None), shown=shown), status
+def _member_page(
+    user: User,
+    *,
+    reset: PasswordResetForm | None = None,
+    shown: str | None = None,
+    status: int = 200,
+):
+    return render_template(
+        "admin/member.html",
+        member=user,
+        reset=reset or PasswordResetForm(formdata=None),
+        active=ActiveForm(formdata=None),
+        shown=shown,
+    ), status
 
 
 @bp.post("/staff/<int:user_id>/password")
@@ -194,6 +223,10 @@ def active(user_id: int):
         db.session.rollback()
         flash(exc.message, "error")
         return _member_page(user, status=exc.status)
-    flash(_("The account is active again.") if user.is_active_account
-          else _("The account is deactivated: it can no longer sign in."), "success")
+    flash(
+        _("The account is active again.")
+        if user.is_active_account
+        else _("The account is deactivated: it can no longer sign in."),
+        "success",
+    )
     return redirect(url_for("admin.member", user_id=user.id))

@@ -37,7 +37,8 @@ def _body() -> dict:
     """The request's JSON object, read by ``inputs.loads``: not JSON, too deep or odd
     numbers → 400; text that a database cannot keep → 422 naming the field."""
     not_an_object = ActionError(
-        "bad_request", _("The request body must be a JSON object."), status=400)
+        "bad_request", _("The request body must be a JSON object."), status=400
+    )
     if not request.is_json:
         raise not_an_object
     try:
@@ -57,15 +58,17 @@ def _body() -> dict:
 def me():
     """Who I am."""
     user = current_user
-    return jsonify({
-        "id": user.id,
-        "role": user.role.value,
-        "display_name": user.display_name,
-        "username": user.username,
-        "school": user.school.slug if user.school else None,
-        "language": i18n.current_language().code,
-        "timezone": i18n.select_timezone(),
-    })
+    return jsonify(
+        {
+            "id": user.id,
+            "role": user.role.value,
+            "display_name": user.display_name,
+            "username": user.username,
+            "school": user.school.slug if user.school else None,
+            "language": i18n.current_language().code,
+            "timezone": i18n.select_timezone(),
+        }
+    )
 
 
 @bp.get("/sessions")
@@ -129,8 +132,11 @@ def session_transcript(session_id: int):
 
     session = access.get_session_for(current_user, session_id)
     pseudonyms = request.args.get("pseudonyms") == "1" or current_user.role == Role.REVIEWER
-    return jsonify(transcript.export(
-        session, transcript.reading_for(current_user, session, pseudonyms=pseudonyms)))
+    return jsonify(
+        transcript.export(
+            session, transcript.reading_for(current_user, session, pseudonyms=pseudonyms)
+        )
+    )
 
 
 # --- Exchanges: applications, consent, approval (protocol.md, "Exchanges") -------------
@@ -193,8 +199,9 @@ def _decision(exchange_id: int, action):
     from ..models import Exchange, Role
 
     exchange = access.get_row(Exchange, exchange_id)
-    if exchange is None or (current_user.role == Role.STUDENT
-                            and not exchanges.can_see(current_user, exchange)):
+    if exchange is None or (
+        current_user.role == Role.STUDENT and not exchanges.can_see(current_user, exchange)
+    ):
         raise ActionError("not_found", _("This exchange does not exist or is not yours to see."))
     return _exchange_json(action(current_user, exchange, _optional_body()))
 
@@ -266,8 +273,7 @@ def _year_arg() -> int | None:
     if raw is None:
         return None
     if not raw.isdigit() or not 1 <= int(raw) <= 300:
-        raise ValidationError({"year": _("Give the academic year in the ROC calendar, "
-                                         "e.g. 113.")})
+        raise ValidationError({"year": _("Give the academic year in the ROC calendar, e.g. 113.")})
     return int(raw)
 
 
@@ -326,8 +332,13 @@ def list_training_events():
     from .. import training
 
     training.require_reader(current_user)
-    return jsonify({"training_events": [training.serialize(e, participants=False)
-                                        for e in training.listed(_year_arg())]})
+    return jsonify(
+        {
+            "training_events": [
+                training.serialize(e, participants=False) for e in training.listed(_year_arg())
+            ]
+        }
+    )
 
 
 @bp.post("/training-events")

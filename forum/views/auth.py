@@ -20,8 +20,13 @@ def _safe_next(target: str | None) -> str:
     """Only same-site paths, so ?next= cannot send anyone to another site."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") \
-                and not target.startswith("//") and "\\" not in target:
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+            and "\\" not in target
+        ):
             return target
     return url_for("home.index")
 
@@ -40,8 +45,13 @@ def _sign_in(user) -> None:
     login_user(user)
 
 
-def _form_page(template: str, form, status: int = 200, error: str | None = None,
-               headers: dict[str, str] | None = None):
+def _form_page(
+    template: str,
+    form,
+    status: int = 200,
+    error: str | None = None,
+    headers: dict[str, str] | None = None,
+):
     return render_template(template, form=form, error=error), status, headers or {}
 
 
@@ -60,7 +70,7 @@ def login():
     if form.validate_on_submit():
         try:
             user = accounts.authenticate_staff(
-                form.username.data, form.password.data, request.remote_addr or ""
+                form.username.data or "", form.password.data or "", request.remote_addr or ""
             )
         except ActionError as exc:
             return _refused("auth/login.html", form, exc)
@@ -76,7 +86,7 @@ def code():
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate_student(form.code.data, request.remote_addr or "")
+            user = accounts.authenticate_student(form.code.data or "", request.remote_addr or "")
         except ActionError as exc:
             return _refused("auth/code.html", form, exc)
         _sign_in(user)

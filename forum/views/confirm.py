@@ -11,5 +11,12 @@ def confirmed(*, title: str, consequences: list[str], yes: str, no: str, back: s
     with the button that does it and a way back that is focused first."""
     if request.form.get("confirmed") == "yes":
         return None
-    return render_template("confirm.html", title=title, consequences=consequences, yes=yes,
-                           no=no, back=back, action=request.path)
+    return render_template(
+        "confirm.html",
+        title=title,
+        consequences=consequences,
+        yes=yes,
+        no=no,
+        back=back,
+        action=request.path,
+    )

@@ -49,18 +49,25 @@ def _filter(args: MultiDict) -> exchanges.ApplicationFilter:
     region = " ".join((args.get("region") or "").split())[:100]
     sdg = args.get("sdg", type=int)
     return exchanges.ApplicationFilter(
-        year=year, status=statuses.get(args.get("status", "")),
+        year=year,
+        status=statuses.get(args.get("status", "")),
         mode=modes.get(args.get("mode", "")),
         country=country if len(country) == 2 and country.isalpha() else None,
-        region=region or None, sdg=sdg if sdg in GOALS else None)
+        region=region or None,
+        sdg=sdg if sdg in GOALS else None,
+    )
 
 
 def _query(f: exchanges.ApplicationFilter) -> dict[str, Any]:
     """The filter as query arguments, for links and redirects back to the desk."""
-    return {"year": "" if f.year is None else f.year,
-            "status": f.status.value if f.status else None,
-            "mode": f.mode.value if f.mode else None, "country": f.country,
-            "region": f.region, "sdg": f.sdg}
+    return {
+        "year": "" if f.year is None else f.year,
+        "status": f.status.value if f.status else None,
+        "mode": f.mode.value if f.mode else None,
+        "country": f.country,
+        "region": f.region,
+        "sdg": f.sdg,
+    }
 
 
 def _back(raw: str | None) -> exchanges.ApplicationFilter:
@@ -79,27 +86,44 @@ def index():
     return _render(_filter(request.args))
 
 
-def _render(f: exchanges.ApplicationFilter, *, errors: dict[str, str] | None = None,
-            chosen: dict[int, int | None] | None = None, status: int = 200):
+def _render(
+    f: exchanges.ApplicationFilter,
+    *,
+    errors: dict[str, str] | None = None,
+    chosen: dict[int, int | None] | None = None,
+    status: int = 200,
+):
     rows = exchanges.applications(f)
     schools = list(db.session.scalars(sa.select(School)))
-    countries = sorted({s.country for s in schools}
-                       | {e.partner_country for e in rows if e.partner_country})
-    years = sorted({*exchanges.application_years(), academic_year_of(utcnow())},
-                   reverse=True)
+    countries = sorted(
+        {s.country for s in schools} | {e.partner_country for e in rows if e.partner_country}
+    )
+    years = sorted({*exchanges.application_years(), academic_year_of(utcnow())}, reverse=True)
     return render_template(
-        "review/applications.html", rows=rows, f=f, years=years, goals=GOALS,
-        countries=countries, regions=sorted({s.region for s in schools}),
-        statuses=[(s, exchanges.status_label(s)) for s in ExchangeStatus
-                  if s.name == s.value.upper()],
+        "review/applications.html",
+        rows=rows,
+        f=f,
+        years=years,
+        goals=GOALS,
+        countries=countries,
+        regions=sorted({s.region for s in schools}),
+        statuses=[
+            (s, exchanges.status_label(s)) for s in ExchangeStatus if s.name == s.value.upper()
+        ],
         answers={e.id: exchanges.acceptances(e) for e in rows},
         waiting={e.id: exchanges.waiting_on(e) for e in rows},
-        candidates={e.id: exchanges.pairing_candidates(e) for e in rows
-                    if e.status == ExchangeStatus.PROPOSED},
+        candidates={
+            e.id: exchanges.pairing_candidates(e)
+            for e in rows
+            if e.status == ExchangeStatus.PROPOSED
+        },
         decision_label=lambda d: DECISION_LABELS[d.action.value](),
-        status_label=exchanges.status_label, errors=errors or {}, chosen=chosen or {},
+        status_label=exchanges.status_label,
+        errors=errors or {},
+        chosen=chosen or {},
         back=_back_string(f),
-        pair_form=ConfirmForm(formdata=None), fingerprint=seal.fingerprint(),
+        pair_form=ConfirmForm(formdata=None),
+        fingerprint=seal.fingerprint(),
     ), status
 
 
@@ -128,8 +152,9 @@ def pair():
     for ident in picked:
         exchange = db.session.get(Exchange, ident)
         if exchange is None:  # the list on the page is older than the database
-            flash(_("One of the chosen applications no longer exists. Nothing was paired."),
-                  "error")
+            flash(
+                _("One of the chosen applications no longer exists. Nothing was paired."), "error"
+            )
             return _render(f, chosen=chosen, status=409)
         partner = chosen[ident]
         pairings.append((exchange, {"partner_class_ids": [partner] if partner else []}))
@@ -159,12 +184,13 @@ def decide(exchange_id: int):
         return redirect(_desk_url(f))
     comment = (form.comment.data or "").strip() or None
     try:
-        ACTIONS[form.action.data](current_user, exchange, {"comment": comment})
+        ACTIONS[form.action.data or ""](current_user, exchange, {"comment": comment})
     except ActionError as exc:
         db.session.rollback()
-        flash(f"{exchange.title}: "
-              + (" ".join(exc.fields.values()) if exc.fields else exc.message), "error")
+        flash(
+            f"{exchange.title}: " + (" ".join(exc.fields.values()) if exc.fields else exc.message),
+            "error",
+        )
     else:
-        flash(_("Your decision on “%(title)s” is recorded.", title=exchange.title),
-              "success")
+        flash(_("Your decision on “%(title)s” is recorded.", title=exchange.title), "success")
     return redirect(_desk_url(f))

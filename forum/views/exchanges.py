@@ -31,8 +31,9 @@ def new():
         abort(403)
     form = ExchangeForm()
     locale_name = current_user.locale or "en"
-    form.class_id.choices = [(c.id, f"{c.school.name_in(locale_name)} · {c.name}")
-                             for c in current_user.teaching]
+    form.class_id.choices = [
+        (c.id, f"{c.school.name_in(locale_name)} · {c.name}") for c in current_user.teaching
+    ]
     form.partner_class_ids.choices = [
         (c.id, f"{c.school.name_in(locale_name)} · {c.name}")
         for c in exchanges.partner_classes(current_user)
@@ -42,21 +43,32 @@ def new():
     status = 200
     if form.validate_on_submit():
         try:
-            exchange = exchanges.propose(current_user, {
-                "title": form.title.data, "class_id": form.class_id.data,
-                "partner_class_ids": form.partner_class_ids.data,
-                "partner_country": form.partner_country.data,
-                "sdgs": form.sdgs.data, "mode": form.mode.data,
-                "starts_on": form.starts_on.data, "ends_on": form.ends_on.data,
-                "goals": form.goals.data,
-            })
+            exchange = exchanges.propose(
+                current_user,
+                {
+                    "title": form.title.data,
+                    "class_id": form.class_id.data,
+                    "partner_class_ids": form.partner_class_ids.data,
+                    "partner_country": form.partner_country.data,
+                    "sdgs": form.sdgs.data,
+                    "mode": form.mode.data,
+                    "starts_on": form.starts_on.data,
+                    "ends_on": form.ends_on.data,
+                    "goals": form.goals.data,
+                },
+            )
         except ActionError as exc:
             for field, message in exc.fields.items():
                 getattr(form, field).errors = [*getattr(form, field).errors, message]
             status = exc.status
         else:
-            flash(_("Your application is sent. The partner class's teacher and the Alliance "
-                    "will answer it."), "success")
+            flash(
+                _(
+                    "Your application is sent. The partner class's teacher and the Alliance "
+                    "will answer it."
+                ),
+                "success",
+            )
             return redirect(url_for("exchanges.show", exchange_id=exchange.id))
     elif form.is_submitted():
         status = 422
@@ -77,13 +89,16 @@ def show(exchange_id: int):
 def _page(exchange: Exchange, form: ExchangeDecisionForm, status: int = 200):
     staff = current_user.role != Role.STUDENT
     return render_template(
-        "exchanges/show.html", exchange=exchange,
+        "exchanges/show.html",
+        exchange=exchange,
         manager=access.can_manage_exchange(current_user, exchange)
         and exchange.status == ExchangeStatus.APPROVED,
         sessions=[s for s in exchange.sessions if s.cancelled_at is None],
-        staff=staff, answers=exchanges.acceptances(exchange),
+        staff=staff,
+        answers=exchanges.acceptances(exchange),
         status_label=exchanges.status_label(exchange.status),
-        actions=[(a, ACTION_LABELS[a]()) for a in _actions(exchange)], form=form,
+        actions=[(a, ACTION_LABELS[a]()) for a in _actions(exchange)],
+        form=form,
         decisions=exchange.decisions if staff else [],
         decision_label=lambda d: _decision_label(exchange, d),
     ), status
@@ -112,8 +127,12 @@ DECISION_LABELS = {
     "complete": lambda: _("completed"),
 }
 ACTIONS = {
-    "accept": exchanges.accept, "decline": exchanges.decline, "approve": exchanges.approve,
-    "return": exchanges.return_, "reject": exchanges.reject, "withdraw": exchanges.withdraw,
+    "accept": exchanges.accept,
+    "decline": exchanges.decline,
+    "approve": exchanges.approve,
+    "return": exchanges.return_,
+    "reject": exchanges.reject,
+    "withdraw": exchanges.withdraw,
     "resubmit": exchanges.resubmit,
 }
 
@@ -138,16 +157,22 @@ def _actions(exchange: Exchange) -> list[str]:
         actions = []
         answers = exchanges.acceptances(exchange)
         if user.role == Role.TEACHER and any(
-                c.id != exchange.proposer_class_id and access.can_teach(user, c)
-                and answers.get(c.id) is None for c in exchange.classes):
+            c.id != exchange.proposer_class_id
+            and access.can_teach(user, c)
+            and answers.get(c.id) is None
+            for c in exchange.classes
+        ):
             actions += ["accept", "decline"]
         if exchange.created_by_id == user.id:
             if exchange.alliance == AllianceDecision.RETURNED:
                 actions.append("resubmit")
             actions.append("withdraw")
         return actions
-    if status == ExchangeStatus.APPROVED and user.role == Role.TEACHER \
-            and access.can_manage_exchange(user, exchange):
+    if (
+        status == ExchangeStatus.APPROVED
+        and user.role == Role.TEACHER
+        and access.can_manage_exchange(user, exchange)
+    ):
         return ["complete"]
     return []
 
@@ -162,7 +187,7 @@ def decide(exchange_id: int):
     form = ExchangeDecisionForm()
     if not form.validate_on_submit():
         return _page(exchange, form, 422)
-    action, comment = form.action.data, (form.comment.data or "").strip() or None
+    action, comment = form.action.data or "", (form.comment.data or "").strip() or None
     try:
         if action == "complete":
             exchanges.complete(current_user, exchange, {"summary": comment})

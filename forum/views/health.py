@@ -19,6 +19,7 @@ from sqlalchemy.pool import NullPool
 
 from .. import sql
 from ..extensions import csrf, login_manager
+from ..live import delivery
 from ..live.servers import SERVER_ID, STALE_BEATS
 from ..models import Server, utcnow
 
@@ -42,8 +43,14 @@ def healthz():
     database, heartbeat = _database_and_heartbeat()
     queue = _queue(current_app.config.get("FORUM_MESSAGE_QUEUE"))
     ok = database["ok"] and queue["ok"] and heartbeat["ok"]
-    body = {"status": "ok" if ok else "unavailable", "database": database, "queue": queue,
-            "heartbeat": heartbeat}
+    body = {
+        "status": "ok" if ok else "unavailable",
+        "database": database,
+        "queue": queue,
+        "heartbeat": heartbeat,
+        # Counts only, for monitoring and the test that direct delivery still works.
+        "delivery": delivery.counts.as_dict(),
+    }
     return jsonify(body), 200 if ok else 503, {"Cache-Control": "no-store"}
 
 
@@ -52,13 +59,19 @@ def _database_and_heartbeat() -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         with _probe().connect() as conn:
             conn.execute(sa.text("SELECT 1"))
-            seen_at = conn.scalar(
-                sa.select(Server.seen_at).where(Server.id == SERVER_ID)) if running else None
+            seen_at = (
+                conn.scalar(sa.select(Server.seen_at).where(Server.id == SERVER_ID))
+                if running
+                else None
+            )
     except Exception as exc:
         current_app.logger.warning("health check: database: %s", _driver_error(exc))
         database = {"ok": False, "error": _reason(exc)}
-        heartbeat = ({"ok": False, "running": True, "error": "database unavailable"}
-                     if running else {"ok": True, "running": False})
+        heartbeat = (
+            {"ok": False, "running": True, "error": "database unavailable"}
+            if running
+            else {"ok": True, "running": False}
+        )
         return database, heartbeat
     if not running:  # plain ``flask run``, tests: no heartbeat to look at
         return {"ok": True}, {"ok": True, "running": False}
@@ -66,9 +79,12 @@ def _database_and_heartbeat() -> tuple[dict[str, Any], dict[str, Any]]:
         return {"ok": True}, {"ok": False, "running": True, "error": "not seen yet"}
     age = (utcnow() - seen_at).total_seconds()
     fresh = age < STALE_BEATS * current_app.config["FORUM_HEARTBEAT_SECONDS"]
-    return {"ok": True}, {"ok": fresh, "running": True,
-                          "seen_at": seen_at.isoformat(timespec="seconds"),
-                          "age_seconds": round(age, 1)}
+    return {"ok": True}, {
+        "ok": fresh,
+        "running": True,
+        "seen_at": seen_at.isoformat(timespec="seconds"),
+        "age_seconds": round(age, 1),
+    }
 
 
 def _probe() -> sa.Engine:
@@ -81,12 +97,16 @@ def _probe() -> sa.Engine:
         connect_args = dict(options.get("connect_args") or {})
         if url.get_backend_name() == "postgresql":
             connect_args["connect_timeout"] = TIMEOUT  # also in the eventlet server (wsgi.py)
-            connect_args["options"] = " ".join(filter(None, [
-                connect_args.get("options"), f"-c statement_timeout={TIMEOUT * 1000}"]))
+            connect_args["options"] = " ".join(
+                filter(
+                    None, [connect_args.get("options"), f"-c statement_timeout={TIMEOUT * 1000}"]
+                )
+            )
         elif url.get_backend_name() == "sqlite":
             connect_args["timeout"] = TIMEOUT
         engine = current_app.extensions[_PROBE] = sa.create_engine(
-            url, poolclass=NullPool, connect_args=connect_args)
+            url, poolclass=NullPool, connect_args=connect_args
+        )
     return engine
 
 
@@ -100,8 +120,7 @@ def _queue(url: str | None) -> dict[str, Any]:
         return {"ok": True, "configured": True, "checked": False}  # kombu: not looked at
     import redis
 
-    client = redis.Redis.from_url(url, socket_connect_timeout=TIMEOUT,
-                                  socket_timeout=TIMEOUT)
+    client = redis.Redis.from_url(url, socket_connect_timeout=TIMEOUT, socket_timeout=TIMEOUT)
     try:
         client.ping()
     except Exception as exc:

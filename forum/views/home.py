@@ -14,9 +14,19 @@ from ..models import Role
 bp = Blueprint("home", __name__)
 
 COMMON_ZONES = [
-    "Asia/Taipei", "Asia/Tokyo", "Asia/Seoul", "Asia/Hong_Kong", "Asia/Singapore",
-    "Asia/Bangkok", "Asia/Kolkata", "Europe/London", "Europe/Berlin",
-    "America/New_York", "America/Los_Angeles", "Australia/Sydney", "UTC",
+    "Asia/Taipei",
+    "Asia/Tokyo",
+    "Asia/Seoul",
+    "Asia/Hong_Kong",
+    "Asia/Singapore",
+    "Asia/Bangkok",
+    "Asia/Kolkata",
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Australia/Sydney",
+    "UTC",
 ]
 
 
@@ -29,11 +39,16 @@ def index():
     groups = sessions.my_sessions(current_user)
     managed = (
         sessions.exchanges_managed_by(current_user)
-        if current_user.role in (Role.TEACHER, Role.ADMIN) else []
+        if current_user.role in (Role.TEACHER, Role.ADMIN)
+        else []
     )
-    return render_template("home/index.html", groups=groups, managed=managed,
-                           needs=needs.for_user(current_user),
-                           waiting_on=exchanges.waiting_on)
+    return render_template(
+        "home/index.html",
+        groups=groups,
+        managed=managed,
+        needs=needs.for_user(current_user),
+        waiting_on=exchanges.waiting_on,
+    )
 
 
 @bp.route("/favicon.ico")
@@ -65,6 +80,5 @@ def preferences():
     if not form.is_submitted():
         form.language.data = i18n.current_language().code
         form.timezone.data = zone
-    feed = url_for("calendar.feed", key=accounts.calendar_feed_key(current_user),
-                   _external=True)
+    feed = url_for("calendar.feed", key=accounts.calendar_feed_key(current_user), _external=True)
     return render_template("home/preferences.html", form=form, feed_url=feed)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from babel import Locale
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response  # what redirect() returns
 
 from .. import access, exchanges, mous
 from ..errors import ActionError
@@ -27,8 +28,7 @@ def _admins_only():
         abort(403)
 
 
-def show_errors(form: FlaskForm, exc: ActionError, aliases: dict[str, str] | None = None
-                ) -> None:
+def show_errors(form: FlaskForm, exc: ActionError, aliases: dict[str, str] | None = None) -> None:
     """An action's refusal on the form: each field's message under that field (``aliases``
     maps the action's field names to the form's), else the message as a flash."""
     db.session.rollback()
@@ -42,8 +42,9 @@ def show_errors(form: FlaskForm, exc: ActionError, aliases: dict[str, str] | Non
         flash(exc.message, "error")
 
 
-def on_submit(form: FlaskForm, act: Callable[[], Response],
-              aliases: dict[str, str] | None = None) -> tuple[Response | None, int]:
+def on_submit(
+    form: FlaskForm, act: Callable[[], Response], aliases: dict[str, str] | None = None
+) -> tuple[Response | None, int]:
     """When the form is sent and valid: ``act()``, the action and where to go next. A
     refusal is shown on the form (``show_errors``) with its status; (None, 200) when
     nothing was sent."""
@@ -62,9 +63,14 @@ def country_name(code: str) -> str:
 
 
 def _form_data(form: MouForm) -> dict:
-    return {"region": form.region.data, "country": form.country.data,
-            "authority": form.authority.data, "status": form.status.data,
-            "signed_on": form.signed_on.data, "academic_year": form.academic_year.data}
+    return {
+        "region": form.region.data,
+        "country": form.country.data,
+        "authority": form.authority.data,
+        "status": form.status.data,
+        "signed_on": form.signed_on.data,
+        "academic_year": form.academic_year.data,
+    }
 
 
 def _with_countries(form: MouForm) -> MouForm:
@@ -83,9 +89,17 @@ def index():
         return redirect(url_for("mous.index"))
 
     done, status = on_submit(form, act)
-    return done or ( render_template("mous/index.html", rows=mous.listed(), form=form,
-                           confirm=ConfirmForm(), status_label=mous.status_label,
-                           country_name=country_name), status)
+    return done or (
+        render_template(
+            "mous/index.html",
+            rows=mous.listed(),
+            form=form,
+            confirm=ConfirmForm(),
+            status_label=mous.status_label,
+            country_name=country_name,
+        ),
+        status,
+    )
 
 
 @bp.route("/<int:mou_id>", methods=["GET", "POST"])

@@ -36,15 +36,22 @@ def room(session_id: int):
         "csrf_token": generate_csrf(),
         "reactions": list(REACTIONS),
         "colors": jsstrings.color_names(),
-        "schools": [{"slug": s.slug, "name": s.name_in(locale), "country": s.country}
-                    for s in session.exchange.schools],
-        "signin_url": url_for("auth.code") if current_user.role == Role.STUDENT
+        "schools": [
+            {"slug": s.slug, "name": s.name_in(locale), "country": s.country}
+            for s in session.exchange.schools
+        ],
+        "signin_url": url_for("auth.code")
+        if current_user.role == Role.STUDENT
         else url_for("auth.login"),
     }
     return render_template(
-        "sessions/room.html", session=session, manager=manager, form=ConfirmForm(),
+        "sessions/room.html",
+        session=session,
+        manager=manager,
+        form=ConfirmForm(),
         zones=[s.timezone for s in session.exchange.schools],
-        strings=jsstrings.room_strings(), room_data=room_data,
+        strings=jsstrings.room_strings(),
+        room_data=room_data,
     )
 
 
@@ -179,15 +186,24 @@ def cancel(session_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     # Asked only when it can be done: a started session is refused at once (below).
-    ask = None if session.status != SessionStatus.SCHEDULED else confirmed(
-        title=_("Cancel “%(title)s”?", title=session.title),
-        consequences=[_("Both classes' students and teachers no longer see it, and "
-                        "calendars that subscribed mark it cancelled."),
-                      _("The partner school's teachers see on their home page that you "
-                        "cancelled it."),
-                      _("This cannot be undone: to meet after all, schedule a new session.")],
-        yes=_("Cancel the session"), no=_("Keep the session"),
-        back=url_for("sessions.edit", session_id=session_id))
+    ask = (
+        None
+        if session.status != SessionStatus.SCHEDULED
+        else confirmed(
+            title=_("Cancel “%(title)s”?", title=session.title),
+            consequences=[
+                _(
+                    "Both classes' students and teachers no longer see it, and "
+                    "calendars that subscribed mark it cancelled."
+                ),
+                _("The partner school's teachers see on their home page that you cancelled it."),
+                _("This cannot be undone: to meet after all, schedule a new session."),
+            ],
+            yes=_("Cancel the session"),
+            no=_("Keep the session"),
+            back=url_for("sessions.edit", session_id=session_id),
+        )
+    )
     if ask is not None:
         return ask
     _transition(session_id, sessions.cancel, _("The session is cancelled."))
@@ -199,15 +215,13 @@ def cancel(session_id: int):
 def ics(session_id: int):
     """One session as an iCalendar file."""
     session = _session_or_404(session_id)
-    body = calendar.calendar_for([session], name=session.title,
-                                 url_for_session=_absolute_room_url)
+    body = calendar.calendar_for([session], name=session.title, url_for_session=_absolute_room_url)
     return Response(
-        body, mimetype="text/calendar",
+        body,
+        mimetype="text/calendar",
         headers={"Content-Disposition": f'attachment; filename="sdg-forum-{session.id}.ics"'},
     )
 
 
 def _absolute_room_url(session_id: int) -> str:
     return url_for("sessions.room", session_id=session_id, _external=True)
-
-

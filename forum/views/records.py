@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -34,7 +35,7 @@ class Pager:
 
     endpoint: str
     session_id: int
-    keep: dict[str, str]
+    keep: dict[str, Any]
 
     def base(self) -> str:
         return url_for(self.endpoint, session_id=self.session_id)
@@ -45,14 +46,24 @@ class Pager:
     def message_url(self, message_id: int) -> str:
         """The page that shows a message, scrolled to it (a reply to a message on
         another page links there)."""
-        return url_for(self.endpoint, session_id=self.session_id, message=message_id,
-                       _anchor=f"m{message_id}", **self.keep)
+        return url_for(
+            self.endpoint,
+            session_id=self.session_id,
+            message=message_id,
+            _anchor=f"m{message_id}",
+            **self.keep,
+        )
 
     def window(self, view: review.RecordView, around: int = 2) -> list[int | None]:
         """The page numbers to link: the first, the last and those around the current
         one, None where some are left out."""
-        shown = sorted({1, view.pages, *range(max(1, view.page - around),
-                                              min(view.pages, view.page + around) + 1)})
+        shown = sorted(
+            {
+                1,
+                view.pages,
+                *range(max(1, view.page - around), min(view.pages, view.page + around) + 1),
+            }
+        )
         out: list[int | None] = []
         for n in shown:
             if out and n - (out[-1] or 0) > 1:
@@ -68,8 +79,7 @@ def paged_record(session, reading, endpoint: str) -> tuple[review.RecordView, Pa
     message = request.args.get("message", type=int)
     if message is not None:
         page = review.page_of_message(session, message) or page
-    keep = {name: value for name in ("pseudonyms", "names")
-            if (value := request.args.get(name))}
+    keep = {name: value for name in ("pseudonyms", "names") if (value := request.args.get(name))}
     return review.record_view(session, reading, page), Pager(endpoint, session.id, keep)
 
 
@@ -78,8 +88,11 @@ def _reading(session_id: int):
     session = access.get_session_for(current_user, session_id)
     pseudonyms = request.args.get("pseudonyms") == "1"
     reading = transcript.reading_for(current_user, session, pseudonyms=pseudonyms)
-    if not reading.names and request.args.get("names") == "1" \
-            and current_user.role == Role.REVIEWER:
+    if (
+        not reading.names
+        and request.args.get("names") == "1"
+        and current_user.role == Role.REVIEWER
+    ):
         abort(403)  # reviewers see students under pseudonyms unless names were revealed
     return session, reading
 
@@ -93,16 +106,16 @@ def transcript_json(session_id: int):
     a 100,000-event session costs neither the server's memory nor a connection held
     while a slow client reads. The bytes are those ``jsonify`` would send."""
     session, reading = _reading(session_id)
-    headers = {"Content-Disposition":
-               f'attachment; filename="sdg-forum-session-{session.id}.json"'}
-    app = current_app._get_current_object()
+    headers = {"Content-Disposition": f'attachment; filename="sdg-forum-session-{session.id}.json"'}
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     if not transcript.streams_json(app):
         response = jsonify(transcript.export(session, reading))
         response.headers.update(headers)
         return response
     snap = transcript.snapshot(session, reading)
-    return Response(transcript.export_chunks(snap, app), mimetype=app.json.mimetype,
-                    headers=headers)
+    return Response(
+        transcript.export_chunks(snap, app), mimetype=app.json.mimetype, headers=headers
+    )
 
 
 @bp.route("/sessions/<int:session_id>/transcript.csv")
@@ -112,9 +125,12 @@ def transcript_csv(session_id: int):
     session, reading = _reading(session_id)
     snap = transcript.snapshot(session, reading)
     return Response(
-        transcript.csv_chunks(snap, current_app._get_current_object()), mimetype="text/csv",
-        headers={"Content-Disposition":
-                 f'attachment; filename="sdg-forum-session-{session.id}.csv"'})
+        transcript.csv_chunks(snap, current_app._get_current_object()),  # type: ignore[attr-defined]
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="sdg-forum-session-{session.id}.csv"'
+        },
+    )
 
 
 @bp.route("/sessions/<int:session_id>/transcript.html")
@@ -123,11 +139,17 @@ def transcript_html(session_id: int):
     """The readable, printable record in the reader's language."""
     session, reading = _reading(session_id)
     view, pager = paged_record(session, reading, "records.transcript_html")
-    return render_template("records/transcript.html", view=view, pager=pager, session=session,
-                           fingerprint=seal.fingerprint(), reading=reading,
-                           revealed=pseudonyms.latest_reveal(session.id),
-                           can_reveal=access.can_manage_exchange(current_user, session.exchange),
-                           form=RevealForm())
+    return render_template(
+        "records/transcript.html",
+        view=view,
+        pager=pager,
+        session=session,
+        fingerprint=seal.fingerprint(),
+        reading=reading,
+        revealed=pseudonyms.latest_reveal(session.id),
+        can_reveal=access.can_manage_exchange(current_user, session.exchange),
+        form=RevealForm(),
+    )
 
 
 @bp.post("/sessions/<int:session_id>/names")
@@ -143,13 +165,20 @@ def reveal_names(session_id: int):
         choice = pseudonyms.reveal(current_user, session, form.reveal.data == "1")
     except ActionError as exc:
         abort(exc.status)
-    flash(_("Reviewers now read the students' names.") if choice.revealed
-          else _("Reviewers now read the students under pseudonyms."), "success")
+    flash(
+        _("Reviewers now read the students' names.")
+        if choice.revealed
+        else _("Reviewers now read the students under pseudonyms."),
+        "success",
+    )
     return redirect(url_for("records.transcript_html", session_id=session.id))
 
 
 @bp.route("/evidence/public-key")
 def public_key():
     """The Ed25519 public key that seals are made with, PEM."""
-    return Response(seal.public_key_pem(), mimetype="application/x-pem-file",
-                    headers={"X-Key-Fingerprint": seal.fingerprint()})
+    return Response(
+        seal.public_key_pem(),
+        mimetype="application/x-pem-file",
+        headers={"X-Key-Fingerprint": seal.fingerprint()},
+    )

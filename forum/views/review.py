@@ -51,9 +51,16 @@ def desk():
     )
     rows = review.sealed_sessions(f)
     schools = list(db.session.scalars(sa.select(School).order_by(School.country, School.slug)))
-    return render_template("review/desk.html", rows=rows, f=f, years=years, schools=schools,
-                           countries=sorted({s.country for s in schools}), goals=GOALS,
-                           fingerprint=seal.fingerprint())
+    return render_template(
+        "review/desk.html",
+        rows=rows,
+        f=f,
+        years=years,
+        schools=schools,
+        countries=sorted({s.country for s in schools}),
+        goals=GOALS,
+        fingerprint=seal.fingerprint(),
+    )
 
 
 @bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
@@ -76,17 +83,27 @@ def session(session_id: int):
             return redirect(url_for("review.session", session_id=session_id))
     elif form.is_submitted():
         status = 422
-    reading = transcript.reading_for(current_user, forum_session,
-                                     pseudonyms=current_user.role == Role.REVIEWER)
+    reading = transcript.reading_for(
+        current_user, forum_session, pseudonyms=current_user.role == Role.REVIEWER
+    )
     view, pager = paged_record(forum_session, reading, "review.session")
     # The whole log is checked on the record's first page (for a long session, about a
     # second); the further pages link back to it instead of checking it again.
     verdict = transcript.verify_stored(forum_session) if view.page == 1 else None
-    history = list(db.session.scalars(sa.select(Review).where(
-        Review.session_id == session_id).order_by(Review.at.desc())))
+    history = list(
+        db.session.scalars(
+            sa.select(Review).where(Review.session_id == session_id).order_by(Review.at.desc())
+        )
+    )
     return render_template(
-        "review/session.html", session=forum_session, view=view, pager=pager, verdict=verdict,
-        history=history, form=form, sealed=db.session.get(Seal, session_id),
+        "review/session.html",
+        session=forum_session,
+        view=view,
+        pager=pager,
+        verdict=verdict,
+        history=history,
+        form=form,
+        sealed=db.session.get(Seal, session_id),
         fingerprint=seal.fingerprint(),
     ), status
 
@@ -109,8 +126,13 @@ def verify():
             status = 200 if verdict.valid else 422
     elif form.is_submitted():
         status = 422
-    return render_template("review/verify.html", form=form, verdict=verdict,
-                           fingerprint=seal.fingerprint(), max_depth=inputs.MAX_DEPTH), status
+    return render_template(
+        "review/verify.html",
+        form=form,
+        verdict=verdict,
+        fingerprint=seal.fingerprint(),
+        max_depth=inputs.MAX_DEPTH,
+    ), status
 
 
 def transcript_max_bytes() -> int:
@@ -127,23 +149,34 @@ def report():
     data = review.report(year)
     fmt = request.args.get("format")
     if fmt == "json":
-        return Response(json.dumps(data, ensure_ascii=False, indent=2),
-                        mimetype="application/json")
+        return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json")
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csvfile.writer(buffer)
         writer.writerow(["figure", "key", "value"])
         writer.writerows(review.report_rows(data))
         return Response(
-            "\ufeff" + buffer.getvalue(), mimetype="text/csv",
-            headers={"Content-Disposition":
-                     f'attachment; filename="sdg-forum-report-{year}.csv"'})
-    return render_template("review/report.html", data=data, years=years, year=year,
-                           goals=GOALS, fingerprint=seal.fingerprint(), **_report_charts(data))
+            "\ufeff" + buffer.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="sdg-forum-report-{year}.csv"'},
+        )
+    return render_template(
+        "review/report.html",
+        data=data,
+        years=years,
+        year=year,
+        goals=GOALS,
+        fingerprint=seal.fingerprint(),
+        **_report_charts(data),
+    )
 
 
-KIND_COLOURS = {"task_force": "#00689D", "host_family": "#FD9D24", "seminar": "#56C02B",
-                "other": "#8F1838"}
+KIND_COLOURS = {
+    "task_force": "#00689D",
+    "host_family": "#FD9D24",
+    "seminar": "#56C02B",
+    "other": "#8F1838",
+}
 
 
 def _report_charts(data: dict) -> dict:
@@ -151,16 +184,27 @@ def _report_charts(data: dict) -> dict:
     for its bar charts, the regions of its table, the MOUs counted by status."""
     statuses = [m["status"] for m in data["mous"]]
     return {
-        "region_rows": [(region, n, "#00689D")
-                        for region, n in data["schools_paired"]["by_region"].items()],
-        "regions": sorted(set(data["schools_paired"]["by_region"])
-                          | set(data["sessions_by_region"]) | set(data["students_by_region"])),
+        "region_rows": [
+            (region, n, "#00689D") for region, n in data["schools_paired"]["by_region"].items()
+        ],
+        "regions": sorted(
+            set(data["schools_paired"]["by_region"])
+            | set(data["sessions_by_region"])
+            | set(data["students_by_region"])
+        ),
         "trained": [
-            (training.kind_label(TrainingKind(kind)) + " · "
-             + ngettext("%(num)s event", "%(num)s events", data["training_events_by_kind"][kind]),
-             n, KIND_COLOURS[kind])
+            (
+                training.kind_label(TrainingKind(kind))
+                + " · "
+                + ngettext(
+                    "%(num)s event", "%(num)s events", data["training_events_by_kind"][kind]
+                ),
+                n,
+                KIND_COLOURS[kind],
+            )
             for kind, n in data["educators_trained_by_kind"].items()
-            if data["training_events_by_kind"][kind]],
+            if data["training_events_by_kind"][kind]
+        ],
         "mous_signed": statuses.count("signed"),
         "mous_planned": statuses.count("planned"),
         "mou_status": lambda status: mous.status_label(MouStatus(status)),

@@ -36,8 +36,13 @@ def _form(event: TrainingEvent | None = None) -> TrainingForm:
 
 def _form_data(form: TrainingForm) -> tuple[dict, bytes | None]:
     """The action's input from the form: the fields, and the uploaded file's bytes."""
-    data = {"kind": form.kind.data, "title": form.title.data, "held_on": form.held_on.data,
-            "online": bool(form.online.data), "place": form.place.data}
+    data = {
+        "kind": form.kind.data,
+        "title": form.title.data,
+        "held_on": form.held_on.data,
+        "online": bool(form.online.data),
+        "place": form.place.data,
+    }
     if form.head_count.data is not None:
         data["head_count"] = form.head_count.data
     upload = form.file.data
@@ -46,8 +51,12 @@ def _form_data(form: TrainingForm) -> tuple[dict, bytes | None]:
 
 
 def _saved(event: TrainingEvent, message: str):
-    flash(message + " " + ngettext("%(num)s educator counted.", "%(num)s educators counted.",
-                                   event.educators), "success")
+    flash(
+        message
+        + " "
+        + ngettext("%(num)s educator counted.", "%(num)s educators counted.", event.educators),
+        "success",
+    )
     return redirect(url_for("training.index"))
 
 
@@ -55,12 +64,23 @@ def _saved(event: TrainingEvent, message: str):
 def index():
     """Every training event, and a form to record one."""
     form = _form()
-    done, status = on_submit(form, lambda: _saved(
-        training.record(current_user, *_form_data(form)),
-        _("The training event is recorded.")), ALIASES)
-    return done or (render_template("training/index.html", rows=training.listed(), form=form,
-                                    confirm=ConfirmForm(), kind_label=training.kind_label),
-                    status)
+    done, status = on_submit(
+        form,
+        lambda: _saved(
+            training.record(current_user, *_form_data(form)), _("The training event is recorded.")
+        ),
+        ALIASES,
+    )
+    return done or (
+        render_template(
+            "training/index.html",
+            rows=training.listed(),
+            form=form,
+            confirm=ConfirmForm(),
+            kind_label=training.kind_label,
+        ),
+        status,
+    )
 
 
 @bp.route("/<int:event_id>", methods=["GET", "POST"])
@@ -70,11 +90,20 @@ def edit(event_id: int):
     if event is None:
         abort(404)
     form = _form(event)
-    done, status = on_submit(form, lambda: _saved(
-        training.update(current_user, event, *_form_data(form)),
-        _("The training event is saved.")), ALIASES)
-    return done or (render_template("training/edit.html", event=event, form=form,
-                                    kind_label=training.kind_label), status)
+    done, status = on_submit(
+        form,
+        lambda: _saved(
+            training.update(current_user, event, *_form_data(form)),
+            _("The training event is saved."),
+        ),
+        ALIASES,
+    )
+    return done or (
+        render_template(
+            "training/edit.html", event=event, form=form, kind_label=training.kind_label
+        ),
+        status,
+    )
 
 
 @bp.post("/<int:event_id>/delete")

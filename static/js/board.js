@@ -2,8 +2,8 @@
 // the version they were made on; a "conflict" ack brings the newer note, which we
 // show while keeping the reader's own text so nothing typed is lost.
 
-import { charCount, el, newClientId, replaceChildren, show } from "./dom.js";
-import { pageLang, t } from "./i18n.js";
+import { charCount, el, newClientId, replaceChildren, show, tidyLines } from "./dom.js";
+import { pageLang, t, tParts } from "./i18n.js";
 
 const MAX_TEXT = 500;
 const DRAG_THRESHOLD_PX = 6;
@@ -38,7 +38,9 @@ export function createBoard(ctx, root) {
 
   function buildAddForm(column) {
     const id = `note-new-${column.id}`;
-    const text = el("textarea", { id, rows: "2", class: "note-input", placeholder: t("note_placeholder") });
+    // Ctrl+Enter (⌘+Enter) adds the note: said in the placeholder and to screen readers.
+    const text = el("textarea", { id, rows: "2", class: "note-input", placeholder: t("note_placeholder"),
+      "aria-keyshortcuts": "Control+Enter Meta+Enter" });
     const counter = el("span", { class: "counter" }, `0 / ${MAX_TEXT}`);
     const error = el("p", { class: "form-error", role: "alert", hidden: true });
     const add = el("button", { type: "submit", class: "primary" }, t("add_note"));
@@ -171,7 +173,7 @@ export function createBoard(ctx, root) {
     note.node.classList.toggle("note-withheld", !visible);
     note.node.lang = note.lang;
     if (visible) {
-      p.text.textContent = note.text;
+      p.text.textContent = tidyLines(note.text);
       p.text.removeAttribute("lang");
     } else {
       p.text.textContent = note.hidden ? t("hidden_notice") : "…";
@@ -184,9 +186,11 @@ export function createBoard(ctx, root) {
     show(p.hiddenBadge, note.hidden && visible);
     const mine = myVotes.has(note.id);
     p.vote.setAttribute("aria-pressed", String(mine));
-    p.vote.setAttribute("aria-label", t("votes", { num: note.votes }) + (mine ? ` — ${t("you_voted")}` : ""));
+    // Named "1 vote" by the visible count and a hidden word (WCAG 2.5.3: the name
+    // begins with what is seen); aria-pressed tells whether it is the reader's vote.
     replaceChildren(p.vote, el("span", { "aria-hidden": "true" }, "▲"), " ",
-      el("span", { class: "vote-count" }, String(note.votes)));
+      el("span", { class: "vote-count" }, String(note.votes)),
+      el("span", { class: "visually-hidden" }, " ", t("votes_word", { num: note.votes })));
     if (p.hide) p.hide.textContent = note.hidden ? t("unhide") : t("hide");
     if (p.move.dataset.column !== note.column) {
       // Only when it really moved: a vote must not undo a column picked but not yet moved to.
@@ -226,11 +230,19 @@ export function createBoard(ctx, root) {
 
   // --- applying events ------------------------------------------------------------------------
 
-  function apply(event) {
+  function apply(event, live) {
     const d = event.data;
     switch (event.type) {
       case "note.added":
         if (!notes.has(d.note.id)) upsert(d.note, { hidden: Boolean(d.note.hidden) });
+        // Someone else's note is told like someone else's message (one's own: "Note added.").
+        if (live && event.actor && ctx.you && event.actor.id !== ctx.you.id && d.note.text
+            && columns.has(d.note.column)) {
+          ctx.announce(tParts("note_by", {
+            name: event.actor.name, column: columns.get(d.note.column).title,
+            text: { text: d.note.text, lang: d.note.lang || pageLang },
+          }));
+        }
         break;
       case "note.edited": {
         const note = notes.get(d.note.id);

@@ -1,13 +1,17 @@
 // The chat: messages folded from message.* events, the composer with optimistic
 // "pending" messages, replies, reactions, the pinned prompt and "X is typing…".
 
-import { charCount, el, newClientId, replaceChildren, show } from "./dom.js";
-import { localDateTime, localTime, pageLang, t } from "./i18n.js";
+import { charCount, el, newClientId, replaceChildren, show, tidyLines } from "./dom.js";
+import { localDateTime, localTime, pageLang, t, tParts } from "./i18n.js";
 
 const MAX_BODY = 2000;
 const TYPING_SHOWN_MS = 3000;
 const TYPING_EVERY_MS = 2000;
 const QUOTE_CHARS = 120;
+// A message longer than this is folded to about eight lines behind "Show more", as a
+// mature chat does, so one long paste cannot push the conversation off everyone's screen.
+const FOLD_LINES = 8;
+const FOLD_CHARS = 320;
 // The log draws at most this many messages; the rest wait in memory (or on the server,
 // fetched with `history`) until the reader scrolls to them.
 const MAX_DRAWN = 400;
@@ -81,6 +85,8 @@ export function createChat(ctx, root) {
       state: el("span", { class: "msg-state", lang: pageLang, hidden: true }, t("sent")),
       quote: el("blockquote", { class: "msg-quote", hidden: true }),
       body: el("p", { class: "msg-body" }),
+      more: el("button", { type: "button", class: "link msg-more", lang: pageLang, hidden: true,
+        "aria-expanded": "false", on: { click: () => toggleFolded(m) } }),
       reactions: el("div", { class: "msg-reactions", lang: pageLang }),
       actions: el("div", { class: "msg-actions", lang: pageLang }),
     };
@@ -88,7 +94,7 @@ export function createChat(ctx, root) {
     node.append(
       el("div", { class: "msg-meta" }, p.author, " ", p.school, " ", p.country, " ", p.role, " ",
         p.time, " ", p.hiddenBadge, " ", p.pinnedBadge, " ", p.state),
-      p.quote, p.body, el("div", { class: "msg-foot" }, p.actions, p.reactions),
+      p.quote, p.body, p.more, el("div", { class: "msg-foot" }, p.actions, p.reactions),
     );
     m.node = node;
     buildActions(m);
@@ -147,13 +153,14 @@ export function createChat(ctx, root) {
     show(p.pinnedBadge, ctx.pinnedId === m.id);
     show(p.state, m.sentHere);
     if (canSee) {
-      p.body.textContent = m.body;
+      p.body.textContent = tidyLines(m.body);
       p.body.removeAttribute("lang");
     } else {
       // "Hidden by a teacher" is ours, in the page's language, not the author's.
       p.body.textContent = m.hidden ? t("hidden_notice") : "…";
       p.body.lang = pageLang;
     }
+    renderFold(m);
     renderQuote(m);
     renderChips(m);
     if (p.hide) p.hide.textContent = m.hidden ? t("unhide") : t("hide");
@@ -161,6 +168,37 @@ export function createChat(ctx, root) {
     show(p.reactions, canSee);
     show(p.reply, canSee);
     setButtonsEnabled(m);
+  }
+
+  function mayFold(m) {
+    if (m.body === null || m.fits) return false;
+    const text = tidyLines(m.body);
+    return text.split("\n").length > FOLD_LINES || [...text].length > FOLD_CHARS;
+  }
+
+  function renderFold(m) {
+    const p = m.parts;
+    const fold = mayFold(m);
+    p.body.classList.toggle("msg-folded", fold && !m.unfolded);
+    show(p.more, fold);
+    p.more.textContent = m.unfolded ? t("show_less") : t("show_more");
+    p.more.setAttribute("aria-expanded", String(Boolean(m.unfolded)));
+    if (fold && !m.unfolded) {
+      // Long by count but short on screen (a wide window): no "Show more" that shows nothing.
+      window.requestAnimationFrame(() => {
+        if (p.body.isConnected && p.body.scrollHeight <= p.body.clientHeight + 1) {
+          m.fits = true;
+          renderFold(m);
+        }
+      });
+    }
+  }
+
+  function toggleFolded(m) {
+    keepScroll(() => {
+      m.unfolded = !m.unfolded;
+      renderFold(m);
+    });
   }
 
   function renderQuote(m) {
@@ -192,10 +230,12 @@ export function createChat(ctx, root) {
       const mine = Boolean(ctx.you && users.has(ctx.you.id));
       chips.push(el("button", {
         type: "button", class: "reaction", "aria-pressed": String(mine),
-        "aria-label": t("reaction_count", { emoji, num: users.size }),
         disabled: !ctx.canWrite(),
         on: { click: () => react(m, emoji) },
-      }, `${emoji} ${users.size}`));
+      }, `${emoji} `, el("span", { class: "reaction-count" }, String(users.size)),
+      // Named by what it shows and then what that means ("👍 2 people reacted"), so
+      // the spoken name begins with the visible words (WCAG 2.5.3).
+      el("span", { class: "visually-hidden" }, " ", t("reacted", { num: users.size }))));
     }
     replaceChildren(m.parts.chips, chips);
   }
@@ -245,7 +285,9 @@ export function createChat(ctx, root) {
         });
         if (event.actor) stopTyping(event.actor.id);
         if (live && wasNew && event.actor && ctx.you && event.actor.id !== ctx.you.id && d.body) {
-          ctx.announce(t("new_message", { name: event.actor.name, text: shorten(d.body) }));
+          ctx.announce(tParts("new_message", {
+            name: event.actor.name, text: { text: shorten(d.body), lang: d.lang || pageLang },
+          }));
         }
         break;
       }
@@ -486,7 +528,7 @@ export function createChat(ctx, root) {
     }
     const body = m.body === null
       ? el("p", { class: "pinned-body", lang: pageLang }, t("hidden_notice"))
-      : el("p", { class: "pinned-body", lang: m.lang }, m.body);
+      : el("p", { class: "pinned-body", lang: m.lang }, tidyLines(m.body));
     const parts = [
       el("p", { class: "pinned-label" }, t("pinned_prompt"), " · ",
         el("span", { lang: m.lang }, m.actor.name || "")),
@@ -610,7 +652,7 @@ export function createChat(ctx, root) {
     const node = el("li", { class: "msg msg-mine msg-pending", lang: ctx.you ? ctx.you.lang : pageLang,
       data: { pending: "true", clientId: item.clientId } });
     item.parts = {
-      body: el("p", { class: "msg-body" }, item.body),
+      body: el("p", { class: ["msg-body", mayFold({ body: item.body }) && "msg-folded"] }, tidyLines(item.body)),
       state: el("p", { class: "msg-state", lang: pageLang, role: "status" }),
     };
     const quoted = item.replyTo ? messages.get(item.replyTo) : null;
@@ -776,7 +818,8 @@ export function createChat(ctx, root) {
   }
 
   function shorten(text) {
-    const chars = [...text];
+    // One line: a quote or an announcement does not carry the message's line breaks.
+    const chars = [...text.replace(/\s+/g, " ").trim()];
     return chars.length > QUOTE_CHARS ? `${chars.slice(0, QUOTE_CHARS).join("")}…` : text;
   }
 
@@ -808,6 +851,21 @@ export function createChat(ctx, root) {
     else if (log.scrollHeight - log.scrollTop - log.clientHeight < NEAR_EDGE_PX) showNewer();
   }, { passive: true });
   olderButton.addEventListener("click", showOlder);
+  // Alt+M (and the "Write a message" link) go to the message box from anywhere in the
+  // room, past every message's buttons; on a phone the chat tab is shown first.
+  function jumpToComposer(event) {
+    event.preventDefault();
+    const tab = document.querySelector('.room-tabs [data-tab="chat"]');
+    if (tab && getComputedStyle(tab.parentElement).display !== "none") tab.click();
+    const target = input.disabled ? note : input;
+    if (target === note) note.tabIndex = -1;
+    target.focus();
+    target.scrollIntoView({ block: "nearest" });
+  }
+  root.querySelector("[data-jump-composer]").addEventListener("click", jumpToComposer);
+  document.addEventListener("keydown", (event) => {
+    if (event.altKey && !event.ctrlKey && !event.metaKey && event.code === "KeyM") jumpToComposer(event);
+  });
 
   return { apply, fillWithheld, refresh, onTyping, addQuoted, addOlder, reset };
 }

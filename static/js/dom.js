@@ -44,6 +44,15 @@ export function show(node, visible) {
   node.hidden = !visible;
 }
 
+/**
+ * Text as the room shows it: a run of more than two blank lines is shown as two. The
+ * record keeps what was written as it was (students' words are never rewritten); blank
+ * lines carry no words, and 300 of them made one message 7,558 px tall for everyone.
+ */
+export function tidyLines(text) {
+  return text.replace(/\n(?:[^\S\n]*\n){3,}/g, "\n\n\n");
+}
+
 /** Number of characters as the server counts them (code points, after trimming). */
 export function charCount(text) {
   return [...text.trim()].length;

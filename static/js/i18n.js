@@ -34,6 +34,25 @@ export function t(key, params = {}) {
   );
 }
 
+/**
+ * The translated string `key` as parts to put in an element: a param given as
+ * `{ text, lang }` stays its own part, so what someone wrote can carry its language
+ * inside the interface's sentence ("山田: こんにちは" read with a Japanese voice on an
+ * English page). Other params are filled in as by t().
+ */
+export function tParts(key, params = {}) {
+  const text = pick(key, params) ?? key;
+  const parts = [];
+  let last = 0;
+  text.replace(/%\((\w+)\)s/g, (whole, name, offset) => {
+    parts.push(text.slice(last, offset), name in params ? params[name] : whole);
+    last = offset + whole.length;
+    return whole;
+  });
+  parts.push(text.slice(last));
+  return parts.filter((part) => part !== "").map((part) => (typeof part === "object" ? part : String(part)));
+}
+
 // The reader's own zone, as the server writes every other time on the page (their
 // setting, else their school's): not the browser's, which may be another (a Taipei
 // student on a laptop set to Seoul saw 06:37 in the chat and 05:37 beside it).

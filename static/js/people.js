@@ -102,14 +102,21 @@ export function createPeople(ctx, root) {
     return until ? t("muted_until", { time: localTime(until) }) : t("muted");
   }
 
+  // A button shows its verb ("Remove") and is named by it and then whom it acts on
+  // ("Remove 王小明"): the spoken name begins with the words seen, in every language
+  // (WCAG 2.5.3), which a translated aria-label ("將 王小明 移出場次") did not.
+  function named(verb, m) {
+    return [verb, el("span", { class: "visually-hidden" }, " ", el("span", { lang: NAME_LANG[m.country] || false }, m.name))];
+  }
+
   function controls(m, muted) {
     const live = ctx.isLive() && !busy.has(m.id);
     const box = el("div", { class: "person-controls", lang: pageLang });
     if (muted) {
       box.append(el("button", {
         type: "button", data: { role: "unmute" }, disabled: !live,
-        "aria-label": t("unmute_person", { name: m.name }), on: { click: () => act(m, "mod.unmute") },
-      }, t("unmute")));
+        on: { click: () => act(m, "mod.unmute") },
+      }, ...named(t("unmute"), m)));
     } else {
       const select = el("select", {
         data: { role: "minutes" }, "aria-label": t("mute_for", { name: m.name }), disabled: !live,
@@ -119,19 +126,17 @@ export function createPeople(ctx, root) {
       select.value = String(chosenMinutes.get(m.id) ?? MUTE_CHOICES[0]);
       box.append(select, el("button", {
         type: "button", data: { role: "mute" }, disabled: !live,
-        "aria-label": t("mute_person", { name: m.name }),
         on: { click: () => act(m, "mod.mute", Number(select.value) ? { minutes: Number(select.value) } : {}) },
-      }, t("mute")));
+      }, ...named(t("mute"), m)));
     }
     box.append(el("button", {
       type: "button", class: "danger", data: { role: "remove" }, disabled: !live,
-      "aria-label": t("remove_person", { name: m.name }),
       on: {
         click: () => {
           if (window.confirm(t("remove_confirm", { name: m.name }))) act(m, "mod.remove");
         },
       },
-    }, t("remove")));
+    }, ...named(t("remove"), m)));
     return box;
   }
 

@@ -8,7 +8,7 @@ import { createBoard } from "./board.js";
 import { createChat } from "./chat.js";
 import { createControls } from "./controls.js";
 import { el, replaceChildren } from "./dom.js";
-import { t } from "./i18n.js";
+import { localTime, t } from "./i18n.js";
 import { createPeople } from "./people.js";
 
 const root = document.getElementById("room");
@@ -76,13 +76,19 @@ const ctx = {
     return (ctx.schools.get(slug) || {}).name || slug || "";
   },
 
-  /** Read a short text to screen readers (new messages, results of actions). */
-  announce(text) {
+  /**
+   * Read a short text to screen readers (new messages, results of actions): strings
+   * in the page's language, or tParts() whose `{ text, lang }` parts (what someone
+   * wrote) are read in their own language's voice.
+   */
+  announce(...parts) {
     const region = document.getElementById("room-announcer");
+    const nodes = parts.flat().map((part) =>
+      typeof part === "object" ? el("span", { lang: part.lang || null }, part.text) : part);
     // Clearing first makes the same text be read again.
     region.textContent = "";
     window.setTimeout(() => {
-      region.textContent = text;
+      replaceChildren(region, nodes);
     }, 50);
   },
 
@@ -159,6 +165,13 @@ function applyEvent(event, live) {
       if (ctx.you && data.user_id === ctx.you.id) {
         ctx.you.muted = event.type === "member.muted";
         ctx.you.muted_until = ctx.you.muted ? data.until : null;
+        // Told, not only shown under the message box: a screen reader user would
+        // otherwise find out only when typing stops working.
+        if (live && !ctx.canModerate()) {
+          if (!ctx.you.muted) ctx.announce(t("unmuted_notice"));
+          else if (data.until) ctx.announce(t("muted_until_notice", { time: localTime(data.until) }));
+          else ctx.announce(t("muted_notice"));
+        }
       }
       break;
     case "member.removed":

@@ -1,0 +1,204 @@
+"""Reading the room: its events as a reader may see them (a replay, or a page of the
+latest), who is here, who is muted, and the caller's own standing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from .. import eventlog, events
+from ..eventlog import Logged
+from ..extensions import db
+from ..i18n import html_lang_of
+from ..models import (
+    Event,
+    Message,
+    RoomMember,
+    User,
+)
+from ..timeutil import iso_utc
+from .rules import _is_muted
+from .seat import Seat, actor_of
+
+# --- reading --------------------------------------------------------------------
+
+
+def visible_data(event: Event | Logged, withhold: set[tuple[str, int]] | None) -> dict[str, Any]:
+    """An event's data as a reader may see it: the text of the hidden items named in
+    ``withhold`` — ("message", id) or ("note", id) — left out, the seq kept."""
+    return events.withheld(event.type, event.data, withhold)
+
+
+def serialize_event(
+    event: Event | Logged,
+    actors: dict[int, dict[str, Any]],
+    *,
+    withhold: set[tuple[str, int]] | None = None,
+) -> dict[str, Any]:
+    """The protocol's ``event`` object, hidden text withheld as ``visible_data`` says."""
+    return {
+        "session_id": event.session_id,
+        "seq": event.seq,
+        "type": event.type,
+        "at": iso_utc(event.at, micro=True),
+        "actor": actors.get(event.actor_id) if event.actor_id else None,
+        "data": visible_data(event, withhold),
+    }
+
+
+def actors_for(events: list[Event]) -> dict[int, dict[str, Any]]:
+    ids = {e.actor_id for e in events if e.actor_id}
+    if not ids:
+        return {}
+    users = db.session.scalars(sa.select(User).where(User.id.in_(ids)))
+    return {u.id: actor_of(u) for u in users}
+
+
+def hidden_items(session_id: int) -> set[tuple[str, int]]:
+    """The messages and notes of a session that moderators have hidden."""
+    from ..models import Note
+
+    items = {
+        ("message", mid)
+        for mid in db.session.scalars(
+            sa.select(Message.id).where(Message.session_id == session_id, Message.hidden)
+        )
+    }
+    items |= {
+        ("note", nid)
+        for nid in db.session.scalars(
+            sa.select(Note.id).where(Note.session_id == session_id, Note.hidden)
+        )
+    }
+    return items
+
+
+def replay(seat: Seat, since: int = 0) -> list[dict[str, Any]]:
+    """Every event after ``since`` that the reader may receive (the catalogue's ``to``),
+    hidden text withheld for anyone who does not moderate."""
+    logged = [
+        e
+        for e in eventlog.events_since(seat.session.id, since)
+        if events.may_receive(e.type, moderator=seat.manager, author=e.actor_id == seat.user.id)
+    ]
+    withhold = None if seat.manager else hidden_items(seat.session.id)
+    actors = actors_for(logged)
+    return [serialize_event(e, actors, withhold=withhold) for e in logged]
+
+
+# --- paging: the latest events first, older ones on request ------------------------
+
+PAGE = 200  # events a join without ``since`` returns (protocol: at least 200, or all)
+HISTORY_LIMIT = 1000  # the most events one ``history`` call returns
+# A join whose ``since`` is further back than this many events gets a fresh page
+# (with ``history_before``) instead of the whole gap.
+SINCE_LIMIT = 1000
+
+
+@dataclass
+class Page:
+    """Events of a session as one reader may see them, a page at a time."""
+
+    events: list[dict[str, Any]]
+    history_before: int | None  # the oldest seq in ``events``, when older ones exist
+    quoted: list[dict[str, Any]]  # older messages that replies (or the pin) answer
+
+
+def _shown_types(seat: Seat) -> tuple[list[str] | None, list[str] | None]:
+    """The event types this reader receives whoever caused them, and those they receive
+    only when they caused them; (None, None) when they receive every type."""
+    names = list(events.CATALOGUE)
+    anyone = [n for n in names if events.may_receive(n, moderator=seat.manager, author=False)]
+    if len(anyone) == len(names):
+        return None, None
+    own = [
+        n
+        for n in names
+        if n not in anyone and events.may_receive(n, moderator=seat.manager, author=True)
+    ]
+    return anyone, own
+
+
+def page(
+    seat: Seat,
+    before: int | None = None,
+    limit: int = PAGE,
+    *,
+    quote: frozenset[int] | set[int] = frozenset(),
+) -> Page:
+    """The last ``limit`` events before ``before`` (the latest when None) that the reader
+    may receive, hidden text withheld exactly as ``replay`` withholds it, and the
+    messages older than the page that its replies answer (and those of ``quote``)."""
+    types, own = _shown_types(seat)
+    logged = eventlog.events_before(
+        seat.session.id, before, limit + 1, types=types, own_types=own, actor_id=seat.user.id
+    )
+    more = len(logged) > limit
+    if more:
+        logged = logged[1:]
+    oldest = logged[0].seq if logged else (before or seat.session.head_seq + 1)
+    wanted = set(quote)
+    for e in logged:
+        if e.type == "message.posted" and isinstance(e.data.get("reply_to"), int):
+            wanted.add(e.data["reply_to"])
+    # A message's id is the seq of its message.posted: those older than the page.
+    quoted = [
+        e
+        for e in eventlog.events_at(seat.session.id, {w for w in wanted if w < oldest})
+        if e.type == "message.posted"
+        and events.may_receive(e.type, moderator=seat.manager, author=e.actor_id == seat.user.id)
+    ]
+    withhold = None if seat.manager else hidden_items(seat.session.id)
+    actors = actors_for(logged + quoted)
+    return Page(
+        events=[serialize_event(e, actors, withhold=withhold) for e in logged],
+        history_before=oldest if more and logged else None,
+        quoted=[serialize_event(e, actors, withhold=withhold) for e in quoted],
+    )
+
+
+def mutes(session_id: int) -> list[dict[str, Any]]:
+    """Who is muted in the room now, and until when (None: until unmuted)."""
+    rows = db.session.execute(
+        sa.select(RoomMember.user_id, RoomMember.muted_until).where(
+            RoomMember.session_id == session_id, RoomMember.muted.is_(True)
+        )
+    ).all()
+    return [{"user_id": uid, "until": iso_utc(until) if until else None} for uid, until in rows]
+
+
+def you(seat: Seat) -> dict[str, Any]:
+    member = db.session.get(RoomMember, (seat.session.id, seat.user.id))
+    return {
+        **actor_of(seat.user),
+        "lang": html_lang_of(seat.user.locale),
+        "can_moderate": seat.manager,
+        "can_write": seat.member or seat.manager,
+        "muted": bool(member and _is_muted(member)),
+        "muted_until": iso_utc(member.muted_until) if member and member.muted_until else None,
+    }
+
+
+def presence(session_id: int) -> dict[str, Any]:
+    """Who has been in the room, and who is here now."""
+    from ..models import Connection
+
+    online = set(
+        db.session.scalars(sa.select(Connection.user_id).where(Connection.session_id == session_id))
+    )
+    rows = db.session.execute(
+        sa.select(User, RoomMember)
+        .join(RoomMember, RoomMember.user_id == User.id)
+        .where(RoomMember.session_id == session_id, RoomMember.removed.is_(False))
+    ).all()
+    members = []
+    for user, _member in rows:
+        members.append(
+            {**actor_of(user), "lang": html_lang_of(user.locale), "online": user.id in online}
+        )
+    members.sort(
+        key=lambda m: (m["country"] or "", m["school"] or "", m["role"] != "teacher", m["name"])
+    )
+    return {"session_id": session_id, "members": members}
