@@ -200,6 +200,9 @@ def test_streamed_exports_are_the_bytes_of_the_whole_document(
                     assert transcript.export(session, reading) == doc
                     db.session.remove()
                 assert got_json.get_data() == expected, (role, sid, query)
+                # The API's transcript is the same stream, the same bytes.
+                got_api = client.get(f"/api/v1/sessions/{sid}/transcript{query}")
+                assert got_api.status_code == 200 and got_api.get_data() == expected
                 assert got_csv.get_data() == whole_csv(doc), (role, sid, query)
                 if role != "student":  # a student's copy withholds hidden text
                     with app.app_context():

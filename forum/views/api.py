@@ -5,7 +5,7 @@ Auth is the session cookie (writes also need X-CSRFToken) or a Bearer token.
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -132,11 +132,14 @@ def session_transcript(session_id: int):
 
     session = access.get_session_for(current_user, session_id)
     pseudonyms = request.args.get("pseudonyms") == "1" or current_user.role == Role.REVIEWER
-    return jsonify(
-        transcript.export(
-            session, transcript.reading_for(current_user, session, pseudonyms=pseudonyms)
-        )
-    )
+    reading = transcript.reading_for(current_user, session, pseudonyms=pseudonyms)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
+    if not transcript.streams_json(app):
+        return jsonify(transcript.export(session, reading))
+    # Streamed as transcript.json is: a batch of events at a time, no connection held
+    # while the client reads; the same bytes.
+    snap = transcript.snapshot(session, reading)
+    return Response(transcript.export_chunks(snap, app), mimetype=app.json.mimetype)
 
 
 # --- Exchanges: applications, consent, approval (protocol.md, "Exchanges") -------------
