@@ -633,7 +633,9 @@ def seed_applications() -> list[int]:
         u.username: u
         for u in db.session.scalars(
             sa.select(User).where(
-                User.username.in_([a["proposer"] for a in APPLICATIONS] + ["lin.teacher"])
+                User.username.in_(
+                    {a[k] for a in APPLICATIONS for k in ("proposer", "accepted_by") if a[k]}
+                )
             )
         )
     }

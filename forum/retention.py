@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -42,7 +42,7 @@ def candidates(older_than: int, today: date | None = None) -> list[Candidate]:
     (those in no exchange: counted from the year they were added), names not yet
     erased, oldest first."""
     this_year = academic_year_of(today or utcnow())
-    last_session = dict(
+    last_session: dict[int, datetime] = dict(
         db.session.execute(
             sa.select(ForumSession.exchange_id, sa.func.max(ForumSession.starts_at)).group_by(
                 ForumSession.exchange_id
@@ -50,7 +50,7 @@ def candidates(older_than: int, today: date | None = None) -> list[Candidate]:
         ).all()
     )
     end_year = {
-        e.id: _exchange_end_year(e, last_session.get(e.id) and last_session[e.id].date())
+        e.id: _exchange_end_year(e, at.date() if (at := last_session.get(e.id)) else None)
         for e in db.session.scalars(sa.select(Exchange))
     }
     class_years: dict[int, list[int]] = {}
