@@ -772,8 +772,14 @@ def test_a_teacher_runs_a_class_from_a_phone(room):
     room.enter(kr, session_id)
 
     def tappable(locator) -> None:
-        locator.scroll_into_view_if_needed()
-        box = locator.bounding_box()
+        # The people list is drawn anew on every presence change, so the element may be
+        # replaced between two Playwright calls: scroll and measure in one page call.
+        expect(locator).to_be_enabled()
+        box = locator.evaluate(
+            "e => { e.scrollIntoView({block: 'nearest', inline: 'nearest'});"
+            " const r = e.getBoundingClientRect();"
+            " return {x: r.x, y: r.y, width: r.width, height: r.height}; }"
+        )
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
         assert box["height"] >= 24 and box["width"] >= 24, box
         assert lin.evaluate("document.documentElement.scrollWidth") <= 390
