@@ -394,6 +394,8 @@ class ForumSession(Model):
     locked: Mapped[bool] = mapped_column(default=False)
     slow_mode: Mapped[int] = mapped_column(default=0)  # seconds between messages; 0 = off
     pinned_message_id: Mapped[int | None] = mapped_column()
+    # "Teacher approves every message": every student message is held (``room.approval``).
+    approve_all: Mapped[bool] = mapped_column(default=False)
     # The board's columns: a named template, or the teacher's own titles.
     board_template: Mapped[str] = mapped_column(sa.String(32), default="see-why-do")
     board_columns: Mapped[list | None] = mapped_column(sa.JSON)
@@ -445,6 +447,10 @@ class Message(Model):
     hidden: Mapped[bool] = mapped_column(default=False)
     # {"👍": [user ids], ...}
     reactions: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # The breakout group it was said in (None: the whole room).
+    group_id: Mapped[int | None] = mapped_column()
+    # Held for the teachers (``message.held``) and not yet released.
+    held: Mapped[bool] = mapped_column(default=False)
 
 
 class RoomMember(Model):
@@ -510,6 +516,8 @@ class Note(Model):
     hidden: Mapped[bool] = mapped_column(default=False)
     removed: Mapped[bool] = mapped_column(default=False)
     lang: Mapped[str] = mapped_column(sa.String(16), default="zh-Hant-TW")
+    # The breakout group whose board it is on (None: the whole room's).
+    group_id: Mapped[int | None] = mapped_column()
 
 
 class NoteVote(Model):
@@ -520,6 +528,37 @@ class NoteVote(Model):
     session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"), primary_key=True)
     note_id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+
+
+class BreakoutGroup(Model):
+    """A breakout group of a session, as ``groups.formed`` made it; ``ended_seq`` is
+    the seq of the ``groups.ended`` that brought its members back (None: still
+    formed). Ids count 1, 2, 3 … per session across every forming, so an id names one
+    group for the whole record."""
+
+    __tablename__ = "breakout_groups"
+
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(sa.String(60))
+    member_ids: Mapped[list] = mapped_column(sa.JSON)
+    formed_seq: Mapped[int] = mapped_column()
+    ended_seq: Mapped[int | None] = mapped_column()
+
+
+class HeldWord(Model):
+    """A word or phrase of the platform's word list for one language: a student
+    message that contains it is held for the teachers (``forum.words``)."""
+
+    __tablename__ = "held_words"
+    __table_args__ = (sa.UniqueConstraint("lang", "normalized", name="uq_held_words_lang_word"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lang: Mapped[str] = mapped_column(sa.String(8))  # zh-TW, ja, ko, en
+    word: Mapped[str] = mapped_column(sa.String(100))  # as the admin typed it
+    normalized: Mapped[str] = mapped_column(sa.String(200))  # as it is matched
+    added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Seal(Model):

@@ -37,6 +37,9 @@ class Reading:
 
     names: bool
     hidden_text: bool
+    # A student reads their record without the text of others' messages still held
+    # and of the groups they were not in (``room.withheld_items``).
+    student_id: int | None = None
 
 
 def reading_for(user: User, session: ForumSession, *, pseudonyms: bool = False) -> Reading:
@@ -44,7 +47,7 @@ def reading_for(user: User, session: ForumSession, *, pseudonyms: bool = False) 
     under pseudonyms unless their names were revealed (``pseudonyms.reads_pseudonyms``).
     Teachers, admins and reviewers who may read names: names unless they ask not."""
     if user.role == Role.STUDENT:
-        return Reading(names=True, hidden_text=False)
+        return Reading(names=True, hidden_text=False, student_id=user.id)
     if reads_pseudonyms(user, session.id):
         return Reading(names=False, hidden_text=True)
     return Reading(names=not pseudonyms, hidden_text=True)
@@ -219,7 +222,7 @@ class Snapshot:
 
 
 def snapshot(session: ForumSession, reading: Reading) -> Snapshot:
-    from .room import hidden_items
+    from .room import hidden_items, withheld_items
 
     through = _through(session)
     sealed = db.session.get(Seal, session.id)
@@ -237,7 +240,13 @@ def snapshot(session: ForumSession, reading: Reading) -> Snapshot:
         session.id,
         through,
         reading,
-        None if reading.hidden_text else hidden_items(session.id),
+        None
+        if reading.hidden_text
+        else (
+            withheld_items(session.id, reading.student_id)
+            if reading.student_id is not None
+            else hidden_items(session.id)
+        ),
         found,
         fields,
     )
@@ -306,6 +315,22 @@ def _hidden_messages(session_id: int, through: int | None) -> set[int]:
     return hidden
 
 
+def _released_messages(session_id: int, through: int | None) -> set[int]:
+    """The held messages a teacher released (as far as ``through``)."""
+    return {
+        data["message_id"]
+        for rows in log_batches(session_id, through, types=("message.released",))
+        for _seq, _type, _at, _actor, data, _hash in rows
+    }
+
+
+def _held_column(type_: str, message_id: int, released: set[int]) -> str:
+    """The CSV's ``held``: "released", "held" (still waiting, or hidden), or empty."""
+    if type_ != "message.held":
+        return ""
+    return "released" if message_id in released else "held"
+
+
 CSV_HEADER = [
     "seq",
     "at",
@@ -317,6 +342,8 @@ CSV_HEADER = [
     "reply_to",
     "hidden",
     "body",
+    "group",
+    "held",
 ]
 
 
@@ -325,21 +352,28 @@ def csv_chunks(snap: Snapshot, app: Flask | None = None) -> Iterator[bytes]:
     names and messages that a spreadsheet would run as formulas are neutralised
     (``csvfile``). The hidden messages are read first (with the snapshot's
     connection: call it within the request), then the messages a batch at a time."""
+    from .room import group_names
+
     hidden = _hidden_messages(snap.session_id, snap.through)
     names = snap.actors
+    groups = group_names(snap.session_id)
+    released = _released_messages(snap.session_id, snap.through)
 
     def chunks() -> Iterator[bytes]:
         buffer = io.StringIO()
         writer = csvfile.writer(buffer)
         writer.writerow(CSV_HEADER)
         yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
-        for rows in log_batches(snap.session_id, snap.through, types=("message.posted",), app=app):
+        types = ("message.posted", "message.held")
+        for rows in log_batches(snap.session_id, snap.through, types=types, app=app):
             buffer = io.StringIO()
             writer = csvfile.writer(buffer)
             for row in rows:
                 event = _item(row, snap.withhold)
-                actor = names.get(str(event["actor_id"]), {})
                 data = event["data"]
+                if data.get("hidden") and data["message_id"] not in hidden:
+                    continue  # a student's: another's held message, another group's talk
+                actor = names.get(str(event["actor_id"]), {})
                 writer.writerow(
                     [
                         event["seq"],
@@ -352,6 +386,8 @@ def csv_chunks(snap: Snapshot, app: Flask | None = None) -> Iterator[bytes]:
                         data.get("reply_to") or "",
                         "yes" if data["message_id"] in hidden else "",
                         data.get("body") or "",
+                        groups.get(data.get("group_id") or 0, ""),
+                        _held_column(event["type"], data["message_id"], released),
                     ]
                 )
             yield buffer.getvalue().encode("utf-8")

@@ -49,6 +49,16 @@ MAX_HELD = 5000
 
 Payload = dict[str, Any]
 
+# What a process does when it delivers an event of a type, before telling it to its
+# connections: (manager, payload) -> None (``live.breakout`` moves connections into
+# and out of group rooms). Registered at import.
+_ON_DELIVERED: dict[str, list[Callable[[Any, Payload], None]]] = {}
+
+
+def on_delivered(type_: str, hook: Callable[[Any, Payload], None]) -> None:
+    """Run ``hook`` whenever this process delivers an event of ``type_``."""
+    _ON_DELIVERED.setdefault(type_, []).append(hook)
+
 
 class Sequencer:
     """Per-session delivery in seq order, without gaps or repeats, for one process."""
@@ -218,6 +228,8 @@ def _local_emit(manager: socketio.Manager) -> Callable[[Payload], None]:
     from .rooms import NAMESPACE, session_room
 
     def deliver(payload: Payload) -> None:
+        for hook in _ON_DELIVERED.get(payload.get("type", ""), ()):
+            hook(manager, payload)
         socketio.Manager.emit(
             manager, "event", payload, NAMESPACE, room=session_room(payload["session_id"])
         )

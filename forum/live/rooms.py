@@ -19,6 +19,11 @@ def session_room(session_id: int) -> str:
     return f"session:{session_id}"
 
 
+def group_room(session_id: int, group_id: int) -> str:
+    """The Socket.IO room of one breakout group's members (``live.breakout``)."""
+    return f"session:{session_id}:group:{group_id}"
+
+
 def login_room(user_id: int, sid: str) -> str:
     """The Socket.IO room holding every connection of one sign-in."""
     from ..accounts import digest

@@ -37,13 +37,14 @@ def _member(session_id: int, user_id: int) -> RoomMember:
 
 
 def _post(run: sql.Statements, session_id: int, event: Event | Logged) -> None:
-    """message.posted: the message row, and its author's last_message_at."""
+    """message.posted (and message.held): the message row, and its author's
+    last_message_at."""
     data = event.data
     params = {"session_id": session_id, "user_id": event.actor_id, "at": run.instant(event.at)}
     run.run(
         "INSERT INTO messages (session_id, id, author_id, body, reply_to, lang, at, "
-        "hidden, reactions) VALUES (:session_id, :id, :user_id, :body, :reply_to, :lang, "
-        ":at, :hidden, :reactions)",
+        "hidden, reactions, group_id, held) VALUES (:session_id, :id, :user_id, :body, "
+        ":reply_to, :lang, :at, :hidden, :reactions, :group_id, :held)",
         {
             **params,
             "id": data["message_id"],
@@ -52,6 +53,8 @@ def _post(run: sql.Statements, session_id: int, event: Event | Logged) -> None:
             "lang": data["lang"],
             "hidden": False,
             "reactions": sql.dumps({}),
+            "group_id": data.get("group_id"),
+            "held": event.type == "message.held",
         },
     )
     if not run.run(
@@ -158,7 +161,7 @@ def _fold_attendance(session: ForumSession | Head, event: Event | Logged, run=No
         member.last_left_at = event.at
 
 
-@events.folds("message.posted", plain=True)
+@events.folds("message.posted", "message.held", plain=True)
 def _fold_posted(
     session: ForumSession | Head, event: Event | Logged, run: sql.Statements | None = None
 ) -> None:
@@ -197,6 +200,19 @@ def _fold_room(session: ForumSession | Head, event: Event | Logged, run=None) ->
         session.slow_mode = data["seconds"]
 
 
+@events.folds("message.released")
+def _fold_released(session: ForumSession | Head, event: Event | Logged, run=None) -> None:
+    _logged_message(session.id, event.data["message_id"]).held = False
+
+
+@events.folds("room.approval")
+def _fold_approval(session: ForumSession | Head, event: Event | Logged, run=None) -> None:
+    """"Teacher approves every message": kept on the session row, beside the head (the
+    head's own fields are the busy path's; this one is read once per message)."""
+    row = session if isinstance(session, ForumSession) else session.load()
+    row.approve_all = event.data["on"]
+
+
 @events.folds("member.muted", "member.unmuted", "member.removed")
 def _fold_member(session: ForumSession | Head, event: Event | Logged, run=None) -> None:
     data = event.data
@@ -212,14 +228,16 @@ def _fold_member(session: ForumSession | Head, event: Event | Logged, run=None) 
 
 def rebuild(session_id: int) -> None:
     """Throw the room state away and fold it again from the log (tests, repairs)."""
-    from ..models import Note, NoteVote
+    from ..models import BreakoutGroup, Note, NoteVote
 
     session = db.session.get_one(ForumSession, session_id)
+    db.session.execute(sa.delete(BreakoutGroup).where(BreakoutGroup.session_id == session_id))
     db.session.execute(sa.delete(NoteVote).where(NoteVote.session_id == session_id))
     db.session.execute(sa.delete(Note).where(Note.session_id == session_id))
     db.session.execute(sa.delete(Message).where(Message.session_id == session_id))
     db.session.execute(sa.delete(RoomMember).where(RoomMember.session_id == session_id))
     session.locked, session.slow_mode, session.pinned_message_id = False, 0, None
+    session.approve_all = False
     session.status = SessionStatus.SCHEDULED
     db.session.flush()
     for event in eventlog.events_since(session_id):
