@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from . import sql
 from .extensions import db
-from .models import Event, ForumSession, SessionStatus, utcnow
+from .models import BreakoutGroup, Event, ForumSession, Message, Note, SessionStatus, utcnow
 from .timeutil import iso_utc
 
 
@@ -337,3 +337,73 @@ def first_bad_seq(
             return event.seq if event.seq == expected else expected
         previous = event.hash
     return None
+
+
+def hidden_items(session_id: int) -> set[tuple[str, int]]:
+    """The messages and notes of a session that moderators have hidden (as the log's
+    ``*.hidden``/``*.unhidden`` events left them): whose text is withheld from readers
+    who do not moderate (``events.withheld``)."""
+    items = {
+        ("message", mid)
+        for mid in db.session.scalars(
+            sa.select(Message.id).where(Message.session_id == session_id, Message.hidden)
+        )
+    }
+    items |= {
+        ("note", nid)
+        for nid in db.session.scalars(
+            sa.select(Note.id).where(Note.session_id == session_id, Note.hidden)
+        )
+    }
+    return items
+
+
+# --- breakout groups and held messages: what a student reads of the record -----------
+
+
+def groups_of(session_id: int, user_id: int) -> set[int]:
+    """Every group this person has been in, formed now or ended: whose talk they may
+    read back (a group's id names one group for the whole record)."""
+    rows = db.session.execute(
+        sa.select(BreakoutGroup.id, BreakoutGroup.member_ids).where(
+            BreakoutGroup.session_id == session_id
+        )
+    ).all()
+    return {gid for gid, members in rows if user_id in members}
+
+
+def group_names(session_id: int) -> dict[int, str]:
+    """Every group's name, by id (the record's labels)."""
+    rows = db.session.execute(
+        sa.select(BreakoutGroup.id, BreakoutGroup.name).where(
+            BreakoutGroup.session_id == session_id
+        )
+    ).all()
+    return {gid: name for gid, name in rows}
+
+
+def withheld_items(session_id: int, user_id: int) -> set[tuple[str, int]]:
+    """What a student reading the record (transcript) does not read the text of:
+    hidden messages and notes, others' messages still held for the teachers, and
+    what was said in groups they were not in. Their seqs stay, so the record keeps
+    its shape."""
+    items = hidden_items(session_id)
+    mine = groups_of(session_id, user_id)
+    rows = db.session.execute(
+        sa.select(Message.id, Message.author_id, Message.held, Message.group_id).where(
+            Message.session_id == session_id,
+            sa.or_(Message.held.is_(True), Message.group_id.is_not(None)),
+        )
+    ).all()
+    for mid, author, held, group_id in rows:
+        if (held and author != user_id) or (group_id is not None and group_id not in mine):
+            items.add(("message", mid))
+    for (nid,) in db.session.execute(
+        sa.select(Note.id).where(
+            Note.session_id == session_id,
+            Note.group_id.is_not(None),
+            Note.group_id.not_in(mine) if mine else sa.true(),
+        )
+    ):
+        items.add(("note", nid))
+    return items

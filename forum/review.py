@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from . import access, board, events, mous, training, transcript
+from . import access, board, eventlog, events, mous, training, transcript
 from .clock import academic_year_bounds, academic_year_of
 from .errors import ActionError
 from .extensions import db
@@ -33,7 +33,6 @@ from .models import (
     User,
     exchange_classes,
 )
-from .room import group_names
 from .sdgs import GOALS
 
 # --- one session's record, for people ---------------------------------------------
@@ -167,7 +166,7 @@ def record_view(
         per_school[school_of(actor_id)]["notes" if kind == "note.added" else "messages"] += n
         if kind == "message.held":
             per_school[school_of(actor_id)]["held"] += n
-    view.groups = group_names(session.id)
+    view.groups = eventlog.group_names(session.id)
     view.held = sum(c["held"] for c in per_school.values())
     attended: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for actor_id, since in log.rows(
@@ -352,7 +351,7 @@ NOTE_EVENTS = (
 def _board(session: ForumSession, snap: transcript.Snapshot, actor_of) -> list[dict[str, Any]]:
     """The board at the end: the notes' events folded, a batch at a time."""
     notes: dict[int, dict[str, Any]] = {}
-    groups = group_names(session.id)
+    groups = eventlog.group_names(session.id)
     for rows in transcript.log_batches(session.id, snap.through, types=NOTE_EVENTS):
         for _seq, kind, _at, actor_id, raw, _hash in rows:
             data = events.withheld(kind, raw, snap.withhold)

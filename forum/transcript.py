@@ -38,7 +38,7 @@ class Reading:
     names: bool
     hidden_text: bool
     # A student reads their record without the text of others' messages still held
-    # and of the groups they were not in (``room.withheld_items``).
+    # and of the groups they were not in (``eventlog.withheld_items``).
     student_id: int | None = None
 
 
@@ -222,8 +222,6 @@ class Snapshot:
 
 
 def snapshot(session: ForumSession, reading: Reading) -> Snapshot:
-    from .room import hidden_items, withheld_items
-
     through = _through(session)
     sealed = db.session.get(Seal, session.id)
     found = actors(session, reading, through)
@@ -243,9 +241,9 @@ def snapshot(session: ForumSession, reading: Reading) -> Snapshot:
         None
         if reading.hidden_text
         else (
-            withheld_items(session.id, reading.student_id)
+            eventlog.withheld_items(session.id, reading.student_id)
             if reading.student_id is not None
-            else hidden_items(session.id)
+            else eventlog.hidden_items(session.id)
         ),
         found,
         fields,
@@ -352,11 +350,9 @@ def csv_chunks(snap: Snapshot, app: Flask | None = None) -> Iterator[bytes]:
     names and messages that a spreadsheet would run as formulas are neutralised
     (``csvfile``). The hidden messages are read first (with the snapshot's
     connection: call it within the request), then the messages a batch at a time."""
-    from .room import group_names
-
     hidden = _hidden_messages(snap.session_id, snap.through)
     names = snap.actors
-    groups = group_names(snap.session_id)
+    groups = eventlog.group_names(snap.session_id)
     released = _released_messages(snap.session_id, snap.through)
 
     def chunks() -> Iterator[bytes]:

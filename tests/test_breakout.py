@@ -135,7 +135,10 @@ def test_groups_by_hand_and_every_refusal(people, classroom):
     for outsider in ("tw_teacher", "kr_student"):
         teacher.error(
             "groups.form",
-            {"session_id": sid, "groups": [{"name": "A", "member_ids": [people.users[outsider]["id"]]}]},
+            {
+                "session_id": sid,
+                "groups": [{"name": "A", "member_ids": [people.users[outsider]["id"]]}],
+            },
             "not_found",
         )
     groups = [
@@ -178,7 +181,13 @@ def test_a_group_hears_itself_and_the_room_never_another_group(people, classroom
     answer = say(students[partner], sid, "海の話をしましょう", "g2", mine["id"])
     note = students[partner].ok(
         "note.add",
-        {"session_id": sid, "client_id": "n1", "column": "see", "text": "海", "group_id": mine["id"]},
+        {
+            "session_id": sid,
+            "client_id": "n1",
+            "column": "see",
+            "text": "海",
+            "group_id": mine["id"],
+        },
     )["event"]
     assert note["data"]["group_id"] == mine["id"]
     to_all = say(teacher, sid, "Five more minutes, everyone", "t1")
@@ -207,9 +216,7 @@ def test_a_group_hears_itself_and_the_room_never_another_group(people, classroom
     assert not group_talk & replayed(students[outsider], since=0)
     assert group_talk <= replayed(students[partner], since=0)
     assert group_talk | {to_group["seq"]} <= replayed(teacher)
-    history = students[outsider].ok(
-        "history", {"session_id": sid, "before": whole_room["seq"] + 1}
-    )
+    history = students[outsider].ok("history", {"session_id": sid, "before": whole_room["seq"] + 1})
     assert not group_talk & {e["seq"] for e in history["events"]}
     # The board: each group's notes on its own board; the other group's not sent.
     board = students[outsider].ok("join", {"session_id": sid})["board"]
@@ -270,9 +277,7 @@ def test_a_group_hears_itself_and_the_room_never_another_group(people, classroom
     assert group_talk <= replayed(students["tw_student"], since=0)  # still theirs
 
 
-def test_rebuilding_the_room_from_the_log_equals_its_live_state_with_groups(
-    app, people, classroom
-):
+def test_rebuilding_the_room_from_the_log_equals_its_live_state_with_groups(app, people, classroom):
     teacher, students = classroom
     sid = people.live_session
     groups = form_by_size(people, teacher, 3)
@@ -280,7 +285,13 @@ def test_rebuilding_the_room_from_the_log_equals_its_live_state_with_groups(
     say(students["tw_student"], sid, "group talk", "r1", a["id"])
     students["tw_student"].ok(
         "note.add",
-        {"session_id": sid, "client_id": "rn", "column": "why", "text": "因為", "group_id": a["id"]},
+        {
+            "session_id": sid,
+            "client_id": "rn",
+            "column": "why",
+            "text": "因為",
+            "group_id": a["id"],
+        },
     )
     teacher.ok("mod.approve_all", {"session_id": sid, "on": True})
     held = say(students["jp_student"], sid, "waiting", "r2")

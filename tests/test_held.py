@@ -246,7 +246,7 @@ def test_students_records_leave_out_what_they_may_not_read_and_the_seal_verifies
     teacher = people.joined("tw_teacher")
     tw = people.joined("tw_student")
     jp = people.joined("jp_student")
-    jp2 = people.joined("jp_student2")
+    people.joined("jp_student2")
     u = people.users
     groups = [
         {"name": "Ocean", "member_ids": [u["tw_student"]["id"], u["jp_student"]["id"]]},

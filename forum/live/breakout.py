@@ -18,18 +18,14 @@ from typing import Any
 from .. import room
 from ..extensions import socketio
 from . import relay
-from .rooms import NAMESPACE, group_room, session_room
+from .rooms import NAMESPACE, group_room, user_room
 
 
-def _sids_of(manager: Any, session_id: int, user_id: int) -> set[str]:
+def _sids_of(manager: Any, session_id: int, user_id: int) -> list[str]:
     """This process's connections of one person joined to one session."""
-    in_session: set[str] = set()
-    mine: set[str] = set()
     with contextlib.suppress(KeyError, ValueError):
-        in_session = {s for s, _ in manager.get_participants(NAMESPACE, session_room(session_id))}
-    with contextlib.suppress(KeyError, ValueError):
-        mine = {s for s, _ in manager.get_participants(NAMESPACE, f"user:{user_id}")}
-    return in_session & mine
+        return [s for s, _ in manager.get_participants(NAMESPACE, user_room(session_id, user_id))]
+    return []
 
 
 def enter_own_group(sid: str, seat: room.Seat) -> None:

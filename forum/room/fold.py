@@ -207,7 +207,7 @@ def _fold_released(session: ForumSession | Head, event: Event | Logged, run=None
 
 @events.folds("room.approval")
 def _fold_approval(session: ForumSession | Head, event: Event | Logged, run=None) -> None:
-    """"Teacher approves every message": kept on the session row, beside the head (the
+    """ "Teacher approves every message": kept on the session row, beside the head (the
     head's own fields are the busy path's; this one is read once per message)."""
     row = session if isinstance(session, ForumSession) else session.load()
     row.approve_all = event.data["on"]

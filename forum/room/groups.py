@@ -189,11 +189,7 @@ def _by_hand(value: object) -> list[tuple[str, list[int]]]:
 
 
 def _size(value: object) -> int:
-    if (
-        not isinstance(value, int)
-        or isinstance(value, bool)
-        or not MIN_SIZE <= value <= MAX_SIZE
-    ):
+    if not isinstance(value, int) or isinstance(value, bool) or not MIN_SIZE <= value <= MAX_SIZE:
         raise ActionError(
             "invalid", _("size must be between %(low)s and %(high)s.", low=MIN_SIZE, high=MAX_SIZE)
         )
@@ -238,9 +234,7 @@ def form_groups(seat: Seat, payload: dict[str, Any]) -> Recorded:
     def build(head: Head, member, now) -> dict[str, Any]:
         start = (
             db.session.scalar(
-                sa.select(sa.func.max(BreakoutGroup.id)).where(
-                    BreakoutGroup.session_id == head.id
-                )
+                sa.select(sa.func.max(BreakoutGroup.id)).where(BreakoutGroup.session_id == head.id)
             )
             or 0
         ) + 1

@@ -9,13 +9,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from .. import eventlog, events
-from ..eventlog import Logged
+from ..eventlog import Logged, group_names, groups_of, withheld_items  # noqa: F401 - re-exported
 from ..extensions import db
 from ..i18n import html_lang_of
 from ..models import (
     BreakoutGroup,
     Event,
-    Message,
     RoomMember,
     User,
 )
@@ -49,27 +48,6 @@ def current_group(session_id: int, user_id: int) -> int | None:
     return None
 
 
-def groups_of(session_id: int, user_id: int) -> set[int]:
-    """Every group this person has been in, formed now or ended: whose talk they may
-    read back (a group's id names one group for the whole record)."""
-    rows = db.session.execute(
-        sa.select(BreakoutGroup.id, BreakoutGroup.member_ids).where(
-            BreakoutGroup.session_id == session_id
-        )
-    ).all()
-    return {gid for gid, members in rows if user_id in members}
-
-
-def group_names(session_id: int) -> dict[int, str]:
-    """Every group's name, by id (the record's labels)."""
-    rows = db.session.execute(
-        sa.select(BreakoutGroup.id, BreakoutGroup.name).where(
-            BreakoutGroup.session_id == session_id
-        )
-    ).all()
-    return {gid: name for gid, name in rows}
-
-
 def readers_groups(seat: Seat) -> set[int] | None:
     """The groups whose talk this reader hears: None (every group) for the teachers;
     for anyone else the groups they were in (reviewers observing live: none — they
@@ -90,35 +68,6 @@ def shown(seat: Seat, event: Event | Logged, mine: set[int] | None) -> bool:
     return events.may_receive(
         event.type, moderator=seat.manager, author=event.actor_id == seat.user.id
     ) and in_reach(event.data, mine)
-
-
-def withheld_items(session_id: int, user_id: int) -> set[tuple[str, int]]:
-    """What a student reading the record (transcript) does not read the text of:
-    hidden messages and notes, others' messages still held for the teachers, and
-    what was said in groups they were not in. Their seqs stay, so the record keeps
-    its shape."""
-    items = hidden_items(session_id)
-    mine = groups_of(session_id, user_id)
-    rows = db.session.execute(
-        sa.select(Message.id, Message.author_id, Message.held, Message.group_id).where(
-            Message.session_id == session_id,
-            sa.or_(Message.held.is_(True), Message.group_id.is_not(None)),
-        )
-    ).all()
-    for mid, author, held, group_id in rows:
-        if (held and author != user_id) or (group_id is not None and group_id not in mine):
-            items.add(("message", mid))
-    from ..models import Note
-
-    for (nid,) in db.session.execute(
-        sa.select(Note.id).where(
-            Note.session_id == session_id,
-            Note.group_id.is_not(None),
-            Note.group_id.not_in(mine) if mine else sa.true(),
-        )
-    ):
-        items.add(("note", nid))
-    return items
 
 
 # --- reading --------------------------------------------------------------------
@@ -155,32 +104,13 @@ def actors_for(events: list[Event]) -> dict[int, dict[str, Any]]:
     return {u.id: actor_of(u) for u in users}
 
 
-def hidden_items(session_id: int) -> set[tuple[str, int]]:
-    """The messages and notes of a session that moderators have hidden."""
-    from ..models import Note
-
-    items = {
-        ("message", mid)
-        for mid in db.session.scalars(
-            sa.select(Message.id).where(Message.session_id == session_id, Message.hidden)
-        )
-    }
-    items |= {
-        ("note", nid)
-        for nid in db.session.scalars(
-            sa.select(Note.id).where(Note.session_id == session_id, Note.hidden)
-        )
-    }
-    return items
-
-
 def replay(seat: Seat, since: int = 0) -> list[dict[str, Any]]:
     """Every event after ``since`` that the reader may receive (the catalogue's ``to``),
     hidden text withheld for anyone who does not moderate; a group's events only to
     its members and the teachers."""
     mine = readers_groups(seat)
     logged = [e for e in eventlog.events_since(seat.session.id, since) if shown(seat, e, mine)]
-    withhold = None if seat.manager else hidden_items(seat.session.id)
+    withhold = None if seat.manager else eventlog.hidden_items(seat.session.id)
     actors = actors_for(logged)
     return [serialize_event(e, actors, withhold=withhold) for e in logged]
 
@@ -258,7 +188,7 @@ def page(
         for e in eventlog.events_at(seat.session.id, {w for w in wanted if w < oldest})
         if e.type in ("message.posted", "message.held") and shown(seat, e, mine)
     ]
-    withhold = None if seat.manager else hidden_items(seat.session.id)
+    withhold = None if seat.manager else eventlog.hidden_items(seat.session.id)
     actors = actors_for(logged + quoted)
     return Page(
         events=[serialize_event(e, actors, withhold=withhold) for e in logged],
