@@ -109,7 +109,7 @@ _MESSAGE_TEXT = Hides("message", None, "message_id", "body")
 # The breakout group an event was said in; absent: the whole room (and every event
 # logged before groups existed). The relay tells such an event to the group's
 # members and the teachers only, and ``room.read`` replays it by the same rule.
-_GROUP = Optional_(int)
+_GROUP: Any = Optional_(int)
 MESSAGE: dict[str, Any] = {
     "message_id": int,
     "client_id": str,

@@ -10,6 +10,7 @@ import { createControls } from "./controls.js";
 import { el, replaceChildren } from "./dom.js";
 import { localTime, t } from "./i18n.js";
 import { createPeople } from "./people.js";
+import { createTools } from "./tools.js";
 
 const root = document.getElementById("room");
 const boot = JSON.parse(document.getElementById("room-data").textContent);
@@ -35,6 +36,12 @@ const ctx = {
   batching: false, // folding many events from a join: draw once at the end
   actors: new Map(), // user id -> {id, name, role, school, country}, from events and presence
   schools: new Map(boot.schools.map((s) => [s.slug, s])),
+  // Breakout groups formed now ([{id, name, member_ids}]), every group's name ever
+  // formed here (the record keeps their talk), and "teacher approves every message".
+  groups: [],
+  groupNames: new Map(),
+  approval: false,
+  viewGroup: null, // the group whose board a teacher looks at (null: the whole room's)
 
   /** Emit a client event with an ack; always resolves to an ack object. */
   request(event, payload = {}) {
@@ -72,6 +79,24 @@ const ctx = {
   actor(id) {
     return ctx.actors.get(id) || null;
   },
+  /** The group this reader is in now (null: none, or none formed). */
+  myGroup() {
+    if (!ctx.you) return null;
+    const group = ctx.groups.find((g) => g.member_ids.includes(ctx.you.id));
+    return group ? group.id : null;
+  },
+  /** The board this reader writes on and sees: their group's while grouped. */
+  boardGroup() {
+    if (ctx.canModerate()) return ctx.groups.some((g) => g.id === ctx.viewGroup) ? ctx.viewGroup : null;
+    return ctx.myGroup();
+  },
+  groupName(id) {
+    return ctx.groupNames.get(id) || String(id);
+  },
+  setGroups(list) {
+    ctx.groups = list;
+    for (const group of list) ctx.groupNames.set(group.id, group.name);
+  },
   schoolName(slug) {
     return (ctx.schools.get(slug) || {}).name || slug || "";
   },
@@ -105,6 +130,7 @@ const ctx = {
     board.refresh();
     people.refresh();
     controls.refresh();
+    tools.refresh();
   },
 };
 
@@ -112,6 +138,7 @@ const chat = createChat(ctx, root.querySelector("[data-chat]"));
 const board = createBoard(ctx, root.querySelector("[data-board]"));
 const people = createPeople(ctx, root.querySelector("[data-people]"));
 const controls = createControls(ctx, root);
+const tools = createTools(ctx, root);
 
 // --- the sequencer: events strictly in seq order, no duplicates, gaps refetched ---------
 
@@ -184,9 +211,20 @@ function applyEvent(event, live) {
     case "member.removed":
       if (ctx.you && data.user_id === ctx.you.id) stop("removed");
       break;
+    case "room.approval":
+      ctx.approval = data.on;
+      break;
+    case "groups.formed":
+      ctx.setGroups(data.groups);
+      break;
+    case "groups.ended":
+      ctx.groups = [];
+      ctx.viewGroup = null;
+      break;
     default:
       break;
   }
+  tools.apply(event, live);
   if (event.type.startsWith("message.")) chat.apply(event, live);
   if (event.type.startsWith("note.")) board.apply(event, live);
   if (event.type.startsWith("member.")) people.apply(event);
@@ -239,6 +277,7 @@ function onJoined(ack) {
   if (!joinedOnce) {
     joinedOnce = true;
     controls.build();
+    tools.build();
     board.setColumns(ack.session.columns);
     // The page names schools in the page's language; the socket's list is a fallback.
     for (const s of ack.session.schools || []) if (!ctx.schools.has(s.slug)) ctx.schools.set(s.slug, s);
@@ -273,6 +312,10 @@ function onJoined(ack) {
     ctx.locked = ack.session.locked;
     ctx.slowMode = ack.session.slow_mode;
     ctx.pinnedId = ack.session.pinned_message_id;
+    ctx.approval = Boolean(ack.session.approval);
+    ctx.setGroups(ack.session.groups || []);
+    tools.setHeld(ack.held || []);
+    chat.addHeld(ack.held || []);
     people.setMutes(ack.mutes || []);
     board.setVotes(ack.votes || []);
     board.replaceAll(ack.board);
