@@ -182,6 +182,8 @@ export function createTools(ctx, root) {
   }
 
   function refresh() {
+    const mine = ctx.myGroup();
+    root.dataset.group = mine === null ? "" : String(mine); // for tests and styles
     renderBanner();
     renderTargets();
     renderQueue();
