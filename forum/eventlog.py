@@ -82,6 +82,7 @@ HEAD = sql.Columns(
     locked="s.locked",
     slow_mode="s.slow_mode",
     pinned_message_id="s.pinned_message_id",
+    approve_all="s.approve_all",
     board_template="s.board_template",
     board_columns="s.board_columns",
 )
@@ -106,6 +107,7 @@ class Head:
     locked: bool
     slow_mode: int
     pinned_message_id: int | None
+    approve_all: bool  # "teacher approves every message" (``room.approval``)
     board_template: str
     board_columns: list | None
 
@@ -124,6 +126,7 @@ class Head:
             locked=bool(row["locked"]),
             slow_mode=row["slow_mode"],
             pinned_message_id=row["pinned_message_id"],
+            approve_all=bool(row["approve_all"]),
             board_template=row["board_template"],
             board_columns=sql.loads(row["board_columns"]),
         )
@@ -188,8 +191,8 @@ def save_head(run: sql.Statements, head: Head) -> None:
     run.run(
         "UPDATE forum_sessions SET head_seq = :head_seq, head_hash = :head_hash, "
         "status = :status, opened_at = :opened_at, closed_at = :closed_at, "
-        "locked = :locked, slow_mode = :slow_mode, pinned_message_id = :pinned "
-        "WHERE id = :id",
+        "locked = :locked, slow_mode = :slow_mode, pinned_message_id = :pinned, "
+        "approve_all = :approve_all WHERE id = :id",
         {
             "id": head.id,
             "head_seq": head.head_seq,
@@ -200,6 +203,7 @@ def save_head(run: sql.Statements, head: Head) -> None:
             "locked": head.locked,
             "slow_mode": head.slow_mode,
             "pinned": head.pinned_message_id,
+            "approve_all": head.approve_all,
         },
     )
 

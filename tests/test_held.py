@@ -292,3 +292,43 @@ def test_students_records_leave_out_what_they_may_not_read_and_the_seal_verifies
         from forum.transcript import verify_stored
 
         assert verify_stored(db.session.get(ForumSession, sid)).valid
+
+
+def test_the_word_lists_from_the_command_line(app, runner):
+    result = runner.invoke(args=["forum", "words", "ko", "--add", "바보", "--add", "멍청이"])
+    assert result.exit_code == 0, result.output
+    assert result.output.split() == ["멍청이", "바보"]
+    result = runner.invoke(args=["forum", "words", "ko", "--remove", "바보"])
+    assert result.exit_code == 0 and result.output.split() == ["멍청이"]
+    result = runner.invoke(args=["forum", "words", "ko", "--remove", "없음"])
+    assert result.exit_code != 0
+    with app.app_context():
+        assert words.holds("너는 멍청이야")
+
+
+def test_a_message_read_before_approval_was_switched_on_is_refused_not_let_through(
+    app, people, monkeypatch
+):
+    """The switch lands between reading the seat and the writer's lock: the message is
+    refused (nothing stored), and sent again it is held."""
+    from forum.room import chat as room_chat
+
+    sid = people.live_session
+    teacher = people.joined("tw_teacher")
+    student = people.joined("tw_student")
+    real = room_chat.record
+
+    def switched_meanwhile(seat, type_, build, **kwargs):
+        with app.app_context():
+            from forum.models import ForumSession
+
+            db.session.get(ForumSession, sid).approve_all = True
+            db.session.commit()
+        return real(seat, type_, build, **kwargs)
+
+    monkeypatch.setattr(room_chat, "record", switched_meanwhile)
+    student.error("chat.send", {"session_id": sid, "client_id": "race", "body": "hi"}, "conflict")
+    monkeypatch.setattr(room_chat, "record", real)
+    again = student.ok("chat.send", {"session_id": sid, "client_id": "race", "body": "hi"})
+    assert again["event"]["type"] == "message.held"
+    assert teacher.ok("join", {"session_id": sid})["held"][0]["data"]["body"] == "hi"

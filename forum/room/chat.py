@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from .. import words
@@ -15,7 +14,6 @@ from ..i18n import html_lang_of
 from ..inputs import storable
 from ..models import (
     BreakoutGroup,
-    ForumSession,
     Message,
 )
 from .fold import _message, standing
@@ -125,16 +123,21 @@ def tagged(data: dict[str, Any], group_id: int | None) -> dict[str, Any]:
 
 def _held_why(seat: Seat, body: str) -> str | None:
     """Why a message is held for the teachers ("words", "approval"), or None. Never a
-    teacher's. Read before the writer's lock: a switch of "teacher approves every
-    message" at the same instant as a message may miss that one message."""
+    teacher's. Read with the seat (the session's head, as this event began); the
+    writer's lock checks the switch again (``_check_approval``)."""
     if seat.manager:
         return None
     if words.holds(body):
         return "words"
-    approve_all = db.session.scalar(
-        sa.select(ForumSession.approve_all).where(ForumSession.id == seat.session.id)
-    )
-    return "approval" if approve_all else None
+    return "approval" if seat.session.approve_all else None
+
+
+def _check_approval(seat: Seat, held: str | None) -> None:
+    """Under the writer's lock: a teacher switched on "teacher approves every message"
+    since this message was read. Refused (nothing stored), so no message slips past the
+    switch; sent again, it is held."""
+    if held is None and not seat.manager and seat.session.approve_all:
+        raise ActionError("conflict", _("A teacher now approves every message. Send it again."))
 
 
 def send_message(seat: Seat, payload: dict[str, Any]) -> Recorded:
@@ -160,6 +163,7 @@ def send_message(seat: Seat, payload: dict[str, Any]) -> Recorded:
 
     def check(seat: Seat, member, now) -> None:
         check_can_post(seat, member, now)
+        _check_approval(seat, held)
         check_group(seat, group_id)
         if reply_to is not None:
             _visible_message(seat, reply_to)

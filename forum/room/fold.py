@@ -188,7 +188,7 @@ def _fold_message_hidden(session: ForumSession | Head, event: Event | Logged, ru
     _logged_message(session.id, event.data["message_id"]).hidden = event.type == "message.hidden"
 
 
-@events.folds("message.pinned", "room.locked", "room.slow", plain=True)
+@events.folds("message.pinned", "room.locked", "room.slow", "room.approval", plain=True)
 def _fold_room(session: ForumSession | Head, event: Event | Logged, run=None) -> None:
     """The room's own settings, all on the session's head."""
     data = event.data
@@ -196,6 +196,8 @@ def _fold_room(session: ForumSession | Head, event: Event | Logged, run=None) ->
         session.pinned_message_id = data["message_id"] if data["pinned"] else None
     elif event.type == "room.locked":
         session.locked = data["locked"]
+    elif event.type == "room.approval":
+        session.approve_all = data["on"]
     else:
         session.slow_mode = data["seconds"]
 
@@ -203,14 +205,6 @@ def _fold_room(session: ForumSession | Head, event: Event | Logged, run=None) ->
 @events.folds("message.released")
 def _fold_released(session: ForumSession | Head, event: Event | Logged, run=None) -> None:
     _logged_message(session.id, event.data["message_id"]).held = False
-
-
-@events.folds("room.approval")
-def _fold_approval(session: ForumSession | Head, event: Event | Logged, run=None) -> None:
-    """ "Teacher approves every message": kept on the session row, beside the head (the
-    head's own fields are the busy path's; this one is read once per message)."""
-    row = session if isinstance(session, ForumSession) else session.load()
-    row.approve_all = event.data["on"]
 
 
 @events.folds("member.muted", "member.unmuted", "member.removed")
