@@ -133,7 +133,7 @@ def test_rejoin_after_a_long_gap_gets_a_page_and_history_fills_it(forum):
     client = person(forum, "student")
     try:
         before = client.ok("join", {"session_id": sid, "since": 0})["events"]
-        fill(forum["env"], sid, EVENTS + 400)  # the room goes on while this one is away
+        fill(forum["env"], sid, EVENTS + 300)  # the room goes on while this one is away
         ack = client.ok("join", {"session_id": sid, "since": 100})
         assert ack["head"] - 100 > 1000 and ack["history_before"] > 101
         events = list(ack["events"])
