@@ -15,6 +15,7 @@ from .errors import ActionError
 from .eventlog import HEAD, Head
 from .extensions import db
 from .models import (
+    ClassPart,
     Exchange,
     ExchangeStatus,
     ForumSession,
@@ -137,6 +138,40 @@ def _in_class(table: str, user_id: str) -> str:
     )
 
 
+# --- rule: a showcase's audience --------------------------------------------------
+# A showcase (``forum.showcases``) pairs presenting classes with audience classes of
+# any school; both are members, so every rule above holds for them. A student whose
+# only classes in it are audience classes is its audience: their messages are held
+# until a teacher takes them (``room.chat``). Teachers of audience classes manage
+# like any member teacher: they answer for their own students.
+# ORM: ``is_audience``; plain SQL: ``_audience_only``, read by ``seat_from_row``.
+
+
+def is_audience(user: User, exchange: Exchange) -> bool:
+    """Is the user a student of the exchange only through its audience classes?"""
+    if user.role != Role.STUDENT or not is_member(user, exchange):
+        return False
+    parts = db.session.scalars(
+        sa.select(exchange_classes.c.part).where(
+            exchange_classes.c.exchange_id == exchange.id,
+            exchange_classes.c.class_id.in_(my_class_ids(user)),
+        )
+    ).all()
+    return all(part == ClassPart.AUDIENCE.value for part in parts)
+
+
+def _audience_only(user_id: str) -> str:
+    """Plain-SQL pair of ``is_audience`` (with ``_in_class`` and the role, in
+    ``seat_from_row``): none of the student's classes in the session ``s``'s exchange
+    is anything but an audience class."""
+    return (
+        "(NOT EXISTS (SELECT 1 FROM exchange_classes ec JOIN class_students m "  # noqa: S608
+        "ON m.class_id = ec.class_id WHERE ec.exchange_id = s.exchange_id "
+        f"AND m.user_id = {user_id} "
+        f"AND (ec.part IS NULL OR ec.part <> '{ClassPart.AUDIENCE.value}')))"
+    )
+
+
 # --- rule: who manages an exchange -------------------------------------------------
 # ORM: ``can_manage_exchange``; plain SQL: ``seat_from_row``'s ``manager``. Both are
 # ``_manages`` on their own form of membership.
@@ -204,7 +239,10 @@ def visible_sessions(user: User) -> sa.Select:
 # The session's head (``eventlog.HEAD``) and whether the user is in its exchange
 # (``_in_class``), read by name.
 _IN_EXCHANGE = {
-    table.name: HEAD + sql.Columns(in_exchange=_in_class(table.name, ":user_id"))
+    table.name: HEAD
+    + sql.Columns(
+        in_exchange=_in_class(table.name, ":user_id"), audience=_audience_only(":user_id")
+    )
     for table in (class_students, class_teachers)
 }
 _SEAT_SQL = {
@@ -216,28 +254,34 @@ _CALLER_SEAT = HEAD + sql.Columns(
     in_exchange=(
         f"CASE WHEN u.role = 'student' THEN {_in_class('class_students', 'u.id')} "
         f"ELSE {_in_class('class_teachers', 'u.id')} END"
-    )
+    ),
+    audience=_audience_only("u.id"),
 )
 _CALLER_SEAT_JOIN = "LEFT JOIN forum_sessions s ON s.id = :session_id"
 _EARLY_SEAT = "forum.early_seat"
 
 
-def seat_from_row(user: User | Person, row: Mapping[str, Any]) -> tuple[Head, bool, bool] | None:
-    """Plain-SQL pair of ``_in_session``, ``is_member`` and ``can_manage_exchange``:
-    the seat from a row read by name (``HEAD`` and ``in_exchange``); None if the
-    session is missing (a NULL id from a LEFT JOIN), cancelled or not the user's."""
+def seat_from_row(
+    user: User | Person, row: Mapping[str, Any]
+) -> tuple[Head, bool, bool, bool] | None:
+    """Plain-SQL pair of ``_in_session``, ``is_member``, ``can_manage_exchange`` and
+    ``is_audience``: the seat from a row read by name (``HEAD``, ``in_exchange`` and
+    ``audience``); None if the session is missing (a NULL id from a LEFT JOIN),
+    cancelled or not the user's."""
     if row["session_id"] is None:
         return None
     head = Head.from_row(row)
     member = _can_be_member(user.role) and bool(row["in_exchange"])
     if head.cancelled_at is not None or not (member or _reads_every_record(user.role)):
         return None
-    return head, member, _manages(user.role, member)
+    audience = member and user.role == Role.STUDENT and bool(row["audience"])
+    return head, member, _manages(user.role, member), audience
 
 
-def live_seat(user: User | Person, session_id: int) -> tuple[Head, bool, bool] | None:
-    """``(head, member, manager)`` for a session the user may see, else None: the
-    rules of ``can_view_session``, ``is_member`` and ``can_manage_exchange`` in one
+def live_seat(user: User | Person, session_id: int) -> tuple[Head, bool, bool, bool] | None:
+    """``(head, member, manager, audience)`` for a session the user may see, else None:
+    the rules of ``can_view_session``, ``is_member``, ``can_manage_exchange`` and
+    ``is_audience`` in one
     plain query, as every live event asks them again (or in the query that asked who
     is asking, ``caller_and_seat``, earlier in the same event)."""
     if not 1 <= session_id <= MAX_ID:

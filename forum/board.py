@@ -256,7 +256,14 @@ def _note_id(payload: dict[str, Any]) -> int:
 
 
 def add(seat: Seat, payload: dict[str, Any]) -> Recorded:
-    """note.add: a new note in a column (idempotent on client_id)."""
+    """note.add: a new note in a column (idempotent on client_id). A showcase's
+    audience students write no notes: a note is seen at once, their words wait for a
+    teacher (they ask in the chat, ``access.is_audience``)."""
+    if seat.audience:
+        raise ActionError(
+            "forbidden",
+            _("In a showcase the audience asks in the chat; a teacher lets it through."),
+        )
     client_id = client_id_of(payload)
     text = _text(payload.get("text"))
     color = payload.get("color", "yellow")

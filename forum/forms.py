@@ -249,6 +249,38 @@ class SessionForm(Form):
     submit = SubmitField(_l("Save"))
 
 
+class ShowcaseForm(Form):
+    """The Alliance schedules a showcase (case-sharing) session (``forum.showcases``)."""
+
+    title = StringField(
+        _l("Title"), validators=[DataRequired(_l("A title is required.")), Length(max=200)]
+    )
+    sdgs = CheckboxesField(
+        _l("SDGs"),
+        coerce=int,
+        validators=[DataRequired(_l("Choose one or more goals, numbered 1 to 17."))],
+    )
+    starts_at = DateTimeLocalField(
+        _l("Starts"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired(_l("A date and time is required."))],
+    )
+    ends_at = DateTimeLocalField(
+        _l("Ends"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired(_l("A date and time is required."))],
+    )
+    description = TextAreaField(
+        _l("Description (optional)"), validators=[Optional(), Length(max=2000)]
+    )
+    presenting_class_ids = CheckboxesField(
+        _l("Presenting classes"),
+        coerce=int,
+        validators=[DataRequired(_l("Choose the presenting classes."))],
+    )
+    submit = SubmitField(_l("Schedule the showcase"))
+
+
 class PreferencesForm(Form):
     language = SelectField(_l("Language"))
     timezone = SelectField(_l("Time zone"))

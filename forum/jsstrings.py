@@ -54,6 +54,9 @@ def room_strings() -> dict[str, str]:
             ),
         ),
         "approval_notice": _("A teacher reads every message before the others see it."),
+        "audience_notice": _(
+            "You are in the audience: a teacher reads your question before the others see it."
+        ),
         # connection
         "status_connecting": _("Connecting…"),
         "status_connected": _("Connected"),

@@ -280,7 +280,25 @@ exchange_classes = sa.Table(
     sa.Column("class_id", sa.ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True),
     # Has the class's teacher agreed to take part? None = not yet answered.
     sa.Column("accepted", sa.Boolean, nullable=True),
+    # A showcase's class: presenting or audience (``ClassPart``); None in an exchange.
+    sa.Column("part", sa.String(16), nullable=True),
 )
+
+
+class ExchangeKind(enum.StrEnum):
+    """An exchange between classes, or a showcase (case-sharing) session the Alliance
+    schedules: presenting classes share what worked with an audience of other schools'
+    classes (``forum.showcases``). Both pair classes, so every access rule holds."""
+
+    EXCHANGE = "exchange"
+    SHOWCASE = "showcase"
+
+
+class ClassPart(enum.StrEnum):
+    """A class's part in a showcase (``exchange_classes.part``)."""
+
+    PRESENTING = "presenting"
+    AUDIENCE = "audience"
 
 
 class Exchange(Model):
@@ -291,6 +309,10 @@ class Exchange(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(200))
+    # An exchange, or a showcase: never counted nor listed as an application.
+    kind: Mapped[str] = mapped_column(
+        sa.String(16), default=ExchangeKind.EXCHANGE.value, server_default="exchange"
+    )
     sdgs: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
     mode: Mapped[ExchangeMode] = mapped_column(_enum(ExchangeMode, "exchange_mode"))
     # ROC (Minguo) academic year, e.g. 113 for 1 Aug 2024 – 31 Jul 2025.

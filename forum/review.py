@@ -12,13 +12,14 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from . import access, board, eventlog, events, mous, training, transcript
+from . import access, board, eventlog, events, mous, showcases, training, transcript
 from .clock import academic_year_bounds, academic_year_of
 from .errors import ActionError
 from .extensions import db
 from .models import (
     Event,
     Exchange,
+    ExchangeKind,
     ExchangeMode,
     ExchangeStatus,
     ForumSession,
@@ -495,7 +496,14 @@ def year_window(roc: int) -> tuple[datetime, datetime]:
 def report(roc: int) -> dict[str, Any]:
     """The figures the Alliance publishes for one academic year."""
     start, end = year_window(roc)
-    applied = list(db.session.scalars(sa.select(Exchange).where(Exchange.academic_year == roc)))
+    # Showcases are counted apart (``showcases``), never as exchanges or applications.
+    applied = list(
+        db.session.scalars(
+            sa.select(Exchange).where(
+                Exchange.academic_year == roc, Exchange.kind == ExchangeKind.EXCHANGE.value
+            )
+        )
+    )
     # Exchanges that took place: approved (or since completed) applications.
     exchanges = [e for e in applied if e.status in access.SHOWN_TO_STUDENTS]
     by_mode = Counter(e.mode.value for e in exchanges)
@@ -503,7 +511,9 @@ def report(roc: int) -> dict[str, Any]:
     held = list(
         db.session.scalars(
             sa.select(ForumSession)
+            .join(Exchange, Exchange.id == ForumSession.exchange_id)
             .where(
+                Exchange.kind == ExchangeKind.EXCHANGE.value,
                 ForumSession.status == SessionStatus.CLOSED,
                 ForumSession.starts_at >= start,
                 ForumSession.starts_at < end,
@@ -611,6 +621,8 @@ def report(roc: int) -> dict[str, Any]:
         "educators_trained": sum(k["educators"] for k in trained.values()),
         "educators_trained_by_kind": {kind: k["educators"] for kind, k in trained.items()},
         "training_events_by_kind": {kind: k["events"] for kind, k in trained.items()},
+        # Showcase (case-sharing) sessions held, and the schools presenting and watching.
+        "showcases": showcases.report(start, end),
     }
 
 
@@ -653,6 +665,8 @@ def report_rows(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
                 f"{m['status']} {m['signed_on']}" if m["signed_on"] else m["status"],
             )
         )
+    for key, value in data["showcases"].items():
+        rows.append(("showcases", key, value))
     rows.append(("educators_trained", "", data["educators_trained"]))
     for name in ("educators_trained_by_kind", "training_events_by_kind"):
         for key, value in data[name].items():

@@ -13,7 +13,16 @@ from flask_babel import gettext as _
 from . import access, board, room
 from .errors import ActionError, ValidationError
 from .extensions import db
-from .models import Exchange, ExchangeStatus, ForumSession, Role, SessionStatus, User, utcnow
+from .models import (
+    Exchange,
+    ExchangeKind,
+    ExchangeStatus,
+    ForumSession,
+    Role,
+    SessionStatus,
+    User,
+    utcnow,
+)
 from .sdgs import parse_goals
 from .timeutil import EARLIEST, LATEST, OutOfRange, iso_utc, parse_instant
 
@@ -122,6 +131,11 @@ def _clean_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
 MAX_URL = 500
 
 
+def clean_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    """The session's fields from ``data``, validated (``forum.showcases`` too)."""
+    return _clean_fields(data, partial=partial)
+
+
 def _video_url(raw: object, errors: dict[str, str]) -> str | None:
     """An https link to the session's video call, or None (empty: no call)."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -142,6 +156,16 @@ def _video_url(raw: object, errors: dict[str, str]) -> str | None:
         )
         return None
     return url
+
+
+def _check_showcase(user: User, exchange: Exchange) -> None:
+    """A showcase's session is the Alliance's to schedule, change and cancel
+    (``forum.showcases``); its teachers open, moderate and close it."""
+    if exchange.kind == ExchangeKind.SHOWCASE.value and user.role not in (
+        Role.REVIEWER,
+        Role.ADMIN,
+    ):
+        raise ActionError("forbidden", _("Only the Alliance schedules showcase sessions."))
 
 
 def _check_times(starts_at, ends_at, *, new: bool) -> None:
@@ -178,6 +202,7 @@ def schedule(user: User, data: dict[str, Any]) -> ForumSession:
         raise ValidationError(errors)
     assert exchange is not None
     access.require_manager(user, exchange)
+    _check_showcase(user, exchange)
     if exchange.status == ExchangeStatus.COMPLETED:
         raise ActionError("conflict", _("This exchange is no longer active."))
     if exchange.status != ExchangeStatus.APPROVED:
@@ -198,9 +223,16 @@ def schedule(user: User, data: dict[str, Any]) -> ForumSession:
     return session
 
 
+def check_times(starts_at, ends_at, *, new: bool) -> None:
+    """A session's times: the end after the start, at most 12 hours, not in the past."""
+    _check_times(starts_at, ends_at, new=new)
+
+
 def reschedule(user: User, session: ForumSession, data: dict[str, Any]) -> ForumSession:
     """Change title, goals or times of a session that has not started."""
-    access.require_manager(user, session.exchange)
+    _check_showcase(user, session.exchange)
+    if session.exchange.kind != ExchangeKind.SHOWCASE.value:
+        access.require_manager(user, session.exchange)
     if not isinstance(data, dict):
         raise ActionError("invalid", _("The request body must be a JSON object."))
     if session.status != SessionStatus.SCHEDULED:
@@ -219,7 +251,9 @@ def reschedule(user: User, session: ForumSession, data: dict[str, Any]) -> Forum
 
 def cancel(user: User, session: ForumSession) -> None:
     """Call off a session that has not started; calendars are told it is cancelled."""
-    access.require_manager(user, session.exchange)
+    _check_showcase(user, session.exchange)
+    if session.exchange.kind != ExchangeKind.SHOWCASE.value:
+        access.require_manager(user, session.exchange)
     if session.status != SessionStatus.SCHEDULED:
         raise ActionError("closed", _("Only a session that has not started can be cancelled."))
     session.cancelled_at, session.cancelled_by_id = utcnow(), user.id
@@ -261,7 +295,9 @@ def my_sessions(user: User) -> dict[str, list[ForumSession]]:
 
 def exchanges_managed_by(user: User) -> list[Exchange]:
     """Exchanges the user may schedule sessions for."""
-    query = sa.select(Exchange).where(Exchange.status == ExchangeStatus.APPROVED)
+    query = sa.select(Exchange).where(
+        Exchange.status == ExchangeStatus.APPROVED, Exchange.kind == ExchangeKind.EXCHANGE.value
+    )
     ids = access.visible_exchange_ids(user)  # None: all of them (an admin)
     if ids is not None:
         query = query.where(Exchange.id.in_(ids))

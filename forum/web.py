@@ -130,6 +130,7 @@ def init_app(app: Flask) -> None:
         pages,
         records,
         review,
+        showcases,
         training,
     )
 
@@ -148,6 +149,7 @@ def init_app(app: Flask) -> None:
         health,
         mous,
         training,
+        showcases,
     ):
         app.register_blueprint(module.bp)
     app.session_interface = CookieSessions()

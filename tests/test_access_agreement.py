@@ -27,7 +27,9 @@ from forum.errors import ActionError
 from forum.extensions import db
 from forum.models import (
     ApiToken,
+    ClassPart,
     Exchange,
+    ExchangeKind,
     ExchangeMode,
     ExchangeStatus,
     ForumSession,
@@ -38,6 +40,7 @@ from forum.models import (
     SchoolClass,
     SessionStatus,
     User,
+    exchange_classes,
     utcnow,
 )
 from forum.room import write as room_record
@@ -45,6 +48,10 @@ from forum.room import write as room_record
 SESSION_STATES = ("scheduled", "live", "closed", "cancelled")
 # Which classes an exchange pairs: the matrix's users are in A, in C, in both or in none.
 CLASS_SETS = {"AB": "AB", "BC": "BC", "ABC": "ABC"}
+# Showcases (``forum.showcases``): presenting classes > audience classes, approved as the
+# Alliance makes them, or completed; a student in both A and C presents in one and
+# watches in another.
+SHOWCASES = {"A>C": ("A", "C"), "B>AC": ("B", "AC"), "C>A": ("C", "A"), "AB>": ("AB", "")}
 # name: (role, classes taught, classes enrolled in, school)
 PEOPLE = {
     "student_a": (Role.STUDENT, "", "A", "tw"),
@@ -119,7 +126,35 @@ def _build(app) -> dict:
             status=status,
             classes=[classes[c] for c in pairing],
         )
+    showcase_parts: dict[Exchange, dict[str, str]] = {}
+    for status, (name, (presenting, audience)) in itertools.product(
+        (ExchangeStatus.APPROVED, ExchangeStatus.COMPLETED), SHOWCASES.items()
+    ):
+        showcase = Exchange(
+            kind=ExchangeKind.SHOWCASE.value,
+            title=f"showcase {name} {status.value}",
+            mode=ExchangeMode.ONLINE,
+            academic_year=114,
+            status=status,
+            classes=[classes[c] for c in presenting + audience],
+        )
+        exchanges[status, f"showcase {name}"] = showcase
+        showcase_parts[showcase] = {
+            **dict.fromkeys(presenting, ClassPart.PRESENTING.value),
+            **dict.fromkeys(audience, ClassPart.AUDIENCE.value),
+        }
     db.session.add_all(exchanges.values())
+    db.session.flush()
+    for showcase, parts in showcase_parts.items():
+        for letter, part in parts.items():
+            db.session.execute(
+                sa.update(exchange_classes)
+                .where(
+                    exchange_classes.c.exchange_id == showcase.id,
+                    exchange_classes.c.class_id == classes[letter].id,
+                )
+                .values(part=part)
+            )
     sessions: list[ForumSession] = []
     for exchange, state in itertools.product(exchanges.values(), SESSION_STATES):
         start = now + timedelta(days=1)
@@ -194,6 +229,9 @@ def _build(app) -> dict:
     return {
         "users": {name: user.id for name, user in users.items()},
         "sessions": [s.id for s in sessions],
+        "showcase_sessions": [
+            s.id for s in sessions if s.exchange.kind == ExchangeKind.SHOWCASE.value
+        ],
         "secrets": secrets,
     }
 
@@ -226,6 +264,7 @@ def _orm_answer(user: User, session_id: int) -> tuple:
         (
             access.is_member(user, session.exchange),
             access.can_manage_exchange(user, session.exchange),
+            access.is_audience(user, session.exchange),
         ),
     )
 
@@ -237,7 +276,7 @@ def _live_answer(person: accounts.Person, session_id: int) -> tuple:
     assert seat == again, "the seat read with the caller differs from live_seat's own"
     if seat is None:
         return "not_found", False, None
-    head, member, manager = seat
+    head, member, manager, audience = seat
     orm = db.session.get(ForumSession, session_id)
     assert head == eventlog.Head(
         id=orm.id,
@@ -257,8 +296,8 @@ def _live_answer(person: accounts.Person, session_id: int) -> tuple:
     )
     standing = room.standing(session_id, person.id)
     if standing is not None and standing.removed:
-        return "removed", False, (member, manager)
-    return "ok", True, (member, manager)
+        return "removed", False, (member, manager, audience)
+    return "ok", True, (member, manager, audience)
 
 
 def _same_person(person: accounts.Person, user: User) -> bool:
@@ -283,9 +322,15 @@ def test_orm_and_live_sql_agree_over_the_matrix(app, active):
         session_ids = [*built["sessions"], missing]
         disagreements = []
         checked = 0
+        audiences: dict[str, list[tuple]] = {}
         for name, user_id in built["users"].items():
             user = db.session.get(User, user_id)
             orm = {session_id: _orm_answer(user, session_id) for session_id in session_ids}
+            audiences[name] = [
+                orm[s]
+                for s in built["showcase_sessions"]
+                if s in orm and orm[s][0] == "ok" and orm[s][2] is not None
+            ]
             listed = set(
                 db.session.scalars(access.visible_sessions(user).with_only_columns(ForumSession.id))
             )
@@ -320,6 +365,14 @@ def test_orm_and_live_sql_agree_over_the_matrix(app, active):
                 assert (alone is None) == (who is None), (name, proof)
                 db.session.rollback()
         assert checked == len(PEOPLE) * len(PROOFS) * len(session_ids)
+        # The matrix holds audience students, and students who present in a showcase.
+        assert any(a[2] and a[2][2] for answers in audiences.values() for a in answers)
+        assert any(
+            a[2] and a[2][0] and not a[2][2]
+            for name, answers in audiences.items()
+            if name.startswith("student")
+            for a in answers
+        )
         assert not disagreements, "\n".join(map(repr, disagreements[:20]))
 
 

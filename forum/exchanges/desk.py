@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import (
     AllianceDecision,
     Exchange,
+    ExchangeKind,
     ExchangeMode,
     ExchangeStatus,
     School,
@@ -38,14 +39,22 @@ def application_years() -> list[int]:
     """The academic years that have applications, latest first."""
     return list(
         db.session.scalars(
-            sa.select(Exchange.academic_year).distinct().order_by(Exchange.academic_year.desc())
+            sa.select(Exchange.academic_year)
+            .where(Exchange.kind == ExchangeKind.EXCHANGE.value)
+            .distinct()
+            .order_by(Exchange.academic_year.desc())
         )
     )
 
 
 def applications(f: ApplicationFilter) -> list[Exchange]:
     """The applications the filter keeps, newest first (for reviewers and admins)."""
-    query = sa.select(Exchange).order_by(Exchange.created_at.desc(), Exchange.id.desc())
+    # Showcases are the Alliance's own, never applications (``forum.showcases``).
+    query = (
+        sa.select(Exchange)
+        .where(Exchange.kind == ExchangeKind.EXCHANGE.value)
+        .order_by(Exchange.created_at.desc(), Exchange.id.desc())
+    )
     if f.year is not None:
         query = query.where(Exchange.academic_year == f.year)
     if f.status is not None:

@@ -15,6 +15,7 @@ from ..errors import ActionError
 from ..extensions import db
 from ..models import (
     Exchange,
+    ExchangeKind,
     ExchangeStatus,
     Role,
     SchoolClass,
@@ -65,7 +66,12 @@ def visible(user: User) -> sa.Select:
     """The exchanges the user may see: every one for the Alliance; a teacher's own
     applications and those naming one of their classes; for a student, the approved
     (or completed) exchanges of their classes."""
-    query = sa.select(Exchange).order_by(Exchange.id)
+    # Showcases have their own pages and API (``forum.showcases``).
+    query = (
+        sa.select(Exchange)
+        .where(Exchange.kind == ExchangeKind.EXCHANGE.value)
+        .order_by(Exchange.id)
+    )
     ids = access.visible_exchange_ids(user)
     if ids is None:
         return query
@@ -75,7 +81,8 @@ def visible(user: User) -> sa.Select:
 
 
 def can_see(user: User, exchange: Exchange) -> bool:
-    return (
+    """May the user see the exchange (never a showcase: ``forum.showcases``)?"""
+    return exchange.kind == ExchangeKind.EXCHANGE.value and (
         user.role in ALLIANCE_ROLES
         or access.is_member(user, exchange)
         or (user.role == Role.TEACHER and exchange.created_by_id == user.id)

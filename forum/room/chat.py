@@ -122,13 +122,16 @@ def tagged(data: dict[str, Any], group_id: int | None) -> dict[str, Any]:
 
 
 def _held_why(seat: Seat, body: str) -> str | None:
-    """Why a message is held for the teachers ("words", "approval"), or None. Never a
-    teacher's. Read with the seat (the session's head, as this event began); the
-    writer's lock checks the switch again (``_check_approval``)."""
+    """Why a message is held for the teachers ("words", "audience", "approval"), or
+    None. Never a teacher's. Read with the seat (the session's head, as this event
+    began); the writer's lock checks the switch again (``_check_approval``). A
+    showcase's audience student (``access.is_audience``) asks through the teachers."""
     if seat.manager:
         return None
     if words.holds(body):
         return "words"
+    if seat.audience:
+        return "audience"
     return "approval" if seat.session.approve_all else None
 
 

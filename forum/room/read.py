@@ -215,6 +215,8 @@ def you(seat: Seat) -> dict[str, Any]:
         "lang": html_lang_of(seat.user.locale),
         "can_moderate": seat.manager,
         "can_write": seat.member or seat.manager,
+        # A showcase's audience student: every message waits for a teacher.
+        "audience": seat.audience,
         "muted": bool(member and _is_muted(member)),
         "muted_until": iso_utc(member.muted_until) if member and member.muted_until else None,
     }

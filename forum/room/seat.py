@@ -35,6 +35,8 @@ class Seat:
     session: Head  # as read for this check; ``record`` swaps in the locked head
     manager: bool  # teacher of the exchange, or admin: moderates
     member: bool  # student or teacher of the exchange: writes
+    # A showcase's audience student: their messages wait for a teacher (``room.chat``).
+    audience: bool = False
 
     @property
     def observer(self) -> bool:
@@ -48,8 +50,8 @@ def seat_for(user: User | Person, session_id: object) -> Seat:
     seat = access.live_seat(user, session_id)
     if seat is None:
         raise ActionError("not_found", _("This session does not exist or is not yours to see."))
-    head, member, manager = seat
-    return Seat(user=user, session=head, manager=manager, member=member)
+    head, member, manager, audience = seat
+    return Seat(user=user, session=head, manager=manager, member=member, audience=audience)
 
 
 def actor_of(user: User | Person) -> dict[str, Any]:

@@ -199,11 +199,13 @@ def _decision(exchange_id: int, action):
     """Load the exchange for a decision: 404 when it does not exist, or when a student
     asks about one they may not see; everyone else learns from the action why not."""
     from .. import exchanges
-    from ..models import Exchange, Role
+    from ..models import Exchange, ExchangeKind, Role
 
     exchange = access.get_row(Exchange, exchange_id)
-    if exchange is None or (
-        current_user.role == Role.STUDENT and not exchanges.can_see(current_user, exchange)
+    if (
+        exchange is None
+        or exchange.kind != ExchangeKind.EXCHANGE.value  # a showcase: /showcases
+        or (current_user.role == Role.STUDENT and not exchanges.can_see(current_user, exchange))
     ):
         raise ActionError("not_found", _("This exchange does not exist or is not yours to see."))
     return _exchange_json(action(current_user, exchange, _optional_body()))
@@ -376,3 +378,63 @@ def delete_training_event(event_id: int):
 
     training.delete(current_user, training.get(current_user, event_id))
     return "", 204
+
+
+# --- Showcase sessions (README, "Showcase sessions") -----------------------------------
+
+
+@bp.get("/showcases")
+def list_showcases():
+    """The showcases I may see; ``?upcoming=1``: only those that have not ended."""
+    from .. import showcases
+
+    rows = (
+        showcases.upcoming(current_user)
+        if request.args.get("upcoming") in ("1", "true")
+        else showcases.listed(current_user)
+    )
+    return jsonify({"showcases": [showcases.serialize(s, current_user) for s in rows]})
+
+
+@bp.post("/showcases")
+def schedule_showcase():
+    """The Alliance schedules a showcase → 201 with it."""
+    from .. import showcases
+
+    showcase = showcases.schedule(current_user, _body())
+    return _created(showcases.serialize(showcase, current_user), f"/api/v1/showcases/{showcase.id}")
+
+
+@bp.get("/showcases/<int:showcase_id>")
+def get_showcase(showcase_id: int):
+    from .. import showcases
+
+    showcase = showcases.get_for(current_user, showcase_id)
+    return jsonify(showcases.serialize(showcase, current_user))
+
+
+def _audience(showcase_id: int, action):
+    """Sign a class up (``{"class_id"}``) or withdraw it."""
+    from .. import showcases
+
+    showcase = showcases.get_for(current_user, showcase_id)
+    body = _body()
+    if "class_id" not in body:
+        raise ValidationError({"class_id": _("Choose a class.")})
+    return jsonify(
+        showcases.serialize(action(current_user, showcase, body["class_id"]), current_user)
+    )
+
+
+@bp.post("/showcases/<int:showcase_id>/audience")
+def sign_up_for_showcase(showcase_id: int):
+    from .. import showcases
+
+    return _audience(showcase_id, showcases.sign_up)
+
+
+@bp.delete("/showcases/<int:showcase_id>/audience")
+def withdraw_from_showcase(showcase_id: int):
+    from .. import showcases
+
+    return _audience(showcase_id, showcases.withdraw)

@@ -766,6 +766,7 @@ export function createChat(ctx, root) {
     if (Date.now() < blockedUntil) {
       return t("send_again_in", { num: Math.ceil((blockedUntil - Date.now()) / 1000) });
     }
+    if (you.audience && !ctx.canModerate()) return t("audience_notice");
     if (ctx.approval && !ctx.canModerate()) return t("approval_notice");
     return "";
   }
