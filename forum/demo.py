@@ -22,8 +22,12 @@ from .clock import academic_year_of
 from .extensions import db
 from .models import (
     AccessCode,
+    AllianceDecision,
+    ClassPart,
     Exchange,
+    ExchangeKind,
     ExchangeMode,
+    ExchangeStatus,
     ForumSession,
     Mou,
     MouStatus,
@@ -35,6 +39,7 @@ from .models import (
     TrainingKind,
     TrainingParticipant,
     User,
+    exchange_classes,
     utcnow,
 )
 from .room import Clock
@@ -427,6 +432,71 @@ def _replay_past_session(
     return session
 
 
+# An upcoming showcase (``forum.showcases``): the Taipei class presents its exchange,
+# the Seoul class has signed up as audience.
+SHOWCASE: dict[str, Any] = dict(
+    title="Showcase: what our beach clean-up taught us",
+    sdgs=[14],
+    description="The Taipei class shares how its exchange with Shizuoka worked.",
+    presenting=["taipei-daan"],
+    audience=["seoul-hanbit"],
+)
+
+
+def _ensure_showcase(reviewer: User, classes: dict[str, SchoolClass]) -> ForumSession:
+    """The demo's showcase and its session (idempotent)."""
+    showcase = db.session.scalar(
+        sa.select(Exchange).where(
+            Exchange.title == SHOWCASE["title"], Exchange.kind == ExchangeKind.SHOWCASE.value
+        )
+    )
+    if showcase is None:
+        start = (utcnow() + timedelta(days=10)).replace(second=0, microsecond=0)
+        showcase = Exchange(
+            kind=ExchangeKind.SHOWCASE.value,
+            title=SHOWCASE["title"],
+            sdgs=SHOWCASE["sdgs"],
+            mode=ExchangeMode.ONLINE,
+            academic_year=academic_year_of(start),
+            status=ExchangeStatus.APPROVED,
+            alliance=AllianceDecision.APPROVED,
+            goals=SHOWCASE["description"],
+            created_by_id=reviewer.id,
+        )
+        db.session.add(showcase)
+        db.session.flush()
+        db.session.execute(
+            sa.insert(exchange_classes),
+            [
+                {
+                    "exchange_id": showcase.id,
+                    "class_id": classes[school].id,
+                    "accepted": True,
+                    "part": part.value,
+                }
+                for part, schools in (
+                    (ClassPart.PRESENTING, SHOWCASE["presenting"]),
+                    (ClassPart.AUDIENCE, SHOWCASE["audience"]),
+                )
+                for school in schools
+            ],
+        )
+        db.session.add(
+            ForumSession(
+                exchange=showcase,
+                title=SHOWCASE["title"],
+                sdgs=SHOWCASE["sdgs"],
+                status=SessionStatus.SCHEDULED,
+                starts_at=start,
+                ends_at=start + timedelta(hours=1),
+                created_by_id=reviewer.id,
+            )
+        )
+        db.session.commit()
+    session = next(s for s in showcase.sessions if s.cancelled_at is None)
+    return session
+
+
 def seed() -> dict[str, list[dict[str, Any]]]:
     """Create (or find) the demo data; return what ``seed-demo --json`` prints."""
     schools = {
@@ -568,6 +638,8 @@ def seed() -> dict[str, list[dict[str, Any]]]:
             timedelta(hours=1),
         ),
         past,
+        # Last, so the sessions above keep their order and ids.
+        _ensure_showcase(staff["chen.reviewer"], classes),
     ]
     db.session.commit()
     return {
