@@ -759,6 +759,8 @@ EXPECTED = {
             "other": 0,
         },
         "training_events_by_kind": {"task_force": 1, "host_family": 1, "seminar": 0, "other": 0},
+        # The demo's showcase is upcoming: none held.
+        "showcases": {"held": 0, "presenting_schools": 0, "audience_schools": 0},
     },
     114: {
         "academic_year": 114,
@@ -784,6 +786,8 @@ EXPECTED = {
         "educators_trained": 0,
         "educators_trained_by_kind": {"task_force": 0, "host_family": 0, "seminar": 0, "other": 0},
         "training_events_by_kind": {"task_force": 0, "host_family": 0, "seminar": 0, "other": 0},
+        # The demo's showcase is upcoming: none held.
+        "showcases": {"held": 0, "presenting_schools": 0, "audience_schools": 0},
     },
 }
 

@@ -142,7 +142,7 @@ def test_the_alliance_schedules_on_its_page_and_teachers_see_the_list(app, peopl
 
     teacher = sign_in(app, people.users["jp_teacher"])
     html = teacher.get("/showcases/").get_data(as_text=True)
-    assert "Energy savers show and tell" in html and "Join as audience" in html
+    assert "Energy savers show and tell" in html and "join-audience" in html
     assert 'name="presenting_class_ids"' not in html  # no form to schedule
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
     assert teacher.post("/showcases/", data={**form, "csrf_token": token}).status_code == 403
@@ -274,7 +274,7 @@ def test_teachers_sign_their_own_classes_up_and_withdraw_them(app, people, demo,
     # The same from the page, with its CSRF token; and the Alliance adds any class.
     page = sign_in(app, people.users["jp_teacher"])
     html = page.get("/showcases/").get_data(as_text=True)
-    assert "Join as audience" in html
+    assert "join-audience" in html
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
     done = page.post(
         f"/showcases/{xid}/audience",
