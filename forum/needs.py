@@ -1,7 +1,7 @@
 """What needs me: what waits for a teacher (a proposal to answer, an application
 returned to them, a session of their exchange that someone else rescheduled or
-cancelled) and, for the Alliance, the applications waiting for its decision. Shown on
-the home page; nothing here changes anything."""
+cancelled) and, for the Alliance, the applications waiting for its decision (never a
+showcase: ``forum.showcases``). Shown on the home page; nothing here changes anything."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from .extensions import db
 from .models import (
     AllianceDecision,
     Exchange,
+    ExchangeKind,
     ExchangeStatus,
     ForumSession,
     Role,
@@ -65,7 +66,11 @@ def proposals_to_answer(user: User) -> list[Exchange]:
     return list(
         db.session.scalars(
             sa.select(Exchange)
-            .where(Exchange.status == ExchangeStatus.PROPOSED, Exchange.id.in_(unanswered))
+            .where(
+                Exchange.status == ExchangeStatus.PROPOSED,
+                Exchange.kind == ExchangeKind.EXCHANGE.value,
+                Exchange.id.in_(unanswered),
+            )
             .order_by(Exchange.created_at)
         )
     )
@@ -78,6 +83,7 @@ def returned_to(user: User) -> list[Exchange]:
             sa.select(Exchange)
             .where(
                 Exchange.status == ExchangeStatus.PROPOSED,
+                Exchange.kind == ExchangeKind.EXCHANGE.value,
                 Exchange.alliance == AllianceDecision.RETURNED,
                 Exchange.created_by_id == user.id,
             )
@@ -119,6 +125,7 @@ def waiting_for_alliance() -> list[Exchange]:
             sa.select(Exchange)
             .where(
                 Exchange.status == ExchangeStatus.PROPOSED,
+                Exchange.kind == ExchangeKind.EXCHANGE.value,
                 Exchange.alliance == AllianceDecision.PENDING,
             )
             .order_by(Exchange.created_at)

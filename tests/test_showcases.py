@@ -337,9 +337,7 @@ def test_audience_questions_wait_for_a_teacher_presenting_students_post(people, 
         {"session_id": sid, "client_id": "n1", "text": "hi", "column": "see"},
         "forbidden",
     )
-    presenter.error(
-        "mod.release", {"session_id": sid, "message_id": question["seq"]}, "forbidden"
-    )
+    presenter.error("mod.release", {"session_id": sid, "message_id": question["seq"]}, "forbidden")
 
     released = tw_teacher.ok(
         "mod.release", {"session_id": sid, "message_id": question["data"]["message_id"]}
