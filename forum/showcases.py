@@ -279,6 +279,17 @@ def my_classes(user: User) -> list[SchoolClass]:
     return sorted(user.teaching, key=lambda c: (c.name, c.id))
 
 
+def every_class() -> list[SchoolClass]:
+    """Every class, by country, school and name: the Alliance adds any to an audience."""
+    return list(
+        db.session.scalars(
+            sa.select(SchoolClass)
+            .join(School, School.id == SchoolClass.school_id)
+            .order_by(School.country, School.slug, SchoolClass.name, SchoolClass.id)
+        )
+    )
+
+
 def _class_json(cls: SchoolClass, locale: str) -> dict[str, Any]:
     return {
         "class_id": cls.id,

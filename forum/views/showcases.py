@@ -86,6 +86,7 @@ def index():
         rows=rows,
         alliance=alliance,
         my_classes=showcases.my_classes(current_user),
+        every_class=showcases.every_class() if alliance else [],
         parts=showcases.parts,
         session_of=showcases.session_of,
         has_ended=showcases.has_ended,
