@@ -31,11 +31,18 @@ def _fail(message: str) -> NoReturn:
     is_flag=True,
     help="Also add applications still waiting for a partner or the Alliance.",
 )
-def seed_demo(as_json: bool, with_applications: bool) -> None:
+@click.option(
+    "--with-showcase",
+    is_flag=True,
+    help="Also add an upcoming showcase session (Taipei presents, Seoul in the audience).",
+)
+def seed_demo(as_json: bool, with_applications: bool, with_showcase: bool) -> None:
     """Load the demo schools, people, exchanges and sessions (idempotent)."""
     result: dict[str, Any] = demo.seed()
     if with_applications:
         result["applications"] = demo.seed_applications()
+    if with_showcase:
+        result["showcase"] = demo.seed_showcase()
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return

@@ -759,7 +759,7 @@ EXPECTED = {
             "other": 0,
         },
         "training_events_by_kind": {"task_force": 1, "host_family": 1, "seminar": 0, "other": 0},
-        # The demo's showcase is upcoming: none held.
+        # Showcases are counted apart; the demo holds none.
         "showcases": {"held": 0, "presenting_schools": 0, "audience_schools": 0},
     },
     114: {
@@ -786,7 +786,7 @@ EXPECTED = {
         "educators_trained": 0,
         "educators_trained_by_kind": {"task_force": 0, "host_family": 0, "seminar": 0, "other": 0},
         "training_events_by_kind": {"task_force": 0, "host_family": 0, "seminar": 0, "other": 0},
-        # The demo's showcase is upcoming: none held.
+        # Showcases are counted apart; the demo holds none.
         "showcases": {"held": 0, "presenting_schools": 0, "audience_schools": 0},
     },
 }

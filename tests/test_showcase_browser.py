@@ -1,8 +1,8 @@
 """A showcase session in a real browser (issue 19, part 3): a Seoul student in the
 audience asks a question in 한국어, it waits for a teacher; the Taipei teacher, whose
 class presents, releases it; a Taipei student then sees it. Chromium through
-Playwright against ``python wsgi.py`` with the demo data (its showcase: the Taipei
-class presents, the Seoul class is in the audience)."""
+Playwright against ``python wsgi.py`` with the demo data and its showcase (``seed-demo
+--with-showcase``: the Taipei class presents, the Seoul class is in the audience)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
-    with served_forum(tmp_path_factory, "showcase-instance") as served:
+    with served_forum(tmp_path_factory, "showcase-instance", "--with-showcase") as served:
         yield served
 
 
@@ -36,7 +36,7 @@ def test_an_audience_question_waits_for_the_presenting_teacher(pages, live_serve
     from playwright.sync_api import expect
 
     server, demo, env = live_server
-    showcase = demo["sessions"][-1]
+    showcase = demo["showcase"]
     sid = showcase["id"]
     open_session(server, env, sid, "lin.teacher")
 

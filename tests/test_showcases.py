@@ -3,8 +3,8 @@ with presenting classes; any school's teacher signs a class up as audience; audi
 students' questions wait for a teacher; the session has its own sealed record and the
 year's report counts it apart from the exchanges.
 
-The demo has one upcoming showcase: the Taipei class presents, the Seoul class is in
-the audience, the Shizuoka class is in neither."""
+The demo's showcase (``seed-demo --with-showcase``) is upcoming: the Taipei class
+presents, the Seoul class is in the audience, the Shizuoka class is in neither."""
 
 from __future__ import annotations
 
@@ -31,10 +31,13 @@ def people(app, demo):
 
 
 @pytest.fixture
-def showcase(demo) -> dict:
-    """The demo showcase's session (the last of the demo's sessions)."""
-    session = demo["sessions"][-1]
-    assert session["title"].startswith("Showcase")
+def showcase(app, demo) -> dict:
+    """The demo showcase's session (``seed-demo --with-showcase``)."""
+    from forum import demo as demo_module
+
+    with app.app_context():
+        session = demo_module.seed_showcase()
+    assert session["title"].startswith("Showcase") and session["status"] == "scheduled"
     return session
 
 
@@ -117,7 +120,7 @@ def test_the_alliance_schedules_a_showcase_and_no_one_else(app, people, demo):
     assert body["session"]["id"] not in listed
 
 
-def test_the_alliance_schedules_on_its_page_and_teachers_see_the_list(app, people, demo):
+def test_the_alliance_schedules_on_its_page_and_teachers_see_the_list(app, people, demo, showcase):
     reviewer = sign_in(app, people.users["reviewer"])
     page = reviewer.get("/showcases/")
     assert page.status_code == 200
