@@ -375,10 +375,12 @@ class QueueManager(_Relayed, socketio.RedisManager):
         from .rooms import NAMESPACE
 
         rooms = self.rooms.get(NAMESPACE, {})
+        # The members' rooms only ("session:<id>"): not a session's teachers', user,
+        # group or observers' rooms ("session:<id>:…"), whose names are no number.
         session_ids = [
             int(r.split(":", 1)[1])
             for r in list(rooms)
-            if isinstance(r, str) and r.startswith("session:")
+            if isinstance(r, str) and r.startswith("session:") and r.count(":") == 1
         ]
         if self.sequencer is not None:
             self.sequencer.catch_up(session_ids)
