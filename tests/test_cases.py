@@ -233,7 +233,7 @@ def test_sessions_must_be_the_exchanges_and_sealed(api, demo, world):
     status, body = api("POST", "/cases", "lin.teacher", _draft_body(world, session_ids=[world["session_id"], foreign]))
     assert status == 422 and "session_ids" in body["error"]["fields"]
     status, body = api("POST", "/cases", "lin.teacher", _draft_body(world, session_ids=[world["live_id"]], excerpts=[]))
-    assert status == 422 and "sealed" in body["error"]["fields"]["session_ids"]
+    assert status == 422 and "封存" in body["error"]["fields"]["session_ids"]  # lin reads zh-TW
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from __future__ import annotations
 from .draft import EDITABLE, create, edit
 from .feed import atom
 from .proof import excerpt_of, proof
-from .publish import action_label, publish, queue, reject, submit
+from .publish import action_label, publish, queue, reject, status_label, submit
 from .quotes import is_sealed, quotes_of, reason_message
 from .reading import (
     Filter,
@@ -50,6 +50,7 @@ __all__ = [
     "reason_message",
     "reject",
     "serialize",
+    "status_label",
     "submit",
     "text_of",
 ]

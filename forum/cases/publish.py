@@ -122,3 +122,14 @@ def action_label(action: CaseAction) -> str:
         CaseAction.REJECT: _("sent back"),
     }
     return str(labels[action])
+
+
+def status_label(status: CaseStatus) -> str:
+    """Where a case stands, in the reader's language."""
+    labels: dict[CaseStatus, Any] = {
+        CaseStatus.DRAFT: _("draft"),
+        CaseStatus.SUBMITTED: _("waiting for the Alliance"),
+        CaseStatus.RETURNED: _("sent back"),
+        CaseStatus.PUBLISHED: _("published"),
+    }
+    return str(labels[status])

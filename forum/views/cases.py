@@ -89,6 +89,7 @@ def show(case_id: int):
         deciding=user is not None
         and user.role in (Role.REVIEWER, Role.ADMIN)
         and case.status in (CaseStatus.SUBMITTED, CaseStatus.PUBLISHED),
+        status_label=cases.status_label,
     )
 
 

@@ -111,6 +111,7 @@ def _page(exchange: Exchange, form: ExchangeDecisionForm, status: int = 200):
             Role.ADMIN,
         ) else [],
         case_title=lambda c: cases.text_of(c)[0],
+        case_status=cases.status_label,
     ), status
 
 
