@@ -117,7 +117,9 @@ def _draft_body(world, **over) -> dict:
         "title": "Beaches that share one sea",
         "summary": "Two classes found the same plastic on both coasts & acted <together>.",
         "lang": "en",
-        "translations": {"ja": {"title": "同じ海でつながる浜辺", "summary": "二つのクラスが行動した。"}},
+        "translations": {
+            "ja": {"title": "同じ海でつながる浜辺", "summary": "二つのクラスが行動した。"}
+        },
         "session_ids": [world["session_id"]],
         "excerpts": [
             {"session_id": world["session_id"], "seq": world["tw0"]},
@@ -179,7 +181,9 @@ def test_sent_back_with_a_comment_then_edited_and_resubmitted(client, api, world
     status, case = api("POST", "/cases", "lin.teacher", _draft_body(world))
     cid = case["id"]
     api("POST", f"/cases/{cid}/submit", "lin.teacher")
-    status, case = api("POST", f"/cases/{cid}/reject", "chen.reviewer", {"comment": "Add a summary in Japanese."})
+    status, case = api(
+        "POST", f"/cases/{cid}/reject", "chen.reviewer", {"comment": "Add a summary in Japanese."}
+    )
     assert status == 200 and case["status"] == "returned"
     assert case["comment"] == "Add a summary in Japanese."
     # The Alliance cannot publish what is not submitted; the teacher edits (PATCH).
@@ -192,7 +196,12 @@ def test_sent_back_with_a_comment_then_edited_and_resubmitted(client, api, world
     status, case = api("POST", f"/cases/{cid}/publish", "admin")
     assert status == 200 and case["status"] == "published"
     assert [d["action"] for d in case["decisions"]] == [
-        "draft", "submit", "reject", "edit", "submit", "publish"
+        "draft",
+        "submit",
+        "reject",
+        "edit",
+        "submit",
+        "publish",
     ]
     assert "Beaches, one sea" in client.get("/cases?lang=en").get_data(as_text=True)
     # A published case is no longer a draft to edit.
@@ -230,9 +239,19 @@ def test_an_exchange_not_completed_cannot_become_a_case(api, demo, world):
 
 def test_sessions_must_be_the_exchanges_and_sealed(api, demo, world):
     foreign = _session(demo, "Saving energy in our classrooms")["id"]
-    status, body = api("POST", "/cases", "lin.teacher", _draft_body(world, session_ids=[world["session_id"], foreign]))
+    status, body = api(
+        "POST",
+        "/cases",
+        "lin.teacher",
+        _draft_body(world, session_ids=[world["session_id"], foreign]),
+    )
     assert status == 422 and "session_ids" in body["error"]["fields"]
-    status, body = api("POST", "/cases", "lin.teacher", _draft_body(world, session_ids=[world["live_id"]], excerpts=[]))
+    status, body = api(
+        "POST",
+        "/cases",
+        "lin.teacher",
+        _draft_body(world, session_ids=[world["live_id"]], excerpts=[]),
+    )
     assert status == 422 and "封存" in body["error"]["fields"]["session_ids"]  # lin reads zh-TW
 
 
@@ -278,7 +297,9 @@ def test_only_the_alliance_publishes_and_only_its_teachers_submit(api, world):
 # --- Consent ------------------------------------------------------------------------------
 
 
-def test_consent_withdrawn_after_publication_withholds_the_excerpt_everywhere(app, client, api, world):
+def test_consent_withdrawn_after_publication_withholds_the_excerpt_everywhere(
+    app, client, api, world
+):
     case = _published(api, world)
     _consent(app, "王小明", False)
     html = client.get(f"/cases/{case['id']}?lang=en").get_data(as_text=True)
@@ -302,7 +323,13 @@ def test_consent_withdrawn_after_publication_withholds_the_excerpt_everywhere(ap
 def test_no_student_name_on_any_public_page_json_or_feed(app, demo, api, world):
     case = _published(api, world)
     public = app.test_client()
-    paths = ["/cases", "/cases.json", "/cases/feed.atom", f"/cases/{case['id']}", f"/cases/{case['id']}.json"]
+    paths = [
+        "/cases",
+        "/cases.json",
+        "/cases/feed.atom",
+        f"/cases/{case['id']}",
+        f"/cases/{case['id']}.json",
+    ]
     data = public.get(f"/cases/{case['id']}.json").get_json()
     for excerpt in data["excerpts"]:
         paths.append(f"/cases/{case['id']}/excerpts/{excerpt['id']}/proof")
@@ -332,13 +359,21 @@ def test_an_excerpt_checks_against_its_sealed_record(app, client, auth, api, wor
         proof = client.get(excerpt["proof_url"].replace("http://localhost", "")).get_json()
         canonical = proof["canonical"].encode("utf-8")
         # The excerpt's own link, recomputed from the public proof.
-        assert hashlib.sha256(bytes.fromhex(proof["previous_hash"]) + canonical).hexdigest() == proof["hash"]
+        assert (
+            hashlib.sha256(bytes.fromhex(proof["previous_hash"]) + canonical).hexdigest()
+            == proof["hash"]
+        )
         assert proof["hash"] == excerpt["hash"]
         event = json.loads(canonical)
         assert event["seq"] == excerpt["seq"] and event["session_id"] == world["session_id"]
-        assert excerpt["text"] in (event["data"].get("body"), event["data"].get("note", {}).get("text"))
+        assert excerpt["text"] in (
+            event["data"].get("body"),
+            event["data"].get("note", {}).get("text"),
+        )
         # The later hashes run up to the head the case page shows, which is signed.
-        assert [h["seq"] for h in proof["later_hashes"]] == list(range(excerpt["seq"] + 1, proof["head_seq"] + 1))
+        assert [h["seq"] for h in proof["later_hashes"]] == list(
+            range(excerpt["seq"] + 1, proof["head_seq"] + 1)
+        )
         assert proof["later_hashes"][-1]["hash"] == proof["head_hash"] == head
         key = serialization.load_pem_public_key(pem)
         key.verify(base64.b64decode(proof["signature"]), head.encode("ascii"))  # raises if bad
@@ -351,8 +386,13 @@ def test_an_excerpt_checks_against_its_sealed_record(app, client, auth, api, wor
     for link in proof["later_hashes"]:
         e = by_seq[link["seq"]]
         canonical = json.dumps(
-            {"session_id": world["session_id"], **{k: e[k] for k in ("seq", "type", "at", "actor_id", "data")}},
-            sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+            {
+                "session_id": world["session_id"],
+                **{k: e[k] for k in ("seq", "type", "at", "actor_id", "data")},
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
         ).encode("utf-8")
         previous = hashlib.sha256(bytes.fromhex(previous) + canonical).hexdigest()
         assert previous == link["hash"]
@@ -363,12 +403,17 @@ def test_the_proof_page_shows_the_bytes_and_the_hashes(client, api, world):
     case = _published(api, world)
     data = client.get(f"/cases/{case['id']}.json").get_json()
     excerpt = data["excerpts"][0]
-    html = client.get(f"/cases/{case['id']}/excerpts/{excerpt['id']}/proof?lang=en").get_data(as_text=True)
+    html = client.get(f"/cases/{case['id']}/excerpts/{excerpt['id']}/proof?lang=en").get_data(
+        as_text=True
+    )
     assert excerpt["hash"] in html and data["sessions"][0]["head_hash"] in html
     assert "message.posted" in html
     # Another case's excerpt id, or one that does not exist: not found.
     assert client.get(f"/cases/{case['id']}/excerpts/999999/proof").status_code == 404
-    assert client.get(f"/cases/{case['id']}/excerpts/999999/proof.json").get_json()["error"]["code"] == "not_found"
+    assert (
+        client.get(f"/cases/{case['id']}/excerpts/999999/proof.json").get_json()["error"]["code"]
+        == "not_found"
+    )
 
 
 # --- The gallery: languages, filters, feed, JSON -----------------------------------------
@@ -403,8 +448,14 @@ def test_the_gallery_filters_by_goal_year_and_country(client, api, world):
     year = case["academic_year"]
     title = "Beaches that share one sea"
     for query, shown in [
-        ("sdg=14", True), ("sdg=3", False), (f"year={year}", True), (f"year={year + 1}", False),
-        ("country=JP", True), ("country=jp", True), ("country=KR", False), ("sdg=99&year=x", True),
+        ("sdg=14", True),
+        ("sdg=3", False),
+        (f"year={year}", True),
+        (f"year={year + 1}", False),
+        ("country=JP", True),
+        ("country=jp", True),
+        ("country=KR", False),
+        ("sdg=99&year=x", True),
         (f"sdg=13&year={year}&country=TW", True),
     ]:
         html = client.get(f"/cases?lang=en&{query}").get_data(as_text=True)
@@ -469,8 +520,14 @@ def test_teacher_drafts_and_submits_on_the_pages_and_the_alliance_publishes(clie
     # A refused excerpt keeps the form, with the reason.
     bad = client.post(
         f"/cases/new/{world['exchange_id']}?lang=en",
-        data={"csrf_token": token, "lang": "en", "title_en": "x", "summary_en": "y",
-              "session_id": [str(sid)], "excerpt": [f"{sid}:{world['tw2']}"]},
+        data={
+            "csrf_token": token,
+            "lang": "en",
+            "title_en": "x",
+            "summary_en": "y",
+            "session_id": [str(sid)],
+            "excerpt": [f"{sid}:{world['tw2']}"],
+        },
     )
     assert bad.status_code == 422 and "has not consented" in bad.get_data(as_text=True)
     auth.logout()
@@ -478,7 +535,10 @@ def test_teacher_drafts_and_submits_on_the_pages_and_the_alliance_publishes(clie
     queue = client.get("/review/cases?lang=zh-TW").get_data(as_text=True)
     assert "同一片海" in queue
     token = csrf_token(client, case_path)
-    client.post(case_path.replace(case_path, case_path + "/decide"), data={"csrf_token": token, "action": "publish"})
+    client.post(
+        case_path.replace(case_path, case_path + "/decide"),
+        data={"csrf_token": token, "action": "publish"},
+    )
     auth.logout()
     html = client.get(case_path + "?lang=ja").get_data(as_text=True)
     assert "同じ海" in html and TW0_SAYS in html and JP2_NOTE in html

@@ -131,7 +131,9 @@ def _sessions(exchange: Exchange, raw: object, errors: _Errors) -> list[ForumSes
         ident = fields.row_id(item)
         session = mine.get(ident) if ident is not None else None
         if session is None:
-            errors.refuse("session_ids", _("Session %(id)s is not a session of this exchange.", id=item))
+            errors.refuse(
+                "session_ids", _("Session %(id)s is not a session of this exchange.", id=item)
+            )
         elif not quotes.is_sealed(session):
             errors.refuse("session_ids", _("Session %(id)s is not closed and sealed yet.", id=item))
         elif session not in chosen:
@@ -197,9 +199,11 @@ def _apply(
         sessions = _sessions(case.exchange, data.get("session_ids"), errors)
     excerpts = [(e.session_id, e.seq) for e in case.excerpts]
     if not partial or "excerpts" in data or "session_ids" in data:
-        given = data.get("excerpts") if "excerpts" in data or not partial else [
-            {"session_id": s, "seq": q} for s, q in excerpts
-        ]
+        given = (
+            data.get("excerpts")
+            if "excerpts" in data or not partial
+            else [{"session_id": s, "seq": q} for s, q in excerpts]
+        )
         excerpts = _excerpts(given, sessions, errors)
     errors.raise_any()
     case.lang = texts["lang"] if (not partial or "lang" in data) else case.lang

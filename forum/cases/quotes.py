@@ -54,11 +54,13 @@ def reason_message(code: str) -> str:
         "no_such_seq": _("The session's record has no event with this number."),
         "not_quotable": _("Only chat messages and notes of the final board may be quoted."),
         "hidden": _("A teacher hid this from the room: it cannot be published."),
-        "not_final": _("This note was changed or taken off the board later: quote its last version."),
-        "no_consent": _(
-            "This student's guardian has not consented to publication: their words cannot be quoted."
+        "not_final": _(
+            "This note was changed or taken off the board later: quote its last version."
         ),
-        "not_sealed": _("This session is not closed and sealed yet."),
+        "no_consent": _(
+            "This student's guardian has not consented to publication: "
+            "their words cannot be quoted."
+        ),
     }
     return messages[code]
 
@@ -87,9 +89,7 @@ def _people(ids: set[int]) -> dict[int, User]:
 def quotes_of(session_id: int, seqs: set[int] | None = None) -> dict[int, Quote]:
     """The quotable-kind events of a session (or of these seqs), by seq, each with why
     it may not be quoted, if so. Other kinds of events are left out."""
-    query = sa.select(Event).where(
-        Event.session_id == session_id, Event.type.in_(QUOTABLE_TYPES)
-    )
+    query = sa.select(Event).where(Event.session_id == session_id, Event.type.in_(QUOTABLE_TYPES))
     if seqs is not None:
         query = query.where(Event.seq.in_(sorted(seqs)))
     events = list(db.session.scalars(query.order_by(Event.seq)))
@@ -107,7 +107,9 @@ def quotes_of(session_id: int, seqs: set[int] | None = None) -> dict[int, Quote]
             authors[event.seq] = event.actor_id
         else:
             authors[event.seq] = event.data["note"].get("author_id", event.actor_id)
-    people = _people({a for a in authors.values() if a} | {e.actor_id for e in events if e.actor_id})
+    people = _people(
+        {a for a in authors.values() if a} | {e.actor_id for e in events if e.actor_id}
+    )
     out: dict[int, Quote] = {}
     for event in events:
         author = people.get(authors[event.seq] or 0)

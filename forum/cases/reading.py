@@ -186,6 +186,8 @@ def public_view(case: Case) -> PublicCase:
         session = sessions.get(excerpt.session_id) or db.session.get(
             ForumSession, excerpt.session_id
         )
+        if session is None:  # excerpts name sessions that exist (a foreign key)
+            continue
         withheld = quote is None or quote.refused is not None
         author = quote.author if quote else None
         view.excerpts.append(
@@ -287,9 +289,7 @@ def serialize(case: Case) -> dict:
         "sdgs": list(case.sdgs),
         "academic_year": case.academic_year,
         "session_ids": [s.id for s in case.sessions],
-        "excerpts": [
-            {"id": e.id, "session_id": e.session_id, "seq": e.seq} for e in case.excerpts
-        ],
+        "excerpts": [{"id": e.id, "session_id": e.session_id, "seq": e.seq} for e in case.excerpts],
         "comment": case.comment,
         "created_at": iso_utc(case.created_at),
         "updated_at": iso_utc(case.updated_at),

@@ -106,10 +106,14 @@ def _page(exchange: Exchange, form: ExchangeDecisionForm, status: int = 200):
         decisions=exchange.decisions if staff else [],
         decision_label=lambda d: _decision_label(exchange, d),
         case_author=case_author,
-        cases=cases.of_exchange(exchange.id) if case_author or current_user.role in (
+        cases=cases.of_exchange(exchange.id)
+        if case_author
+        or current_user.role
+        in (
             Role.REVIEWER,
             Role.ADMIN,
-        ) else [],
+        )
+        else [],
         case_title=lambda c: cases.text_of(c)[0],
         case_status=cases.status_label,
     ), status
