@@ -550,3 +550,43 @@ def test_a_student_reads_no_unpublished_case_and_cannot_open_the_pages(client, a
     assert client.get(f"/cases/{case['id']}").status_code == 404
     assert client.get(f"/cases/new/{world['exchange_id']}").status_code == 403
     assert client.get("/review/cases").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"excerpts": "all"},
+        {"excerpts": [1, 2]},
+        {"excerpts": [{"session_id": "x", "seq": None}]},
+        {"excerpts": [{"session_id": 2**40, "seq": 1}]},
+        {"session_ids": "1"},
+        {"session_ids": []},
+        {"session_ids": [None, {}, 2**40]},
+        {"translations": ["ja"]},
+        {"translations": {"fr": {"title": "x", "summary": "y"}}},
+        {"translations": {"ja": {"title": "only a title"}}},
+        {"title": "x" * 201},
+        {"title": 5},
+        {"summary": "a\x00b"},
+        {"lang": "xx"},
+        {"sdgs": [0, 18]},
+        {"exchange_id": "nope"},
+    ],
+)
+def test_odd_drafts_are_refused_with_a_clear_error(api, world, over):
+    status, body = api("POST", "/cases", "lin.teacher", _draft_body(world, **over))
+    assert status in (400, 422), body
+    assert body["error"]["code"] in ("invalid", "bad_request") and body["error"]["message"]
+
+
+def test_a_body_that_is_not_an_object_is_refused(client, api_token, world):
+    token = api_token("lin.teacher")
+    response = client.post(
+        "/api/v1/cases",
+        data="[1]",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 400
+    assert client.get("/cases/999999.json").get_json()["error"]["code"] == "not_found"
+    assert client.get("/cases/999999").status_code == 404
