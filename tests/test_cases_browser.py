@@ -57,7 +57,7 @@ def published(tmp_path_factory):
             "translations": {
                 "ja": {
                     "title": "同じ海でつながる浜辺",
-                    "summary": "二つのクラスが両岸の浜辺で同じプラスチックごみを見つけ、一緒に行動しました。",
+                    "summary": "二つのクラスが両岸の浜辺で同じごみを見つけ、一緒に行動しました。",
                 }
             },
             "session_ids": [past["id"]],
