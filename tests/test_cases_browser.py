@@ -7,8 +7,8 @@ import json
 import urllib.request
 
 import pytest
-from browsers import launch, require_chromium
-from servers import flask_cli, server_env, start_server
+from browsers import chromium, new_page, served_forum
+from servers import flask_cli
 
 pytestmark = pytest.mark.browser
 
@@ -28,11 +28,11 @@ def _call(server, token: str, method: str, path: str, body: dict | None = None) 
 def published(tmp_path_factory):
     """A server with the demo's Taiwan–Japan exchange completed and one published case
     quoting its teachers from the sealed session."""
-    require_chromium()
-    env = server_env(tmp_path_factory.mktemp("cases-instance"), FORUM_ACCESS_LOG="0")
-    flask_cli(["db", "upgrade"], env)
-    demo = json.loads(flask_cli(["forum", "seed-demo", "--json"], env).stdout)
-    server = start_server(env)
+    with served_forum(tmp_path_factory, "cases-instance") as served:
+        yield _publish_a_case(*served)
+
+
+def _publish_a_case(server, demo: dict, env: dict[str, str]):
     past = next(s for s in demo["sessions"] if s["status"] == "closed")
     lin = flask_cli(["forum", "token", "lin.teacher"], env).stdout.strip()
     chen = flask_cli(["forum", "token", "chen.reviewer"], env).stdout.strip()
@@ -66,8 +66,13 @@ def published(tmp_path_factory):
     )
     _call(server, lin, "POST", f"/cases/{case['id']}/submit")
     _call(server, chen, "POST", f"/cases/{case['id']}/publish")
-    yield server, case
-    server.stop()
+    return server, case
+
+
+@pytest.fixture(scope="module")
+def browser(published):
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.mark.parametrize(
@@ -78,17 +83,14 @@ def published(tmp_path_factory):
     ],
 )
 def test_the_gallery_and_a_case_read_and_print(
-    published, tmp_path, lang, html_lang, heading, title
+    published, browser, tmp_path, lang, html_lang, heading, title
 ):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     server, case = published
     errors: list[str] = []
-    with sync_playwright() as p:
-        browser = launch(p)
-        context = browser.new_context(locale=lang)
-        context.set_default_timeout(15_000)
-        page = context.new_page()
+    page = new_page(browser, locale=lang)
+    try:
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(f"{server.url}/cases?lang={lang}")
         expect(page.locator("html")).to_have_attribute("lang", html_lang)
@@ -101,5 +103,6 @@ def test_the_gallery_and_a_case_read_and_print(
         page.emulate_media(media="print")
         pdf = page.pdf(path=str(tmp_path / f"case-{lang}.pdf"), format="A4")
         assert pdf[:5] == b"%PDF-" and len(pdf) > 5_000
-        browser.close()
+    finally:
+        page.context.close()
     assert errors == [], errors
