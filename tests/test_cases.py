@@ -464,6 +464,35 @@ def test_the_gallery_filters_by_goal_year_and_country(client, api, world):
         assert bool(listed) is shown, query
 
 
+def test_a_scraper_looping_over_the_public_pages_is_slowed_down(
+    app, client, api, world, monkeypatch
+):
+    """Public reads need no sign-in, so each address has a limit: a burst, then a
+    steady rate; past it a clear 429 with Retry-After, in the reader's language, and
+    another address is not affected."""
+    from forum.views.cases import public_limiter
+
+    case = _published(api, world)
+    public_limiter.forget()
+    monkeypatch.setattr(public_limiter, "clock", lambda: 1_000.0)  # no refill meanwhile
+    try:
+        for _ in range(public_limiter.burst):
+            assert client.get(f"/cases/{case['id']}.json").status_code == 200
+        refused = client.get(f"/cases/{case['id']}.json", headers={"Accept-Language": "ja"})
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert refused.get_json()["error"]["code"] == "rate_limited"
+        assert "秒" in refused.get_json()["error"]["message"]
+        page = client.get("/cases?lang=ja")
+        assert page.status_code == 429 and "秒" in page.get_data(as_text=True)
+        other = app.test_client().get(
+            f"/cases/{case['id']}.json", environ_base={"REMOTE_ADDR": "192.0.2.7"}
+        )
+        assert other.status_code == 200
+    finally:
+        public_limiter.forget()
+
+
 def test_the_feed_is_atom_with_absolute_links_and_the_json_may_be_embedded(client, api, world):
     case = _published(api, world)
     response = client.get("/cases/feed.atom", headers={"Accept-Language": "en"})

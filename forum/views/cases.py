@@ -22,7 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import access, cases, i18n
+from .. import access, cases, i18n, throttle
 from ..errors import ActionError
 from ..models import Case, CaseStatus, Exchange, Role
 from ..sdgs import GOALS
@@ -31,6 +31,29 @@ bp = Blueprint("cases", __name__)
 
 # Endpoints another origin may read (public, cookie-less).
 SHARED = frozenset({"cases.gallery_json", "cases.show_json", "cases.feed", "cases.proof_json"})
+
+
+# The public pages, JSON, feed and proofs need no sign-in: each address gets a burst
+# of 120 requests, then 4 a second (a reader, a printer or the Alliance's site fetching
+# the feed never meets it; a scraper looping over every id does).
+PUBLIC = frozenset(
+    {
+        "cases.gallery",
+        "cases.gallery_json",
+        "cases.feed",
+        "cases.show",
+        "cases.show_json",
+        "cases.proof",
+        "cases.proof_json",
+    }
+)
+public_limiter = throttle.Limiter("cases-public", burst=120, per_second=4.0)
+
+
+@bp.before_request
+def _limit_public_reads() -> None:
+    if request.endpoint in PUBLIC:
+        public_limiter.take(request.remote_addr or "unknown")
 
 
 @bp.after_request
