@@ -372,14 +372,10 @@ class QueueManager(_Relayed, socketio.RedisManager):
     def _catch_up(self) -> None:
         """Every session this process has people in reads what it may have missed."""
         from . import presence
-        from .rooms import NAMESPACE
+        from .rooms import NAMESPACE, session_of
 
         rooms = self.rooms.get(NAMESPACE, {})
-        session_ids = [
-            int(r.split(":", 1)[1])
-            for r in list(rooms)
-            if isinstance(r, str) and r.startswith("session:")
-        ]
+        session_ids = sorted({s for s in map(session_of, list(rooms)) if s is not None})
         if self.sequencer is not None:
             self.sequencer.catch_up(session_ids)
         for session_id in session_ids:

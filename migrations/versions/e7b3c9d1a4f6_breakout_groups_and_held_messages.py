@@ -3,7 +3,7 @@ message or note was said in, whether a message is held for the teachers, the roo
 "teacher approves every message" switch, and the platform's word lists.
 
 Revision ID: e7b3c9d1a4f6
-Revises: c5a1f7e3d9b2
+Revises: e7c2a9d4b6f1
 Create Date: 2026-11-30 05:40:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e7b3c9d1a4f6'
-down_revision = 'c5a1f7e3d9b2'
+down_revision = 'e7c2a9d4b6f1'
 branch_labels = None
 depends_on = None
 
