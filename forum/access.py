@@ -241,7 +241,9 @@ def visible_sessions(user: User) -> sa.Select:
 _IN_EXCHANGE = {
     table.name: HEAD
     + sql.Columns(
-        in_exchange=_in_class(table.name, ":user_id"), audience=_audience_only(":user_id")
+        in_exchange=_in_class(table.name, ":user_id"),
+        # Only a student is ever an audience (``is_audience``): no subquery for the rest.
+        audience=_audience_only(":user_id") if table is class_students else "(1 = 0)",
     )
     for table in (class_students, class_teachers)
 }
