@@ -40,7 +40,17 @@ def test_every_type_the_protocol_names_is_in_the_catalogue_with_one_fold(app):
     if PROTOCOL.exists():
         text = PROTOCOL.read_text(encoding="utf-8")
         types = text.split("Types:", 1)[1].split("`message.posted` data", 1)[0]
-        assert set(re.findall(r"`([a-z]+\.[a-z]+)`", types)) == set(listed)
+        core = set(re.findall(r"`([a-z]+\.[a-z]+)`", types))
+        # The live tools' logged events: the last column of that table.
+        tools_table = text.split("## Live tools", 1)[1].split("\n- ", 1)[0]
+        tools = {
+            m
+            for row in tools_table.splitlines()
+            if row.startswith("| `")
+            for m in re.findall(r"`([a-z]+\.[a-z]+)`", row.rsplit("|", 2)[-2])
+        }
+        assert core <= set(listed)
+        assert set(listed) - core <= tools, set(listed) - core - tools
     assert events.unfolded() == []  # create_app refuses to start otherwise
     assert {"message.hidden", "member.muted", "room.locked"} <= events.MODERATION
     assert "message.posted" not in events.MODERATION
@@ -114,8 +124,12 @@ def test_hidden_text_is_withheld_as_the_catalogue_says_and_still_fits_when_told(
 
 
 def test_who_may_receive_what():
-    for type_ in events.CATALOGUE:  # today everything goes to the whole room
-        assert events.may_receive(type_, moderator=False, author=False)
+    teachers_only = {"item.flagged", "flag.dismissed"}  # flags: never to students
+    for type_ in events.CATALOGUE:
+        shown = events.may_receive(type_, moderator=False, author=False)
+        assert shown is (type_ not in teachers_only), type_
+        assert events.may_receive(type_, moderator=True, author=False)
+    assert not events.may_receive("item.flagged", moderator=False, author=True)
     teachers = events.EventType("x.teachers", {}, to=events.To.TEACHERS)
     events.CATALOGUE["x.teachers"] = teachers
     try:
@@ -123,6 +137,20 @@ def test_who_may_receive_what():
         assert not events.may_receive("x.teachers", moderator=False, author=True)
     finally:
         del events.CATALOGUE["x.teachers"]
+
+
+def test_a_votes_choices_and_voter_are_told_only_to_its_author_and_the_teachers():
+    voted = {"poll_id": 4, "counts": [1, 0], "choices": [0]}
+    assert events.check("poll.voted", voted) == []
+    told = events.told("poll.voted", voted)
+    assert told == {"poll_id": 4, "counts": [1, 0]}
+    assert events.check("poll.voted", told) != []  # not as stored…
+    assert events.check_told("poll.voted", told) == []  # …but as told to the room
+    assert events.check_told("poll.voted", {"poll_id": 4}) != []
+    assert events.private_parts("poll.voted", moderator=False, author=False) is not None
+    assert events.private_parts("poll.voted", moderator=True, author=False) is None
+    assert events.private_parts("poll.voted", moderator=False, author=True) is None
+    assert events.told("message.reacted", {"x": 1}) == {"x": 1}
 
 
 def test_a_fold_is_registered_once():
@@ -189,6 +217,9 @@ def test_the_compiled_check_and_the_explained_check_agree():
         "member.muted": {"user_id": 3, "minutes": 5, "until": None},
         "room.locked": {"locked": True},
         "session.opened": {},
+        "poll.voted": {"poll_id": 4, "counts": [1, 0], "choices": [0]},
+        "poll.opened": {"poll": {"id": 4, "question": "Q", "options": ["a"], "multiple": False}},
+        "item.flagged": {"flag_id": 5, "target": "note", "id": 3, "reason": None},
     }
     values = [1, True, 0.5, "x", None, {}, [], {"id": 1}]
     for type_, good in samples.items():

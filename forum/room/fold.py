@@ -212,9 +212,11 @@ def _fold_member(session: ForumSession | Head, event: Event | Logged, run=None) 
 
 def rebuild(session_id: int) -> None:
     """Throw the room state away and fold it again from the log (tests, repairs)."""
-    from ..models import Note, NoteVote
+    from ..models import Flag, Note, NoteVote, Poll, PollVote
 
     session = db.session.get_one(ForumSession, session_id)
+    for table in (Flag, PollVote, Poll):
+        db.session.execute(sa.delete(table).where(table.session_id == session_id))
     db.session.execute(sa.delete(NoteVote).where(NoteVote.session_id == session_id))
     db.session.execute(sa.delete(Note).where(Note.session_id == session_id))
     db.session.execute(sa.delete(Message).where(Message.session_id == session_id))
