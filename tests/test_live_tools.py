@@ -4,6 +4,8 @@ the room rebuilt from the log."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from livekit import People
@@ -392,3 +394,103 @@ def test_rebuilding_the_room_from_the_log_gives_its_live_state_with_polls_and_fl
         assert room_polls.state(sid, tw.id) == live_polls
     assert live_polls[0]["counts"] == [0, 1, 1] and live_polls[0]["closed"]
     assert live_polls[1]["counts"] == [1, 1, 0] and live_polls[1]["mine"] == []
+
+
+# --- the record: transcript, review page, report --------------------------------------
+
+
+def _lesson(people) -> dict:
+    """A poll answered by two students, a flag hidden and one dismissed, then closed."""
+    sid = people.live_session
+    teacher = people.joined("tw_teacher")
+    tw, jp = people.joined("tw_student"), people.joined("jp_student")
+    poll = _open(teacher, sid, question="Rivers or seas?", options=["Rivers", "Seas"])
+    pid = poll["data"]["poll"]["id"]
+    tw.ok("poll.vote", {"session_id": sid, "poll_id": pid, "choices": [0]})
+    jp.ok("poll.vote", {"session_id": sid, "poll_id": pid, "choices": [1]})
+    teacher.ok("poll.close", {"session_id": sid, "poll_id": pid})
+    m1, m2 = _message(jp, sid, "mean words"), _message(jp, sid, "fine words")
+    f1 = tw.ok("flag", {"session_id": sid, "target": "message", "id": m1, "reason": "unkind"})
+    f2 = tw.ok("flag", {"session_id": sid, "target": "message", "id": m2})
+    teacher.ok("mod.hide", {"session_id": sid, "target": "message", "id": m1})
+    teacher.ok("flag.dismiss", {"session_id": sid, "flag_id": f2["flag_id"]})
+    teacher.ok("session.close", {"session_id": sid})
+    return {"sid": sid, "poll": pid, "tw": tw, "jp": jp, "flags": (f1["flag_id"], f2["flag_id"])}
+
+
+def _signed_in(people, name: str):
+    from livekit import sign_in
+
+    return sign_in(people.app, people.users[name])
+
+
+def test_the_sealed_record_keeps_who_voted_what_and_every_flag_and_still_verifies(people, app):
+    from forum import transcript
+    from forum.models import ForumSession
+
+    lesson = _lesson(people)
+    sid = lesson["sid"]
+    reviewer = _signed_in(people, "reviewer")
+    doc = reviewer.get(f"/sessions/{sid}/transcript.json").get_json()
+    with app.app_context():
+        assert transcript.verify_document(doc).valid
+        assert transcript.verify_stored(db.session.get(ForumSession, sid)).valid
+    votes = [e for e in doc["events"] if e["type"] == "poll.voted"]
+    assert {(e["actor_id"], tuple(e["data"]["choices"])) for e in votes} == {
+        (lesson["tw"].id, (0,)),
+        (lesson["jp"].id, (1,)),
+    }
+    flagged = [e for e in doc["events"] if e["type"] == "item.flagged"]
+    assert [e["actor_id"] for e in flagged] == [lesson["tw"].id] * 2
+    assert any(e["type"] == "flag.dismissed" for e in doc["events"])
+
+    # A student's own copy: no flags, only their own vote's choices.
+    student = _signed_in(people, "jp_student")
+    theirs = student.get(f"/sessions/{sid}/transcript.json").get_json()
+    types = {e["type"] for e in theirs["events"]}
+    assert "item.flagged" not in types and "flag.dismissed" not in types
+    for event in theirs["events"]:
+        if event["type"] == "poll.voted":
+            if event["actor_id"] == lesson["jp"].id:
+                assert event["data"]["choices"] == [1]
+            else:
+                assert event["actor_id"] is None and "choices" not in event["data"]
+    page = student.get(f"/sessions/{sid}/transcript.html?lang=en").get_data(as_text=True)
+    assert "Rivers or seas?" in page and 'id="flags"' not in page
+    assert "unkind" not in page
+
+
+def test_the_review_page_shows_polls_with_pseudonymous_answers_and_flags(people, app):
+    lesson = _lesson(people)
+    sid = lesson["sid"]
+    reviewer = _signed_in(people, "reviewer")
+    page = reviewer.get(f"/review/sessions/{sid}?lang=en").get_data(as_text=True)
+    assert "Rivers or seas?" in page and "Who answered what" in page
+    for name in ("tw_student", "jp_student"):
+        assert people.users[name]["display_name"] not in page  # pseudonyms for reviewers
+    answers = re.findall(r"(Student \d+) <span[^>]*>\([^)]*\)</span>: (Rivers|Seas)", page)
+    assert len(answers) == 2 and {a[1] for a in answers} == {"Rivers", "Seas"}, answers
+    assert "unkind" in page and 'id="flags"' in page
+    assert "hidden by" in page and "dismissed by" in page
+    # The teachers' record names the students.
+    teacher = _signed_in(people, "tw_teacher")
+    html = teacher.get(f"/sessions/{sid}/transcript.html?lang=en").get_data(as_text=True)
+    assert people.users["tw_student"]["display_name"] in html and "Who answered what" in html
+
+
+def test_the_years_report_counts_polls_and_flags(people, app):
+    from forum import review
+    from forum.clock import academic_year_of
+    from forum.models import ForumSession
+
+    lesson = _lesson(people)
+    with app.app_context():
+        year = academic_year_of(db.session.get(ForumSession, lesson["sid"]).starts_at)
+        data = review.report(year)
+        rows = review.report_rows(data)
+    assert data["polls"] >= 1 and data["flags"] >= 2
+    assert ("polls", "", data["polls"]) in rows and ("flags", "", data["flags"]) in rows
+    reviewer = _signed_in(people, "reviewer")
+    served = reviewer.get(f"/review/report?year={year}&format=json").get_json()
+    assert served["polls"] == data["polls"] and served["flags"] == data["flags"]
+    assert "messages" in served and "notes" in served  # the keys it had are kept
