@@ -151,7 +151,10 @@ def room_strings() -> dict[str, str]:
         "poll_closed": _("Closed"),
         "poll_choose_one": _("Choose one answer"),
         "poll_choose_several": _("Choose one or more answers"),
-        **_plural("poll_people", lambda n: ngettext("%(num)s person answered", "%(num)s people answered", n)),
+        **_plural(
+            "poll_people",
+            lambda n: ngettext("%(num)s person answered", "%(num)s people answered", n),
+        ),
         **_plural("poll_count", lambda n: ngettext("%(num)s vote", "%(num)s votes", n)),
         "poll_your_answer": _("your answer"),
         "poll_answer": _("Answer"),

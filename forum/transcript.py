@@ -302,9 +302,7 @@ def export_chunks(snap: Snapshot, app: Flask) -> Iterator[bytes]:
     yield (before + "[").encode()
     first = True
     for rows in log_batches(snap.session_id, snap.through, app=app):
-        body = ",".join(
-            provider.dumps(item, separators=(",", ":")) for item in _items(rows, snap)
-        )
+        body = ",".join(provider.dumps(item, separators=(",", ":")) for item in _items(rows, snap))
         if body:
             yield (body if first else "," + body).encode()
             first = False

@@ -170,7 +170,9 @@ def test_poll_votes_that_do_not_fit_are_refused(people):
     poll = _open(teacher, sid)["data"]["poll"]
     pid = poll["id"]
     for choices in ([], [0, 1], [3], [-1], [True], ["0"], None, [0, 0]):
-        student.error("poll.vote", {"session_id": sid, "poll_id": pid, "choices": choices}, "invalid")
+        student.error(
+            "poll.vote", {"session_id": sid, "poll_id": pid, "choices": choices}, "invalid"
+        )
     student.error("poll.vote", {"session_id": sid, "poll_id": 999999, "choices": [0]}, "not_found")
     student.error("poll.vote", {"session_id": sid, "poll_id": "1", "choices": [0]}, "invalid")
     # Students may not open or close polls; reviewers (observers) may not vote.
@@ -218,9 +220,7 @@ def test_votes_are_rate_limited(people):
 
 
 def _message(client, sid: int, body: str = "Something unkind") -> int:
-    ack = client.ok(
-        "chat.send", {"session_id": sid, "client_id": f"m-{body}", "body": body}
-    )
+    ack = client.ok("chat.send", {"session_id": sid, "client_id": f"m-{body}", "body": body})
     return ack["event"]["data"]["message_id"]
 
 
@@ -232,9 +232,7 @@ def test_a_flag_reaches_the_teachers_of_both_schools_never_the_students(people):
     flagger = people.joined("tw_student")
     bystander = people.joined("tw_student2")
     mid = _message(author, sid)
-    ack = flagger.ok(
-        "flag", {"session_id": sid, "target": "message", "id": mid, "reason": "rude"}
-    )
+    ack = flagger.ok("flag", {"session_id": sid, "target": "message", "id": mid, "reason": "rude"})
     assert set(ack) == {"ok", "flag_id"}  # received; nothing of the queue
     for teacher in (tw_teacher, jp_teacher):
         flagged = [e for e in teacher.events() if e["type"] == "item.flagged"]
@@ -364,9 +362,7 @@ def _tools_state(session_id: int) -> dict:
     }
 
 
-def test_rebuilding_the_room_from_the_log_gives_its_live_state_with_polls_and_flags(
-    people, app
-):
+def test_rebuilding_the_room_from_the_log_gives_its_live_state_with_polls_and_flags(people, app):
     sid = people.live_session
     teacher = people.joined("tw_teacher")
     tw, jp = people.joined("tw_student"), people.joined("jp_student")

@@ -66,9 +66,9 @@ def test_a_poll_and_a_flag_across_two_schools_on_phones(room):
     jp_poll.locator("button[type=submit]").focus()
     jp.keyboard.press("Enter")
     for page in (lin, sato, tw, jp):
-        expect(page.locator(".poll").first.locator(".poll-option progress").nth(1)).to_have_attribute(
-            "value", "1"
-        )
+        expect(
+            page.locator(".poll").first.locator(".poll-option progress").nth(1)
+        ).to_have_attribute("value", "1")
         assert counts(page) == ["1", "1"]
     # Each sees their own answer marked, and nobody's else.
     expect(tw_poll.locator(".poll-option.is-mine")).to_have_count(1)
@@ -78,9 +78,9 @@ def test_a_poll_and_a_flag_across_two_schools_on_phones(room):
     jp_poll.locator("label.poll-option-text").first.click()
     jp_poll.locator("button[type=submit]").click()
     for page in (lin, sato, tw, jp):
-        expect(page.locator(".poll").first.locator(".poll-option progress").first).to_have_attribute(
-            "value", "2"
-        )
+        expect(
+            page.locator(".poll").first.locator(".poll-option progress").first
+        ).to_have_attribute("value", "2")
     # Nothing overflows a phone's width.
     for page in (tw, jp):
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE[0]

@@ -90,13 +90,11 @@ def queue(session_id: int) -> list[dict[str, Any]]:
     """The open flags, oldest first, for the teachers' queue in ``join``: each with who
     flagged it (teachers may know), the reason and an excerpt of the item."""
     flags = db.session.scalars(
-        sa.select(Flag)
-        .where(Flag.session_id == session_id, Flag.state == "open")
-        .order_by(Flag.id)
+        sa.select(Flag).where(Flag.session_id == session_id, Flag.state == "open").order_by(Flag.id)
     ).all()
     if not flags:
         return []
-    texts: dict[tuple[str, int], tuple[str, str]] = {}
+    texts: dict[tuple[str, int], tuple[str | None, str | None]] = {}
     message_ids = [f.item_id for f in flags if f.target == "message"]
     note_ids = [f.item_id for f in flags if f.target == "note"]
     if message_ids:
@@ -107,19 +105,19 @@ def queue(session_id: int) -> list[dict[str, Any]]:
         ):
             texts[("message", mid)] = (body, lang)
     if note_ids:
-        for nid, text, lang in db.session.execute(
+        for nid, note_text, lang in db.session.execute(
             sa.select(Note.id, Note.text, Note.lang).where(
                 Note.session_id == session_id, Note.id.in_(note_ids)
             )
         ):
-            texts[("note", nid)] = (text, lang)
+            texts[("note", nid)] = (note_text, lang)
     flaggers = {f.flagger_id for f in flags}
     actors = {
         u.id: actor_of(u) for u in db.session.scalars(sa.select(User).where(User.id.in_(flaggers)))
     }
     out = []
     for f in flags:
-        text, lang = texts.get((f.target, f.item_id), (None, None))
+        excerpt, item_lang = texts.get((f.target, f.item_id), (None, None))
         out.append(
             {
                 "flag_id": f.id,
@@ -127,8 +125,8 @@ def queue(session_id: int) -> list[dict[str, Any]]:
                 "id": f.item_id,
                 "reason": f.reason,
                 "flagger": actors.get(f.flagger_id),
-                "excerpt": _excerpt(text),
-                "lang": lang,
+                "excerpt": _excerpt(excerpt),
+                "lang": item_lang,
             }
         )
     return out

@@ -90,7 +90,7 @@ def state(session_id: int, user_id: int) -> list[dict[str, Any]]:
     polls = db.session.scalars(
         sa.select(Poll).where(Poll.session_id == session_id).order_by(Poll.id)
     ).all()
-    mine = dict(
+    mine: dict[int, list[int]] = dict(
         db.session.execute(
             sa.select(PollVote.poll_id, PollVote.choices).where(
                 PollVote.session_id == session_id, PollVote.user_id == user_id
