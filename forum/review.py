@@ -284,10 +284,10 @@ def _live_tools(
     answers: dict[int, dict[int, list[int]]] = defaultdict(dict)
     flags: dict[int, dict[str, Any]] = {}
     rows = log.rows(
-        sa.select(Event.seq, Event.at, Event.type, Event.actor_id, Event.data).order_by(Event.seq),
+        sa.select(Event.at, Event.type, Event.actor_id, Event.data).order_by(Event.seq),
         *_TOOLS,
     )
-    for seq, at, kind, actor_id, data in rows:
+    for at, kind, actor_id, data in rows:
         if kind == "poll.opened":
             poll = data["poll"]
             polls[poll["id"]] = {

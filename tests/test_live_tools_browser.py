@@ -33,7 +33,7 @@ def counts(page) -> list[str]:
     return [bars.nth(i).get_attribute("value") for i in range(bars.count())]
 
 
-def test_a_poll_and_a_flag_across_two_schools_on_phones(room):
+def test_a_poll_and_a_flag_across_two_schools_on_phones(room):  # noqa: F811
     from playwright.sync_api import expect
 
     lin = teacher(room)
