@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from . import sql
 from .extensions import db
-from .models import Event, ForumSession, SessionStatus, utcnow
+from .models import Event, ForumSession, Message, Note, SessionStatus, utcnow
 from .timeutil import iso_utc
 
 
@@ -337,3 +337,22 @@ def first_bad_seq(
             return event.seq if event.seq == expected else expected
         previous = event.hash
     return None
+
+
+def hidden_items(session_id: int) -> set[tuple[str, int]]:
+    """The messages and notes of a session that moderators have hidden (as the log's
+    ``*.hidden``/``*.unhidden`` events left them): whose text is withheld from readers
+    who do not moderate (``events.withheld``)."""
+    items = {
+        ("message", mid)
+        for mid in db.session.scalars(
+            sa.select(Message.id).where(Message.session_id == session_id, Message.hidden)
+        )
+    }
+    items |= {
+        ("note", nid)
+        for nid in db.session.scalars(
+            sa.select(Note.id).where(Note.session_id == session_id, Note.hidden)
+        )
+    }
+    return items

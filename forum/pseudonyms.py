@@ -156,6 +156,8 @@ def mask_typing(payload: dict[str, Any], numbering: dict[int, int]) -> dict[str,
 def unknown(payload: dict[str, Any], kind: str, numbering: dict[int, int]) -> bool:
     """Does the payload name a student the numbering does not know yet (a newcomer to
     the log since it was read)? Then it is read again."""
+    if kind == "skip":  # names nobody
+        return False
     if kind == "event":
         people = [payload.get("actor")]
     elif kind == "presence":

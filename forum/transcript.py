@@ -222,7 +222,6 @@ class Snapshot:
 
 
 def snapshot(session: ForumSession, reading: Reading) -> Snapshot:
-    from .room import hidden_items
 
     through = _through(session)
     sealed = db.session.get(Seal, session.id)
@@ -240,7 +239,7 @@ def snapshot(session: ForumSession, reading: Reading) -> Snapshot:
         session.id,
         through,
         reading,
-        None if reading.hidden_text else hidden_items(session.id),
+        None if reading.hidden_text else eventlog.hidden_items(session.id),
         found,
         fields,
     )

@@ -612,6 +612,51 @@ def test_hidden_text_is_withheld_from_students_but_not_teachers(people):
     assert seen[note["seq"]]["data"]["note"]["text"] == "unkind note"
 
 
+def test_an_event_for_teachers_and_its_author_reaches_only_them(people, monkeypatch):
+    """An event whose catalogue audience is the teachers and its author (as a held
+    message or a flag will be): they hear it live, the other students hear only that
+    its seq is not theirs (``skip``) and never its content, on ``join`` as live."""
+    import dataclasses
+
+    from forum import events
+
+    restricted = dataclasses.replace(
+        events.CATALOGUE["message.reacted"], to=events.To.TEACHERS | events.To.AUTHOR
+    )
+    monkeypatch.setitem(events.CATALOGUE, "message.reacted", restricted)
+    author = joined(people, "tw_student")
+    other = joined(people, "jp_student")
+    teacher = joined(people, "jp_teacher")
+    sid = people.live_session
+    said = send(other, "react to me", "rr")["event"]
+    reacted = author.ok(
+        "chat.react", {"session_id": sid, "message_id": said["seq"], "emoji": "👍"}
+    )["event"]
+    after = send(other, "still here", "rr2")["event"]
+    assert reacted["seq"] in [e["seq"] for e in teacher.events()]
+    assert reacted["seq"] in [e["seq"] for e in author.events()]
+    heard = other.events()  # checks: no gap once the skips are counted
+    assert reacted["seq"] not in [e["seq"] for e in heard]
+    assert after["seq"] in [e["seq"] for e in heard]
+    assert other.received("skip") == [{"session_id": sid, "seq": reacted["seq"]}]
+    assert teacher.received("skip") == [] and author.received("skip") == []
+    # Replayed by the same rule.
+    assert reacted["seq"] not in [
+        e["seq"] for e in other.ok("join", {"session_id": sid, "since": 0})["events"]
+    ]
+    assert reacted["seq"] in [
+        e["seq"] for e in author.ok("join", {"session_id": sid, "since": 0})["events"]
+    ]
+    assert reacted["seq"] in [
+        e["seq"] for e in teacher.ok("join", {"session_id": sid, "since": 0})["events"]
+    ]
+    # Having left, nobody is told anything more of the room.
+    author.ok("leave", {"session_id": sid})
+    author.forget()
+    other.ok("chat.react", {"session_id": sid, "message_id": said["seq"], "emoji": "👍"})
+    assert author.received("event") == [] and author.received("skip") == []
+
+
 def test_removed_student_is_disconnected_and_cannot_rejoin(people):
     student = joined(people, "tw_student")
     other = joined(people, "tw_student2")

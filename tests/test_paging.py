@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from livekit import People, check_seqs
 
-from forum import room
+from forum import eventlog, room
 from forum.extensions import db
 from forum.live import handlers
 
@@ -42,7 +42,7 @@ def long_room(app, people):
     with app.app_context():
         long_session.build(people.live_session, 700)
         # One more hidden message near the start, one hidden and shown again, a pin far back.
-        assert any(kind == "message" for kind, _m in room.hidden_items(people.live_session))
+        assert any(kind == "message" for kind, _m in eventlog.hidden_items(people.live_session))
         seat = room.seat_for(_user(people, "tw_teacher"), people.live_session)
         posted = [e.seq for e in _log(people.live_session) if e.type == "message.posted"]
         room.hide_message(seat, posted[3], True, None)
@@ -101,7 +101,7 @@ def test_latest_page_and_history_give_the_full_replay(people, long_room, reader)
 
 def test_hidden_text_stays_withheld_on_every_path(people, long_room, app):
     with app.app_context():
-        hidden = {m for kind, m in room.hidden_items(long_room) if kind == "message"}
+        hidden = {m for kind, m in eventlog.hidden_items(long_room) if kind == "message"}
         bodies = {
             e.data["body"]
             for e in _log(long_room)

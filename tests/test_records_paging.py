@@ -92,7 +92,7 @@ def whole_export(session, reading) -> dict:
             "school": user.school.slug if user.school else None,
             "country": user.school.country if user.school else None,
         }
-    withhold = None if reading.hidden_text else room.hidden_items(session.id)
+    withhold = None if reading.hidden_text else eventlog.hidden_items(session.id)
     from forum.timeutil import iso_utc
 
     sealed = db.session.get(Seal, session.id)

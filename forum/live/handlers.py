@@ -23,7 +23,7 @@ from ..models import Connection, RoomMember, User
 from . import attendance, presence, relay, servers
 from .dispatch import _call, _join_room, _leave_room, _seat, arrivals, handler, unavailable_ack
 from .observers import observer_room
-from .rooms import NAMESPACE, login_room, session_room
+from .rooms import NAMESPACE, login_room, member_rooms, session_room
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +174,9 @@ def on_join(user: accounts.Person, payload: dict[str, Any]) -> dict[str, Any]:
     masked = _masked(seat, user)
     call = _call()
     _join_room(observer_room(seat.session.id) if masked else session_room(seat.session.id))
+    if not masked:
+        for name in member_rooms(seat.session.id, user.id, moderator=seat.manager):
+            _join_room(name)
     came_online = attendance.arrived(
         call.sid, seat, call.environ.get("forum.login_hash"), servers.SERVER_ID
     )
@@ -260,6 +263,8 @@ def on_leave(user: accounts.Person, payload: dict[str, Any]) -> dict[str, Any]:
     sid = _call().sid
     _leave_room(session_room(seat.session.id))
     _leave_room(observer_room(seat.session.id))
+    for name in member_rooms(seat.session.id, user.id, moderator=True):
+        _leave_room(name)
     socketio.server.manager.observers.left(sid)
     attendance.end_connection(sid, user, seat.session.id)
     return {}

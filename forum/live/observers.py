@@ -25,7 +25,8 @@ from .. import pseudonyms, sql
 
 log = logging.getLogger(__name__)
 
-# What the members' room is told that observers hear too.
+# What the members' room is told that observers hear too (``skip``: a seq whose event
+# only its audience hears, a moderator's or a group's, told so their sequencer moves on).
 KINDS = ("event", "presence", "typing")
 
 
@@ -112,6 +113,8 @@ class Observers:
 
 def mask(kind: str, payload: dict[str, Any], numbering: dict[int, int]) -> dict[str, Any]:
     """A payload of ``kind`` as a pseudonym reader sees it (in the current locale)."""
+    if kind == "skip":  # a seq that is not theirs: names nobody
+        return payload
     if kind == "event":
         return pseudonyms.mask_event(payload, numbering)
     if kind == "presence":

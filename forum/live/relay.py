@@ -215,13 +215,32 @@ def _told_to_a_room(event: str, namespace: str | None, room: Any, callback: Any)
 def _local_emit(manager: socketio.Manager) -> Callable[[Payload], None]:
     """Deliver one event to this process's connections in its session's room, and to
     its observers (under pseudonyms)."""
-    from .rooms import NAMESPACE, session_room
+    from .rooms import NAMESPACE, audience, session_room
 
     def deliver(payload: Payload) -> None:
+        rooms = audience(payload)
+        if rooms is None:  # the whole room: one frame for everyone
+            socketio.Manager.emit(
+                manager, "event", payload, NAMESPACE, room=session_room(payload["session_id"])
+            )
+            manager.observers.tell("event", payload)
+            return
+        # Some may hear it, the rest are told only that its seq is not theirs, so
+        # their sequencer moves on instead of waiting for a gap to fill. The event
+        # goes first: a teacher gets it, then the skip (dropped as already seen).
+        heard = [sid for sid, _ in manager.get_participants(NAMESPACE, rooms)]
+        if heard:
+            socketio.Manager.emit(manager, "event", payload, NAMESPACE, room=rooms)
+        skip = {"session_id": payload["session_id"], "seq": payload["seq"]}
         socketio.Manager.emit(
-            manager, "event", payload, NAMESPACE, room=session_room(payload["session_id"])
+            manager,
+            "skip",
+            skip,
+            NAMESPACE,
+            room=session_room(payload["session_id"]),
+            skip_sid=heard,
         )
-        manager.observers.tell("event", payload)
+        manager.observers.tell("skip", skip)
 
     return deliver
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from .. import events
 from ..extensions import socketio
 
 NAMESPACE = "/live"
@@ -17,6 +18,51 @@ MAX_PACKET_BYTES = 16 * 1024
 def session_room(session_id: int) -> str:
     """The Socket.IO room of everyone joined to one forum session."""
     return f"session:{session_id}"
+
+
+def teachers_room(session_id: int) -> str:
+    """The room of a session's moderators (its exchange's teachers, admins)."""
+    return f"session:{session_id}:teachers"
+
+
+def user_room(session_id: int, user_id: int) -> str:
+    """The room of one member's connections to a session (what is told to its author)."""
+    return f"session:{session_id}:user:{user_id}"
+
+
+def group_room(session_id: int, group_id: int) -> str:
+    """The room of one breakout group's members."""
+    return f"session:{session_id}:group:{group_id}"
+
+
+def member_rooms(session_id: int, user_id: int, *, moderator: bool) -> list[str]:
+    """The rooms a member's connection enters on ``join``, beside the session's."""
+    rooms = [user_room(session_id, user_id)]
+    if moderator:
+        rooms.append(teachers_room(session_id))
+    return rooms
+
+
+def audience(payload: dict[str, Any]) -> list[str] | None:
+    """Where one logged event goes live: ``None`` for the whole session's room (the
+    common case), else the rooms that may hear it — the session's moderators, its
+    author (``To.AUTHOR``), a breakout group (``data.group_id``). The catalogue's
+    ``to`` decides, the same rule ``join`` and ``history`` replay by
+    (``events.may_receive``)."""
+    entry = events.CATALOGUE.get(payload["type"])
+    to = entry.to if entry is not None else events.To.EVERYONE
+    data = payload.get("data")
+    group = data.get("group_id") if isinstance(data, dict) else None
+    session_id = payload["session_id"]
+    rooms = [teachers_room(session_id)]
+    if to & events.To.MEMBERS:
+        if group is None:
+            return None
+        rooms.append(group_room(session_id, int(group)))
+    actor = payload.get("actor")
+    if to & events.To.AUTHOR and isinstance(actor, dict) and actor.get("id") is not None:
+        rooms.append(user_room(session_id, actor["id"]))
+    return rooms
 
 
 def login_room(user_id: int, sid: str) -> str:

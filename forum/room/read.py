@@ -14,7 +14,6 @@ from ..extensions import db
 from ..i18n import html_lang_of
 from ..models import (
     Event,
-    Message,
     RoomMember,
     User,
 )
@@ -73,25 +72,6 @@ def actors_for(events: list[Event]) -> dict[int, dict[str, Any]]:
     return {u.id: actor_of(u) for u in users}
 
 
-def hidden_items(session_id: int) -> set[tuple[str, int]]:
-    """The messages and notes of a session that moderators have hidden."""
-    from ..models import Note
-
-    items = {
-        ("message", mid)
-        for mid in db.session.scalars(
-            sa.select(Message.id).where(Message.session_id == session_id, Message.hidden)
-        )
-    }
-    items |= {
-        ("note", nid)
-        for nid in db.session.scalars(
-            sa.select(Note.id).where(Note.session_id == session_id, Note.hidden)
-        )
-    }
-    return items
-
-
 def replay(seat: Seat, since: int = 0) -> list[dict[str, Any]]:
     """Every event after ``since`` that the reader may receive (the catalogue's ``to``),
     hidden text withheld for anyone who does not moderate."""
@@ -100,7 +80,7 @@ def replay(seat: Seat, since: int = 0) -> list[dict[str, Any]]:
         for e in eventlog.events_since(seat.session.id, since)
         if events.may_receive(e.type, moderator=seat.manager, author=e.actor_id == seat.user.id)
     ]
-    withhold = None if seat.manager else hidden_items(seat.session.id)
+    withhold = None if seat.manager else eventlog.hidden_items(seat.session.id)
     actors = actors_for(logged)
     return [
         serialize_event(e, actors, withhold=withhold, private=_sees_private(seat, e))
@@ -170,7 +150,7 @@ def page(
         if e.type == "message.posted"
         and events.may_receive(e.type, moderator=seat.manager, author=e.actor_id == seat.user.id)
     ]
-    withhold = None if seat.manager else hidden_items(seat.session.id)
+    withhold = None if seat.manager else eventlog.hidden_items(seat.session.id)
     actors = actors_for(logged + quoted)
     return Page(
         events=[

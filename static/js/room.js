@@ -138,7 +138,8 @@ function receive(event, live) {
     const next = waiting.get(lastSeq + 1);
     waiting.delete(lastSeq + 1);
     lastSeq += 1;
-    applyEvent(next.event, next.live);
+    if (!next.event.skip) applyEvent(next.event, next.live);
+    else root.dataset.seq = String(lastSeq);
   }
   if (waiting.size === 0) {
     window.clearTimeout(gapTimer);
@@ -151,6 +152,12 @@ function receive(event, live) {
       if (waiting.size > 0) join();
     }, GAP_WAIT_MS);
   }
+}
+
+// A seq whose event is for others only (the teachers', another group's): nothing to
+// show, but the sequencer moves past it instead of waiting for it.
+function skip(seq) {
+  receive({ session_id: ctx.sessionId, seq, skip: true }, false);
 }
 
 function applyEvent(event, live) {
@@ -270,6 +277,8 @@ function onJoined(ack) {
       if (event.seq <= lastSeq) chat.fillWithheld(event);
       else receive(event, false);
     }
+    // The replay read every event up to `head`: a seq it did not return is not ours.
+    for (let seq = lastSeq + 1; seq <= ack.head; seq += 1) if (!waiting.has(seq)) skip(seq);
   } finally {
     ctx.batching = false;
   }
@@ -364,6 +373,7 @@ socket.on("connect_error", (err) => {
 });
 
 socket.on("event", (event) => receive(event, true));
+socket.on("skip", (payload) => { if (payload.session_id === ctx.sessionId) skip(payload.seq); });
 socket.on("presence", (payload) => {
   if (payload.session_id !== ctx.sessionId) return;
   for (const member of payload.members) ctx.actors.set(member.id, member);
