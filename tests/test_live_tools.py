@@ -240,6 +240,11 @@ def test_a_flag_reaches_the_teachers_of_both_schools_never_the_students(people):
             {"flag_id": ack["flag_id"], "target": "message", "id": mid, "reason": "rude"}
         ]
         assert flagged[0]["actor"]["id"] == flagger.id  # teachers may know who flagged
+    # Live, the students — the flagger, the author, a bystander — hear nothing of it:
+    # its seq reaches them as a skip, so their sequencer moves on.
+    for student in (author, flagger, bystander):
+        assert all(e["type"] not in ("item.flagged",) for e in student.events())
+        assert ack["flag_id"] in {s["seq"] for s in student.received("skip")}
     # Joining, the teachers find it in their queue, the students nowhere.
     queue = people.live("jp_teacher").ok("join", {"session_id": sid})["flags"]
     assert queue == [
