@@ -3,6 +3,7 @@ desk's filters and verdicts, and the academic-year report."""
 
 from __future__ import annotations
 
+import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from . import access, board, events, mous, training, transcript
+from . import access, board, csvfile, events, mous, training, transcript
 from .clock import academic_year_bounds, academic_year_of
 from .errors import ActionError
 from .extensions import db
@@ -342,6 +343,43 @@ def _live_tools(
     for flag in flags.values():
         flag["at"] = _aware(flag["at"])
     return list(polls.values()), list(flags.values()) if staff else []
+
+
+POLLS_CSV_HEADER = ["poll", "question", "row", "answer", "count", "person", "role", "school"]
+
+
+def polls_csv(session: ForumSession, reading: transcript.Reading) -> bytes:
+    """The session's polls as CSV (UTF-8 with BOM): a ``count`` row per answer and,
+    for staff and reviewers, an ``answer`` row per person with what they chose last,
+    named as the reading names people (pseudonyms for reviewers)."""
+    snap = transcript.snapshot(session, reading)
+    log = _Log(session.id, snap.through)
+    polls, _flags = _live_tools(
+        log,
+        lambda actor_id: snap.actors.get(str(actor_id), {}),
+        staff=reading.reader_id is None,
+    )
+    buffer = io.StringIO()
+    writer = csvfile.writer(buffer)
+    writer.writerow(POLLS_CSV_HEADER)
+    for poll in polls:
+        for option, count in zip(poll["options"], poll["counts"], strict=True):
+            writer.writerow([poll["id"], poll["question"], "count", option, count, "", "", ""])
+        for answer in poll["answers"]:
+            person = answer["actor"]
+            writer.writerow(
+                [
+                    poll["id"],
+                    poll["question"],
+                    "answer",
+                    " / ".join(answer["choices"]),
+                    "",
+                    person.get("name", ""),
+                    person.get("role", ""),
+                    person.get("school", ""),
+                ]
+            )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def _aware(moment: datetime | None) -> datetime | None:

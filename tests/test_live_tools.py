@@ -495,3 +495,25 @@ def test_the_years_report_counts_polls_and_flags(people, app):
     served = reviewer.get(f"/review/report?year={year}&format=json").get_json()
     assert served["polls"] == data["polls"] and served["flags"] == data["flags"]
     assert "messages" in served and "notes" in served  # the keys it had are kept
+
+
+def test_the_polls_csv_has_counts_for_everyone_and_answers_for_reviewers(people, app):
+    import csv
+    import io
+
+    lesson = _lesson(people)
+    sid = lesson["sid"]
+
+    def rows(name: str) -> list[dict]:
+        response = _signed_in(people, name).get(f"/sessions/{sid}/polls.csv?lang=en")
+        assert response.status_code == 200 and response.mimetype == "text/csv"
+        return list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+    theirs = rows("reviewer")
+    counts = {(r["answer"], r["count"]) for r in theirs if r["row"] == "count"}
+    assert counts == {("Rivers", "1"), ("Seas", "1")}
+    answers = [r for r in theirs if r["row"] == "answer"]
+    assert sorted(r["answer"] for r in answers) == ["Rivers", "Seas"]
+    assert all(r["person"].startswith("Student ") for r in answers)  # pseudonyms
+    student = rows("tw_student")
+    assert {r["row"] for r in student} == {"count"}
