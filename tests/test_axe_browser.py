@@ -20,8 +20,8 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from browsers import launch, require_chromium
-from servers import ROOT, flask_cli, server_env, start_server
+from browsers import chromium, open_session, require_chromium, served_forum
+from servers import ROOT
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 pytestmark = pytest.mark.browser
@@ -44,34 +44,18 @@ def forum(tmp_path_factory):
     require_chromium()
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run `make install` (npm ci)", pytrace=False)
-    env = server_env(tmp_path_factory.mktemp("axe-instance"), FORUM_ACCESS_LOG="0")
-    flask_cli(["db", "upgrade"], env)
-    demo = json.loads(
-        flask_cli(["forum", "seed-demo", "--json", "--with-applications"], env).stdout
-    )
-    server = start_server(env)
-    live = next(s for s in demo["sessions"] if s["status"] == "live")
-    tw_kr = next(s for s in demo["sessions"] if s["exchange_id"] != live["exchange_id"])
-    token = flask_cli(["forum", "token", "kim.teacher"], env).stdout.strip()
-    request = urllib.request.Request(
-        f"{server.url}/api/v1/sessions/{tw_kr['id']}/open",
-        method="POST",
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    with urllib.request.urlopen(request) as response:  # noqa: S310 (our own loopback server)
-        assert response.status == 200
-    yield server, demo, live["id"]
-    server.stop()
+    with served_forum(tmp_path_factory, "axe-instance", "--with-applications") as served:
+        server, demo, env = served
+        live = next(s for s in demo["sessions"] if s["status"] == "live")
+        tw_kr = next(s for s in demo["sessions"] if s["exchange_id"] != live["exchange_id"])
+        open_session(server, env, tw_kr["id"], "kim.teacher")
+        yield server, demo, live["id"]
 
 
 @pytest.fixture(scope="module")
 def browser(forum):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch(p)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,11 @@ which turns the missing browser into a failure.
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
-from browsers import launch, require_chromium
-from servers import ROOT, flask_cli, server_env, start_server
+from browsers import chromium, new_page, served_forum
+from servers import ROOT
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
@@ -21,39 +20,22 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
-    """A served, migrated, seeded forum of its own: (server, demo JSON).
-
-    Always a fresh SQLite file in its own instance folder, also when the rest of the
-    suite runs on PostgreSQL (FORUM_TEST_DATABASE_URL): isolated and nothing to clean.
-    """
-    require_chromium()
-    env = server_env(tmp_path_factory.mktemp("browser-instance"), FORUM_ACCESS_LOG="0")
-    flask_cli(["db", "upgrade"], env)
-    demo = json.loads(flask_cli(["forum", "seed-demo", "--json"], env).stdout)
-    server = start_server(env)
-    yield server, demo
-    server.stop()
+    """A served, migrated, seeded forum of its own: (server, demo JSON, env)."""
+    with served_forum(tmp_path_factory, "browser-instance") as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
 def browser(live_server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch(p)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="Asia/Taipei"
-    )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
+    page = new_page(browser)
     yield page
-    context.close()
+    page.context.close()
 
 
 def _student(demo: dict, school: str) -> dict:
@@ -63,7 +45,7 @@ def _student(demo: dict, school: str) -> dict:
 def test_student_signs_in_with_code_and_enters_live_room(live_server, page):
     from playwright.sync_api import expect
 
-    server, demo = live_server
+    server, demo, _env = live_server
     student = _student(demo, "taipei-daan")
     title = "Our rivers and the sea"
     assert any(s["title"] == title and s["status"] == "live" for s in demo["sessions"])

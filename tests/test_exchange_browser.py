@@ -9,14 +9,12 @@ Skipped when /usr/bin/chromium is missing, unless FORUM_REQUIRE_BROWSER=1.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from browsers import launch, require_chromium
-from servers import flask_cli, server_env, start_server
+from browsers import chromium, new_page, served_forum
 
 pytestmark = pytest.mark.browser
 
@@ -26,24 +24,15 @@ SESSION = "Our rivers, side by side (browser)"
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
-    """A served, migrated, seeded forum of its own (a fresh SQLite file)."""
-    require_chromium()
-    env = server_env(tmp_path_factory.mktemp("exchange-browser"), FORUM_ACCESS_LOG="0")
-    flask_cli(["db", "upgrade"], env)
-    demo = json.loads(flask_cli(["forum", "seed-demo", "--json"], env).stdout)
-    server = start_server(env)
-    yield server, demo
-    server.stop()
+    """A served, migrated, seeded forum of its own: (server, demo JSON, env)."""
+    with served_forum(tmp_path_factory, "exchange-browser") as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
 def browser(live_server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch(p)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def _person(demo: dict, role: str, school: str | None = None) -> dict:
@@ -53,11 +42,7 @@ def _person(demo: dict, role: str, school: str | None = None) -> dict:
 
 
 def _page(browser, locale: str = "en-US"):
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale=locale, timezone_id="Asia/Taipei"
-    )
-    context.set_default_timeout(15_000)
-    return context.new_page()
+    return new_page(browser, locale=locale)
 
 
 def _staff_page(browser, server, user: dict, lang: str):
@@ -94,7 +79,7 @@ def _student_sees(page, server) -> tuple[str, set[str]]:
 def test_proposal_acceptance_in_japanese_approval_session(live_server, browser):
     from playwright.sync_api import expect
 
-    server, demo = live_server
+    server, demo, _env = live_server
     jp_class = next(c["id"] for c in demo["classes"] if c["school"] == "shizuoka-aoi")
     student = _person(demo, "student", "shizuoka-aoi")
     student_page = _student_page(browser, server, student)

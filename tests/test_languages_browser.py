@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.request
 from pathlib import Path
 
 import pytest
-from browsers import launch, require_chromium
-from servers import flask_cli, server_env, start_server
+from browsers import chromium, open_session, served_forum
 from test_i18n import english_leftovers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,37 +33,21 @@ READERS = [
 def forum(tmp_path_factory):
     """A seeded server whose TW–JP and TW–KR sessions are both live, with a little
     conversation in each so the screenshots show a room in use."""
-    require_chromium()
-    env = server_env(tmp_path_factory.mktemp("lang-instance"), FORUM_ACCESS_LOG="0")
-    flask_cli(["db", "upgrade"], env)
-    demo = json.loads(flask_cli(["forum", "seed-demo", "--json"], env).stdout)
-    server = start_server(env)
-    live = next(s for s in demo["sessions"] if s["status"] == "live")
-    tw_kr = next(s for s in demo["sessions"] if s["exchange_id"] != live["exchange_id"])
-    token = flask_cli(["forum", "token", "kim.teacher"], env).stdout.strip()
-    request = urllib.request.Request(
-        f"{server.url}/api/v1/sessions/{tw_kr['id']}/open",
-        method="POST",
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    with urllib.request.urlopen(request) as response:  # noqa: S310 (our own loopback server)
-        assert response.status == 200
-    yield (
-        server,
-        demo,
-        {"taipei-daan": live["id"], "shizuoka-aoi": live["id"], "seoul-hanbit": tw_kr["id"]},
-    )
-    server.stop()
+    with served_forum(tmp_path_factory, "lang-instance") as (server, demo, env):
+        live = next(s for s in demo["sessions"] if s["status"] == "live")
+        tw_kr = next(s for s in demo["sessions"] if s["exchange_id"] != live["exchange_id"])
+        open_session(server, env, tw_kr["id"], "kim.teacher")
+        yield (
+            server,
+            demo,
+            {"taipei-daan": live["id"], "shizuoka-aoi": live["id"], "seoul-hanbit": tw_kr["id"]},
+        )
 
 
 @pytest.fixture(scope="module")
 def browser(forum):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch(p)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def _student(demo: dict, school: str, index: int) -> dict:

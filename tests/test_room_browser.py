@@ -16,10 +16,9 @@ import re
 import uuid
 
 import pytest
-from browsers import launch, require_chromium
-from servers import ROOT, flask_cli, server_env, start_server
+from browsers import Pages, chromium, served_forum
+from servers import ROOT
 
-SOCKET_IO = re.compile(r"/socket\.io/")
 SHOTS = ROOT / "docs" / "screenshots"
 
 pytestmark = pytest.mark.browser
@@ -30,84 +29,18 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
-    """A served, migrated, seeded forum of its own: (server, demo JSON)."""
-    require_chromium()
-    env = server_env(tmp_path_factory.mktemp("room-instance"), FORUM_ACCESS_LOG="0")
-    flask_cli(["db", "upgrade"], env)
-    demo = json.loads(flask_cli(["forum", "seed-demo", "--json"], env).stdout)
-    server = start_server(env)
-    yield server, demo
-    server.stop()
+    """A served, migrated, seeded forum of its own: (server, demo JSON, env)."""
+    with served_forum(tmp_path_factory, "room-instance") as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
 def browser(live_server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch(p)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
-class Room:
-    """Opens signed-in pages on the demo's sessions; closes them all at the end."""
-
-    def __init__(self, browser, server, demo) -> None:
-        self.browser, self.server, self.demo = browser, server, demo
-        self.contexts = []
-        self.errors: list[str] = []
-
-    def session_id(self, status: str = "live", title: str | None = None) -> int:
-        return next(
-            s["id"]
-            for s in self.demo["sessions"]
-            if s["status"] == status and (title is None or s["title"] == title)
-        )
-
-    def student(self, school: str, index: int = 0) -> dict:
-        return [u for u in self.demo["users"] if u["role"] == "student" and u["school"] == school][
-            index
-        ]
-
-    def page(self, *, viewport=(1280, 800), timezone="Asia/Taipei", route=None):
-        context = self.browser.new_context(
-            viewport={"width": viewport[0], "height": viewport[1]},
-            locale="en-US",
-            timezone_id=timezone,
-        )
-        context.set_default_timeout(15_000)
-        self.contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        page.on("dialog", lambda dialog: dialog.accept())  # "Remove …?", "Close …?"
-        if route is not None:
-            page.route_web_socket(SOCKET_IO, route)
-        return page
-
-    def sign_in_student(self, page, user: dict, lang: str) -> None:
-        page.goto(f"{self.server.url}/auth/code?lang={lang}")
-        page.fill("input[name=code]", user["code"])
-        page.click("form button[type=submit]")
-        page.wait_for_url(self.server.url + "/")
-
-    def sign_in_teacher(self, page, username: str = "lin.teacher") -> None:
-        user = next(u for u in self.demo["users"] if u.get("username") == username)
-        page.goto(f"{self.server.url}/auth/login?lang=en")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", user["password"])
-        page.click("form button[type=submit]")
-        page.wait_for_url(self.server.url + "/")
-
-    def enter(self, page, session_id: int | None = None) -> None:
-        from playwright.sync_api import expect
-
-        page.goto(f"{self.server.url}/sessions/{session_id or self.session_id()}")
-        expect(page.locator("#room-connection")).to_have_attribute("data-state", "connected")
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
+Room = Pages  # the room's tests read as what they are about
 
 
 @pytest.fixture
@@ -115,7 +48,7 @@ def room(browser, live_server):
     from playwright.sync_api import expect
 
     expect.set_options(timeout=15_000)  # a busy CI machine; nothing here is a timing test
-    server, demo = live_server
+    server, demo, _env = live_server
     room = Room(browser, server, demo)
     yield room
     room.close()
