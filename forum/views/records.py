@@ -139,12 +139,11 @@ def polls_csv(session_id: int):
     """The session's polls: counts per answer and, for staff and reviewers, who
     answered what (``review.polls_csv``)."""
     session, reading = _reading(session_id)
+    name = f"sdg-forum-session-{session.id}-polls.csv"
     return Response(
         review.polls_csv(session, reading),
         mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="sdg-forum-session-{session.id}-polls.csv"'
-        },
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
