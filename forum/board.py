@@ -26,10 +26,14 @@ from .room import (
     Recorded,
     Seat,
     check_can_contribute,
+    check_group,
     check_manager,
     client_id_of,
+    groups_of,
+    posting_group,
     rate_limiter,
     record,
+    tagged,
 )
 
 MAX_TEXT = 500
@@ -97,8 +101,12 @@ def note_json(note: Note) -> dict[str, Any]:
     }
 
 
-def state(session_id: int, *, with_hidden_text: bool = True) -> list[dict[str, Any]]:
-    """The board as stored: live notes by column order then id."""
+def state(
+    session_id: int, *, with_hidden_text: bool = True, groups: set[int] | None = None
+) -> list[dict[str, Any]]:
+    """The board as stored: live notes by column order then id; the whole room's and
+    those of the breakout groups in ``groups`` (None: every group's), a group's with
+    its ``group_id``."""
     notes = db.session.scalars(
         sa.select(Note)
         .where(Note.session_id == session_id, Note.removed.is_(False))
@@ -106,7 +114,11 @@ def state(session_id: int, *, with_hidden_text: bool = True) -> list[dict[str, A
     )
     out = []
     for note in notes:
+        if note.group_id is not None and groups is not None and note.group_id not in groups:
+            continue
         item = {**note_json(note), "hidden": note.hidden}
+        if note.group_id is not None:  # as its events say it: absent for the whole room's
+            item["group_id"] = note.group_id
         if note.hidden and not with_hidden_text:
             item["text"] = None
         out.append(item)
@@ -159,6 +171,7 @@ def apply(session: ForumSession | Head, event: Event | Logged, run: object = Non
                 lang=n.get("lang") or "zh-Hant-TW",
                 hidden=False,
                 removed=False,
+                group_id=data.get("group_id"),
             )
         )
     elif kind == "note.edited":
@@ -188,8 +201,16 @@ def apply(session: ForumSession | Head, event: Event | Logged, run: object = Non
 
 
 def _live_note(seat: Seat, note_id: int) -> Note:
+    """A note the caller may see and change: not removed, not hidden (but to
+    teachers), on the whole room's board or that of a group the caller was in."""
     note = _note(seat.session.id, note_id)
     if note is None or note.removed or (note.hidden and not seat.manager):
+        raise ActionError("not_found", _("There is no such note."))
+    if (
+        note.group_id is not None
+        and not seat.manager
+        and note.group_id not in groups_of(seat.session.id, seat.user.id)
+    ):
         raise ActionError("not_found", _("There is no such note."))
     return note
 
@@ -243,27 +264,32 @@ def add(seat: Seat, payload: dict[str, Any]) -> Recorded:
         raise ActionError("invalid", _("This colour is not offered."))
     x = _coordinate(payload.get("x", 0), "x")
     y = _coordinate(payload.get("y", 0), "y")
+    group_id = posting_group(payload)
     rate_limiter.take(seat.user.id)
 
     def check(seat, member, now) -> None:
         check_can_contribute(seat, member, now)
+        check_group(seat, group_id)
         _column(seat, payload.get("column"))
 
     def build(session, member, now) -> dict[str, Any]:
-        return {
-            "note": {
-                "id": session.head_seq + 1,
-                "column": payload["column"],
-                "text": text,
-                "color": color,
-                "x": x,
-                "y": y,
-                "version": 1,
-                "votes": 0,
-                "author_id": seat.user.id,
-                "lang": html_lang_of(seat.user.locale),
-            }
-        }
+        return tagged(
+            {
+                "note": {
+                    "id": session.head_seq + 1,
+                    "column": payload["column"],
+                    "text": text,
+                    "color": color,
+                    "x": x,
+                    "y": y,
+                    "version": 1,
+                    "votes": 0,
+                    "author_id": seat.user.id,
+                    "lang": html_lang_of(seat.user.locale),
+                }
+            },
+            group_id,
+        )
 
     return record(seat, "note.added", build, client_id=client_id, check=check)
 
@@ -309,8 +335,10 @@ def edit(seat: Seat, payload: dict[str, Any]) -> Recorded:
             )
 
     def build(session, member, now) -> dict[str, Any]:
-        current = note_json(_logged_note(session.id, note_id))
-        return {"note": {**current, **changes, "version": current["version"] + 1}}
+        note = _logged_note(session.id, note_id)
+        current = note_json(note)
+        data = {"note": {**current, **changes, "version": current["version"] + 1}}
+        return tagged(data, note.group_id)
 
     return record(seat, "note.edited", build, check=check)
 
@@ -327,7 +355,8 @@ def vote(seat: Seat, payload: dict[str, Any]) -> Recorded:
     def build(session, member, now) -> dict[str, Any]:
         note = _logged_note(session.id, note_id)
         mine = db.session.get(NoteVote, (session.id, note_id, seat.user.id)) is not None
-        return {"note_id": note_id, "on": not mine, "votes": note.votes + (-1 if mine else 1)}
+        data = {"note_id": note_id, "on": not mine, "votes": note.votes + (-1 if mine else 1)}
+        return tagged(data, note.group_id)
 
     return record(seat, "note.voted", build, check=check)
 
@@ -340,7 +369,10 @@ def remove(seat: Seat, payload: dict[str, Any]) -> Recorded:
         check_can_contribute(seat, member, now)
         _check_own(seat, _live_note(seat, note_id))
 
-    return record(seat, "note.removed", lambda s, m, n: {"note_id": note_id}, check=check)
+    def build(session, member, now) -> dict[str, Any]:
+        return tagged({"note_id": note_id}, _logged_note(session.id, note_id).group_id)
+
+    return record(seat, "note.removed", build, check=check)
 
 
 def hide(seat: Seat, note_id: int, hidden: bool, reason: str | None) -> Recorded:
@@ -359,6 +391,7 @@ def hide(seat: Seat, note_id: int, hidden: bool, reason: str | None) -> Recorded
             )
 
     def build(session, member, now) -> dict[str, Any]:
-        return {"note_id": note_id, "reason": reason} if hidden else {"note_id": note_id}
+        data = {"note_id": note_id, "reason": reason} if hidden else {"note_id": note_id}
+        return tagged(data, _logged_note(session.id, note_id).group_id)
 
     return record(seat, "note.hidden" if hidden else "note.unhidden", build, check=check)

@@ -110,6 +110,30 @@ def add_staff(
     click.echo(f"created {role} {username}")
 
 
+@forum_cli.command("words")
+@click.argument("lang", type=click.Choice(["zh-TW", "ja", "ko", "en"]))
+@click.option("--add", "added", multiple=True, help="A word or phrase to add (repeatable).")
+@click.option("--remove", "removed", multiple=True, help="A word to take off (repeatable).")
+def word_list(lang: str, added: tuple[str, ...], removed: tuple[str, ...]) -> None:
+    """Print (and change) one language's list of words that hold a student's message
+    for the teachers (the same actions as /admin/words)."""
+    from . import words
+
+    try:
+        if added:
+            words.add_words(lang, "\n".join(added), None)
+        for text in removed:
+            key = words.normalize(text)
+            found = next((w for w in words.words_of(lang) if w.normalized == key), None)
+            if found is None:
+                _fail(f"not on the {lang} list: {text}")
+            words.remove_word(found.id)
+    except ActionError as exc:
+        _fail(exc.message)
+    for word in words.words_of(lang):
+        click.echo(word.word)
+
+
 @forum_cli.command("verify")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--session", "session_id", type=int, help="Check a stored session instead.")

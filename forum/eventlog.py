@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from . import sql
 from .extensions import db
-from .models import Event, ForumSession, Message, Note, SessionStatus, utcnow
+from .models import BreakoutGroup, Event, ForumSession, Message, Note, SessionStatus, utcnow
 from .timeutil import iso_utc
 
 
@@ -82,6 +82,7 @@ HEAD = sql.Columns(
     locked="s.locked",
     slow_mode="s.slow_mode",
     pinned_message_id="s.pinned_message_id",
+    approve_all="s.approve_all",
     board_template="s.board_template",
     board_columns="s.board_columns",
 )
@@ -106,6 +107,7 @@ class Head:
     locked: bool
     slow_mode: int
     pinned_message_id: int | None
+    approve_all: bool  # "teacher approves every message" (``room.approval``)
     board_template: str
     board_columns: list | None
 
@@ -124,6 +126,7 @@ class Head:
             locked=bool(row["locked"]),
             slow_mode=row["slow_mode"],
             pinned_message_id=row["pinned_message_id"],
+            approve_all=bool(row["approve_all"]),
             board_template=row["board_template"],
             board_columns=sql.loads(row["board_columns"]),
         )
@@ -188,8 +191,8 @@ def save_head(run: sql.Statements, head: Head) -> None:
     run.run(
         "UPDATE forum_sessions SET head_seq = :head_seq, head_hash = :head_hash, "
         "status = :status, opened_at = :opened_at, closed_at = :closed_at, "
-        "locked = :locked, slow_mode = :slow_mode, pinned_message_id = :pinned "
-        "WHERE id = :id",
+        "locked = :locked, slow_mode = :slow_mode, pinned_message_id = :pinned, "
+        "approve_all = :approve_all WHERE id = :id",
         {
             "id": head.id,
             "head_seq": head.head_seq,
@@ -200,6 +203,7 @@ def save_head(run: sql.Statements, head: Head) -> None:
             "locked": head.locked,
             "slow_mode": head.slow_mode,
             "pinned": head.pinned_message_id,
+            "approve_all": head.approve_all,
         },
     )
 
@@ -355,4 +359,55 @@ def hidden_items(session_id: int) -> set[tuple[str, int]]:
             sa.select(Note.id).where(Note.session_id == session_id, Note.hidden)
         )
     }
+    return items
+
+
+# --- breakout groups and held messages: what a student reads of the record -----------
+
+
+def groups_of(session_id: int, user_id: int) -> set[int]:
+    """Every group this person has been in, formed now or ended: whose talk they may
+    read back (a group's id names one group for the whole record)."""
+    rows = db.session.execute(
+        sa.select(BreakoutGroup.id, BreakoutGroup.member_ids).where(
+            BreakoutGroup.session_id == session_id
+        )
+    ).all()
+    return {gid for gid, members in rows if user_id in members}
+
+
+def group_names(session_id: int) -> dict[int, str]:
+    """Every group's name, by id (the record's labels)."""
+    rows = db.session.execute(
+        sa.select(BreakoutGroup.id, BreakoutGroup.name).where(
+            BreakoutGroup.session_id == session_id
+        )
+    ).all()
+    return {gid: name for gid, name in rows}
+
+
+def withheld_items(session_id: int, user_id: int) -> set[tuple[str, int]]:
+    """What a student reading the record (transcript) does not read the text of:
+    hidden messages and notes, others' messages still held for the teachers, and
+    what was said in groups they were not in. Their seqs stay, so the record keeps
+    its shape."""
+    items = hidden_items(session_id)
+    mine = groups_of(session_id, user_id)
+    rows = db.session.execute(
+        sa.select(Message.id, Message.author_id, Message.held, Message.group_id).where(
+            Message.session_id == session_id,
+            sa.or_(Message.held.is_(True), Message.group_id.is_not(None)),
+        )
+    ).all()
+    for mid, author, held, group_id in rows:
+        if (held and author != user_id) or (group_id is not None and group_id not in mine):
+            items.add(("message", mid))
+    for (nid,) in db.session.execute(
+        sa.select(Note.id).where(
+            Note.session_id == session_id,
+            Note.group_id.is_not(None),
+            Note.group_id.not_in(mine) if mine else sa.true(),
+        )
+    ):
+        items.add(("note", nid))
     return items

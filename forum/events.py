@@ -124,6 +124,19 @@ NOTE: dict[str, Any] = {
 }
 _NONE = type(None)
 _NOTE_TEXT = Hides("note", "note", "id", "text")
+_MESSAGE_TEXT = Hides("message", None, "message_id", "body")
+# The breakout group an event was said in; absent: the whole room (and every event
+# logged before groups existed). The relay tells such an event to the group's
+# members and the teachers only, and ``room.read`` replays it by the same rule.
+_GROUP: Any = Optional_(int)
+MESSAGE: dict[str, Any] = {
+    "message_id": int,
+    "client_id": str,
+    "body": str,
+    "reply_to": (int, _NONE),
+    "lang": str,
+    "group_id": _GROUP,
+}
 
 CATALOGUE: dict[str, EventType] = {
     e.name: e
@@ -132,27 +145,53 @@ CATALOGUE: dict[str, EventType] = {
         EventType("session.closed", {}, moderation=True),
         EventType("member.joined", {}),
         EventType("member.left", {}),
+        EventType("message.posted", MESSAGE, hides=_MESSAGE_TEXT),
+        # A student's message the word list matched, or any student's message while the
+        # teacher approves every message: its author and the teachers see it until a
+        # teacher releases it (``message.released``) or hides it. ``reason``: "words"
+        # or "approval".
         EventType(
-            "message.posted",
+            "message.held",
+            {**MESSAGE, "reason": str},
+            to=To.TEACHERS | To.AUTHOR,
+            hides=_MESSAGE_TEXT,
+        ),
+        # A held message shown to everyone (its group's, when it was said in one). It
+        # carries the message whole: the students who were not told ``message.held``
+        # learn it from this event alone, live and in a replay.
+        EventType(
+            "message.released",
             {
                 "message_id": int,
-                "client_id": str,
+                "author_id": int,
                 "body": str,
                 "reply_to": (int, _NONE),
                 "lang": str,
+                "group_id": _GROUP,
             },
-            hides=Hides("message", None, "message_id", "body"),
+            hides=_MESSAGE_TEXT,
+            moderation=True,
         ),
-        EventType("message.reacted", {"message_id": int, "emoji": str, "on": bool}),
-        EventType("message.hidden", {"message_id": int, "reason": (str, _NONE)}, moderation=True),
-        EventType("message.unhidden", {"message_id": int}, moderation=True),
+        EventType(
+            "message.reacted", {"message_id": int, "emoji": str, "on": bool, "group_id": _GROUP}
+        ),
+        EventType(
+            "message.hidden",
+            {"message_id": int, "reason": (str, _NONE), "group_id": _GROUP},
+            moderation=True,
+        ),
+        EventType("message.unhidden", {"message_id": int, "group_id": _GROUP}, moderation=True),
         EventType("message.pinned", {"message_id": int, "pinned": bool}, moderation=True),
-        EventType("note.added", {"note": NOTE}, hides=_NOTE_TEXT),
-        EventType("note.edited", {"note": NOTE}, hides=_NOTE_TEXT),
-        EventType("note.voted", {"note_id": int, "on": bool, "votes": int}),
-        EventType("note.removed", {"note_id": int}),
-        EventType("note.hidden", {"note_id": int, "reason": (str, _NONE)}, moderation=True),
-        EventType("note.unhidden", {"note_id": int}, moderation=True),
+        EventType("note.added", {"note": NOTE, "group_id": _GROUP}, hides=_NOTE_TEXT),
+        EventType("note.edited", {"note": NOTE, "group_id": _GROUP}, hides=_NOTE_TEXT),
+        EventType("note.voted", {"note_id": int, "on": bool, "votes": int, "group_id": _GROUP}),
+        EventType("note.removed", {"note_id": int, "group_id": _GROUP}),
+        EventType(
+            "note.hidden",
+            {"note_id": int, "reason": (str, _NONE), "group_id": _GROUP},
+            moderation=True,
+        ),
+        EventType("note.unhidden", {"note_id": int, "group_id": _GROUP}, moderation=True),
         EventType(
             "member.muted",
             {"user_id": int, "minutes": (int, _NONE), "until": (str, _NONE)},
@@ -186,6 +225,12 @@ CATALOGUE: dict[str, EventType] = {
             to=To.TEACHERS,
         ),
         EventType("flag.dismissed", {"flag_id": int}, to=To.TEACHERS, moderation=True),
+        # "Teacher approves every message": on, every student message is held.
+        EventType("room.approval", {"on": bool}, moderation=True),
+        # Breakout groups: [{"id", "name", "member_ids"}] (checked in ``room.groups``:
+        # the catalogue's shapes have no lists of objects), and their end.
+        EventType("groups.formed", {"groups": list}, moderation=True),
+        EventType("groups.ended", {"group_ids": list}, moderation=True),
     )
 }
 

@@ -385,3 +385,17 @@ class ActiveForm(Form):
     """Deactivate (``active`` 0) or reactivate (1) an account."""
 
     active = StringField(validators=[AnyOf(["0", "1"])])
+
+
+class WordsForm(Form):
+    """Words to add to one language's list of words that hold a message."""
+
+    lang = SelectField(_l("Language"))  # choices: the view's (``words.LANGUAGES``)
+    words = TextAreaField(
+        _l("Words or phrases, one a line"), validators=[DataRequired(), Length(max=20000)]
+    )
+    submit = SubmitField(_l("Add to the list"))
+
+
+class WordRemoveForm(Form):
+    """Take one word off its list (the button beside it)."""

@@ -31,6 +31,29 @@ def _plural(key: str, forms: Callable[[int], str]) -> dict[str, str]:
 def room_strings() -> dict[str, str]:
     """Every string of the live room's scripts, in the request's language."""
     return {
+        # breakout groups and held messages
+        "group_named": _("Group %(name)s"),
+        "group_board": _("(group %(name)s)"),
+        "room_board": _("The whole room"),
+        "to_everyone": _("Everyone"),
+        "to_my_group": _("My group (%(name)s)"),
+        "groups_now": _("Groups now: %(list)s"),
+        "your_group": _("You are in group %(name)s with %(names)s."),
+        "no_group": _("The class is in groups; you are in none. Write to everyone."),
+        "groups_formed": _("The teacher formed groups."),
+        "groups_formed_you": _("The teacher formed groups. You are in group %(name)s."),
+        "groups_ended": _("The groups are over: everyone is back together."),
+        "held_badge": _("waiting for a teacher"),
+        "held_notice": _("Your message is waiting for a teacher."),
+        "held_arrived": _("A message is waiting for you to release or hide it."),
+        "release": _("Release"),
+        **_plural(
+            "held_queue",
+            lambda n: ngettext(
+                "%(num)s message waiting for a teacher", "%(num)s messages waiting for a teacher", n
+            ),
+        ),
+        "approval_notice": _("A teacher reads every message before the others see it."),
         # connection
         "status_connecting": _("Connecting…"),
         "status_connected": _("Connected"),

@@ -394,6 +394,8 @@ class ForumSession(Model):
     locked: Mapped[bool] = mapped_column(default=False)
     slow_mode: Mapped[int] = mapped_column(default=0)  # seconds between messages; 0 = off
     pinned_message_id: Mapped[int | None] = mapped_column()
+    # "Teacher approves every message": every student message is held (``room.approval``).
+    approve_all: Mapped[bool] = mapped_column(default=False)
     # The board's columns: a named template, or the teacher's own titles.
     board_template: Mapped[str] = mapped_column(sa.String(32), default="see-why-do")
     board_columns: Mapped[list | None] = mapped_column(sa.JSON)
@@ -445,6 +447,10 @@ class Message(Model):
     hidden: Mapped[bool] = mapped_column(default=False)
     # {"👍": [user ids], ...}
     reactions: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # The breakout group it was said in (None: the whole room).
+    group_id: Mapped[int | None] = mapped_column()
+    # Held for the teachers (``message.held``) and not yet released.
+    held: Mapped[bool] = mapped_column(default=False)
 
 
 class RoomMember(Model):
@@ -510,6 +516,8 @@ class Note(Model):
     hidden: Mapped[bool] = mapped_column(default=False)
     removed: Mapped[bool] = mapped_column(default=False)
     lang: Mapped[str] = mapped_column(sa.String(16), default="zh-Hant-TW")
+    # The breakout group whose board it is on (None: the whole room's).
+    group_id: Mapped[int | None] = mapped_column()
 
 
 class NoteVote(Model):
@@ -564,6 +572,37 @@ class Flag(Model):
     state: Mapped[str] = mapped_column(sa.String(16), default="open")
     resolved_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     resolved_seq: Mapped[int | None] = mapped_column()
+
+
+class BreakoutGroup(Model):
+    """A breakout group of a session, as ``groups.formed`` made it; ``ended_seq`` is
+    the seq of the ``groups.ended`` that brought its members back (None: still
+    formed). Ids count 1, 2, 3 … per session across every forming, so an id names one
+    group for the whole record."""
+
+    __tablename__ = "breakout_groups"
+
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(sa.String(60))
+    member_ids: Mapped[list] = mapped_column(sa.JSON)
+    formed_seq: Mapped[int] = mapped_column()
+    ended_seq: Mapped[int | None] = mapped_column()
+
+
+class HeldWord(Model):
+    """A word or phrase of the platform's word list for one language: a student
+    message that contains it is held for the teachers (``forum.words``)."""
+
+    __tablename__ = "held_words"
+    __table_args__ = (sa.UniqueConstraint("lang", "normalized", name="uq_held_words_lang_word"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lang: Mapped[str] = mapped_column(sa.String(8))  # zh-TW, ja, ko, en
+    word: Mapped[str] = mapped_column(sa.String(100))  # as the admin typed it
+    normalized: Mapped[str] = mapped_column(sa.String(200))  # as it is matched
+    added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Seal(Model):
@@ -707,3 +746,116 @@ class ConsentChange(Model):
     by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     consent: Mapped[bool] = mapped_column()
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseStatus(enum.StrEnum):
+    """A case's life: a teacher's draft, submitted to the Alliance, then published in
+    the public gallery or sent back (``returned``) with a comment to edit and resubmit."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    PUBLISHED = "published"
+    RETURNED = "returned"
+
+
+class CaseAction(enum.StrEnum):
+    """What a ``CaseDecision`` records."""
+
+    DRAFT = "draft"
+    EDIT = "edit"
+    SUBMIT = "submit"
+    PUBLISH = "publish"
+    REJECT = "reject"
+
+
+case_sessions = sa.Table(
+    "case_sessions",
+    db.metadata,
+    sa.Column("case_id", sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("session_id", sa.ForeignKey("forum_sessions.id"), primary_key=True),
+)
+
+
+class Case(Model):
+    """What worked in a completed exchange, told by its teachers from the sealed
+    records: texts in up to four languages, the sessions it draws on, excerpts."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exchange_id: Mapped[int] = mapped_column(sa.ForeignKey("exchanges.id"), index=True)
+    status: Mapped[CaseStatus] = mapped_column(
+        _enum(CaseStatus, "case_status"), default=CaseStatus.DRAFT, index=True
+    )
+    sdgs: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    # The exchange's ROC academic year, kept so the gallery filters without a join.
+    academic_year: Mapped[int] = mapped_column(sa.SmallInteger, index=True)
+    # The language code (``i18n``: zh-TW, en, ja, ko) the teacher wrote it in.
+    lang: Mapped[str] = mapped_column(sa.String(8))
+    # The latest reviewer's comment (sent back), also kept in ``decisions``.
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    exchange: Mapped[Exchange] = relationship()
+    texts: Mapped[list[CaseText]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseText.lang"
+    )
+    sessions: Mapped[list[ForumSession]] = relationship(
+        secondary=case_sessions, order_by="ForumSession.starts_at"
+    )
+    excerpts: Mapped[list[CaseExcerpt]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseExcerpt.position"
+    )
+    decisions: Mapped[list[CaseDecision]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseDecision.id"
+    )
+
+
+class CaseText(Model):
+    """A case's title and summary in one language."""
+
+    __tablename__ = "case_texts"
+
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    lang: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    summary: Mapped[str] = mapped_column(sa.Text)
+
+    case: Mapped[Case] = relationship(back_populates="texts")
+
+
+class CaseExcerpt(Model):
+    """One quoted event of a sealed session: named by (session, seq), never copied —
+    its words are read from the record, so they are what was said."""
+
+    __tablename__ = "case_excerpts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"))
+    seq: Mapped[int] = mapped_column()
+    position: Mapped[int] = mapped_column(default=0)
+
+    case: Mapped[Case] = relationship(back_populates="excerpts")
+
+
+class CaseDecision(Model):
+    """One step of a case: drafted, edited, submitted, published or sent back; who,
+    when and the comment."""
+
+    __tablename__ = "case_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    action: Mapped[CaseAction] = mapped_column(_enum(CaseAction, "case_action"))
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="decisions")
+    by: Mapped[User | None] = relationship()

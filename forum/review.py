@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from . import access, board, csvfile, events, mous, training, transcript
+from . import access, board, csvfile, eventlog, events, mous, training, transcript
 from .clock import academic_year_bounds, academic_year_of
 from .errors import ActionError
 from .extensions import db
@@ -37,6 +37,10 @@ from .models import (
 from .sdgs import GOALS
 
 # --- one session's record, for people ---------------------------------------------
+
+# What the record lists as messages: those posted, and those held for the teachers
+# (released or not: the record keeps every word, and says which).
+MESSAGES = ("message.posted", "message.held")
 
 # Messages on one page of a record (the printable record, the review page). The whole
 # record is its evidence file (JSON) and its CSV, which stream.
@@ -69,6 +73,8 @@ class RecordView:
     total_messages: int = 0
     first_message: int = 0  # the page's first message, counting from 1 (0: none)
     shown: set[int] = field(default_factory=set)  # message ids on this page
+    groups: dict[int, str] = field(default_factory=dict)  # breakout groups' names, by id
+    held: int = 0  # messages held for the teachers (released or not)
 
     @property
     def duration(self) -> timedelta | None:
@@ -121,13 +127,11 @@ def page_of_message(
     """The page of a session's record that shows a message, if it has one."""
     per_page = per_page or PER_PAGE
     log = _Log(session.id, transcript._through(session))
-    seq = log.scalar(
-        sa.select(Event.seq).where(_message_id() == message_id).limit(1), "message.posted"
-    )
+    seq = log.scalar(sa.select(Event.seq).where(_message_id() == message_id).limit(1), *MESSAGES)
     if seq is None:
         return None
     before = log.scalar(
-        sa.select(sa.func.count()).select_from(Event).where(Event.seq < seq), "message.posted"
+        sa.select(sa.func.count()).select_from(Event).where(Event.seq < seq), *MESSAGES
     )
     return before // per_page + 1
 
@@ -160,10 +164,14 @@ def record_view(
     per_school: dict[str, Counter] = defaultdict(Counter)
     for actor_id, kind, n in log.rows(
         sa.select(Event.actor_id, Event.type, sa.func.count()).group_by(Event.actor_id, Event.type),
-        "message.posted",
+        *MESSAGES,
         "note.added",
     ):
-        per_school[school_of(actor_id)]["messages" if kind == "message.posted" else "notes"] += n
+        per_school[school_of(actor_id)]["notes" if kind == "note.added" else "messages"] += n
+        if kind == "message.held":
+            per_school[school_of(actor_id)]["held"] += n
+    view.groups = eventlog.group_names(session.id)
+    view.held = sum(c["held"] for c in per_school.values())
     attended: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for actor_id, since in log.rows(
         sa.select(Event.actor_id, sa.func.min(Event.at)).group_by(Event.actor_id), "member.joined"
@@ -187,17 +195,17 @@ def record_view(
 
     # This page's messages and the seqs it covers (from its first message to the next
     # page's; the first page from the start, the last to the end).
-    total = log.scalar(sa.select(sa.func.count()).select_from(Event), "message.posted") or 0
+    total = log.scalar(sa.select(sa.func.count()).select_from(Event), *MESSAGES) or 0
     view.total_messages = total
     view.pages = max(1, -(-total // per_page))
     view.page = min(max(1, page), view.pages)
     offset = (view.page - 1) * per_page
     posted = log.rows(
-        sa.select(Event.seq, Event.at, Event.actor_id, Event.data)
+        sa.select(Event.seq, Event.at, Event.actor_id, Event.data, Event.type)
         .order_by(Event.seq)
         .offset(offset)
         .limit(per_page),
-        "message.posted",
+        *MESSAGES,
     )
     low = 1 if view.page == 1 or not posted else posted[0].seq
     high = None
@@ -205,15 +213,15 @@ def record_view(
         high = (
             log.scalar(
                 sa.select(Event.seq).order_by(Event.seq).offset(offset + per_page).limit(1),
-                "message.posted",
+                *MESSAGES,
             )
             - 1
         )
     view.first_message = offset + 1 if posted else 0
     messages: dict[int, dict[str, Any]] = {}
     seq_of: dict[int, int] = {}
-    for seq, at, actor_id, data in posted:
-        shown = events.withheld("message.posted", data, withhold)
+    for seq, at, actor_id, data, kind in posted:
+        shown = events.withheld(kind, data, withhold)
         mid = data["message_id"]
         seq_of[mid] = seq
         messages[mid] = {
@@ -227,11 +235,19 @@ def record_view(
             "reply_to": shown.get("reply_to"),
             "reactions": {},
             "pinned": False,
+            "group": view.groups.get(data.get("group_id") or 0),
+            # Held for the teachers: "held" until released (or for good, if hidden).
+            "held": "held" if kind == "message.held" else None,
+            # Withheld from this reader (a student): another's held message, or a
+            # group's talk they were not in; shown as the hidden ones are.
+            "withheld": shown.get("hidden") is True,
         }
     view.shown = set(messages)
     if messages:
         _fold_states(log, messages, seq_of)
-    view.messages = list(messages.values())
+    # A student's page leaves out what is not theirs to read at all (another's held
+    # message, another group's talk): not even who said it.
+    view.messages = [m for m in messages.values() if m["hidden"] or not m["withheld"]]
 
     # The moderation steps taken between this page's messages.
     query = (
@@ -403,10 +419,14 @@ def _fold_states(log: _Log, messages: dict[int, dict[str, Any]], seq_of: dict[in
         .order_by(Event.seq),
         "message.hidden",
         "message.unhidden",
+        "message.released",
     ):
         mid = data["message_id"]
         if seq > seq_of[mid]:
-            messages[mid]["hidden"] = kind == "message.hidden"
+            if kind == "message.released":
+                messages[mid]["held"] = "released"
+            else:
+                messages[mid]["hidden"] = kind == "message.hidden"
     # The pin is one for the room: the last pin or unpin of a message posted before it.
     pins = log.rows(sa.select(Event.seq, Event.data).order_by(Event.seq), "message.pinned")
     if pins:
@@ -458,6 +478,7 @@ NOTE_EVENTS = (
 def _board(session: ForumSession, snap: transcript.Snapshot, actor_of) -> list[dict[str, Any]]:
     """The board at the end: the notes' events folded, a batch at a time."""
     notes: dict[int, dict[str, Any]] = {}
+    groups = eventlog.group_names(session.id)
     for rows in transcript.log_batches(session.id, snap.through, types=NOTE_EVENTS):
         for _seq, kind, _at, actor_id, raw, _hash in rows:
             data = events.withheld(kind, raw, snap.withhold)
@@ -467,6 +488,7 @@ def _board(session: ForumSession, snap: transcript.Snapshot, actor_of) -> list[d
                     "actor": actor_of(actor_id),
                     "hidden": False,
                     "removed": False,
+                    "group": groups.get(data.get("group_id") or 0),
                 }
             elif kind == "note.edited" and data["note"]["id"] in notes:
                 notes[data["note"]["id"]].update(data["note"])
@@ -634,7 +656,7 @@ def report(roc: int) -> dict[str, Any]:
             .where(
                 Event.session_id.in_(held_ids),
                 Event.type.in_(
-                    ("message.posted", "note.added", "member.joined", "poll.opened", "item.flagged")
+                    (*MESSAGES, "note.added", "member.joined", "poll.opened", "item.flagged")
                 ),
             )
         )
@@ -647,6 +669,13 @@ def report(roc: int) -> dict[str, Any]:
                     students_by_region[region].add(actor_id)
             else:
                 counts[kind] += 1
+        # Breakout groups: each forming names its groups.
+        for (data,) in db.session.execute(
+            sa.select(Event.data).where(
+                Event.session_id.in_(held_ids), Event.type == "groups.formed"
+            )
+        ):
+            counts["groups"] += len(data["groups"])
     # Per region (a school's prefecture, county or city): the schools paired by the
     # year's exchanges, those exchanges, and the sessions and students behind them.
     paired: dict[str, set[int]] = defaultdict(set)
@@ -686,7 +715,10 @@ def report(roc: int) -> dict[str, Any]:
         "classes_by_country": {c: len(classes[c]) for c in countries},
         "students": len(people["student"]),
         "teachers": len(people["teacher"]),
-        "messages": counts["message.posted"],
+        # Every message said, held ones included; and those held for the teachers.
+        "messages": counts["message.posted"] + counts["message.held"],
+        "held_messages": counts["message.held"],
+        "groups": counts["groups"],
         "notes": counts["note.added"],
         # The live tools (issue 18): polls asked and flags raised in the year's sessions.
         "polls": counts["poll.opened"],
@@ -728,7 +760,16 @@ def report_rows(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
     for name in ("schools_by_country", "classes_by_country"):
         for key, value in data[name].items():
             rows.append((name, key, value))
-    for name in ("students", "teachers", "messages", "notes", "polls", "flags"):
+    for name in (
+        "students",
+        "teachers",
+        "messages",
+        "held_messages",
+        "groups",
+        "notes",
+        "polls",
+        "flags",
+    ):
         rows.append((name, "", data[name]))
     for key, value in data["sessions_by_sdg"].items():
         rows.append(("sessions_by_sdg", key, value))

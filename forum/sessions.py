@@ -278,4 +278,8 @@ def room_state(seat: room.Seat) -> dict[str, Any]:
         "slow_mode": session.slow_mode,
         "pinned_message_id": session.pinned_message_id,
         "columns": board.columns_of(session),
+        # "Teacher approves every message" (``room.approval``) and the breakout groups
+        # formed now, with who is in each (``groups.formed``).
+        "approval": session.approve_all,
+        "groups": [room.group_json(g) for g in room.formed(session.id)],
     }

@@ -235,8 +235,9 @@ class Limiter:
         if store is not None:
             _stores.add(store)
 
-    def take(self, user_id: int) -> None:
-        """Count one action of the user's, or refuse it with ``rate_limited``."""
+    def take(self, user_id: int | str) -> None:
+        """Count one action of the user's (or of an address, for pages read without
+        signing in), or refuse it with ``rate_limited``."""
         store = self.store if self.store is not None else _store()
         wait = store.take(f"{self.name}:{user_id}", self.burst, 1 / self.rate, self.clock())
         if wait > 0:

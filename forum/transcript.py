@@ -40,6 +40,9 @@ class Reading:
     # A student's own copy: only the events they may receive, a vote's choices and
     # voter left out but for their own (the catalogue's ``to`` and ``Private``).
     reader_id: int | None = None
+    # A student reads their record without the text of others' messages still held
+    # and of the groups they were not in (``eventlog.withheld_items``).
+    student_id: int | None = None
 
 
 def reading_for(user: User, session: ForumSession, *, pseudonyms: bool = False) -> Reading:
@@ -47,7 +50,7 @@ def reading_for(user: User, session: ForumSession, *, pseudonyms: bool = False) 
     under pseudonyms unless their names were revealed (``pseudonyms.reads_pseudonyms``).
     Teachers, admins and reviewers who may read names: names unless they ask not."""
     if user.role == Role.STUDENT:
-        return Reading(names=True, hidden_text=False, reader_id=user.id)
+        return Reading(names=True, hidden_text=False, reader_id=user.id, student_id=user.id)
     if reads_pseudonyms(user, session.id):
         return Reading(names=False, hidden_text=True)
     return Reading(names=not pseudonyms, hidden_text=True)
@@ -222,7 +225,6 @@ class Snapshot:
 
 
 def snapshot(session: ForumSession, reading: Reading) -> Snapshot:
-
     through = _through(session)
     sealed = db.session.get(Seal, session.id)
     found = actors(session, reading, through)
@@ -239,7 +241,13 @@ def snapshot(session: ForumSession, reading: Reading) -> Snapshot:
         session.id,
         through,
         reading,
-        None if reading.hidden_text else eventlog.hidden_items(session.id),
+        None
+        if reading.hidden_text
+        else (
+            eventlog.withheld_items(session.id, reading.student_id)
+            if reading.student_id is not None
+            else eventlog.hidden_items(session.id)
+        ),
         found,
         fields,
     )
@@ -325,6 +333,22 @@ def _hidden_messages(session_id: int, through: int | None) -> set[int]:
     return hidden
 
 
+def _released_messages(session_id: int, through: int | None) -> set[int]:
+    """The held messages a teacher released (as far as ``through``)."""
+    return {
+        data["message_id"]
+        for rows in log_batches(session_id, through, types=("message.released",))
+        for _seq, _type, _at, _actor, data, _hash in rows
+    }
+
+
+def _held_column(type_: str, message_id: int, released: set[int]) -> str:
+    """The CSV's ``held``: "released", "held" (still waiting, or hidden), or empty."""
+    if type_ != "message.held":
+        return ""
+    return "released" if message_id in released else "held"
+
+
 CSV_HEADER = [
     "seq",
     "at",
@@ -336,6 +360,8 @@ CSV_HEADER = [
     "reply_to",
     "hidden",
     "body",
+    "group",
+    "held",
 ]
 
 
@@ -346,19 +372,24 @@ def csv_chunks(snap: Snapshot, app: Flask | None = None) -> Iterator[bytes]:
     connection: call it within the request), then the messages a batch at a time."""
     hidden = _hidden_messages(snap.session_id, snap.through)
     names = snap.actors
+    groups = eventlog.group_names(snap.session_id)
+    released = _released_messages(snap.session_id, snap.through)
 
     def chunks() -> Iterator[bytes]:
         buffer = io.StringIO()
         writer = csvfile.writer(buffer)
         writer.writerow(CSV_HEADER)
         yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
-        for rows in log_batches(snap.session_id, snap.through, types=("message.posted",), app=app):
+        types = ("message.posted", "message.held")
+        for rows in log_batches(snap.session_id, snap.through, types=types, app=app):
             buffer = io.StringIO()
             writer = csvfile.writer(buffer)
             for row in rows:
                 event = _item(row, snap.withhold)
-                actor = names.get(str(event["actor_id"]), {})
                 data = event["data"]
+                if data.get("hidden") and data["message_id"] not in hidden:
+                    continue  # a student's: another's held message, another group's talk
+                actor = names.get(str(event["actor_id"]), {})
                 writer.writerow(
                     [
                         event["seq"],
@@ -371,6 +402,8 @@ def csv_chunks(snap: Snapshot, app: Flask | None = None) -> Iterator[bytes]:
                         data.get("reply_to") or "",
                         "yes" if data["message_id"] in hidden else "",
                         data.get("body") or "",
+                        groups.get(data.get("group_id") or 0, ""),
+                        _held_column(event["type"], data["message_id"], released),
                     ]
                 )
             yield buffer.getvalue().encode("utf-8")

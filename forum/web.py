@@ -101,7 +101,11 @@ def _iso_day(value: str | date | None) -> date | None:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.blueprint == "api"
+    return (
+        request.path.startswith("/api/")
+        or request.blueprint == "api"
+        or (request.blueprint == "cases" and request.path.endswith(".json"))
+    )
 
 
 CSP = (
@@ -121,6 +125,7 @@ def init_app(app: Flask) -> None:
         api,
         auth,
         calendar,
+        cases,
         classes,
         desk,
         exchanges,
@@ -148,6 +153,7 @@ def init_app(app: Flask) -> None:
         health,
         mous,
         training,
+        cases,
     ):
         app.register_blueprint(module.bp)
     app.session_interface = CookieSessions()

@@ -251,6 +251,7 @@ def _live_answer(person: accounts.Person, session_id: int) -> tuple:
         locked=orm.locked,
         slow_mode=orm.slow_mode,
         pinned_message_id=orm.pinned_message_id,
+        approve_all=orm.approve_all,
         board_template=orm.board_template,
         board_columns=orm.board_columns,
     )

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.browser
 
 LANGUAGES = [("zh-TW", "zh-Hant-TW"), ("en", "en"), ("ja", "ja"), ("ko", "ko")]
 # Pages the walk does not open: they act, download or leave the page shape.
-SKIP = re.compile(r"/auth/logout|/evidence/public-key|\.(ics|json|csv|pem)$|/static/|/api/")
+SKIP = re.compile(r"/auth/logout|/evidence/public-key|\.(ics|json|csv|pem|atom)$|/static/|/api/")
 AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
     # WCAG 2.5.3 (label in name) is "experimental" in axe, so off unless asked for.

@@ -736,6 +736,8 @@ EXPECTED = {
         "students": 4,
         "teachers": 2,
         "messages": 3,
+        "held_messages": 0,
+        "groups": 0,
         "notes": 1,
         "polls": 0,  # the live tools (issue 18): none in these sessions
         "flags": 0,
@@ -772,6 +774,8 @@ EXPECTED = {
         "students": 4,
         "teachers": 3,
         "messages": 4,
+        "held_messages": 0,
+        "groups": 0,
         "notes": 3,
         "polls": 0,  # the live tools (issue 18): none in these sessions
         "flags": 0,

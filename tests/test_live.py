@@ -999,3 +999,21 @@ def test_acks_speak_the_language_the_person_chose(people, app, name):
     client = people.live(name)
     ack = client.error("join", {"session_id": 987654}, "not_found")
     assert ack["message"] == japanese
+
+
+def test_every_room_of_a_session_is_known_as_that_sessions():
+    """After a queue outage a process catches up every session it has a room of — the
+    members', the teachers', a member's own, a group's, the observers' — and nothing
+    else (a room name that is not ours must not stop the catch-up)."""
+    from forum.live import observers, rooms
+
+    for name in (
+        rooms.session_room(7),
+        rooms.teachers_room(7),
+        rooms.user_room(7, 12),
+        rooms.group_room(7, 3),
+        observers.observer_room(7),
+    ):
+        assert rooms.session_of(name) == 7, name
+    for other in ("login:abc", "session:", "session:x", "sessions:7", "xsession:7", None, 7):
+        assert rooms.session_of(other) is None, other

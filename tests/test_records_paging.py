@@ -126,19 +126,30 @@ def whole_csv(doc) -> bytes:
     from forum import csvfile
 
     hidden: set[int] = set()
+    released: set[int] = set()
+    groups: dict[int, str] = {}
     for event in doc["events"]:
         if event["type"] == "message.hidden":
             hidden.add(event["data"]["message_id"])
         elif event["type"] == "message.unhidden":
             hidden.discard(event["data"]["message_id"])
+        elif event["type"] == "message.released":
+            released.add(event["data"]["message_id"])
+        elif event["type"] == "groups.formed":
+            groups.update((g["id"], g["name"]) for g in event["data"]["groups"])
     buffer = io.StringIO()
     writer = csvfile.writer(buffer)
     writer.writerow(transcript.CSV_HEADER)
     for event in doc["events"]:
-        if event["type"] != "message.posted":
+        if event["type"] not in ("message.posted", "message.held"):
             continue
         actor = doc["actors"].get(str(event["actor_id"]), {})
         data = event["data"]
+        if data.get("hidden") and data["message_id"] not in hidden:
+            continue  # withheld from a student: not theirs to read at all
+        held = ""
+        if event["type"] == "message.held":
+            held = "released" if data["message_id"] in released else "held"
         writer.writerow(
             [
                 event["seq"],
@@ -151,6 +162,8 @@ def whole_csv(doc) -> bytes:
                 data.get("reply_to") or "",
                 "yes" if data["message_id"] in hidden else "",
                 data.get("body") or "",
+                groups.get(data.get("group_id") or 0, ""),
+                held,
             ]
         )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

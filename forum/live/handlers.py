@@ -20,7 +20,7 @@ from .. import accounts, board, i18n, pseudonyms, room, sessions, sql, throttle
 from ..errors import UNAVAILABLE_RETRY_AFTER, ActionError
 from ..extensions import db, socketio
 from ..models import Connection, RoomMember, User
-from . import attendance, presence, relay, servers
+from . import attendance, breakout, presence, relay, servers
 from .dispatch import _call, _join_room, _leave_room, _seat, arrivals, handler, unavailable_ack
 from .observers import observer_room
 from .rooms import NAMESPACE, login_room, member_rooms, session_room
@@ -177,6 +177,7 @@ def on_join(user: accounts.Person, payload: dict[str, Any]) -> dict[str, Any]:
     if not masked:
         for name in member_rooms(seat.session.id, user.id, moderator=seat.manager):
             _join_room(name)
+        breakout.enter_own_group(call.sid, seat)
     came_online = attendance.arrived(
         call.sid, seat, call.environ.get("forum.login_hash"), servers.SERVER_ID
     )
@@ -212,7 +213,10 @@ def on_join(user: accounts.Person, payload: dict[str, Any]) -> dict[str, Any]:
         "you": room.you(seat),
         "head": head,
         "events": events,
-        "board": board.state(seat.session.id, with_hidden_text=seat.manager),
+        "board": board.state(
+            seat.session.id, with_hidden_text=seat.manager, groups=room.readers_groups(seat)
+        ),
+        "held": room.held_queue(seat),
         "mutes": room.mutes(seat.session.id),
         "votes": board.votes_of(seat.session.id, user.id),
         "quoted": quoted,
@@ -443,6 +447,29 @@ def on_flag(user, payload):
 @handler("flag.dismiss")
 def on_flag_dismiss(user, payload):
     return _ack_event(room.flags.dismiss(_seat(user, payload), payload))
+
+
+# --- breakout groups and held messages ----------------------------------------------------
+
+
+@handler("groups.form")
+def on_groups_form(user, payload):
+    return _ack_event(room.form_groups(_seat(user, payload), payload))
+
+
+@handler("groups.end")
+def on_groups_end(user, payload):
+    return _ack_event(room.end_groups(_seat(user, payload)))
+
+
+@handler("mod.release")
+def on_mod_release(user, payload):
+    return _ack_event(room.release(_seat(user, payload), payload))
+
+
+@handler("mod.approve_all")
+def on_mod_approve_all(user, payload):
+    return _ack_event(room.approval(_seat(user, payload), payload))
 
 
 # --- the session's life ------------------------------------------------------------------

@@ -49,6 +49,16 @@ MAX_HELD = 5000
 
 Payload = dict[str, Any]
 
+# What a process does when it delivers an event of a type, before telling it to its
+# connections: (manager, payload) -> None (``live.breakout`` moves connections into
+# and out of group rooms). Registered at import.
+_ON_DELIVERED: dict[str, list[Callable[[Any, Payload], None]]] = {}
+
+
+def on_delivered(type_: str, hook: Callable[[Any, Payload], None]) -> None:
+    """Run ``hook`` whenever this process delivers an event of ``type_``."""
+    _ON_DELIVERED.setdefault(type_, []).append(hook)
+
 
 class Sequencer:
     """Per-session delivery in seq order, without gaps or repeats, for one process."""
@@ -218,6 +228,8 @@ def _local_emit(manager: socketio.Manager) -> Callable[[Payload], None]:
     from .rooms import NAMESPACE, audience, session_room
 
     def deliver(payload: Payload) -> None:
+        for hook in _ON_DELIVERED.get(payload.get("type", ""), ()):
+            hook(manager, payload)
         rooms = audience(payload)
         if rooms is None:  # the whole room: one frame for everyone
             socketio.Manager.emit(
@@ -360,14 +372,10 @@ class QueueManager(_Relayed, socketio.RedisManager):
     def _catch_up(self) -> None:
         """Every session this process has people in reads what it may have missed."""
         from . import presence
-        from .rooms import NAMESPACE
+        from .rooms import NAMESPACE, session_of
 
         rooms = self.rooms.get(NAMESPACE, {})
-        session_ids = [
-            int(r.split(":", 1)[1])
-            for r in list(rooms)
-            if isinstance(r, str) and r.startswith("session:")
-        ]
+        session_ids = sorted({s for s in map(session_of, list(rooms)) if s is not None})
         if self.sequencer is not None:
             self.sequencer.catch_up(session_ids)
         for session_id in session_ids:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any
 
 from .. import events
@@ -18,6 +19,16 @@ MAX_PACKET_BYTES = 16 * 1024
 def session_room(session_id: int) -> str:
     """The Socket.IO room of everyone joined to one forum session."""
     return f"session:{session_id}"
+
+
+_SESSION_OF = re.compile(r"session:(\d+)(?::|$)")
+
+
+def session_of(room_name: object) -> int | None:
+    """The session a room of ours belongs to (its members', teachers', a member's, a
+    group's or its observers'), or None for any other room."""
+    match = _SESSION_OF.match(room_name) if isinstance(room_name, str) else None
+    return int(match.group(1)) if match else None
 
 
 def teachers_room(session_id: int) -> str:

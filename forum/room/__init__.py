@@ -18,8 +18,19 @@ from __future__ import annotations
 
 from ..models import utcnow
 from . import flags, polls
-from .chat import client_id_of, react, send_message, typing
+from .chat import (
+    check_group,
+    client_id_of,
+    posting_group,
+    react,
+    send_message,
+    tagged,
+    typing,
+)
 from .fold import STANDING, Standing, apply, rebuild, standing
+from .groups import end_groups, form_groups
+from .held import approval, release
+from .held import queue as held_queue
 from .lifecycle import close_room, joined, left, open_room
 from .moderation import hide_message, hide_request, lock, mute, pin, remove, slow
 from .read import (
@@ -28,12 +39,20 @@ from .read import (
     SINCE_LIMIT,
     Page,
     actors_for,
+    current_group,
+    formed,
+    group_json,
+    group_names,
+    groups_of,
+    in_reach,
     mutes,
     page,
     presence,
+    readers_groups,
     replay,
     serialize_event,
     visible_data,
+    withheld_items,
     you,
 )
 from .rules import (
@@ -78,17 +97,28 @@ __all__ = [
     "actor_of",
     "actors_for",
     "apply",
+    "approval",
     "check_can_contribute",
     "check_can_post",
     "check_can_write",
+    "check_group",
     "check_live",
     "check_manager",
     "client_id_of",
     "clock",
     "close_room",
     "flags",
+    "current_group",
+    "end_groups",
+    "form_groups",
+    "formed",
+    "group_json",
+    "group_names",
+    "groups_of",
+    "held_queue",
     "hide_message",
     "hide_request",
+    "in_reach",
     "joined",
     "left",
     "lock",
@@ -98,11 +128,14 @@ __all__ = [
     "page",
     "pin",
     "polls",
+    "posting_group",
     "presence",
     "rate_limiter",
     "react",
+    "readers_groups",
     "rebuild",
     "record",
+    "release",
     "remove",
     "replay",
     "seat_for",
@@ -111,8 +144,10 @@ __all__ = [
     "set_publisher",
     "slow",
     "standing",
+    "tagged",
     "typing",
     "utcnow",
     "visible_data",
+    "withheld_items",
     "you",
 ]

@@ -7,13 +7,17 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from .. import words
 from ..errors import ActionError
+from ..extensions import db
 from ..i18n import html_lang_of
 from ..inputs import storable
 from ..models import (
+    BreakoutGroup,
     Message,
 )
 from .fold import _message, standing
+from .read import groups_of
 from .rules import check_can_contribute, check_can_post, check_live, rate_limiter
 from .seat import MAX_BODY, MAX_INT, REACTIONS, Seat
 from .write import Recorded, clock, record
@@ -72,8 +76,75 @@ def _existing_message(session_id: int, message_id: int) -> Message:
     return message
 
 
+def _visible_message(seat: Seat, message_id: int) -> Message:
+    """A message the caller may see: teachers every one; anyone else not another's
+    message still held, nor one said in a group they were not in (not_found, as if it
+    did not exist: a student learns nothing of it)."""
+    message = _existing_message(seat.session.id, message_id)
+    if seat.manager:
+        return message
+    if message.held and message.author_id != seat.user.id:
+        raise ActionError("not_found", _("There is no such message."))
+    if message.group_id is not None and message.group_id not in groups_of(
+        seat.session.id, seat.user.id
+    ):
+        raise ActionError("not_found", _("There is no such message."))
+    return message
+
+
+def posting_group(payload: dict[str, Any]) -> int | None:
+    """The group a message or note is for, from the payload's ``group_id`` (None or
+    absent: the whole room); checked under the lock by ``check_group``."""
+    value = payload.get("group_id")
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_INT:
+        raise ActionError("invalid", _("group_id must be a number."))
+    return value
+
+
+def check_group(seat: Seat, group_id: int | None) -> None:
+    """A student writes to their own group or to the whole room; a teacher to any group
+    formed now. (Read under the writer's lock: the groups may have just ended.)"""
+    if group_id is None:
+        return
+    group = db.session.get(BreakoutGroup, (seat.session.id, group_id))
+    if group is None or group.ended_seq is not None:
+        raise ActionError("not_found", _("This group is not formed."))
+    if not seat.manager and seat.user.id not in group.member_ids:
+        raise ActionError("forbidden", _("You can write only to your own group or to everyone."))
+
+
+def tagged(data: dict[str, Any], group_id: int | None) -> dict[str, Any]:
+    """An event's data with the group it was said in; without the key for the whole
+    room, so a room without groups logs what it always did."""
+    return {**data, "group_id": group_id} if group_id is not None else data
+
+
+def _held_why(seat: Seat, body: str) -> str | None:
+    """Why a message is held for the teachers ("words", "approval"), or None. Never a
+    teacher's. Read with the seat (the session's head, as this event began); the
+    writer's lock checks the switch again (``_check_approval``)."""
+    if seat.manager:
+        return None
+    if words.holds(body):
+        return "words"
+    return "approval" if seat.session.approve_all else None
+
+
+def _check_approval(seat: Seat, held: str | None) -> None:
+    """Under the writer's lock: a teacher switched on "teacher approves every message"
+    since this message was read. Refused (nothing stored), so no message slips past the
+    switch; sent again, it is held."""
+    if held is None and not seat.manager and seat.session.approve_all:
+        raise ActionError("conflict", _("A teacher now approves every message. Send it again."))
+
+
 def send_message(seat: Seat, payload: dict[str, Any]) -> Recorded:
-    """chat.send: post a message (idempotent on client_id)."""
+    """chat.send: post a message (idempotent on client_id). A student's message that
+    the word lists match, or any while the teacher approves every message, is logged
+    as ``message.held``: its author and the teachers see it until a teacher releases
+    or hides it; nothing in it is changed."""
     client_id = client_id_of(payload)
     body = _text(
         payload.get("body"),
@@ -85,23 +156,31 @@ def send_message(seat: Seat, payload: dict[str, Any]) -> Recorded:
     reply_to = payload.get("reply_to")
     if reply_to is not None:
         reply_to = _int(reply_to, "reply_to")
+    group_id = posting_group(payload)
     rate_limiter.take(seat.user.id)
+    assert body is not None  # required
+    held = _held_why(seat, body)
 
     def check(seat: Seat, member, now) -> None:
         check_can_post(seat, member, now)
+        _check_approval(seat, held)
+        check_group(seat, group_id)
         if reply_to is not None:
-            _existing_message(seat.session.id, reply_to)
+            _visible_message(seat, reply_to)
 
     def build(session, member, now) -> dict[str, Any]:
-        return {
+        data = {
             "message_id": session.head_seq + 1,
             "client_id": client_id,
             "body": body,
             "reply_to": reply_to,
             "lang": html_lang_of(seat.user.locale),
         }
+        data = tagged(data, group_id)
+        return {**data, "reason": held} if held else data
 
-    return record(seat, "message.posted", build, client_id=client_id, check=check)
+    type_ = "message.held" if held else "message.posted"
+    return record(seat, type_, build, client_id=client_id, check=check)
 
 
 def react(seat: Seat, payload: dict[str, Any]) -> Recorded:
@@ -114,14 +193,16 @@ def react(seat: Seat, payload: dict[str, Any]) -> Recorded:
 
     def check(seat, member, now) -> None:
         check_can_contribute(seat, member, now)
-        message = _existing_message(seat.session.id, message_id)
+        message = _visible_message(seat, message_id)
         if message.hidden and not seat.manager:
             raise ActionError("not_found", _("There is no such message."))
+        if message.held:  # a reaction is told to the room: the message is not, yet
+            raise ActionError("conflict", _("This message is waiting for a teacher."))
 
     def build(session, member, now) -> dict[str, Any]:
         message = _existing_message(session.id, message_id)
         on = seat.user.id not in (message.reactions or {}).get(emoji, [])
-        return {"message_id": message_id, "emoji": emoji, "on": on}
+        return tagged({"message_id": message_id, "emoji": emoji, "on": on}, message.group_id)
 
     return record(seat, "message.reacted", build, check=check)
 

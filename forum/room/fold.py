@@ -37,13 +37,14 @@ def _member(session_id: int, user_id: int) -> RoomMember:
 
 
 def _post(run: sql.Statements, session_id: int, event: Event | Logged) -> None:
-    """message.posted: the message row, and its author's last_message_at."""
+    """message.posted (and message.held): the message row, and its author's
+    last_message_at."""
     data = event.data
     params = {"session_id": session_id, "user_id": event.actor_id, "at": run.instant(event.at)}
     run.run(
         "INSERT INTO messages (session_id, id, author_id, body, reply_to, lang, at, "
-        "hidden, reactions) VALUES (:session_id, :id, :user_id, :body, :reply_to, :lang, "
-        ":at, :hidden, :reactions)",
+        "hidden, reactions, group_id, held) VALUES (:session_id, :id, :user_id, :body, "
+        ":reply_to, :lang, :at, :hidden, :reactions, :group_id, :held)",
         {
             **params,
             "id": data["message_id"],
@@ -52,6 +53,8 @@ def _post(run: sql.Statements, session_id: int, event: Event | Logged) -> None:
             "lang": data["lang"],
             "hidden": False,
             "reactions": sql.dumps({}),
+            "group_id": data.get("group_id"),
+            "held": event.type == "message.held",
         },
     )
     if not run.run(
@@ -158,7 +161,7 @@ def _fold_attendance(session: ForumSession | Head, event: Event | Logged, run=No
         member.last_left_at = event.at
 
 
-@events.folds("message.posted", plain=True)
+@events.folds("message.posted", "message.held", plain=True)
 def _fold_posted(
     session: ForumSession | Head, event: Event | Logged, run: sql.Statements | None = None
 ) -> None:
@@ -185,7 +188,7 @@ def _fold_message_hidden(session: ForumSession | Head, event: Event | Logged, ru
     _logged_message(session.id, event.data["message_id"]).hidden = event.type == "message.hidden"
 
 
-@events.folds("message.pinned", "room.locked", "room.slow", plain=True)
+@events.folds("message.pinned", "room.locked", "room.slow", "room.approval", plain=True)
 def _fold_room(session: ForumSession | Head, event: Event | Logged, run=None) -> None:
     """The room's own settings, all on the session's head."""
     data = event.data
@@ -193,8 +196,15 @@ def _fold_room(session: ForumSession | Head, event: Event | Logged, run=None) ->
         session.pinned_message_id = data["message_id"] if data["pinned"] else None
     elif event.type == "room.locked":
         session.locked = data["locked"]
+    elif event.type == "room.approval":
+        session.approve_all = data["on"]
     else:
         session.slow_mode = data["seconds"]
+
+
+@events.folds("message.released")
+def _fold_released(session: ForumSession | Head, event: Event | Logged, run=None) -> None:
+    _logged_message(session.id, event.data["message_id"]).held = False
 
 
 @events.folds("member.muted", "member.unmuted", "member.removed")
@@ -217,11 +227,16 @@ def rebuild(session_id: int) -> None:
     session = db.session.get_one(ForumSession, session_id)
     for table in (Flag, PollVote, Poll):
         db.session.execute(sa.delete(table).where(table.session_id == session_id))
+    from ..models import BreakoutGroup
+
+    session = db.session.get_one(ForumSession, session_id)
+    db.session.execute(sa.delete(BreakoutGroup).where(BreakoutGroup.session_id == session_id))
     db.session.execute(sa.delete(NoteVote).where(NoteVote.session_id == session_id))
     db.session.execute(sa.delete(Note).where(Note.session_id == session_id))
     db.session.execute(sa.delete(Message).where(Message.session_id == session_id))
     db.session.execute(sa.delete(RoomMember).where(RoomMember.session_id == session_id))
     session.locked, session.slow_mode, session.pinned_message_id = False, 0, None
+    session.approve_all = False
     session.status = SessionStatus.SCHEDULED
     db.session.flush()
     for event in eventlog.events_since(session_id):

@@ -18,7 +18,7 @@ from ..models import (
     User,
 )
 from ..timeutil import iso_utc
-from .chat import _existing_message, _int, _text
+from .chat import _existing_message, _int, _text, tagged
 from .rules import check_manager
 from .seat import MAX_MUTE_MINUTES, MAX_REASON, MAX_SLOW_SECONDS, Seat
 from .write import Recorded, record
@@ -59,7 +59,8 @@ def hide_message(seat: Seat, item_id: int, hidden: bool, reason: str | None) -> 
             )
 
     def build(session, member, now) -> dict[str, Any]:
-        return {"message_id": item_id, "reason": reason} if hidden else {"message_id": item_id}
+        data = {"message_id": item_id, "reason": reason} if hidden else {"message_id": item_id}
+        return tagged(data, _existing_message(session.id, item_id).group_id)
 
     return record(seat, "message.hidden" if hidden else "message.unhidden", build, check=check)
 
@@ -73,7 +74,9 @@ def pin(seat: Seat, payload: dict[str, Any]) -> Recorded:
         raise ActionError("invalid", _("pinned must be true or false."))
 
     def check(seat, member, now) -> None:
-        _existing_message(seat.session.id, message_id)
+        message = _existing_message(seat.session.id, message_id)
+        if pinned and message.held:  # the pin is shown to all: the message is not, yet
+            raise ActionError("conflict", _("This message is waiting for a teacher."))
 
     def build(session, member, now) -> dict[str, Any]:
         return {"message_id": message_id, "pinned": pinned}

@@ -9,10 +9,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from .. import eventlog, events
-from ..eventlog import Logged
+from ..eventlog import Logged, group_names, groups_of, withheld_items  # noqa: F401 - re-exported
 from ..extensions import db
 from ..i18n import html_lang_of
 from ..models import (
+    BreakoutGroup,
     Event,
     RoomMember,
     User,
@@ -20,6 +21,54 @@ from ..models import (
 from ..timeutil import iso_utc
 from .rules import _is_muted
 from .seat import Seat, actor_of
+
+# --- breakout groups: who is in which ------------------------------------------------
+
+
+def formed(session_id: int) -> list[BreakoutGroup]:
+    """The groups formed now (none when the room is together), by id."""
+    return list(
+        db.session.scalars(
+            sa.select(BreakoutGroup)
+            .where(BreakoutGroup.session_id == session_id, BreakoutGroup.ended_seq.is_(None))
+            .order_by(BreakoutGroup.id)
+        )
+    )
+
+
+def group_json(group: BreakoutGroup) -> dict[str, Any]:
+    return {"id": group.id, "name": group.name, "member_ids": list(group.member_ids)}
+
+
+def current_group(session_id: int, user_id: int) -> int | None:
+    """The group this person is in now (None: no group, or none formed)."""
+    for group in formed(session_id):
+        if user_id in group.member_ids:
+            return group.id
+    return None
+
+
+def readers_groups(seat: Seat) -> set[int] | None:
+    """The groups whose talk this reader hears: None (every group) for the teachers;
+    for anyone else the groups they were in (reviewers observing live: none — they
+    read every group in the record)."""
+    return None if seat.manager else groups_of(seat.session.id, seat.user.id)
+
+
+def in_reach(data: dict[str, Any], mine: set[int] | None) -> bool:
+    """Was an event said where this reader hears it: the whole room (no
+    ``group_id``), or one of ``mine`` (None: every group)?"""
+    group_id = data.get("group_id")
+    return group_id is None or mine is None or group_id in mine
+
+
+def shown(seat: Seat, event: Event | Logged, mine: set[int] | None) -> bool:
+    """May this reader receive this event (live or in a replay)? The catalogue's
+    ``to`` (teachers-only and author-only events), then the group it was said in."""
+    return events.may_receive(
+        event.type, moderator=seat.manager, author=event.actor_id == seat.user.id
+    ) and in_reach(event.data, mine)
+
 
 # --- reading --------------------------------------------------------------------
 
@@ -74,12 +123,10 @@ def actors_for(events: list[Event]) -> dict[int, dict[str, Any]]:
 
 def replay(seat: Seat, since: int = 0) -> list[dict[str, Any]]:
     """Every event after ``since`` that the reader may receive (the catalogue's ``to``),
-    hidden text withheld for anyone who does not moderate."""
-    logged = [
-        e
-        for e in eventlog.events_since(seat.session.id, since)
-        if events.may_receive(e.type, moderator=seat.manager, author=e.actor_id == seat.user.id)
-    ]
+    hidden text withheld for anyone who does not moderate; a group's events only to
+    its members and the teachers."""
+    mine = readers_groups(seat)
+    logged = [e for e in eventlog.events_since(seat.session.id, since) if shown(seat, e, mine)]
     withhold = None if seat.manager else eventlog.hidden_items(seat.session.id)
     actors = actors_for(logged)
     return [
@@ -132,12 +179,24 @@ def page(
     may receive, hidden text withheld exactly as ``replay`` withholds it, and the
     messages older than the page that its replies answer (and those of ``quote``)."""
     types, own = _shown_types(seat)
-    logged = eventlog.events_before(
-        seat.session.id, before, limit + 1, types=types, own_types=own, actor_id=seat.user.id
-    )
-    more = len(logged) > limit
-    if more:
-        logged = logged[1:]
+    mine = readers_groups(seat)
+    logged: list[Event] = []
+    more = False
+    cursor = before
+    # The types a reader may receive are chosen by the query; the groups they hear are
+    # chosen here (a group is in the event's data), reading back further while other
+    # groups' events leave the page short.
+    while True:
+        batch = eventlog.events_before(
+            seat.session.id, cursor, limit + 1, types=types, own_types=own, actor_id=seat.user.id
+        )
+        logged = [e for e in batch if in_reach(e.data, mine)] + logged
+        if len(logged) > limit:
+            logged, more = logged[-limit:], True
+            break
+        if len(batch) <= limit:
+            break
+        cursor = batch[0].seq
     oldest = logged[0].seq if logged else (before or seat.session.head_seq + 1)
     wanted = set(quote)
     for e in logged:
@@ -147,8 +206,7 @@ def page(
     quoted = [
         e
         for e in eventlog.events_at(seat.session.id, {w for w in wanted if w < oldest})
-        if e.type == "message.posted"
-        and events.may_receive(e.type, moderator=seat.manager, author=e.actor_id == seat.user.id)
+        if e.type in ("message.posted", "message.held") and shown(seat, e, mine)
     ]
     withhold = None if seat.manager else eventlog.hidden_items(seat.session.id)
     actors = actors_for(logged + quoted)
@@ -175,6 +233,7 @@ def mutes(session_id: int) -> list[dict[str, Any]]:
 def you(seat: Seat) -> dict[str, Any]:
     member = db.session.get(RoomMember, (seat.session.id, seat.user.id))
     return {
+        "group_id": current_group(seat.session.id, seat.user.id),
         **actor_of(seat.user),
         "lang": html_lang_of(seat.user.locale),
         "can_moderate": seat.manager,

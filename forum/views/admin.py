@@ -1,5 +1,6 @@
-"""Administration pages (admins only): schools and staff accounts. Thin over
-``administration``, the same actions as the CLI."""
+"""Administration pages (admins only): schools, staff accounts and the word lists
+that hold messages. Thin over ``administration`` and ``words``, the same actions as
+the CLI."""
 
 from __future__ import annotations
 
@@ -7,10 +8,17 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import access, administration, exchanges, i18n
+from .. import access, administration, exchanges, i18n, words
 from ..errors import ActionError
 from ..extensions import db
-from ..forms import ActiveForm, PasswordResetForm, SchoolForm, StaffForm
+from ..forms import (
+    ActiveForm,
+    PasswordResetForm,
+    SchoolForm,
+    StaffForm,
+    WordRemoveForm,
+    WordsForm,
+)
 from ..models import Role, School, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -230,3 +238,53 @@ def active(user_id: int):
         "success",
     )
     return redirect(url_for("admin.member", user_id=user.id))
+
+
+# --- Word lists that hold messages ------------------------------------------------------
+
+
+# Each list under its language's own name.
+LIST_NAMES = {"zh-TW": "繁體中文", "ja": "日本語", "ko": "한국어", "en": "English"}
+
+
+@bp.route("/words", methods=["GET", "POST"])
+def word_lists():
+    """The word lists per language (zh-TW, ja, ko, en), and a form to add to one. A
+    student's message with a listed word waits for a teacher (``words``)."""
+    form = WordsForm()
+    form.lang.choices = list(LIST_NAMES.items())
+    status = 200
+    if form.validate_on_submit():
+        try:
+            added = words.add_words(form.lang.data, form.words.data, current_user)
+        except ActionError as exc:
+            db.session.rollback()
+            _apply_errors(form, exc)
+            status = exc.status
+        else:
+            flash(_("%(n)s words added to the list.", n=len(added)), "success")
+            return redirect(url_for("admin.word_lists", _anchor=f"list-{form.lang.data}"))
+    elif form.is_submitted():
+        status = 422
+    lists = {lang: words.words_of(lang) for lang in words.LANGUAGES}
+    return render_template(
+        "admin/words.html",
+        form=form,
+        lists=lists,
+        names=LIST_NAMES,
+        remove=WordRemoveForm(formdata=None),
+    ), status
+
+
+@bp.post("/words/<int:word_id>/remove")
+def word_remove(word_id: int):
+    """Take a word off its list."""
+    form = WordRemoveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        word = words.remove_word(word_id)
+    except ActionError as exc:
+        abort(exc.status)
+    flash(_("“%(word)s” is off the list.", word=word.word), "success")
+    return redirect(url_for("admin.word_lists", _anchor=f"list-{word.lang}"))

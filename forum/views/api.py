@@ -376,3 +376,71 @@ def delete_training_event(event_id: int):
 
     training.delete(current_user, training.get(current_user, event_id))
     return "", 204
+
+
+# --- Cases for the public gallery (protocol.md, "Case gallery (public)") ----------------
+
+
+def _case_json(case, status: int = 200):
+    from .. import cases
+
+    response = jsonify(cases.serialize(case))
+    response.status_code = status
+    return response
+
+
+@bp.post("/cases")
+def draft_case():
+    """A teacher of a completed exchange drafts a case → 201 with it, status draft."""
+    from .. import cases
+
+    case = cases.create(current_user, _body())
+    response = _case_json(case, 201)
+    response.headers["Location"] = f"/api/v1/cases/{case.id}"
+    return response
+
+
+@bp.get("/cases/<int:case_id>")
+def get_case(case_id: int):
+    """A case, for its exchange's teachers and the Alliance (any published one too)."""
+    from .. import cases
+
+    return _case_json(cases.get_for(current_user, case_id))
+
+
+@bp.patch("/cases/<int:case_id>")
+def edit_case(case_id: int):
+    """Its teacher changes a draft or a case sent back: any of the fields of the draft
+    but ``exchange_id``."""
+    from .. import cases
+
+    case = cases.get_for(current_user, case_id)
+    return _case_json(cases.edit(current_user, case, _body()))
+
+
+def _case_step(case_id: int, action):
+    from .. import cases
+
+    return _case_json(action(current_user, cases.get_for(current_user, case_id), _optional_body()))
+
+
+@bp.post("/cases/<int:case_id>/submit")
+def submit_case(case_id: int):
+    from .. import cases
+
+    return _case_step(case_id, cases.submit)
+
+
+@bp.post("/cases/<int:case_id>/publish")
+def publish_case(case_id: int):
+    from .. import cases
+
+    return _case_step(case_id, cases.publish)
+
+
+@bp.post("/cases/<int:case_id>/reject")
+def reject_case(case_id: int):
+    """Send it back to its teachers with ``{"comment"?}``."""
+    from .. import cases
+
+    return _case_step(case_id, cases.reject)

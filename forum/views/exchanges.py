@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import access, exchanges
+from .. import access, cases, exchanges
 from ..errors import ActionError
 from ..extensions import db
 from ..forms import ExchangeDecisionForm, ExchangeForm
@@ -88,6 +88,10 @@ def show(exchange_id: int):
 
 def _page(exchange: Exchange, form: ExchangeDecisionForm, status: int = 200):
     staff = current_user.role != Role.STUDENT
+    # Its teachers draft cases once it is completed (``cases.draft``).
+    case_author = exchange.status == ExchangeStatus.COMPLETED and access.can_manage_exchange(
+        current_user, exchange
+    )
     return render_template(
         "exchanges/show.html",
         exchange=exchange,
@@ -101,6 +105,17 @@ def _page(exchange: Exchange, form: ExchangeDecisionForm, status: int = 200):
         form=form,
         decisions=exchange.decisions if staff else [],
         decision_label=lambda d: _decision_label(exchange, d),
+        case_author=case_author,
+        cases=cases.of_exchange(exchange.id)
+        if case_author
+        or current_user.role
+        in (
+            Role.REVIEWER,
+            Role.ADMIN,
+        )
+        else [],
+        case_title=lambda c: cases.text_of(c)[0],
+        case_status=cases.status_label,
     ), status
 
 

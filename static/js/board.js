@@ -76,8 +76,10 @@ export function createBoard(ctx, root) {
       form.sending = true;
       update();
       const color = node.querySelector("input[type=radio]:checked");
+      const group = ctx.boardGroup();
       const ack = await ctx.request("note.add", {
         client_id: form.clientId, column: column.id, text: body, color: color ? color.value : "yellow",
+        ...(group !== null ? { group_id: group } : {}),
       });
       form.sending = false;
       error.textContent = ack.ok ? "" : ack.message;
@@ -94,12 +96,14 @@ export function createBoard(ctx, root) {
 
   // --- notes --------------------------------------------------------------------------------
 
-  function upsert(data, { hidden } = {}) {
+  function upsert(data, { hidden, group } = {}) {
     let note = notes.get(data.id);
     if (!note) {
-      note = { id: data.id, hidden: false, editor: null };
+      note = { id: data.id, hidden: false, editor: null, group: null };
       notes.set(note.id, note);
     }
+    // The breakout group whose board it is on (null: the whole room's).
+    if (group !== undefined) note.group = group ?? null;
     Object.assign(note, {
       column: data.column, color: data.color, x: data.x, y: data.y, version: data.version,
       votes: data.votes, author_id: data.author_id, lang: data.lang || note.lang || pageLang,
@@ -177,6 +181,8 @@ export function createBoard(ctx, root) {
     note.node.classList.toggle("note-hidden", note.hidden && visible);
     note.node.classList.toggle("note-withheld", !visible);
     note.node.lang = note.lang;
+    // Grouped, each group sees (and writes on) a board of its own; the room's comes back after.
+    note.node.hidden = note.group !== ctx.boardGroup();
     if (visible) {
       p.text.textContent = tidyLines(note.text);
       p.text.removeAttribute("lang");
@@ -243,7 +249,7 @@ export function createBoard(ctx, root) {
     const d = event.data;
     switch (event.type) {
       case "note.added":
-        if (!notes.has(d.note.id)) upsert(d.note, { hidden: Boolean(d.note.hidden) });
+        if (!notes.has(d.note.id)) upsert(d.note, { hidden: Boolean(d.note.hidden), group: d.group_id });
         // Someone else's note is told like someone else's message (one's own: "Note added.").
         if (live && event.actor && ctx.you && event.actor.id !== ctx.you.id && d.note.text
             && columns.has(d.note.column)) {
@@ -256,7 +262,7 @@ export function createBoard(ctx, root) {
       case "note.edited": {
         const note = notes.get(d.note.id);
         if (note && d.note.version >= note.version) upsert(d.note);
-        else if (!note) upsert(d.note, { hidden: Boolean(d.note.hidden) });
+        else if (!note) upsert(d.note, { hidden: Boolean(d.note.hidden), group: d.group_id });
         break;
       }
       case "note.voted": {
@@ -304,13 +310,17 @@ export function createBoard(ctx, root) {
     const seen = new Set();
     for (const item of list) {
       seen.add(item.id);
-      upsert(item, { hidden: Boolean(item.hidden) });
+      upsert(item, { hidden: Boolean(item.hidden), group: item.group_id });
     }
     for (const id of [...notes.keys()]) if (!seen.has(id)) removeNote(id);
   }
 
   function refresh() {
-    for (const note of notes.values()) setEnabled(note);
+    const group = ctx.boardGroup();
+    for (const note of notes.values()) {
+      note.node.hidden = note.group !== group;
+      setEnabled(note);
+    }
     for (const column of columns.values()) {
       column.form.text.disabled = !ctx.canWrite();
       for (const radio of column.form.node.querySelectorAll("input")) radio.disabled = !ctx.canWrite();

@@ -61,9 +61,20 @@ export function createChat(ctx, root) {
     }
     // Seen again (our own ack, then the broadcast): hiding is kept, it came later.
     const hidden = Boolean(m.hidden) || Boolean(d.hidden);
+    const released = event.type === "message.released";
+    // A released message is told to those who never saw it held, whole: who wrote it
+    // (its author_id; the event's actor is the teacher who released it) and when it
+    // was said (its id is the seq of its message.held), so it takes its place there.
+    const author = released ? ctx.actor(d.author_id) || { id: d.author_id } : event.actor || {};
     Object.assign(m, {
-      seq: event.seq, at: event.at, actor: event.actor || {}, lang: d.lang || pageLang,
-      replyTo: d.reply_to, clientId: d.client_id, hidden,
+      seq: released ? m.seq || d.message_id : event.seq,
+      at: released ? m.at || event.at : event.at,
+      actor: released && m.actor && m.actor.id ? m.actor : author,
+      lang: d.lang || pageLang,
+      replyTo: d.reply_to, clientId: d.client_id ?? m.clientId, hidden,
+      // Held for a teacher: its author and the teachers see it waiting.
+      held: event.type === "message.held" ? !released : released ? false : Boolean(m.held),
+      groupId: d.group_id ?? null,
       // A student is not sent the text of a hidden message, only that it is hidden.
       body: withheld || (hidden && !ctx.canModerate()) ? null : d.body,
     });
@@ -82,6 +93,9 @@ export function createChat(ctx, root) {
         t("hidden_badge")),
       pinnedBadge: el("span", { class: "badge badge-pinned", lang: pageLang, hidden: true },
         t("pinned_badge")),
+      groupBadge: el("span", { class: "badge badge-group", lang: pageLang, hidden: true }),
+      heldBadge: el("span", { class: "badge badge-held", lang: pageLang, hidden: true },
+        t("held_badge")),
       state: el("span", { class: "msg-state", lang: pageLang, hidden: true }, t("sent")),
       quote: el("blockquote", { class: "msg-quote", hidden: true }),
       body: el("p", { class: "msg-body" }),
@@ -93,7 +107,8 @@ export function createChat(ctx, root) {
     const p = m.parts;
     node.append(
       el("div", { class: "msg-meta" }, p.author, " ", p.school, " ", p.country, " ", p.role, " ",
-        p.time, " ", p.hiddenBadge, " ", p.pinnedBadge, " ", p.state),
+        p.time, " ", p.groupBadge, " ", p.heldBadge, " ", p.hiddenBadge, " ", p.pinnedBadge, " ",
+        p.state),
       p.quote, p.body, p.more, el("div", { class: "msg-foot" }, p.actions, p.reactions),
     );
     m.node = node;
@@ -109,7 +124,9 @@ export function createChat(ctx, root) {
     if (ctx.canModerate()) {
       p.hide = el("button", { type: "button", class: "link", on: { click: () => toggleHidden(m) } });
       p.pin = el("button", { type: "button", class: "link", on: { click: () => togglePinned(m) } });
-      p.actions.append(" ", p.hide, " ", p.pin);
+      p.release = el("button", { type: "button", class: "link", hidden: true,
+        on: { click: () => ctx.release(m.id) } }, t("release"));
+      p.actions.append(" ", p.hide, " ", p.pin, " ", p.release);
     }
     if (ctx.you && ctx.you.can_write) {
       // Anyone in the room may tell the teachers "this is not OK".
@@ -157,6 +174,12 @@ export function createChat(ctx, root) {
     p.time.title = localDateTime(m.at);
     show(p.hiddenBadge, m.hidden && canSee);
     show(p.pinnedBadge, ctx.pinnedId === m.id);
+    show(p.groupBadge, m.groupId !== null);
+    if (m.groupId !== null) p.groupBadge.textContent = t("group_named", { name: ctx.groupName(m.groupId) });
+    show(p.heldBadge, m.held && !m.hidden);
+    m.node.classList.toggle("msg-held", Boolean(m.held) && !m.hidden);
+    if (p.release) show(p.release, Boolean(m.held) && !m.hidden && ctx.isLive());
+    if (p.pin) show(p.pin, !m.held);
     show(p.state, m.sentHere);
     if (canSee) {
       p.body.textContent = tidyLines(m.body);
@@ -171,8 +194,8 @@ export function createChat(ctx, root) {
     renderChips(m);
     if (p.hide) p.hide.textContent = m.hidden ? t("unhide") : t("hide");
     if (p.pin) p.pin.textContent = ctx.pinnedId === m.id ? t("unpin") : t("pin");
-    show(p.reactions, canSee);
-    show(p.reply, canSee);
+    show(p.reactions, canSee && !m.held);
+    show(p.reply, canSee && !m.held);
     setButtonsEnabled(m);
   }
 
@@ -278,7 +301,9 @@ export function createChat(ctx, root) {
     const d = event.data;
     const m = messages.get(d.message_id);
     switch (event.type) {
-      case "message.posted": {
+      case "message.posted":
+      case "message.held":
+      case "message.released": {
         const wasNew = !m || !m.inLog;
         keepScroll(() => {
           const atEnd = windowAtEnd();
@@ -293,11 +318,16 @@ export function createChat(ctx, root) {
           // Replies shown before this message arrived (out of order) get their quote now.
           for (const other of messages.values()) if (other.replyTo === model.id && other.node) renderQuote(other);
         });
-        if (event.actor) stopTyping(event.actor.id);
-        if (live && wasNew && event.actor && ctx.you && event.actor.id !== ctx.you.id && d.body) {
+        const said = messages.get(d.message_id);
+        if (event.type !== "message.released" && event.actor) stopTyping(event.actor.id);
+        if (live && wasNew && said.actor && ctx.you && said.actor.id !== ctx.you.id && d.body) {
           ctx.announce(tParts("new_message", {
-            name: event.actor.name, text: { text: shorten(d.body), lang: d.lang || pageLang },
+            name: said.actor.name || "", text: { text: shorten(d.body), lang: d.lang || pageLang },
           }));
+        }
+        if (live && event.type === "message.held" && ctx.you && event.actor && event.actor.id === ctx.you.id
+            && !ctx.canModerate()) {
+          ctx.announce(t("held_notice"));
         }
         break;
       }
@@ -361,8 +391,12 @@ export function createChat(ctx, root) {
     for (const event of events) {
       if (event.actor && !ctx.actors.has(event.actor.id)) ctx.actors.set(event.actor.id, event.actor);
       const d = event.data;
-      if (event.type === "message.posted") {
+      if (["message.posted", "message.held", "message.released"].includes(event.type)) {
         const known = messages.get(d.message_id);
+        if (known && known.inLog && event.type === "message.released") {
+          posted(event);
+          continue;
+        }
         if (known && known.inLog) continue;
         const m = posted(event);
         m.inLog = true;
@@ -511,6 +545,17 @@ export function createChat(ctx, root) {
     log.dataset.history = loadingOlder ? "loading" : more ? "more" : "done";
   }
 
+  /** The messages waiting for a teacher (a teacher's join): in the log, wherever they were said. */
+  function addHeld(events) {
+    for (const event of events) {
+      const known = messages.get(event.data.message_id);
+      if (known && known.inLog) continue;
+      const m = posted(event);
+      m.inLog = true;
+      enter(m);
+    }
+  }
+
   /** Fill in the text of a message shown again after being hidden (re-read via join). */
   function fillWithheld(event) {
     if (event.type !== "message.posted" || event.data.body === null) return;
@@ -625,8 +670,10 @@ export function createChat(ctx, root) {
   async function deliver(item) {
     item.state = "pending";
     renderPending(item);
+    if (item.groupId === undefined) item.groupId = ctx.chatTarget ? ctx.chatTarget() : null;
     const ack = await ctx.request("chat.send", {
       client_id: item.clientId, body: item.body, reply_to: item.replyTo,
+      ...(item.groupId !== null ? { group_id: item.groupId } : {}),
     });
     if (ack.ok) {
       // ctx.request folded the stored event already when it was next in seq; if not
@@ -729,6 +776,7 @@ export function createChat(ctx, root) {
     if (Date.now() < blockedUntil) {
       return t("send_again_in", { num: Math.ceil((blockedUntil - Date.now()) / 1000) });
     }
+    if (ctx.approval && !ctx.canModerate()) return t("approval_notice");
     return "";
   }
 
@@ -884,4 +932,5 @@ export function createChat(ctx, root) {
   }
 
   return { apply, fillWithheld, refresh, onTyping, addQuoted, addOlder, reset, textOf };
+  return { apply, fillWithheld, refresh, onTyping, addQuoted, addOlder, addHeld, reset };
 }

@@ -12,6 +12,7 @@ import { createFlags } from "./flags.js";
 import { localTime, t } from "./i18n.js";
 import { createPeople } from "./people.js";
 import { createPolls } from "./polls.js";
+import { createTools } from "./tools.js";
 
 const root = document.getElementById("room");
 const boot = JSON.parse(document.getElementById("room-data").textContent);
@@ -37,6 +38,12 @@ const ctx = {
   batching: false, // folding many events from a join: draw once at the end
   actors: new Map(), // user id -> {id, name, role, school, country}, from events and presence
   schools: new Map(boot.schools.map((s) => [s.slug, s])),
+  // Breakout groups formed now ([{id, name, member_ids}]), every group's name ever
+  // formed here (the record keeps their talk), and "teacher approves every message".
+  groups: [],
+  groupNames: new Map(),
+  approval: false,
+  viewGroup: null, // the group whose board a teacher looks at (null: the whole room's)
 
   /** Emit a client event with an ack; always resolves to an ack object. */
   request(event, payload = {}) {
@@ -74,6 +81,24 @@ const ctx = {
   actor(id) {
     return ctx.actors.get(id) || null;
   },
+  /** The group this reader is in now (null: none, or none formed). */
+  myGroup() {
+    if (!ctx.you) return null;
+    const group = ctx.groups.find((g) => g.member_ids.includes(ctx.you.id));
+    return group ? group.id : null;
+  },
+  /** The board this reader writes on and sees: their group's while grouped. */
+  boardGroup() {
+    if (ctx.canModerate()) return ctx.groups.some((g) => g.id === ctx.viewGroup) ? ctx.viewGroup : null;
+    return ctx.myGroup();
+  },
+  groupName(id) {
+    return ctx.groupNames.get(id) || String(id);
+  },
+  setGroups(list) {
+    ctx.groups = list;
+    for (const group of list) ctx.groupNames.set(group.id, group.name);
+  },
   schoolName(slug) {
     return (ctx.schools.get(slug) || {}).name || slug || "";
   },
@@ -109,6 +134,7 @@ const ctx = {
     polls.refresh();
     flags.refresh();
     controls.refresh();
+    tools.refresh();
   },
 
   /** Ask for a reason and flag a message or a note for the teachers. */
@@ -124,6 +150,7 @@ const controls = createControls(ctx, root);
 const polls = createPolls(ctx, root);
 const flags = createFlags(ctx, root, (target, id) =>
   (target === "note" ? board.textOf(id) : chat.textOf(id)));
+const tools = createTools(ctx, root);
 
 // --- the sequencer: events strictly in seq order, no duplicates, gaps refetched ---------
 
@@ -196,9 +223,20 @@ function applyEvent(event, live) {
     case "member.removed":
       if (ctx.you && data.user_id === ctx.you.id) stop("removed");
       break;
+    case "room.approval":
+      ctx.approval = data.on;
+      break;
+    case "groups.formed":
+      ctx.setGroups(data.groups);
+      break;
+    case "groups.ended":
+      ctx.groups = [];
+      ctx.viewGroup = null;
+      break;
     default:
       break;
   }
+  tools.apply(event, live);
   if (event.type.startsWith("message.")) chat.apply(event, live);
   if (event.type.startsWith("note.")) board.apply(event, live);
   if (event.type.startsWith("member.")) people.apply(event);
@@ -255,6 +293,7 @@ function onJoined(ack) {
   if (!joinedOnce) {
     joinedOnce = true;
     controls.build();
+    tools.build();
     board.setColumns(ack.session.columns);
     // The page names schools in the page's language; the socket's list is a fallback.
     for (const s of ack.session.schools || []) if (!ctx.schools.has(s.slug)) ctx.schools.set(s.slug, s);
@@ -289,6 +328,10 @@ function onJoined(ack) {
     ctx.locked = ack.session.locked;
     ctx.slowMode = ack.session.slow_mode;
     ctx.pinnedId = ack.session.pinned_message_id;
+    ctx.approval = Boolean(ack.session.approval);
+    ctx.setGroups(ack.session.groups || []);
+    tools.setHeld(ack.held || []);
+    chat.addHeld(ack.held || []);
     people.setMutes(ack.mutes || []);
     board.setVotes(ack.votes || []);
     board.replaceAll(ack.board);
