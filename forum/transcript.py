@@ -275,8 +275,11 @@ def _items(rows: list[Row], snap: Snapshot) -> Iterator[dict[str, Any]]:
         item = _item(row, snap.withhold)
         if reader is not None:
             type_, author = row[1], row[3] == reader
-            if not events.may_receive(type_, moderator=False, author=author):
-                continue
+            if (
+                not events.may_receive(type_, moderator=False, author=author)
+                and events.CATALOGUE[type_].hides is None
+            ):
+                continue  # a flag; a held message keeps its seq, its text withheld
             private = events.private_parts(type_, moderator=False, author=author)
             if private is not None:
                 item["data"] = private.strip(item["data"])
