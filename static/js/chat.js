@@ -931,6 +931,5 @@ export function createChat(ctx, root) {
     return m && m.body !== null && m.body !== undefined ? { text: shorten(m.body), lang: m.lang } : null;
   }
 
-  return { apply, fillWithheld, refresh, onTyping, addQuoted, addOlder, reset, textOf };
-  return { apply, fillWithheld, refresh, onTyping, addQuoted, addOlder, addHeld, reset };
+  return { apply, fillWithheld, refresh, onTyping, addQuoted, addOlder, addHeld, reset, textOf };
 }
