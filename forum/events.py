@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # A key's allowed values: a type, a tuple of types, or a nested shape (a dict).
@@ -73,6 +73,23 @@ class Hides:
         return {**data, self.item: rest} if self.item else rest
 
 
+@dataclass(frozen=True)
+class Private:
+    """Parts of an event only its author and the moderators receive: the keys of its
+    data in ``keys`` and, with ``actor``, who caused it. Everyone else — the room told
+    live, a student's replay or export — gets the event without them (the keys left
+    out, the actor ``None``). The log keeps them whole: the record is evidence.
+
+    Why the actor too: a poll vote's counts change by exactly what its voter chose, so
+    counts beside a name would tell the room who voted what; counts alone do not."""
+
+    keys: tuple[str, ...]
+    actor: bool = True
+
+    def strip(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in data.items() if k not in self.keys}
+
+
 @dataclass
 class EventType:
     name: str
@@ -82,6 +99,8 @@ class EventType:
     moderation: bool = False  # a teacher's step, listed as such in the record
     fold: Fold | None = None  # registered by the module that owns the state
     plain: bool = False  # its fold is plain SQL on the writer's own connection
+    private: Private | None = None  # what only its author and the moderators receive
+    also: list[Fold] = field(default_factory=list)  # folds of other state, run after it
 
 
 class Optional_:
@@ -182,6 +201,30 @@ CATALOGUE: dict[str, EventType] = {
         EventType("member.removed", {"user_id": int}, moderation=True),
         EventType("room.locked", {"locked": bool}, moderation=True),
         EventType("room.slow", {"seconds": int}, moderation=True),
+        # Live tools (protocol.md, "Live tools"): polls and flags (``room.polls``,
+        # ``room.flags``).
+        EventType(
+            "poll.opened",
+            {"poll": {"id": int, "question": str, "options": list, "multiple": bool}},
+        ),
+        # A vote: the voter is the event's actor and ``choices`` (option indexes) what
+        # they chose, kept in the log so the sealed record holds who voted what. The
+        # room hears only the counts, with no actor (``Private``): students and teachers
+        # alike, live and in a student's replay; the voter gets their own in the ack.
+        EventType(
+            "poll.voted",
+            {"poll_id": int, "counts": list, "choices": list},
+            private=Private(("choices",)),
+        ),
+        EventType("poll.closed", {"poll_id": int, "counts": list}),
+        # A flag: to the session's teachers only (never to students, not even in a
+        # replay); the flagger is its actor and gets an ack.
+        EventType(
+            "item.flagged",
+            {"flag_id": int, "target": str, "id": int, "reason": (str, _NONE)},
+            to=To.TEACHERS,
+        ),
+        EventType("flag.dismissed", {"flag_id": int}, to=To.TEACHERS, moderation=True),
         # "Teacher approves every message": on, every student message is held.
         EventType("room.approval", {"on": bool}, moderation=True),
         # Breakout groups: [{"id", "name", "member_ids"}] (checked in ``room.groups``:
@@ -233,8 +276,14 @@ def check(type_: str, data: Any) -> list[str]:
 
 
 def check_told(type_: str, data: Any) -> list[str]:
-    """``check`` for an event as a reader was told it: its text may be withheld."""
+    """``check`` for an event as a reader was told it: its text may be withheld, its
+    private keys left out."""
     event_type = CATALOGUE.get(type_)
+    if event_type is not None and event_type.private is not None and isinstance(data, dict):
+        keys = event_type.private.keys
+        if not any(k in data for k in keys):
+            told = {k: v for k, v in event_type.shape.items() if k not in keys}
+            return _problems(type_, told, data)
     if event_type is not None and event_type.hides is not None and isinstance(data, dict):
         restored = event_type.hides.restore(data)
         if restored is not None:
@@ -310,6 +359,18 @@ def withheld(
     return data
 
 
+def private_parts(type_: str, *, moderator: bool, author: bool) -> Private | None:
+    """What of an event of this type this reader must not receive (None: all of it)."""
+    private = CATALOGUE[type_].private
+    return None if private is None or moderator or author else private
+
+
+def told(type_: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An event's data as told to the room (its private keys left out)."""
+    private = CATALOGUE[type_].private
+    return data if private is None else private.strip(data)
+
+
 # --- folds -----------------------------------------------------------------------
 
 
@@ -328,12 +389,30 @@ def folds(*types: str, plain: bool = False) -> Callable[[Fold], Fold]:
     return register
 
 
+def also_folds(*types: str) -> Callable[[Fold], Fold]:
+    """Register the decorated function to run after the fold of ``types``, for state
+    of its own that those events change (a hidden message resolves its open flags).
+    Only on types folded through the ORM: a plain fold's writer has no ORM session."""
+
+    def register(fn: Fold) -> Fold:
+        for type_ in types:
+            if CATALOGUE[type_].plain:
+                raise RuntimeError(f"{type_} is folded as plain SQL")
+            if fn not in CATALOGUE[type_].also:
+                CATALOGUE[type_].also.append(fn)
+        return fn
+
+    return register
+
+
 def fold(session: Any, event: Any, run: Any = None) -> None:
     """Apply one logged event to the room's state, through its type's fold."""
     event_type = CATALOGUE.get(event.type)
     if event_type is None or event_type.fold is None:
         raise ValueError(f"no fold for event type {event.type}")
     event_type.fold(session, event, run)
+    for also in event_type.also:
+        also(session, event, run)
 
 
 def is_plain(type_: str) -> bool:

@@ -167,6 +167,40 @@ def room_strings() -> dict[str, str]:
         "move_not_applied": _("The note was not moved."),
         # TRANSLATORS: read after a note's vote count, e.g. "3 votes".
         **_plural("votes_word", lambda n: ngettext("vote", "votes", n)),
+        # polls
+        "poll_answer_n": _("Answer %(n)s"),
+        "poll_needs": _("Write a question and at least two answers."),
+        "poll_opened_by_you": _("Your poll is open."),
+        "poll_new": _("New poll: %(question)s"),
+        "poll_closed_notice": _("The poll is closed: %(question)s"),
+        "poll_close": _("Close the poll"),
+        "poll_closed": _("Closed"),
+        "poll_choose_one": _("Choose one answer"),
+        "poll_choose_several": _("Choose one or more answers"),
+        **_plural(
+            "poll_people",
+            lambda n: ngettext("%(num)s person answered", "%(num)s people answered", n),
+        ),
+        **_plural("poll_count", lambda n: ngettext("%(num)s vote", "%(num)s votes", n)),
+        "poll_your_answer": _("your answer"),
+        "poll_answer": _("Answer"),
+        "poll_change": _("Change my answer"),
+        "poll_pick_first": _("Choose an answer first."),
+        "poll_saved": _("Your answer is saved. You can change it until the poll closes."),
+        # flags
+        "flag": _("Flag"),
+        "flag_message_prompt": _("Flag this message for the teachers?"),
+        "flag_note_prompt": _("Flag this note for the teachers?"),
+        "flag_received": _("Thank you. The teachers have your flag."),
+        "flag_new": _("A new flag for the teachers."),
+        "flag_hidden": _("Hidden. The flag is resolved."),
+        "flag_dismissed": _("Flag dismissed."),
+        "flag_dismiss": _("Dismiss"),
+        "flag_a_note": _("Flagged note"),
+        "flag_a_message": _("Flagged message"),
+        "flag_not_loaded": _("(not loaded here)"),
+        "flag_reason_is": _("Reason: %(reason)s"),
+        "flag_by": _("Flagged by %(name)s (%(school)s)"),
     }
 
 

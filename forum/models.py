@@ -552,6 +552,50 @@ class NoteVote(Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
 
 
+class Poll(Model):
+    """A teacher's poll in a session's room; ``id`` is the seq of its poll.opened."""
+
+    __tablename__ = "polls"
+
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    question: Mapped[str] = mapped_column(sa.Text)
+    options: Mapped[list] = mapped_column(sa.JSON)  # the answers' texts, in order
+    multiple: Mapped[bool] = mapped_column(default=False)
+    counts: Mapped[list] = mapped_column(sa.JSON)  # people who chose each answer
+    closed: Mapped[bool] = mapped_column(default=False)
+
+
+class PollVote(Model):
+    """One person's current answer to one poll (a new vote replaces it)."""
+
+    __tablename__ = "poll_votes"
+
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"), primary_key=True)
+    poll_id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    choices: Mapped[list] = mapped_column(sa.JSON)  # option indexes
+
+
+class Flag(Model):
+    """Someone's flag on a message or a note, for the teachers; ``id`` is the seq of
+    its item.flagged. ``state``: open, hidden (the item was hidden) or dismissed."""
+
+    __tablename__ = "flags"
+
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_sessions.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    flagger_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    target: Mapped[str] = mapped_column(sa.String(16))  # "message" or "note"
+    item_id: Mapped[int] = mapped_column()
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(sa.String(16), default="open")
+    resolved_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    resolved_seq: Mapped[int | None] = mapped_column()
+
+
 class BreakoutGroup(Model):
     """A breakout group of a session, as ``groups.formed`` made it; ``ended_seq`` is
     the seq of the ``groups.ended`` that brought its members back (None: still

@@ -3,6 +3,7 @@ desk's filters and verdicts, and the academic-year report."""
 
 from __future__ import annotations
 
+import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from . import access, board, eventlog, events, mous, showcases, training, transcript
+from . import access, board, csvfile, eventlog, events, mous, showcases, training, transcript
 from .clock import academic_year_bounds, academic_year_of
 from .errors import ActionError
 from .extensions import db
@@ -61,6 +62,9 @@ class RecordView:
     attendance: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)
     moderation: list[dict[str, Any]] = field(default_factory=list)
+    polls: list[dict[str, Any]] = field(default_factory=list)  # with answers for staff
+    flags: list[dict[str, Any]] = field(default_factory=list)  # staff only
+    staff: bool = True  # not a student's own copy: flags and who answered what shown
     columns: list[dict[str, Any]] = field(default_factory=list)
     per_school: dict[str, Counter] = field(default_factory=dict)
     opened_at: datetime | None = None
@@ -254,7 +258,10 @@ def record_view(
     )
     if high is not None:
         query = query.where(Event.seq <= high)
+    student = snap.reading.reader_id is not None
     for seq, at, kind, actor_id, data in log.rows(query, *sorted(events.MODERATION)):
+        if student and not events.may_receive(kind, moderator=False, author=False):
+            continue  # a flag's dismissal: teachers' business
         target = actor_of(data.get("user_id")).get("name") if "user_id" in data else None
         view.moderation.append(
             {
@@ -269,7 +276,127 @@ def record_view(
 
     if view.board_here:
         view.columns = _board(session, snap, actor_of)
+    view.staff = not student
+    view.polls, view.flags = _live_tools(log, actor_of, staff=view.staff)
     return view
+
+
+_TOOLS = (
+    "poll.opened",
+    "poll.voted",
+    "poll.closed",
+    "item.flagged",
+    "flag.dismissed",
+    "message.hidden",
+    "note.hidden",
+)
+
+
+def _live_tools(
+    log: _Log, actor_of, *, staff: bool
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The session's polls (counts; and, for staff, who answered what, named as the
+    reading names people) and flags (staff only: reason, who flagged and how each was
+    resolved), folded from the log. A handful a session: read whole, on every page."""
+    polls: dict[int, dict[str, Any]] = {}
+    answers: dict[int, dict[int, list[int]]] = defaultdict(dict)
+    flags: dict[int, dict[str, Any]] = {}
+    rows = log.rows(
+        sa.select(Event.at, Event.type, Event.actor_id, Event.data).order_by(Event.seq),
+        *_TOOLS,
+    )
+    for at, kind, actor_id, data in rows:
+        if kind == "poll.opened":
+            poll = data["poll"]
+            polls[poll["id"]] = {
+                **poll,
+                "at": at,
+                "actor": actor_of(actor_id),
+                "counts": [0] * len(poll["options"]),
+                "closed": False,
+                "answers": [],
+            }
+        elif kind in ("poll.voted", "poll.closed") and data["poll_id"] in polls:
+            polls[data["poll_id"]]["counts"] = data["counts"]
+            if kind == "poll.closed":
+                polls[data["poll_id"]]["closed"] = True
+            else:
+                answers[data["poll_id"]][actor_id] = data["choices"]
+        elif kind == "item.flagged":
+            flags[data["flag_id"]] = {
+                "id": data["flag_id"],
+                "at": at,
+                "target": data["target"],
+                "item_id": data["id"],
+                "reason": data["reason"],
+                "actor": actor_of(actor_id),
+                "state": "open",
+                "resolved_by": None,
+            }
+        elif kind == "flag.dismissed" and data["flag_id"] in flags:
+            flags[data["flag_id"]].update(state="dismissed", resolved_by=actor_of(actor_id))
+        elif kind in ("message.hidden", "note.hidden"):
+            target = "message" if kind == "message.hidden" else "note"
+            item_id = data["message_id" if target == "message" else "note_id"]
+            for flag in flags.values():
+                if flag["state"] == "open" and (flag["target"], flag["item_id"]) == (
+                    target,
+                    item_id,
+                ):
+                    flag.update(state="hidden", resolved_by=actor_of(actor_id))
+    for poll_id, poll in polls.items():
+        poll["at"] = _aware(poll["at"])
+        if staff:
+            poll["answers"] = sorted(
+                (
+                    {
+                        "actor": actor_of(voter),
+                        "choices": [poll["options"][c] for c in choices],
+                    }
+                    for voter, choices in answers[poll_id].items()
+                ),
+                key=lambda a: (a["actor"].get("school") or "", a["actor"].get("name") or ""),
+            )
+    for flag in flags.values():
+        flag["at"] = _aware(flag["at"])
+    return list(polls.values()), list(flags.values()) if staff else []
+
+
+POLLS_CSV_HEADER = ["poll", "question", "row", "answer", "count", "person", "role", "school"]
+
+
+def polls_csv(session: ForumSession, reading: transcript.Reading) -> bytes:
+    """The session's polls as CSV (UTF-8 with BOM): a ``count`` row per answer and,
+    for staff and reviewers, an ``answer`` row per person with what they chose last,
+    named as the reading names people (pseudonyms for reviewers)."""
+    snap = transcript.snapshot(session, reading)
+    log = _Log(session.id, snap.through)
+    polls, _flags = _live_tools(
+        log,
+        lambda actor_id: snap.actors.get(str(actor_id), {}),
+        staff=reading.reader_id is None,
+    )
+    buffer = io.StringIO()
+    writer = csvfile.writer(buffer)
+    writer.writerow(POLLS_CSV_HEADER)
+    for poll in polls:
+        for option, count in zip(poll["options"], poll["counts"], strict=True):
+            writer.writerow([poll["id"], poll["question"], "count", option, count, "", "", ""])
+        for answer in poll["answers"]:
+            person = answer["actor"]
+            writer.writerow(
+                [
+                    poll["id"],
+                    poll["question"],
+                    "answer",
+                    " / ".join(answer["choices"]),
+                    "",
+                    person.get("name", ""),
+                    person.get("role", ""),
+                    person.get("school", ""),
+                ]
+            )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -538,7 +665,9 @@ def report(roc: int) -> dict[str, Any]:
             .outerjoin(School, School.id == User.school_id)
             .where(
                 Event.session_id.in_(held_ids),
-                Event.type.in_((*MESSAGES, "note.added", "member.joined")),
+                Event.type.in_(
+                    (*MESSAGES, "note.added", "member.joined", "poll.opened", "item.flagged")
+                ),
             )
         )
         for kind, actor_id, role, region in rows:
@@ -601,6 +730,9 @@ def report(roc: int) -> dict[str, Any]:
         "held_messages": counts["message.held"],
         "groups": counts["groups"],
         "notes": counts["note.added"],
+        # The live tools (issue 18): polls asked and flags raised in the year's sessions.
+        "polls": counts["poll.opened"],
+        "flags": counts["item.flagged"],
         "sessions_by_sdg": {str(n): sdg_sessions.get(n, 0) for n in GOALS},
         "schools_paired": {
             "total": sum(len(ids) for ids in paired.values()),
@@ -640,7 +772,16 @@ def report_rows(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
     for name in ("schools_by_country", "classes_by_country"):
         for key, value in data[name].items():
             rows.append((name, key, value))
-    for name in ("students", "teachers", "messages", "held_messages", "groups", "notes"):
+    for name in (
+        "students",
+        "teachers",
+        "messages",
+        "held_messages",
+        "groups",
+        "notes",
+        "polls",
+        "flags",
+    ):
         rows.append((name, "", data[name]))
     for key, value in data["sessions_by_sdg"].items():
         rows.append(("sessions_by_sdg", key, value))

@@ -37,6 +37,9 @@ class Reading:
 
     names: bool
     hidden_text: bool
+    # A student's own copy: only the events they may receive, a vote's choices and
+    # voter left out but for their own (the catalogue's ``to`` and ``Private``).
+    reader_id: int | None = None
     # A student reads their record without the text of others' messages still held
     # and of the groups they were not in (``eventlog.withheld_items``).
     student_id: int | None = None
@@ -47,7 +50,7 @@ def reading_for(user: User, session: ForumSession, *, pseudonyms: bool = False) 
     under pseudonyms unless their names were revealed (``pseudonyms.reads_pseudonyms``).
     Teachers, admins and reviewers who may read names: names unless they ask not."""
     if user.role == Role.STUDENT:
-        return Reading(names=True, hidden_text=False, student_id=user.id)
+        return Reading(names=True, hidden_text=False, reader_id=user.id, student_id=user.id)
     if reads_pseudonyms(user, session.id):
         return Reading(names=False, hidden_text=True)
     return Reading(names=not pseudonyms, hidden_text=True)
@@ -262,13 +265,34 @@ def _item(row: Row, withhold: set[tuple[str, int]] | None) -> dict[str, Any]:
     }
 
 
+def _items(rows: list[Row], snap: Snapshot) -> Iterator[dict[str, Any]]:
+    """A batch of the log as this reader gets it: whole for staff and reviewers; for a
+    student, without the events they may not receive (flags) and without the private
+    parts of others' events (who voted what) — so a student's copy, like one with
+    hidden text withheld, is theirs to read, not evidence that verifies."""
+    reader = snap.reading.reader_id
+    for row in rows:
+        item = _item(row, snap.withhold)
+        if reader is not None:
+            type_, author = row[1], row[3] == reader
+            if (
+                not events.may_receive(type_, moderator=False, author=author)
+                and events.CATALOGUE[type_].hides is None
+            ):
+                continue  # a flag; a held message keeps its seq, its text withheld
+            private = events.private_parts(type_, moderator=False, author=author)
+            if private is not None:
+                item["data"] = private.strip(item["data"])
+                if private.actor:
+                    item["actor_id"] = None
+        yield item
+
+
 def export(session: ForumSession, reading: Reading) -> dict[str, Any]:
     """The ``sdg-forum-transcript/1`` document for a reader, whole in memory (the API;
     the pages stream it with ``export_chunks``)."""
     snap = snapshot(session, reading)
-    items = [
-        _item(row, snap.withhold) for rows in log_batches(session.id, snap.through) for row in rows
-    ]
+    items = [item for rows in log_batches(session.id, snap.through) for item in _items(rows, snap)]
     return {**snap.fields, "events": items}
 
 
@@ -288,11 +312,10 @@ def export_chunks(snap: Snapshot, app: Flask) -> Iterator[bytes]:
     yield (before + "[").encode()
     first = True
     for rows in log_batches(snap.session_id, snap.through, app=app):
-        body = ",".join(
-            provider.dumps(_item(row, snap.withhold), separators=(",", ":")) for row in rows
-        )
-        yield (body if first else "," + body).encode()
-        first = False
+        body = ",".join(provider.dumps(item, separators=(",", ":")) for item in _items(rows, snap))
+        if body:
+            yield (body if first else "," + body).encode()
+            first = False
     yield ("]" + after + "\n").encode()
 
 

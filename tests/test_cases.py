@@ -619,3 +619,43 @@ def test_a_body_that_is_not_an_object_is_refused(client, api_token, world):
     assert response.status_code == 400
     assert client.get("/cases/999999.json").get_json()["error"]["code"] == "not_found"
     assert client.get("/cases/999999").status_code == 404
+
+
+def test_retention_leaves_a_published_case_as_it_was_and_its_proofs_check(
+    app, client, api, world, runner
+):
+    """Years later ``forum retention --apply`` erases the students' names: the public
+    case, its JSON, the feed and every excerpt's proof read exactly as before (they
+    only ever showed pseudonyms), and each proof still matches the signed head."""
+    from datetime import date
+
+    case = _published(api, world)
+    data = client.get(f"/cases/{case['id']}.json").get_json()
+    paths = [f"/cases/{case['id']}", f"/cases/{case['id']}.json", "/cases/feed.atom"]
+    paths += [e["proof_url"].replace("http://localhost", "") for e in data["excerpts"]]
+
+    def read_all() -> dict[str, str]:
+        return {
+            path: client.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
+            for path in paths
+        }
+
+    before = read_all()
+    later = date(date.today().year + 6, 9, 1).isoformat()
+    applied = runner.invoke(
+        args=["forum", "retention", "--older-than", "2", "--as-of", later, "--apply"]
+    )
+    assert applied.exit_code == 0 and "erased" in applied.output, applied.output
+    with app.app_context():  # the names really went
+        from forum.models import User
+
+        assert not db.session.scalar(sa.select(User).where(User.display_name == "王小明"))
+    assert read_all() == before
+    for excerpt in data["excerpts"]:
+        proof = client.get(excerpt["proof_url"].replace("http://localhost", "")).get_json()
+        canonical = proof["canonical"].encode("utf-8")
+        assert (
+            hashlib.sha256(bytes.fromhex(proof["previous_hash"]) + canonical).hexdigest()
+            == proof["hash"]
+        )
+        assert proof["head_hash"] == data["sessions"][0]["head_hash"]

@@ -58,7 +58,11 @@ def _publish_a_case(server, demo: dict, env: dict[str, str]):
                 "ja": {
                     "title": "同じ海でつながる浜辺",
                     "summary": "二つのクラスが両岸の浜辺で同じごみを見つけ、一緒に行動しました。",
-                }
+                },
+                "en": {
+                    "title": "Beaches that share one sea",
+                    "summary": "Two classes found the same plastic on beaches on both sides.",
+                },
             },
             "session_ids": [past["id"]],
             "excerpts": [{"session_id": past["id"], "seq": seq} for seq in said],
@@ -80,6 +84,9 @@ def browser(published):
     [
         ("ja", "ja", "事例ギャラリー", "同じ海でつながる浜辺"),
         ("zh-TW", "zh-Hant-TW", "案例分享", "同一片海洋的海灘"),
+        ("en", "en", "Case gallery", "Beaches that share one sea"),
+        # No Korean text: the case is read in the language it was written in.
+        ("ko", "ko", "사례 갤러리", "同一片海洋的海灘"),
     ],
 )
 def test_the_gallery_and_a_case_read_and_print(
@@ -98,7 +105,9 @@ def test_the_gallery_and_a_case_read_and_print(
         page.click(f"text={title}")
         page.wait_for_url(f"{server.url}/cases/{case['id']}")
         expect(page.locator("h1")).to_have_text(title)
-        expect(page.locator("article.case")).to_have_attribute("lang", html_lang)
+        # The case's text is marked with the language it is in (a fallback's own).
+        written_in = "zh-Hant-TW" if title == "同一片海洋的海灘" else html_lang
+        expect(page.locator("article.case")).to_have_attribute("lang", written_in)
         expect(page.locator(".case-excerpt blockquote")).to_have_count(2)
         page.emulate_media(media="print")
         pdf = page.pdf(path=str(tmp_path / f"case-{lang}.pdf"), format="A4")

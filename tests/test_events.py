@@ -41,6 +41,8 @@ BEYOND_PROTOCOL = {"room.approval"}
 # The live tools this branch has built (protocol.md, "Live tools"): breakout groups
 # and held messages.
 LIVE_TOOLS = {"groups.formed", "groups.ended", "message.held", "message.released"}
+# …and polls and flags.
+LIVE_TOOLS |= {"poll.opened", "poll.voted", "poll.closed", "item.flagged", "flag.dismissed"}
 
 
 def test_every_type_the_protocol_names_is_in_the_catalogue_with_one_fold(app):
@@ -129,8 +131,14 @@ def test_hidden_text_is_withheld_as_the_catalogue_says_and_still_fits_when_told(
 
 
 def test_who_may_receive_what():
+    teachers_only = {"item.flagged", "flag.dismissed"}  # flags: never to students
+    for type_ in events.CATALOGUE:
+        assert events.may_receive(type_, moderator=True, author=False)
+    assert not events.may_receive("item.flagged", moderator=False, author=True)
     for type_ in events.CATALOGUE:  # everything goes to the whole room but held messages
-        if type_ == "message.held":
+        if type_ in teachers_only:
+            assert not events.may_receive(type_, moderator=False, author=False)
+        elif type_ == "message.held":
             assert not events.may_receive(type_, moderator=False, author=False)
             assert events.may_receive(type_, moderator=False, author=True)
             assert events.may_receive(type_, moderator=True, author=False)
@@ -143,6 +151,20 @@ def test_who_may_receive_what():
         assert not events.may_receive("x.teachers", moderator=False, author=True)
     finally:
         del events.CATALOGUE["x.teachers"]
+
+
+def test_a_votes_choices_and_voter_are_told_only_to_its_author_and_the_teachers():
+    voted = {"poll_id": 4, "counts": [1, 0], "choices": [0]}
+    assert events.check("poll.voted", voted) == []
+    told = events.told("poll.voted", voted)
+    assert told == {"poll_id": 4, "counts": [1, 0]}
+    assert events.check("poll.voted", told) != []  # not as stored…
+    assert events.check_told("poll.voted", told) == []  # …but as told to the room
+    assert events.check_told("poll.voted", {"poll_id": 4}) != []
+    assert events.private_parts("poll.voted", moderator=False, author=False) is not None
+    assert events.private_parts("poll.voted", moderator=True, author=False) is None
+    assert events.private_parts("poll.voted", moderator=False, author=True) is None
+    assert events.told("message.reacted", {"x": 1}) == {"x": 1}
 
 
 def test_a_fold_is_registered_once():
@@ -209,6 +231,9 @@ def test_the_compiled_check_and_the_explained_check_agree():
         "member.muted": {"user_id": 3, "minutes": 5, "until": None},
         "room.locked": {"locked": True},
         "session.opened": {},
+        "poll.voted": {"poll_id": 4, "counts": [1, 0], "choices": [0]},
+        "poll.opened": {"poll": {"id": 4, "question": "Q", "options": ["a"], "multiple": False}},
+        "item.flagged": {"flag_id": 5, "target": "note", "id": 3, "reason": None},
     }
     values = [1, True, 0.5, "x", None, {}, [], {"id": 1}]
     for type_, good in samples.items():

@@ -739,6 +739,8 @@ EXPECTED = {
         "held_messages": 0,
         "groups": 0,
         "notes": 1,
+        "polls": 0,  # the live tools (issue 18): none in these sessions
+        "flags": 0,
         "sessions_by_sdg": _zero_sdgs(g13=2, g14=1),
         "schools_paired": {"total": 2, "by_region": {"Shizuoka": 1, "Taipei": 1}},
         "exchanges_by_region": {"Shizuoka": 2, "Taipei": 2},
@@ -777,6 +779,8 @@ EXPECTED = {
         "held_messages": 0,
         "groups": 0,
         "notes": 3,
+        "polls": 0,  # the live tools (issue 18): none in these sessions
+        "flags": 0,
         "sessions_by_sdg": _zero_sdgs(g7=2, g13=1),
         "schools_paired": {"total": 3, "by_region": {"Seoul": 1, "Shizuoka": 1, "Taipei": 1}},
         "exchanges_by_region": {"Seoul": 3, "Shizuoka": 1, "Taipei": 2},
@@ -819,6 +823,8 @@ def test_report_counts_across_the_academic_year_boundary(app, demo, runner, year
         ("teachers", "", "3"),
         ("messages", "", "4"),
         ("notes", "", "3"),
+        ("polls", "", "0"),
+        ("flags", "", "0"),
         ("sessions_by_sdg", "7", "2"),
         ("sessions_by_sdg", "13", "1"),
         ("sessions_by_sdg", "14", "0"),

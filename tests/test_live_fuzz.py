@@ -17,6 +17,8 @@ from livekit import CLIENT_EVENTS, NS, People, check_ack
 
 from forum import room
 from forum.live import handlers
+from forum.room import flags as room_flags
+from forum.room import polls as room_polls
 
 # --- payloads ------------------------------------------------------------------------
 
@@ -92,6 +94,15 @@ near = {
     "target": st.sampled_from(["message", "note", "user", ""]),
     "locked": st.booleans(),
     "pinned": st.booleans(),
+    # the live tools
+    "question": texts,
+    "options": st.one_of(
+        st.lists(texts, max_size=8), st.lists(scalars, max_size=8), st.sampled_from([[], ["a"]])
+    ),
+    "multiple": st.one_of(st.booleans(), scalars),
+    "poll_id": ints,
+    "choices": st.one_of(st.lists(ints, max_size=8), st.lists(scalars, max_size=4)),
+    "flag_id": ints,
 }
 READS = {  # the keys besides session_id
     "join": ("since",),
@@ -113,7 +124,13 @@ READS = {  # the keys besides session_id
     "mod.pin": ("message_id", "pinned"),
     "session.open": (),
     "session.close": (),
+    "poll.open": ("client_id", "question", "options", "multiple"),
+    "poll.vote": ("poll_id", "choices"),
+    "poll.close": ("poll_id",),
+    "flag": ("target", "id", "reason"),
+    "flag.dismiss": ("flag_id",),
 }
+TOOL_EVENTS = ("poll.open", "poll.vote", "poll.close", "flag", "flag.dismiss")
 MISSING = object()
 
 
@@ -171,6 +188,8 @@ def _fuzz(client, event: str, valid: dict, crashes: list, restore=None) -> None:
     def run(args):
         room.rate_limiter.forget()
         handlers._typing_limiter.forget()
+        room_polls.vote_limiter.forget()
+        room_flags.flag_limiter.forget()
         crashes.clear()
         if not client.connected:  # a disconnect is a fair answer to leave/remove
             client.reconnect()
@@ -253,4 +272,66 @@ def test_malformed_payloads_get_protocol_errors_and_the_room_still_serves(
             "chat.send", {"session_id": new, "client_id": "after-the-storm", "body": "still here"}
         )
         assert sent["event"]["data"]["body"] == "still here"
+    assert not people.crashes
+
+
+def test_malformed_live_tool_payloads_get_protocol_errors_and_the_tools_still_work(fuzz_people):
+    """poll.open, poll.vote, poll.close, flag and flag.dismiss (issue 18) with junk, as
+    a student and as a teacher; then a valid poll and flag still go through."""
+    people = fuzz_people
+    live = people.live_session
+    student = people.joined("tw_student")
+    teacher = people.joined("tw_teacher")
+    message = teacher.ok("chat.send", {"session_id": live, "client_id": "m", "body": "a message"})[
+        "event"
+    ]["seq"]
+    note = student.ok(
+        "note.add", {"session_id": live, "client_id": "n", "column": "see", "text": "a note"}
+    )["event"]["seq"]
+    poll = teacher.ok(
+        "poll.open",
+        {"session_id": live, "client_id": "p", "question": "Q?", "options": ["a", "b", "c"]},
+    )["event"]["seq"]
+    several = teacher.ok(
+        "poll.open",
+        {
+            "session_id": live,
+            "client_id": "p2",
+            "question": "Q2?",
+            "options": ["a", "b"],
+            "multiple": True,
+        },
+    )["event"]["seq"]
+    flag = student.ok("flag", {"session_id": live, "target": "note", "id": note})["flag_id"]
+    valid = {
+        "session_id": st.sampled_from([live, live, live, people.scheduled_session]),
+        "client_id": st.uuids().map(str),
+        "question": st.just("Which one?"),
+        "options": st.lists(
+            st.sampled_from(["yes", "no", "はい", "아니요"]), min_size=2, max_size=6
+        ),
+        "multiple": st.booleans(),
+        "poll_id": st.sampled_from([poll, several]),
+        "choices": st.lists(st.integers(0, 2), min_size=1, max_size=3, unique=True),
+        "target": st.sampled_from(["message", "note"]),
+        "id": st.sampled_from([message, note]),
+        "reason": st.just("not kind"),
+        "flag_id": st.just(flag),
+    }
+    for client in (student, teacher):
+        for event in TOOL_EVENTS:
+            _fuzz(client, event, valid, people.crashes)
+
+    # Still working: a new poll is answered, a message is flagged.
+    for limiter in (room_polls.vote_limiter, room_flags.flag_limiter, room.rate_limiter):
+        limiter.forget()
+    fresh = teacher.ok(
+        "poll.open",
+        {"session_id": live, "client_id": "after", "question": "Still?", "options": ["y", "n"]},
+    )["event"]["seq"]
+    voted = student.ok("poll.vote", {"session_id": live, "poll_id": fresh, "choices": [0]})
+    assert voted["event"]["data"]["counts"] == [1, 0]
+    other = people.joined("jp_student")
+    text = other.ok("chat.send", {"session_id": live, "client_id": "late", "body": "late"})
+    student.ok("flag", {"session_id": live, "target": "message", "id": text["event"]["seq"]})
     assert not people.crashes

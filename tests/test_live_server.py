@@ -742,3 +742,64 @@ def test_two_servers_with_a_message_queue_behave_as_one(pg_forum, redis_queue):
     finally:
         for client in clients:
             client.close()
+
+
+def test_a_poll_and_a_flag_over_a_real_server(sqlite_forum):
+    """The live tools (issue 18) over WebSocket: a poll opened, answered and closed, a
+    flag raised; the students hear the counts with no voter, and the flag only as a
+    ``skip`` — while the teacher hears it all."""
+    forum = sqlite_forum
+    url, sid = forum.server.url, forum.live
+    teacher = forum.client(url, {"token": forum.token})
+    students = []
+    skips: dict[str, list[int]] = {"tw": [], "jp": []}
+    for key, school in (("tw", "taipei-daan"), ("jp", "shizuoka-aoi")):
+        client = Client(url, cookie=sign_in(url, forum.users("student", school)[0]))
+        client.sio.on("skip", lambda d, key=key: skips[key].append(d["seq"]), namespace=NS)
+        students.append(client.connect())
+    tw, jp = students
+    try:
+        for client in (teacher, tw, jp):
+            client.ok("join", {"session_id": sid})
+        poll = teacher.ok(
+            "poll.open",
+            {
+                "session_id": sid,
+                "client_id": f"real-poll-{secrets.token_hex(3)}",
+                "question": "森か海か？",
+                "options": ["森", "海"],
+            },
+        )["event"]
+        pid = poll["data"]["poll"]["id"]
+        mine = tw.ok("poll.vote", {"session_id": sid, "poll_id": pid, "choices": [1]})["event"]
+        assert mine["data"]["choices"] == [1]
+        bad = jp.call("poll.vote", {"session_id": sid, "poll_id": pid, "choices": [0, 1]})
+        assert bad["error"] == "invalid"
+        jp.ok("poll.vote", {"session_id": sid, "poll_id": pid, "choices": [0]})
+        said = jp.send(sid, f"real-flag-{secrets.token_hex(3)}", "a rude word")["event"]
+        flag = tw.ok("flag", {"session_id": sid, "target": "message", "id": said["seq"]})
+        closed = teacher.ok("poll.close", {"session_id": sid, "poll_id": pid})["event"]
+        assert closed["data"]["counts"] == [1, 1]
+        teacher.check_heard(closed["seq"])
+        assert any(
+            e["type"] == "item.flagged" and e["data"]["flag_id"] == flag["flag_id"]
+            for e in teacher.heard()
+        )
+        for key, client in (("tw", tw), ("jp", jp)):
+            wait_until(lambda c=client: c.last_seq() >= closed["seq"], what="the poll's close")
+            heard = client.heard()
+            assert not any(e["type"] == "item.flagged" for e in heard)
+            assert flag["flag_id"] in skips[key]
+            votes = [e for e in heard if e["type"] == "poll.voted"]
+            assert [e["data"] for e in votes][-2:] == [
+                {"poll_id": pid, "counts": [0, 1]},
+                {"poll_id": pid, "counts": [1, 1]},
+            ]
+            assert all(e["actor"] is None for e in votes)
+            for event in heard:
+                check_event(event)
+            seqs = sorted({e["seq"] for e in heard} | set(skips[key]))
+            assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+    finally:
+        for client in (teacher, tw, jp):
+            client.close()

@@ -220,6 +220,10 @@ def on_join(user: accounts.Person, payload: dict[str, Any]) -> dict[str, Any]:
         "mutes": room.mutes(seat.session.id),
         "votes": board.votes_of(seat.session.id, user.id),
         "quoted": quoted,
+        # The live tools: every poll with its counts and the caller's own answer; the
+        # open flags for the teachers only (students never learn of a flag).
+        "polls": room.polls.state(seat.session.id, user.id),
+        "flags": room.flags.queue(seat.session.id) if seat.manager else [],
     }
     if history_before is not None:
         ack["history_before"] = history_before
@@ -412,6 +416,37 @@ def disconnect_member(session_id: int, user_id: int) -> None:
     for sid in sids:
         socketio.server.leave_room(sid, session_room(session_id), namespace=NAMESPACE)
         socketio.server.disconnect(sid, namespace=NAMESPACE)
+
+
+# --- live tools: polls and flags --------------------------------------------------------
+
+
+@handler("poll.open")
+def on_poll_open(user, payload):
+    return _ack_event(room.polls.open_poll(_seat(user, payload), payload))
+
+
+@handler("poll.vote")
+def on_poll_vote(user, payload):
+    # The voter's ack carries their own choices; the room hears only the counts.
+    return {"event": room.polls.vote(_seat(user, payload), payload).own()}
+
+
+@handler("poll.close")
+def on_poll_close(user, payload):
+    return _ack_event(room.polls.close_poll(_seat(user, payload), payload))
+
+
+@handler("flag")
+def on_flag(user, payload):
+    """A flag's ack tells its author it was received, and nothing of the queue."""
+    recorded = room.flags.flag(_seat(user, payload), payload)
+    return {"flag_id": recorded.event.data["flag_id"]}
+
+
+@handler("flag.dismiss")
+def on_flag_dismiss(user, payload):
+    return _ack_event(room.flags.dismiss(_seat(user, payload), payload))
 
 
 # --- breakout groups and held messages ----------------------------------------------------

@@ -8,14 +8,16 @@ written elsewhere, so folding the log from the start gives exactly what is store
 (``rebuild``).
 
 The modules, each one job: ``seat`` (who is asking), ``read`` (replay, pages, who is
-here), ``fold``, ``rules``, ``write`` (the write protocol, ``record``), ``chat``, ``moderation``
-and ``lifecycle`` (attendance, opening, closing and sealing). This package is the
+here), ``fold``, ``rules``, ``write`` (the write protocol, ``record``), ``chat``, ``moderation``,
+``lifecycle`` (attendance, opening, closing and sealing), and the live tools ``polls``
+and ``flags`` (their own folds, state and actions). This package is the
 room's public surface: the rest of the forum imports ``room`` and uses the names below.
 """
 
 from __future__ import annotations
 
 from ..models import utcnow
+from . import flags, polls
 from .chat import (
     check_group,
     client_id_of,
@@ -105,6 +107,7 @@ __all__ = [
     "client_id_of",
     "clock",
     "close_room",
+    "flags",
     "current_group",
     "end_groups",
     "form_groups",
@@ -124,6 +127,7 @@ __all__ = [
     "open_room",
     "page",
     "pin",
+    "polls",
     "posting_group",
     "presence",
     "rate_limiter",

@@ -222,7 +222,12 @@ def _fold_member(session: ForumSession | Head, event: Event | Logged, run=None) 
 
 def rebuild(session_id: int) -> None:
     """Throw the room state away and fold it again from the log (tests, repairs)."""
-    from ..models import BreakoutGroup, Note, NoteVote
+    from ..models import Flag, Note, NoteVote, Poll, PollVote
+
+    session = db.session.get_one(ForumSession, session_id)
+    for table in (Flag, PollVote, Poll):
+        db.session.execute(sa.delete(table).where(table.session_id == session_id))
+    from ..models import BreakoutGroup
 
     session = db.session.get_one(ForumSession, session_id)
     db.session.execute(sa.delete(BreakoutGroup).where(BreakoutGroup.session_id == session_id))

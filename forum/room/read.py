@@ -84,16 +84,33 @@ def serialize_event(
     actors: dict[int, dict[str, Any]],
     *,
     withhold: set[tuple[str, int]] | None = None,
+    private: bool = False,
 ) -> dict[str, Any]:
-    """The protocol's ``event`` object, hidden text withheld as ``visible_data`` says."""
+    """The protocol's ``event`` object, hidden text withheld as ``visible_data`` says.
+
+    Without ``private`` it is the event as the room is told it: the parts the
+    catalogue keeps for its author and the moderators (``events.Private``: a vote's
+    choices and voter) left out. ``private`` is for those readers only."""
+    data = visible_data(event, withhold)
+    actor = actors.get(event.actor_id) if event.actor_id else None
+    secret = None if private else events.CATALOGUE[event.type].private
+    if secret is not None:
+        data = secret.strip(data)
+        if secret.actor:
+            actor = None
     return {
         "session_id": event.session_id,
         "seq": event.seq,
         "type": event.type,
         "at": iso_utc(event.at, micro=True),
-        "actor": actors.get(event.actor_id) if event.actor_id else None,
-        "data": visible_data(event, withhold),
+        "actor": actor,
+        "data": data,
     }
+
+
+def _sees_private(seat: Seat, event: Event | Logged) -> bool:
+    """Does this reader receive the event's private parts (its author, a moderator)?"""
+    return seat.manager or event.actor_id == seat.user.id
 
 
 def actors_for(events: list[Event]) -> dict[int, dict[str, Any]]:
@@ -112,7 +129,10 @@ def replay(seat: Seat, since: int = 0) -> list[dict[str, Any]]:
     logged = [e for e in eventlog.events_since(seat.session.id, since) if shown(seat, e, mine)]
     withhold = None if seat.manager else eventlog.hidden_items(seat.session.id)
     actors = actors_for(logged)
-    return [serialize_event(e, actors, withhold=withhold) for e in logged]
+    return [
+        serialize_event(e, actors, withhold=withhold, private=_sees_private(seat, e))
+        for e in logged
+    ]
 
 
 # --- paging: the latest events first, older ones on request ------------------------
@@ -191,7 +211,10 @@ def page(
     withhold = None if seat.manager else eventlog.hidden_items(seat.session.id)
     actors = actors_for(logged + quoted)
     return Page(
-        events=[serialize_event(e, actors, withhold=withhold) for e in logged],
+        events=[
+            serialize_event(e, actors, withhold=withhold, private=_sees_private(seat, e))
+            for e in logged
+        ],
         history_before=oldest if more and logged else None,
         quoted=[serialize_event(e, actors, withhold=withhold) for e in quoted],
     )

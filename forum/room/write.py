@@ -35,9 +35,16 @@ class Recorded:
     serialized: dict[str, Any] | None = field(default=None, repr=False)
 
     def payload(self) -> dict[str, Any]:
+        """The event as the room is told it (without what the catalogue keeps private)."""
         if self.serialized is None:
             self.serialized = serialize_event(self.event, {self.actor["id"]: self.actor})
         return self.serialized
+
+    def own(self) -> dict[str, Any]:
+        """The event as its author is told it in their ack: whole (a vote's choices)."""
+        if events.CATALOGUE[self.event.type].private is None:
+            return self.payload()
+        return serialize_event(self.event, {self.actor["id"]: self.actor}, private=True)
 
 
 class Clock:

@@ -133,6 +133,20 @@ def transcript_csv(session_id: int):
     )
 
 
+@bp.route("/sessions/<int:session_id>/polls.csv")
+@login_required
+def polls_csv(session_id: int):
+    """The session's polls: counts per answer and, for staff and reviewers, who
+    answered what (``review.polls_csv``)."""
+    session, reading = _reading(session_id)
+    name = f"sdg-forum-session-{session.id}-polls.csv"
+    return Response(
+        review.polls_csv(session, reading),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 @bp.route("/sessions/<int:session_id>/transcript.html")
 @login_required
 def transcript_html(session_id: int):

@@ -2,7 +2,7 @@
 schedules) and a showcase class's part (presenting or audience).
 
 Revision ID: f4b2d8e6a1c3
-Revises: e7b3c9d1a4f6
+Revises: e4b7c2a9f1d6
 Create Date: 2026-11-30 06:35:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f4b2d8e6a1c3'
-down_revision = 'e7b3c9d1a4f6'
+down_revision = 'e4b7c2a9f1d6'
 branch_labels = None
 depends_on = None
 

@@ -132,6 +132,11 @@ export function createBoard(ctx, root) {
       hide: ctx.canModerate()
         ? el("button", { type: "button", class: "link", on: { click: () => toggleHidden(note) } })
         : null,
+      // Anyone in the room may tell the teachers "this is not OK".
+      flag: ctx.you && ctx.you.can_write
+        ? el("button", { type: "button", class: "link", "aria-haspopup": "dialog",
+          on: { click: () => ctx.flagItem("note", note.id, p.flag) } }, t("flag"))
+        : null,
       move: el("select", { class: "note-move", "aria-label": t("move_to") }),
       moveButton: el("button", { type: "button", class: "note-move-button", on: { click: () => moveBySelect(note) } },
         t("move")),
@@ -143,7 +148,7 @@ export function createBoard(ctx, root) {
     node.append(
       p.grip, p.text,
       el("p", { class: "note-meta" }, p.author, " ", p.school, " ", p.country, " ", p.hiddenBadge),
-      el("div", { class: "note-actions", lang: pageLang }, p.vote, p.edit, p.remove, p.hide),
+      el("div", { class: "note-actions", lang: pageLang }, p.vote, p.edit, p.remove, p.hide, p.flag),
       el("div", { class: "note-move-row", lang: pageLang }, p.move, p.moveButton),
       p.editorBox,
     );
@@ -217,6 +222,10 @@ export function createBoard(ctx, root) {
     p.edit.disabled = !write;
     p.remove.disabled = !write;
     if (p.hide) p.hide.disabled = !ctx.isLive();
+    if (p.flag) {
+      p.flag.disabled = !ctx.isLive();
+      show(p.flag, !note.hidden && !(ctx.you && note.author_id === ctx.you.id));
+    }
     const movable = write && own;
     note.node.classList.toggle("note-movable", movable);
     show(p.grip, movable);
@@ -467,5 +476,11 @@ export function createBoard(ctx, root) {
     if (event.key === "Escape" && drag) onDragEnd(new PointerEvent("pointercancel"));
   });
 
-  return { setColumns, apply, replaceAll, setVotes, refresh };
+  /** A note's text and language (for the flag queue), or null. */
+  function textOf(id) {
+    const note = notes.get(id);
+    return note && note.text !== null ? { text: note.text, lang: note.lang } : null;
+  }
+
+  return { setColumns, apply, replaceAll, setVotes, refresh, textOf };
 }

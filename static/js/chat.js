@@ -128,6 +128,12 @@ export function createChat(ctx, root) {
         on: { click: () => ctx.release(m.id) } }, t("release"));
       p.actions.append(" ", p.hide, " ", p.pin, " ", p.release);
     }
+    if (ctx.you && ctx.you.can_write) {
+      // Anyone in the room may tell the teachers "this is not OK".
+      p.flag = el("button", { type: "button", class: "link", "aria-haspopup": "dialog",
+        on: { click: () => ctx.flagItem("message", m.id, p.flag) } }, t("flag"));
+      p.actions.append(" ", p.flag);
+    }
     p.addReaction = el("button", {
       type: "button", class: "reaction-add", "aria-expanded": "false",
       "aria-label": t("add_reaction"), title: t("add_reaction"),
@@ -272,6 +278,10 @@ export function createChat(ctx, root) {
     const live = ctx.isLive();
     if (p.hide) p.hide.disabled = !live;
     if (p.pin) p.pin.disabled = !live;
+    if (p.flag) {
+      p.flag.disabled = !live;
+      show(p.flag, !m.hidden && !(ctx.you && m.actor && m.actor.id === ctx.you.id));
+    }
   }
 
   function place(node, seq) {
@@ -916,5 +926,11 @@ export function createChat(ctx, root) {
     if (event.altKey && !event.ctrlKey && !event.metaKey && event.code === "KeyM") jumpToComposer(event);
   });
 
-  return { apply, fillWithheld, refresh, onTyping, addQuoted, addOlder, addHeld, reset };
+  /** A loaded message's text and language (for the flag queue), or null. */
+  function textOf(id) {
+    const m = messages.get(id);
+    return m && m.body !== null && m.body !== undefined ? { text: shorten(m.body), lang: m.lang } : null;
+  }
+
+  return { apply, fillWithheld, refresh, onTyping, addQuoted, addOlder, addHeld, reset, textOf };
 }

@@ -8,8 +8,10 @@ import { createBoard } from "./board.js";
 import { createChat } from "./chat.js";
 import { createControls } from "./controls.js";
 import { el, replaceChildren } from "./dom.js";
+import { createFlags } from "./flags.js";
 import { localTime, t } from "./i18n.js";
 import { createPeople } from "./people.js";
+import { createPolls } from "./polls.js";
 import { createTools } from "./tools.js";
 
 const root = document.getElementById("room");
@@ -129,8 +131,15 @@ const ctx = {
     chat.refresh();
     board.refresh();
     people.refresh();
+    polls.refresh();
+    flags.refresh();
     controls.refresh();
     tools.refresh();
+  },
+
+  /** Ask for a reason and flag a message or a note for the teachers. */
+  flagItem(target, id, opener) {
+    flags.ask(target, id, opener);
   },
 };
 
@@ -138,6 +147,9 @@ const chat = createChat(ctx, root.querySelector("[data-chat]"));
 const board = createBoard(ctx, root.querySelector("[data-board]"));
 const people = createPeople(ctx, root.querySelector("[data-people]"));
 const controls = createControls(ctx, root);
+const polls = createPolls(ctx, root);
+const flags = createFlags(ctx, root, (target, id) =>
+  (target === "note" ? board.textOf(id) : chat.textOf(id)));
 const tools = createTools(ctx, root);
 
 // --- the sequencer: events strictly in seq order, no duplicates, gaps refetched ---------
@@ -228,6 +240,10 @@ function applyEvent(event, live) {
   if (event.type.startsWith("message.")) chat.apply(event, live);
   if (event.type.startsWith("note.")) board.apply(event, live);
   if (event.type.startsWith("member.")) people.apply(event);
+  if (event.type.startsWith("poll.")) polls.apply(event, live);
+  if (["item.flagged", "flag.dismissed", "message.hidden", "note.hidden"].includes(event.type)) {
+    flags.apply(event, live);
+  }
   root.dataset.seq = String(lastSeq); // where the fold is, for tests and debugging
   if (!ctx.batching) ctx.refresh();
 }
@@ -319,6 +335,8 @@ function onJoined(ack) {
     people.setMutes(ack.mutes || []);
     board.setVotes(ack.votes || []);
     board.replaceAll(ack.board);
+    polls.setAll(ack.polls || []);
+    flags.setAll(ack.flags || []);
   }
   setStatus("connected");
   ctx.refresh();
