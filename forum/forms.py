@@ -217,8 +217,9 @@ class ExchangeForm(Form):
     submit = SubmitField(_l("Create exchange"))
 
 
-class SessionForm(Form):
-    exchange_id = SelectField(_l("Exchange"), coerce=int, validators=[InputRequired()])
+class _Scheduled(Form):
+    """What every scheduled session has: a title, its goals, when it starts and ends."""
+
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("A title is required.")), Length(max=200)]
     )
@@ -237,6 +238,10 @@ class SessionForm(Form):
         format="%Y-%m-%dT%H:%M",
         validators=[DataRequired(_l("A date and time is required."))],
     )
+
+
+class SessionForm(_Scheduled):
+    exchange_id = SelectField(_l("Exchange"), coerce=int, validators=[InputRequired()])
     board_template = SelectField(_l("Board"))
     board_columns = TextAreaField(
         _l("My own columns, one title per line"), validators=[Length(max=600)]
@@ -249,27 +254,9 @@ class SessionForm(Form):
     submit = SubmitField(_l("Save"))
 
 
-class ShowcaseForm(Form):
+class ShowcaseForm(_Scheduled):
     """The Alliance schedules a showcase (case-sharing) session (``forum.showcases``)."""
 
-    title = StringField(
-        _l("Title"), validators=[DataRequired(_l("A title is required.")), Length(max=200)]
-    )
-    sdgs = CheckboxesField(
-        _l("SDGs"),
-        coerce=int,
-        validators=[DataRequired(_l("Choose one or more goals, numbered 1 to 17."))],
-    )
-    starts_at = DateTimeLocalField(
-        _l("Starts"),
-        format="%Y-%m-%dT%H:%M",
-        validators=[DataRequired(_l("A date and time is required."))],
-    )
-    ends_at = DateTimeLocalField(
-        _l("Ends"),
-        format="%Y-%m-%dT%H:%M",
-        validators=[DataRequired(_l("A date and time is required."))],
-    )
     description = TextAreaField(
         _l("Description (optional)"), validators=[Optional(), Length(max=2000)]
     )
