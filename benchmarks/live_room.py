@@ -154,9 +154,11 @@ def setup_data(rooms: int, clients: int, cookies: bool = False) -> dict[str, Any
     from flask import session as cookie_session
     from flask_login import login_user
 
-    from forum import accounts, create_app, exchanges, sessions
+    from forum import create_app, exchanges
     from forum.extensions import db
     from forum.models import Role, School, SchoolClass, User, utcnow
+    from forum.people import accounts
+    from forum.schedule import sessions
 
     app = create_app()
 

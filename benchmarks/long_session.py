@@ -34,10 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
-from forum import board, eventlog, room  # noqa: E402
+from forum import room  # noqa: E402
 from forum.errors import ActionError  # noqa: E402
 from forum.extensions import db  # noqa: E402
+from forum.log import eventlog  # noqa: E402
 from forum.models import Event, ForumSession, Message, User, utcnow  # noqa: E402
+from forum.room import board  # noqa: E402
 from forum.timeutil import iso_utc  # noqa: E402
 
 WORDS = (

@@ -141,7 +141,8 @@ def peak_rss_mb(pid: int) -> float:
 VERIFY_STEP = """
 import json, sys, time
 from pathlib import Path
-from forum import create_app, transcript
+from forum import create_app
+from forum.evidence import transcript
 from forum.extensions import db
 from forum.models import ForumSession
 

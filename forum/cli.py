@@ -11,10 +11,11 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from . import access, accounts, demo, roster
+from . import demo
 from .errors import ActionError
 from .extensions import db
 from .models import Role, SchoolClass, User
+from .people import access, accounts, roster
 
 forum_cli = AppGroup("forum", help="SDG Forum administration.")
 
@@ -99,7 +100,7 @@ def add_staff(
     username: str, role: str, school_slug: str | None, display_name: str, password: str
 ) -> None:
     """Create a staff account (the same action as the admin pages)."""
-    from . import administration
+    from .people import administration
 
     try:
         administration.create_staff(
@@ -124,7 +125,7 @@ def add_staff(
 def word_list(lang: str, added: tuple[str, ...], removed: tuple[str, ...]) -> None:
     """Print (and change) one language's list of words that hold a student's message
     for the teachers (the same actions as /admin/words)."""
-    from . import words
+    from .room import words
 
     try:
         if added:
@@ -152,7 +153,7 @@ def word_list(lang: str, added: tuple[str, ...], removed: tuple[str, ...]) -> No
 )
 def verify(file: Path | None, session_id: int | None, key_file: Path | None) -> None:
     """Check a transcript export (offline) or a stored session; exit 1 if invalid."""
-    from . import transcript
+    from .evidence import transcript
     from .models import ForumSession
 
     if (file is None) == (session_id is None):
@@ -180,7 +181,8 @@ def verify(file: Path | None, session_id: int | None, key_file: Path | None) -> 
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
 def report(roc_year: int, fmt: str) -> None:
     """The academic-year report (1 August – 31 July) as JSON or CSV."""
-    from . import csvfile, review
+    from . import csvfile
+    from .evidence import review
 
     if not 1 <= roc_year <= 300:
         _fail("--year is an ROC year such as 113")
@@ -216,7 +218,7 @@ def add_school(
 ) -> None:
     """Register a school (names default to the English one where not given); the same
     action as the admin pages."""
-    from . import administration
+    from .people import administration
 
     try:
         administration.create_school(
@@ -296,7 +298,7 @@ def mou_add(
     by: str | None,
 ) -> None:
     """Record an MOU."""
-    from . import mous
+    from .alliance import mous
 
     try:
         mou = mous.record(
@@ -339,7 +341,7 @@ def mou_edit(
     by: str | None,
 ) -> None:
     """Change an MOU (e.g. --status signed --signed-on 2025-05-20)."""
-    from . import mous
+    from .alliance import mous
     from .models import Mou
 
     mou = access.get_row(Mou, mou_id)
@@ -368,7 +370,7 @@ def mou_edit(
 @by_option
 def mou_delete(mou_id: int, by: str | None) -> None:
     """Delete an MOU recorded by mistake."""
-    from . import mous
+    from .alliance import mous
     from .models import Mou
 
     mou = access.get_row(Mou, mou_id)
@@ -383,7 +385,7 @@ def mou_delete(mou_id: int, by: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def mou_list(academic_year: int | None, as_json: bool) -> None:
     """The MOUs, newest academic year first."""
-    from . import mous
+    from .alliance import mous
 
     rows = [mous.serialize(m) for m in mous.listed(academic_year)]
     if as_json:
@@ -431,7 +433,7 @@ def training_add(
     by: str | None,
 ) -> None:
     """Record a training event with its participants (--participants) or --head-count."""
-    from . import training
+    from .alliance import training
 
     try:
         event = training.record(
@@ -460,7 +462,7 @@ def training_add(
 @by_option
 def training_delete(event_id: int, by: str | None) -> None:
     """Delete a training event recorded by mistake, with its participants."""
-    from . import training
+    from .alliance import training
     from .models import TrainingEvent
 
     event = access.get_row(TrainingEvent, event_id)
@@ -475,7 +477,7 @@ def training_delete(event_id: int, by: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def training_list(academic_year: int | None, as_json: bool) -> None:
     """The training events, latest first."""
-    from . import training
+    from .alliance import training
 
     rows = [training.serialize(e, participants=False) for e in training.listed(academic_year)]
     if as_json:
@@ -509,7 +511,7 @@ def retention_command(older_than: int, apply_: bool, as_of: Any, as_json: bool) 
     """List (or, with --apply, erase) the names of students whose last exchange ended
     more than --older-than academic years ago; they keep a pseudonym, and every sealed
     record still verifies (the chain covers who wrote, not names)."""
-    from . import retention
+    from .people import retention
 
     found = retention.candidates(older_than, as_of.date() if as_of else None)
     rows = [

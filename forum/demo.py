@@ -17,7 +17,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from . import accounts
 from .clock import academic_year_of
 from .extensions import db
 from .models import (
@@ -42,6 +41,7 @@ from .models import (
     exchange_classes,
     utcnow,
 )
+from .people import accounts
 from .room import Clock
 
 SCHOOLS: list[dict[str, Any]] = [
@@ -370,7 +370,8 @@ def _replay_past_session(
 ) -> ForumSession:
     """A closed, sealed session with a real conversation, made through the real actions
     at the times it would have happened two weeks ago."""
-    from . import board, room
+    from . import room
+    from .room import board
 
     exists = db.session.scalar(
         sa.select(ForumSession).where(
@@ -432,7 +433,7 @@ def _replay_past_session(
     return session
 
 
-# An upcoming showcase (``forum.showcases``) for ``seed-demo --with-showcase`` (``make
+# An upcoming showcase (``forum.exchanges.showcases``) for ``seed-demo --with-showcase`` (``make
 # run``): the Taipei class presents its exchange, the Seoul class has signed up as
 # audience. Apart from ``seed``, so the demo that many tests read stays as it was.
 SHOWCASE: dict[str, Any] = dict(

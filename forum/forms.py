@@ -255,7 +255,7 @@ class SessionForm(_Scheduled):
 
 
 class ShowcaseForm(_Scheduled):
-    """The Alliance schedules a showcase (case-sharing) session (``forum.showcases``)."""
+    """The Alliance schedules a showcase (case-sharing) session (``forum.exchanges.showcases``)."""
 
     description = TextAreaField(
         _l("Description (optional)"), validators=[Optional(), Length(max=2000)]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from flask_babel import get_translations
 from flask_babel import gettext as _
 
-from .board import COLORS
+from .room.board import COLORS
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -288,7 +288,7 @@ exchange_classes = sa.Table(
 class ExchangeKind(enum.StrEnum):
     """An exchange between classes, or a showcase (case-sharing) session the Alliance
     schedules: presenting classes share what worked with an audience of other schools'
-    classes (``forum.showcases``). Both pair classes, so every access rule holds."""
+    classes (``forum.exchanges.showcases``). Both pair classes, so every access rule holds."""
 
     EXCHANGE = "exchange"
     SHOWCASE = "showcase"
@@ -614,7 +614,7 @@ class BreakoutGroup(Model):
 
 class HeldWord(Model):
     """A word or phrase of the platform's word list for one language: a student
-    message that contains it is held for the teachers (``forum.words``)."""
+    message that contains it is held for the teachers (``forum.room.words``)."""
 
     __tablename__ = "held_words"
     __table_args__ = (sa.UniqueConstraint("lang", "normalized", name="uq_held_words_lang_word"),)

@@ -12,13 +12,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from . import accounts, clock, i18n, inputs, sdgs, sql
+from . import clock, i18n, inputs, sdgs, sql
 from .errors import (
     UNAVAILABLE_PAGE,
     UNAVAILABLE_RETRY_AFTER,
     ActionError,
 )
 from .extensions import login_manager
+from .people import accounts
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please sign in to see this page.")

@@ -175,8 +175,8 @@ def auth(client, demo):
 @pytest.fixture
 def api_token(app, demo):
     """A Bearer token for a demo staff user, by username."""
-    from forum import accounts
     from forum.models import User
+    from forum.people import accounts
 
     def make(username: str) -> str:
         with app.app_context():
@@ -371,7 +371,7 @@ def _fast_password_hashing():
 
     from werkzeug.security import generate_password_hash
 
-    from forum import accounts
+    from forum.people import accounts
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from forum.events import check_told
+from forum.log.events import check_told
 
 NS = "/live"
 
@@ -70,7 +70,7 @@ AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 def check_event(event: Any) -> None:
     """One server→client ``event`` against protocol.md and the event catalogue
-    (``forum.events``: its shape strictly, the text withheld where it is hidden)."""
+    (``forum.log.events``: its shape strictly, the text withheld where it is hidden)."""
     assert isinstance(event, dict), event
     assert set(event) == EVENT_KEYS, event
     assert isinstance(event["seq"], int) and event["seq"] >= 1, event
@@ -237,9 +237,9 @@ class People:
             self.users[f"{short}_{user['role']}{suffix}"] = user
 
     def token(self, name: str) -> str:
-        from forum import accounts
         from forum.extensions import db
         from forum.models import User
+        from forum.people import accounts
 
         with self.app.app_context():
             user = db.session.get(User, self.users[name]["id"])

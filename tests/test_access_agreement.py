@@ -22,9 +22,10 @@ import pytest
 import sqlalchemy as sa
 from flask import g
 
-from forum import access, accounts, eventlog, room, sql
+from forum import room, sql
 from forum.errors import ActionError
 from forum.extensions import db
+from forum.log import eventlog
 from forum.models import (
     ApiToken,
     ClassPart,
@@ -43,12 +44,13 @@ from forum.models import (
     exchange_classes,
     utcnow,
 )
+from forum.people import access, accounts
 from forum.room import write as room_record
 
 SESSION_STATES = ("scheduled", "live", "closed", "cancelled")
 # Which classes an exchange pairs: the matrix's users are in A, in C, in both or in none.
 CLASS_SETS = {"AB": "AB", "BC": "BC", "ABC": "ABC"}
-# Showcases (``forum.showcases``): presenting classes > audience classes, approved as the
+# Showcases (``forum.exchanges.showcases``): presenting classes > audience classes, approved as the
 # Alliance makes them, or completed; a student in both A and C presents in one and
 # watches in another.
 SHOWCASES = {"A>C": ("A", "C"), "B>AC": ("B", "AC"), "C>A": ("C", "A"), "AB>": ("AB", "")}

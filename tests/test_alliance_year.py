@@ -441,8 +441,8 @@ def test_the_command_line_records_mous_and_training(demo, runner, tmp_path, coun
 def _teacher(app, runner, api_token, slug: str) -> tuple[dict, int]:
     """A new Shizuoka school with a teacher and a class (as an admin sets them up): the
     teacher's API headers and the class's id."""
-    from forum import roster
     from forum.models import User
+    from forum.people import roster
 
     result = runner.invoke(
         args=[

@@ -11,8 +11,9 @@ import pytest
 import sqlalchemy as sa
 from livekit import People
 
-from forum import board, room
+from forum import room
 from forum.extensions import db
+from forum.room import board
 
 ROOT = Path(__file__).resolve().parent.parent
 

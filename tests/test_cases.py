@@ -72,8 +72,8 @@ def _seq(app, session_id: int, *, body: str | None = None, note: str | None = No
 
 
 def _consent(app, name: str, yes: bool = True) -> None:
-    from forum import consent
     from forum.models import User
+    from forum.people import consent
 
     with app.app_context():
         student = db.session.scalar(sa.select(User).where(User.display_name == name))

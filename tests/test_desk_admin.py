@@ -38,8 +38,8 @@ def _sign_in(app, username: str, password: str):
 @pytest.fixture
 def second_jp_class(app):
     """Another school in Japan (Hamamatsu, Shizuoka) with a class and its teacher."""
-    from forum import accounts, administration
     from forum.models import Role, SchoolClass, User
+    from forum.people import accounts, administration
 
     with app.app_context():
         school = administration.create_school(

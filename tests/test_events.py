@@ -1,4 +1,4 @@
-"""The event catalogue (``forum.events``): every type the protocol names, each with
+"""The event catalogue (``forum.log.events``): every type the protocol names, each with
 its fold; shapes checked strictly, when an event is recorded and when it is told;
 hidden text withheld by what the catalogue says."""
 
@@ -11,8 +11,9 @@ import pytest
 import sqlalchemy as sa
 from livekit import People
 
-from forum import events, room
+from forum import room
 from forum.extensions import db
+from forum.log import events
 from forum.models import Event
 from forum.room import chat as room_chat
 

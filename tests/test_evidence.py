@@ -231,8 +231,8 @@ def test_every_export_verifies_against_protocol_alone(app, demo, client):
 
 
 def _token(app, username: str) -> str:
-    from forum import accounts
     from forum.models import User
+    from forum.people import accounts
 
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.username == username))
@@ -547,7 +547,7 @@ def _utc(text: str) -> datetime:
 @pytest.fixture
 def year_boundary(app, demo, monkeypatch):
     """Sessions either side of 1 August 2025 (Taiwan time), made through the real actions."""
-    from forum import board, room
+    from forum import room
     from forum.models import (
         Exchange,
         ExchangeMode,
@@ -558,6 +558,7 @@ def year_boundary(app, demo, monkeypatch):
         SessionStatus,
         User,
     )
+    from forum.room import board
 
     clock = Script(_utc("2024-07-01T00:00:00+00:00"))
     monkeypatch.setattr(room.clock, "_source", clock)
@@ -1061,7 +1062,7 @@ def test_review_desk_filters_and_verdicts(app, demo):
     assert _desk_ids(reviewer, "?state=flagged&country=KR") == set()
     # The verdicts sit beside the sealed record; the record is unchanged.
     assert {sid: head_of(app, sid) for sid in (plastic, rivers)} == record_before
-    from forum import transcript
+    from forum.evidence import transcript
 
     with app.app_context():
         for sid in (plastic, rivers):
@@ -1079,7 +1080,8 @@ def test_review_desk_filters_and_verdicts(app, demo):
 def test_a_live_sessions_export_matches_its_head_while_the_room_goes_on(app, demo):
     """Exported or checked mid-conversation, the record is the log as far as the head
     that was read, not a head with more events after it."""
-    from forum import room, transcript
+    from forum import room
+    from forum.evidence import transcript
     from forum.models import ForumSession, User
 
     sid = sessions_of(demo)["live"]
@@ -1170,7 +1172,7 @@ def test_the_reports_year_picker_names_the_year_shown_and_the_key_is_named(app, 
     reviewer = signed_in(app, demo, "reviewer")
     page = reviewer.get("/review/report?year=113&lang=en").get_data(as_text=True)
     assert re.search(r'<option value="113"\s+selected>', page), page[:3000]
-    from forum import seal
+    from forum.room import seal
 
     with app.app_context():
         assert f"<code>{seal.fingerprint()}</code>" in page

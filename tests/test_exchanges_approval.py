@@ -158,8 +158,8 @@ def test_the_whole_path_proposal_acceptance_approval_session(app, auth, api, pro
 def test_students_of_an_unapproved_exchange_see_nothing_of_it(app, auth, propose):
     """Even a session that somehow exists stays out of every student path: the API,
     the home page, the room, the live seat and the calendar feed."""
-    from forum import access, accounts
     from forum.models import ForumSession, SessionStatus, User, utcnow
+    from forum.people import access, accounts
 
     exchange = propose()
     with app.app_context():

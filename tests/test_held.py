@@ -11,9 +11,10 @@ import re
 import pytest
 from livekit import People, check_event, sign_in
 
-from forum import room, words
+from forum import room
 from forum.extensions import db
 from forum.live import handlers
+from forum.room import words
 
 
 @pytest.fixture
@@ -288,8 +289,8 @@ def test_students_records_leave_out_what_they_may_not_read_and_the_seal_verifies
     result = runner.invoke(args=["forum", "verify", str(evidence)])
     assert result.exit_code == 0 and result.output.startswith("valid"), result.output
     with app.app_context():
+        from forum.evidence.transcript import verify_stored
         from forum.models import ForumSession
-        from forum.transcript import verify_stored
 
         assert verify_stored(db.session.get(ForumSession, sid)).valid
 

@@ -52,7 +52,7 @@ def test_strings_keep_their_placeholders_for_the_browser(app, lang):
 
 
 def test_colour_names_follow_the_board(app):
-    from forum.board import COLORS
+    from forum.room.board import COLORS
 
     with app.test_request_context("/?lang=en"):
         colors = jsstrings.color_names()

@@ -45,7 +45,7 @@ def _in(app, locale: str, text: str, **values) -> str:
     ("locale", "lang"), [("zh_Hant_TW", "zh-TW"), ("en", "en"), ("ja", "ja"), ("ko", "ko")]
 )
 def test_a_teacher_runs_a_whole_lesson_and_the_sealed_record_shows_it(people, app, locale, lang):
-    from forum import transcript
+    from forum.evidence import transcript
 
     sid = people.live_session
     _speaks(app, people, "tw_teacher", locale)

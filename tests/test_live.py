@@ -618,7 +618,7 @@ def test_an_event_for_teachers_and_its_author_reaches_only_them(people, monkeypa
     its seq is not theirs (``skip``) and never its content, on ``join`` as live."""
     import dataclasses
 
-    from forum import events
+    from forum.log import events
 
     restricted = dataclasses.replace(
         events.CATALOGUE["message.reacted"], to=events.To.TEACHERS | events.To.AUTHOR
@@ -969,7 +969,7 @@ def test_folding_the_log_again_gives_the_same_state(people, app):
 
 
 def test_the_chain_of_hashes_is_sound(people, app):
-    from forum import eventlog
+    from forum.log import eventlog
     from forum.models import ForumSession
 
     _mixed_session(people)

@@ -32,7 +32,7 @@ import socketio
 from livekit import check_ack, check_event, check_seqs
 from servers import Server, flask_cli, server_env, start_server
 
-from forum import eventlog
+from forum.log import eventlog
 
 pytestmark = pytest.mark.server
 

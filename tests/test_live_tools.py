@@ -426,7 +426,7 @@ def _signed_in(people, name: str):
 
 
 def test_the_sealed_record_keeps_who_voted_what_and_every_flag_and_still_verifies(people, app):
-    from forum import transcript
+    from forum.evidence import transcript
     from forum.models import ForumSession
 
     lesson = _lesson(people)
@@ -480,8 +480,8 @@ def test_the_review_page_shows_polls_with_pseudonymous_answers_and_flags(people,
 
 
 def test_the_years_report_counts_polls_and_flags(people, app):
-    from forum import review
     from forum.clock import academic_year_of
+    from forum.evidence import review
     from forum.models import ForumSession
 
     lesson = _lesson(people)

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from livekit import People, check_seqs
 
-from forum import eventlog, room
+from forum import room
 from forum.extensions import db
 from forum.live import handlers
+from forum.log import eventlog
 
 _spec = importlib.util.spec_from_file_location(
     "long_session", Path(__file__).resolve().parent.parent / "benchmarks" / "long_session.py"
@@ -59,7 +60,7 @@ def _user(people, name):
 
 
 def _log(session_id):
-    from forum import eventlog
+    from forum.log import eventlog
 
     return eventlog.events_since(session_id)
 

@@ -1,4 +1,4 @@
-"""Live rate limits (forum/throttle.py): one bucket per user across every server
+"""Live rate limits (forum/people/throttle.py): one bucket per user across every server
 process when they share Redis, this process's own otherwise, and chat goes on when
 Redis is down. Every limiter here reads a fake clock: no test waits on the wall clock.
 
@@ -17,8 +17,8 @@ from conftest import FakeClock
 from flask import Flask
 from flask_babel import Babel
 
-from forum import throttle
 from forum.errors import ActionError
+from forum.people import throttle
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -51,7 +51,7 @@ def logs(caplog, monkeypatch):
     """This module's log records. Alembic's logging setup (the migrations the database
     fixture runs) disables the loggers that exist by then; a server has no such step."""
     monkeypatch.setattr(throttle.log, "disabled", False)
-    with caplog.at_level(logging.WARNING, logger="forum.throttle"):
+    with caplog.at_level(logging.WARNING, logger="forum.people.throttle"):
         yield caplog
 
 
@@ -148,8 +148,8 @@ def test_apps_with_a_message_queue_use_redis(redis_url):
         throttle.init_app(app)
         apps.append(app)
     one, two, alone = apps
-    assert isinstance(one.extensions["forum.throttle"], throttle.RedisStore)
-    assert isinstance(alone.extensions["forum.throttle"], throttle.MemoryStore)
+    assert isinstance(one.extensions["forum.people.throttle"], throttle.RedisStore)
+    assert isinstance(alone.extensions["forum.people.throttle"], throttle.MemoryStore)
     clock = FakeClock()
     # A limit name of this test's own: its keys are nobody else's.
     chat = throttle.Limiter(f"test-{uuid.uuid4().hex}", clock=clock)

@@ -14,8 +14,12 @@ import pytest
 import sqlalchemy as sa
 from conftest import Auth
 
-from forum import eventlog, events, pseudonyms, room, sessions, transcript
+from forum import room
+from forum.evidence import transcript
 from forum.extensions import db
+from forum.log import eventlog, events
+from forum.people import pseudonyms
+from forum.schedule import sessions
 
 _spec = importlib.util.spec_from_file_location(
     "long_session", Path(__file__).resolve().parent.parent / "benchmarks" / "long_session.py"
@@ -96,7 +100,7 @@ def whole_export(session, reading) -> dict:
     from forum.timeutil import iso_utc
 
     sealed = db.session.get(Seal, session.id)
-    from forum import seal
+    from forum.room import seal
 
     return {
         "format": transcript.FORMAT,
@@ -305,7 +309,7 @@ def test_every_page_of_a_long_record_keeps_pseudonyms_and_withholding(
     each page says which it is; a reply to a message on another page links there."""
     from markupsafe import escape
 
-    from forum import review
+    from forum.evidence import review
 
     monkeypatch.setattr(review, "PER_PAGE", 40)
     with app.app_context():

@@ -153,7 +153,7 @@ def test_after_a_key_rotation_the_desk_still_trusts_the_platforms_old_key(
 
     rotated = make_app(FORUM_EVIDENCE_KEY=str(tmp_path / "new_evidence_key.pem"))
     with rotated.app_context():
-        from forum import seal
+        from forum.room import seal
 
         assert seal.public_key_pem().strip() != old_key.read_text().strip()
     desk = signed_in(rotated, demo, "reviewer")
@@ -342,7 +342,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(
 
 
 def test_report_csvs_neutralise_formulas_too(app, demo, runner, monkeypatch):
-    from forum import review
+    from forum.evidence import review
 
     rows = [
         ("figure", "=cmd|' /C calc'!A0", 1),

@@ -14,7 +14,8 @@ import pytest
 from conftest import csrf_token, when
 from livekit import People, sign_in
 
-from forum import room, showcases
+from forum import room
+from forum.exchanges import showcases
 from forum.extensions import db
 from forum.models import ForumSession
 
@@ -156,8 +157,8 @@ def test_the_alliance_schedules_on_its_page_and_teachers_see_the_list(app, peopl
 def test_showcases_stay_out_of_exchanges_applications_and_their_figures(app, people, demo):
     http, headers = api(app, people, "reviewer")
     with app.app_context():
-        from forum import review
         from forum.clock import academic_year_of
+        from forum.evidence import review
         from forum.models import utcnow
 
         roc = academic_year_of(utcnow())
@@ -355,8 +356,8 @@ def test_the_showcase_record_seals_verifies_and_the_report_counts_it(
 ):
     sid = showcase["id"]
     with app.app_context():
-        from forum import review
         from forum.clock import academic_year_of
+        from forum.evidence import review
         from forum.models import utcnow
 
         roc = academic_year_of(utcnow())
@@ -374,7 +375,7 @@ def test_the_showcase_record_seals_verifies_and_the_report_counts_it(
     result = runner.invoke(args=["forum", "verify", str(evidence)])
     assert result.exit_code == 0 and result.output.startswith("valid"), result.output
     with app.app_context():
-        from forum.transcript import verify_stored
+        from forum.evidence.transcript import verify_stored
 
         assert verify_stored(db.session.get(ForumSession, sid)).valid
         after = review.report(roc)

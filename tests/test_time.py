@@ -253,9 +253,9 @@ def test_a_link_with_commas_and_semicolons_is_a_uri_not_text(app, schedule):
     calendar program opens is the room's link exactly."""
     import icalendar
 
-    from forum import calendar
     from forum.extensions import db
     from forum.models import ForumSession
+    from forum.schedule import calendar
 
     title = "Rivers, rain; and us"
     session = schedule(title=title)

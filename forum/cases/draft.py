@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from .. import access, fields, i18n
+from .. import fields, i18n
 from ..errors import ActionError
 from ..extensions import db
 from ..models import (
@@ -25,6 +25,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..people import access
 from ..sdgs import parse_goals
 from . import quotes
 

@@ -16,9 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import eventlog
 from ..errors import ActionError
 from ..extensions import db
+from ..log import eventlog
 from ..models import Case, CaseExcerpt, Event, Seal
 from ..timeutil import iso_utc
 from . import quotes

@@ -13,10 +13,11 @@ import sqlalchemy as sa
 from flask import url_for
 from flask_babel import gettext as _
 
-from .. import clock, i18n, retention, sdgs
+from .. import clock, i18n, sdgs
 from ..errors import ActionError
 from ..extensions import db
 from ..models import Case, CaseExcerpt, CaseStatus, ForumSession, Role, School, Seal, User
+from ..people import retention
 from ..timeutil import iso_utc
 from . import quotes
 from .publish import ALLIANCE, action_label
@@ -29,7 +30,7 @@ def may_see(user: User | None, case: Case) -> bool:
         return True
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    from .. import access
+    from ..people import access
 
     return user.role in ALLIANCE or access.can_manage_exchange(user, case.exchange)
 
@@ -233,7 +234,7 @@ def public_json(view: PublicCase, *, excerpts: bool = True) -> dict:
     }
     if not excerpts:
         return body
-    from .. import seal as evidence
+    from ..room import seal as evidence
 
     body["key_fingerprint"] = evidence.fingerprint()
     body["public_key_url"] = url_for("records.public_key", _external=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from .. import access, fields
+from .. import fields
 from ..clock import academic_year_of
 from ..errors import ActionError, ValidationError
 from ..extensions import db
@@ -21,6 +21,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..people import access
 from .proposal import _check_dates, _classes, _decide, _details, _one_per_school, _require_state
 from .reading import ALLIANCE_ROLES, MAX_COMMENT, MAX_TEXT, _set_accepted, acceptances
 

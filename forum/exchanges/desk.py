@@ -49,7 +49,7 @@ def application_years() -> list[int]:
 
 def applications(f: ApplicationFilter) -> list[Exchange]:
     """The applications the filter keeps, newest first (for reviewers and admins)."""
-    # Showcases are the Alliance's own, never applications (``forum.showcases``).
+    # Showcases are the Alliance's own, never applications (``forum.exchanges.showcases``).
     query = (
         sa.select(Exchange)
         .where(Exchange.kind == ExchangeKind.EXCHANGE.value)

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from .. import access, fields
+from .. import fields
 from ..clock import academic_year_of
 from ..errors import ActionError, ValidationError
 from ..extensions import db
@@ -24,6 +24,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..people import access
 from ..sdgs import parse_goals
 from .reading import MAX_TEXT, MAX_TITLE, _set_accepted, status_label
 

@@ -10,7 +10,6 @@ from babel import Locale
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from .. import access
 from ..errors import ActionError
 from ..extensions import db
 from ..models import (
@@ -22,6 +21,7 @@ from ..models import (
     User,
     exchange_classes,
 )
+from ..people import access
 from ..timeutil import iso_utc
 
 MAX_TITLE = 200
@@ -66,7 +66,7 @@ def visible(user: User) -> sa.Select:
     """The exchanges the user may see: every one for the Alliance; a teacher's own
     applications and those naming one of their classes; for a student, the approved
     (or completed) exchanges of their classes."""
-    # Showcases have their own pages and API (``forum.showcases``).
+    # Showcases have their own pages and API (``forum.exchanges.showcases``).
     query = (
         sa.select(Exchange)
         .where(Exchange.kind == ExchangeKind.EXCHANGE.value)
@@ -81,7 +81,7 @@ def visible(user: User) -> sa.Select:
 
 
 def can_see(user: User, exchange: Exchange) -> bool:
-    """May the user see the exchange (never a showcase: ``forum.showcases``)?"""
+    """May the user see the exchange (never a showcase: ``forum.exchanges.showcases``)?"""
     return exchange.kind == ExchangeKind.EXCHANGE.value and (
         user.role in ALLIANCE_ROLES
         or access.is_member(user, exchange)

@@ -13,10 +13,11 @@ import contextlib
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import accounts, room
+from .. import room
 from ..errors import ActionError
 from ..extensions import db
 from ..models import Connection, User
+from ..people import accounts
 from . import presence
 
 

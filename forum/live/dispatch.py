@@ -16,9 +16,10 @@ from typing import Any
 from flask import g
 from flask_babel import gettext as _
 
-from .. import access, accounts, i18n, room, sql
+from .. import i18n, room, sql
 from ..errors import UNAVAILABLE_LIVE, UNAVAILABLE_RETRY_AFTER, ActionError
 from ..extensions import db, socketio
+from ..people import access, accounts
 from .rooms import NAMESPACE
 
 log = logging.getLogger(__name__)

@@ -16,10 +16,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from .. import accounts, board, i18n, pseudonyms, room, sessions, sql, throttle
+from .. import i18n, room, sql
 from ..errors import UNAVAILABLE_RETRY_AFTER, ActionError
 from ..extensions import db, socketio
 from ..models import Connection, RoomMember, User
+from ..people import accounts, pseudonyms, throttle
+from ..room import board
+from ..schedule import sessions
 from . import attendance, breakout, presence, relay, servers
 from .dispatch import _call, _join_room, _leave_room, _seat, arrivals, handler, unavailable_ack
 from .observers import observer_room

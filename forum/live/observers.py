@@ -21,7 +21,8 @@ import socketio
 from flask import Flask
 from flask_babel import force_locale
 
-from .. import pseudonyms, sql
+from .. import sql
+from ..people import pseudonyms
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ import contextlib
 import re
 from typing import Any
 
-from .. import events
 from ..extensions import socketio
+from ..log import events
 
 NAMESPACE = "/live"
 # Largest packet the protocol needs: a 2,000-character message in 4-byte UTF-8
@@ -78,7 +78,7 @@ def audience(payload: dict[str, Any]) -> list[str] | None:
 
 def login_room(user_id: int, sid: str) -> str:
     """The Socket.IO room holding every connection of one sign-in."""
-    from ..accounts import digest
+    from ..people.accounts import digest
 
     return f"login:{digest(sid)[:32]}"
 
@@ -91,7 +91,8 @@ def publish(payload: dict[str, Any]) -> None:
 def events_after(session_id: int, after: int, through: int | None = None) -> list[dict[str, Any]]:
     """The session's logged events after seq ``after`` (through ``through``), as the
     room is told them: what the relay reads when one went missing on its way."""
-    from .. import eventlog, room, sql
+    from .. import room, sql
+    from ..log import eventlog
 
     with sql.admitted():
         events = eventlog.events_since(session_id, after, through)
@@ -103,9 +104,9 @@ def disconnect_login_session(user_id: int, sid: str) -> None:
     """End every live connection of a sign-in, on every process."""
     import sqlalchemy as sa
 
-    from ..accounts import digest
     from ..extensions import db
     from ..models import Connection
+    from ..people.accounts import digest
 
     if getattr(socketio, "server", None) is None:
         return

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from .. import words
 from ..errors import ActionError
 from ..extensions import db
 from ..i18n import html_lang_of
@@ -16,6 +15,7 @@ from ..models import (
     BreakoutGroup,
     Message,
 )
+from . import words
 from .fold import _message, standing
 from .read import groups_of
 from .rules import check_can_contribute, check_can_post, check_live, rate_limiter

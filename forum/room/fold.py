@@ -11,9 +11,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .. import eventlog, events, sql
-from ..eventlog import Head, Logged
+from .. import sql
 from ..extensions import db
+from ..log import eventlog, events
+from ..log.eventlog import Head, Logged
 from ..models import (
     Event,
     ForumSession,

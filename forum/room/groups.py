@@ -17,10 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import events
 from ..errors import ActionError
-from ..eventlog import Head, Logged
 from ..extensions import db
+from ..log import events
+from ..log.eventlog import Head, Logged
 from ..models import (
     BreakoutGroup,
     Event,

@@ -67,7 +67,7 @@ def queue(seat: Seat) -> list[dict[str, Any]]:
     events: what a teacher's join shows however far back they were sent."""
     if not seat.manager:
         return []
-    from .. import eventlog
+    from ..log import eventlog
 
     ids = set(
         db.session.scalars(

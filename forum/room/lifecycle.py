@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from ..errors import ActionError
-from ..eventlog import Head, Logged
 from ..extensions import db
+from ..log.eventlog import Head, Logged
 from ..models import (
     SessionStatus,
 )
@@ -86,8 +86,8 @@ def close_room(seat: Seat) -> Recorded:
 
     def seal_it(session: Head, event: Logged) -> None:
         # Sealed in the same transaction as the close: never closed and unsealed.
-        from .. import seal
         from ..models import Seal
+        from . import seal
 
         db.session.flush()
         assert session.head_hash is not None  # the close was just appended

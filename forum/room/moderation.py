@@ -8,7 +8,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from .. import access
 from ..errors import ActionError
 from ..extensions import db
 from ..models import (
@@ -17,6 +16,7 @@ from ..models import (
     RoomMember,
     User,
 )
+from ..people import access
 from ..timeutil import iso_utc
 from .chat import _existing_message, _int, _text, tagged
 from .rules import check_manager

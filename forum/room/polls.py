@@ -15,11 +15,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import events, throttle
 from ..errors import ActionError
-from ..eventlog import Head, Logged
 from ..extensions import db
+from ..log import events
+from ..log.eventlog import Head, Logged
 from ..models import Event, ForumSession, Poll, PollVote
+from ..people import throttle
 from .chat import _int, _text, client_id_of
 from .rules import check_can_write, check_manager
 from .seat import Seat

@@ -8,10 +8,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .. import eventlog, events
-from ..eventlog import Logged, group_names, groups_of, withheld_items  # noqa: F401 - re-exported
 from ..extensions import db
 from ..i18n import html_lang_of
+from ..log import eventlog, events
+from ..log.eventlog import Logged, group_names, groups_of, withheld_items  # noqa: F401 - re-exported
 from ..models import (
     BreakoutGroup,
     Event,

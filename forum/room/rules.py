@@ -8,15 +8,15 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from .. import throttle
 from ..errors import ActionError
-from ..eventlog import Head
+from ..log.eventlog import Head
 from ..models import (
     ForumSession,
     RoomMember,
     SessionStatus,
     utcnow,
 )
+from ..people import throttle
 from .fold import Standing
 from .seat import Seat
 

@@ -8,13 +8,13 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from .. import access
-from ..accounts import Person
 from ..errors import ActionError
-from ..eventlog import Head
+from ..log.eventlog import Head
 from ..models import (
     User,
 )
+from ..people import access
+from ..people.accounts import Person
 
 MAX_BODY = 2000
 MAX_REASON = 500

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .. import eventlog, events, sql
-from ..eventlog import Head, Logged
+from .. import sql
 from ..extensions import db
+from ..log import eventlog, events
+from ..log.eventlog import Head, Logged
 from ..models import (
     utcnow,
 )

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import access, administration, exchanges, i18n, words
+from .. import exchanges, i18n
 from ..errors import ActionError
 from ..extensions import db
 from ..forms import (
@@ -20,6 +20,8 @@ from ..forms import (
     WordsForm,
 )
 from ..models import Role, School, User
+from ..people import access, administration
+from ..room import words
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

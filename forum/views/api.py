@@ -9,9 +9,11 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import access, i18n, inputs, sessions
+from .. import i18n, inputs
 from ..errors import ActionError, ValidationError
 from ..extensions import csrf, db
+from ..people import access
+from ..schedule import sessions
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -127,7 +129,7 @@ def close_session(session_id: int):
 @bp.get("/sessions/<int:session_id>/transcript")
 def session_transcript(session_id: int):
     """Same body as transcript.json."""
-    from .. import transcript
+    from ..evidence import transcript
     from ..models import Role
 
     session = access.get_session_for(current_user, session_id)
@@ -292,7 +294,7 @@ def _created(body: dict, location: str):
 @bp.get("/mous")
 def list_mous():
     """MOUs, newest academic year first; ``?year=`` narrows."""
-    from .. import mous
+    from ..alliance import mous
 
     mous.require_reader(current_user)
     return jsonify({"mous": [mous.serialize(m) for m in mous.listed(_year_arg())]})
@@ -301,7 +303,7 @@ def list_mous():
 @bp.post("/mous")
 def record_mou():
     """An admin records an MOU → 201 with it."""
-    from .. import mous
+    from ..alliance import mous
 
     mou = mous.record(current_user, _body())
     return _created(mous.serialize(mou), f"/api/v1/mous/{mou.id}")
@@ -309,7 +311,7 @@ def record_mou():
 
 @bp.get("/mous/<int:mou_id>")
 def get_mou(mou_id: int):
-    from .. import mous
+    from ..alliance import mous
 
     return jsonify(mous.serialize(mous.get(current_user, mou_id)))
 
@@ -317,7 +319,7 @@ def get_mou(mou_id: int):
 @bp.patch("/mous/<int:mou_id>")
 def update_mou(mou_id: int):
     """An admin changes any of an MOU's fields."""
-    from .. import mous
+    from ..alliance import mous
 
     mou = mous.get(current_user, mou_id)
     return jsonify(mous.serialize(mous.update(current_user, mou, _body())))
@@ -325,7 +327,7 @@ def update_mou(mou_id: int):
 
 @bp.delete("/mous/<int:mou_id>")
 def delete_mou(mou_id: int):
-    from .. import mous
+    from ..alliance import mous
 
     mous.delete(current_user, mous.get(current_user, mou_id))
     return "", 204
@@ -334,7 +336,7 @@ def delete_mou(mou_id: int):
 @bp.get("/training-events")
 def list_training_events():
     """Training events, latest first (without their participants); ``?year=`` narrows."""
-    from .. import training
+    from ..alliance import training
 
     training.require_reader(current_user)
     return jsonify(
@@ -350,7 +352,7 @@ def list_training_events():
 def record_training_event():
     """An admin records a training event, with ``participants`` ([{"name", "school"}]) or
     a ``head_count`` → 201 with it."""
-    from .. import training
+    from ..alliance import training
 
     event = training.record(current_user, _body())
     return _created(training.serialize(event), f"/api/v1/training-events/{event.id}")
@@ -358,7 +360,7 @@ def record_training_event():
 
 @bp.get("/training-events/<int:event_id>")
 def get_training_event(event_id: int):
-    from .. import training
+    from ..alliance import training
 
     return jsonify(training.serialize(training.get(current_user, event_id)))
 
@@ -366,7 +368,7 @@ def get_training_event(event_id: int):
 @bp.patch("/training-events/<int:event_id>")
 def update_training_event(event_id: int):
     """An admin changes an event; ``participants`` or ``head_count`` replace the old ones."""
-    from .. import training
+    from ..alliance import training
 
     event = training.get(current_user, event_id)
     return jsonify(training.serialize(training.update(current_user, event, _body())))
@@ -374,7 +376,7 @@ def update_training_event(event_id: int):
 
 @bp.delete("/training-events/<int:event_id>")
 def delete_training_event(event_id: int):
-    from .. import training
+    from ..alliance import training
 
     training.delete(current_user, training.get(current_user, event_id))
     return "", 204
@@ -386,7 +388,7 @@ def delete_training_event(event_id: int):
 @bp.get("/showcases")
 def list_showcases():
     """The showcases I may see; ``?upcoming=1``: only those that have not ended."""
-    from .. import showcases
+    from ..exchanges import showcases
 
     rows = (
         showcases.upcoming(current_user)
@@ -399,7 +401,7 @@ def list_showcases():
 @bp.post("/showcases")
 def schedule_showcase():
     """The Alliance schedules a showcase → 201 with it."""
-    from .. import showcases
+    from ..exchanges import showcases
 
     showcase = showcases.schedule(current_user, _body())
     return _created(showcases.serialize(showcase, current_user), f"/api/v1/showcases/{showcase.id}")
@@ -407,7 +409,7 @@ def schedule_showcase():
 
 @bp.get("/showcases/<int:showcase_id>")
 def get_showcase(showcase_id: int):
-    from .. import showcases
+    from ..exchanges import showcases
 
     showcase = showcases.get_for(current_user, showcase_id)
     return jsonify(showcases.serialize(showcase, current_user))
@@ -415,7 +417,7 @@ def get_showcase(showcase_id: int):
 
 def _audience(showcase_id: int, action):
     """Sign a class up (``{"class_id"}``) or withdraw it."""
-    from .. import showcases
+    from ..exchanges import showcases
 
     showcase = showcases.get_for(current_user, showcase_id)
     body = _body()
@@ -428,14 +430,14 @@ def _audience(showcase_id: int, action):
 
 @bp.post("/showcases/<int:showcase_id>/audience")
 def sign_up_for_showcase(showcase_id: int):
-    from .. import showcases
+    from ..exchanges import showcases
 
     return _audience(showcase_id, showcases.sign_up)
 
 
 @bp.delete("/showcases/<int:showcase_id>/audience")
 def withdraw_from_showcase(showcase_id: int):
-    from .. import showcases
+    from ..exchanges import showcases
 
     return _audience(showcase_id, showcases.withdraw)
 

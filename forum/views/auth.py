@@ -8,10 +8,11 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts, i18n
+from .. import i18n
 from ..errors import ActionError
 from ..extensions import db
 from ..forms import CodeForm, LoginForm, LogoutForm
+from ..people import accounts
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 

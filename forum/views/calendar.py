@@ -6,10 +6,11 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, url_for
 from flask_babel import gettext as _
 
-from .. import accounts, calendar
-from ..access import visible_exchange_ids
 from ..extensions import db
 from ..models import ForumSession
+from ..people import accounts
+from ..people.access import visible_exchange_ids
+from ..schedule import calendar
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 

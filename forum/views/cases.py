@@ -22,9 +22,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import access, cases, i18n, throttle
+from .. import cases, i18n
 from ..errors import ActionError
 from ..models import Case, CaseStatus, Exchange, Role
+from ..people import access, throttle
 from ..sdgs import GOALS
 
 bp = Blueprint("cases", __name__)
@@ -297,7 +298,7 @@ def queue():
     """Submitted cases waiting for the Alliance, and those published."""
     if current_user.role not in (Role.REVIEWER, Role.ADMIN):
         abort(403)
-    from .. import seal
+    from ..room import seal
 
     return render_template(
         "cases/queue.html",

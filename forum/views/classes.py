@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from .. import access, accounts, consent, roster
 from ..errors import ActionError
 from ..extensions import db
 from ..forms import ClassForm, ConfirmForm, RosterForm, StudentForm
 from ..models import Role, User
+from ..people import access, accounts, consent, roster
 from .confirm import confirmed
 
 bp = Blueprint("classes", __name__, url_prefix="/classes")

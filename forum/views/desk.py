@@ -13,12 +13,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from .. import access, exchanges, seal
+from .. import exchanges
 from ..clock import academic_year_of
 from ..errors import ActionError
 from ..extensions import db
 from ..forms import ConfirmForm, DeskDecisionForm
 from ..models import Exchange, ExchangeMode, ExchangeStatus, School, utcnow
+from ..people import access
+from ..room import seal
 from ..sdgs import GOALS
 from .exchanges import ACTIONS, DECISION_LABELS
 

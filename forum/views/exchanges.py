@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import access, cases, exchanges
+from .. import cases, exchanges
 from ..errors import ActionError
 from ..extensions import db
 from ..forms import ExchangeDecisionForm, ExchangeForm
@@ -18,6 +18,7 @@ from ..models import (
     ExchangeStatus,
     Role,
 )
+from ..people import access
 from ..sdgs import GOALS
 
 bp = Blueprint("exchanges", __name__, url_prefix="/exchanges")

@@ -6,10 +6,12 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import accounts, exchanges, i18n, needs, sessions
+from .. import exchanges, i18n
 from ..extensions import db
 from ..forms import PreferencesForm
 from ..models import Role
+from ..people import accounts
+from ..schedule import needs, sessions
 
 bp = Blueprint("home", __name__)
 

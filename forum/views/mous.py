@@ -1,4 +1,4 @@
-"""Admins' pages for the Alliance's MOUs: list, add, edit, delete (``forum/mous.py``)."""
+"""Admins' pages for the Alliance's MOUs: list, add, edit, delete (``forum/alliance/mous.py``)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response  # what redirect() returns
 
-from .. import access, exchanges, mous
+from .. import exchanges
+from ..alliance import mous
 from ..errors import ActionError
 from ..extensions import db
 from ..forms import ConfirmForm, MouForm
 from ..models import Mou, Role
+from ..people import access
 
 bp = Blueprint("mous", __name__, url_prefix="/mous")
 

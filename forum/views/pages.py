@@ -7,11 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from .. import access, board, calendar, i18n, jsstrings, sessions
+from .. import i18n, jsstrings
 from ..errors import ActionError
 from ..forms import ConfirmForm, SessionForm
 from ..models import Role, SessionStatus
-from ..room import REACTIONS
+from ..people import access
+from ..room import REACTIONS, board
+from ..schedule import calendar, sessions
 from ..sdgs import GOALS
 from .confirm import confirmed
 

@@ -20,10 +20,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import access, pseudonyms, review, seal, transcript
 from ..errors import ActionError
+from ..evidence import review, transcript
 from ..forms import RevealForm
 from ..models import Role
+from ..people import access, pseudonyms
+from ..room import seal
 
 bp = Blueprint("records", __name__)
 

@@ -12,12 +12,16 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from .. import access, body_limit, csvfile, inputs, mous, review, seal, training, transcript
+from .. import body_limit, csvfile, inputs
+from ..alliance import mous, training
 from ..clock import academic_year_of
 from ..errors import ActionError
+from ..evidence import review, transcript
 from ..extensions import db
 from ..forms import ReviewForm, VerifyForm
 from ..models import MouStatus, Review, Role, School, Seal, TrainingKind, utcnow
+from ..people import access
+from ..room import seal
 from ..sdgs import GOALS
 from .mous import country_name
 from .records import paged_record

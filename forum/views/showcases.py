@@ -1,4 +1,4 @@
-"""Showcase sessions' pages (``forum/showcases.py``): the Alliance schedules them and
+"""Showcase sessions' pages (``forum/exchanges/showcases.py``): the Alliance schedules them and
 manages their audience; a teacher signs a class up as audience, or withdraws it."""
 
 from __future__ import annotations
@@ -7,8 +7,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import i18n, showcases
+from .. import i18n
 from ..errors import ActionError
+from ..exchanges import showcases
 from ..extensions import db
 from ..forms import ShowcaseForm
 from ..models import Role

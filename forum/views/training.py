@@ -1,5 +1,5 @@
 """Admins' pages for educator training: list, record (with a CSV of participants or a
-head count), edit, delete (``forum/training.py``)."""
+head count), edit, delete (``forum/alliance/training.py``)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from .. import access, training
+from ..alliance import training
 from ..forms import ConfirmForm, TrainingForm
 from ..models import Role, TrainingEvent, TrainingKind
+from ..people import access
 from .mous import on_submit
 
 bp = Blueprint("training", __name__, url_prefix="/training")

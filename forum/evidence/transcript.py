@@ -19,11 +19,15 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
-from . import csvfile, eventlog, events, inputs, pseudonyms, seal, sessions, sql
-from .extensions import db
-from .models import Event, ForumSession, Role, Seal, SessionStatus, User
-from .pseudonyms import reads_pseudonyms
-from .timeutil import iso_utc
+from .. import csvfile, inputs, sql
+from ..extensions import db
+from ..log import eventlog, events
+from ..models import Event, ForumSession, Role, Seal, SessionStatus, User
+from ..people import pseudonyms
+from ..people.pseudonyms import reads_pseudonyms
+from ..room import seal
+from ..schedule import sessions
+from ..timeutil import iso_utc
 
 FORMAT = "sdg-forum-transcript/1"
 

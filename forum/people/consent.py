@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from ..errors import ActionError
+from ..extensions import db
+from ..models import ConsentChange, Role, User, utcnow
 from . import access
-from .errors import ActionError
-from .extensions import db
-from .models import ConsentChange, Role, User, utcnow
 
 YES = ("yes", "y", "true", "1", "是", "はい", "예")
 NO = ("no", "n", "false", "0", "", "否", "いいえ", "아니요")

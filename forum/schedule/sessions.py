@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from . import access, board, room
-from .errors import ActionError, ValidationError
-from .extensions import db
-from .models import (
+from .. import room
+from ..errors import ActionError, ValidationError
+from ..extensions import db
+from ..models import (
     Exchange,
     ExchangeKind,
     ExchangeStatus,
@@ -23,8 +23,10 @@ from .models import (
     User,
     utcnow,
 )
-from .sdgs import parse_goals
-from .timeutil import EARLIEST, LATEST, OutOfRange, iso_utc, parse_instant
+from ..people import access
+from ..room import board
+from ..sdgs import parse_goals
+from ..timeutil import EARLIEST, LATEST, OutOfRange, iso_utc, parse_instant
 
 MAX_TITLE = 200
 MAX_DURATION = timedelta(hours=12)
@@ -132,7 +134,7 @@ MAX_URL = 500
 
 
 def clean_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-    """The session's fields from ``data``, validated (``forum.showcases`` too)."""
+    """The session's fields from ``data``, validated (``forum.exchanges.showcases`` too)."""
     return _clean_fields(data, partial=partial)
 
 
@@ -160,7 +162,7 @@ def _video_url(raw: object, errors: dict[str, str]) -> str | None:
 
 def _check_showcase(user: User, exchange: Exchange) -> None:
     """A showcase's session is the Alliance's to schedule, change and cancel
-    (``forum.showcases``); its teachers open, moderate and close it."""
+    (``forum.exchanges.showcases``); its teachers open, moderate and close it."""
     if exchange.kind == ExchangeKind.SHOWCASE.value and user.role not in (
         Role.REVIEWER,
         Role.ADMIN,

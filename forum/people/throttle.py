@@ -37,7 +37,7 @@ from flask import Flask, current_app, has_app_context
 from flask_babel import ngettext
 from limits.storage import RedisStorage
 
-from .errors import ActionError
+from ..errors import ActionError
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ class RedisStore:
 _default: Store = MemoryStore()
 # Every store made, so ``forget`` reaches them all (tests build many apps).
 _stores: weakref.WeakSet = weakref.WeakSet([_default])
-_KEY = "forum.throttle"
+_KEY = "forum.people.throttle"
 
 
 def init_app(app: Flask) -> None:

@@ -9,12 +9,11 @@ import sqlalchemy as sa
 from flask import g
 from flask_babel import gettext as _
 
-from . import accounts, fields, sql
-from .accounts import Person
-from .errors import ActionError
-from .eventlog import HEAD, Head
-from .extensions import db
-from .models import (
+from .. import fields, sql
+from ..errors import ActionError
+from ..extensions import db
+from ..log.eventlog import HEAD, Head
+from ..models import (
     ClassPart,
     Exchange,
     ExchangeStatus,
@@ -27,6 +26,8 @@ from .models import (
     class_teachers,
     exchange_classes,
 )
+from . import accounts
+from .accounts import Person
 
 # The largest id a row can have (PostgreSQL INTEGER). A larger number names no row,
 # and SQLite's driver overflows on it, so it is turned away before the database.
@@ -139,7 +140,7 @@ def _in_class(table: str, user_id: str) -> str:
 
 
 # --- rule: a showcase's audience --------------------------------------------------
-# A showcase (``forum.showcases``) pairs presenting classes with audience classes of
+# A showcase (``forum.exchanges.showcases``) pairs presenting classes with audience classes of
 # any school; both are members, so every rule above holds for them. A student whose
 # only classes in it are audience classes is its audience: their messages are held
 # until a teacher takes them (``room.chat``). Teachers of audience classes manage

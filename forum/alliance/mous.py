@@ -13,11 +13,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from . import access, fields
-from .clock import academic_year_of
-from .errors import ActionError, ValidationError
-from .extensions import db
-from .models import Mou, MouStatus, Role, User
+from .. import fields
+from ..clock import academic_year_of
+from ..errors import ActionError, ValidationError
+from ..extensions import db
+from ..models import Mou, MouStatus, Role, User
+from ..people import access
 
 MAX_REGION = 100
 MAX_AUTHORITY = 200

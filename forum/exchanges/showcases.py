@@ -6,7 +6,7 @@ classes carry a part (``exchange_classes.part``): the presenting classes, picked
 exchanges that are approved or completed, and the audience classes of any school,
 which their own teachers sign up (and withdraw) until it ends; the Alliance may add or
 remove them too. Being classes of the exchange, both are members: every access rule
-(``forum.access``) holds unchanged. An audience student's messages are held until a
+(``forum.people.access``) holds unchanged. An audience student's messages are held until a
 teacher takes them (``access.is_audience``, ``room.chat``); the teachers of audience
 classes moderate like the presenting ones, as they answer for their own students.
 Showcases are never counted or listed as exchanges or applications.
@@ -20,11 +20,10 @@ import sqlalchemy as sa
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from . import access, sessions, throttle
-from .clock import academic_year_of
-from .errors import ActionError, ValidationError
-from .extensions import db
-from .models import (
+from ..clock import academic_year_of
+from ..errors import ActionError, ValidationError
+from ..extensions import db
+from ..models import (
     AllianceDecision,
     ClassPart,
     Exchange,
@@ -40,6 +39,8 @@ from .models import (
     exchange_classes,
     utcnow,
 )
+from ..people import access, throttle
+from ..schedule import sessions
 
 ALLIANCE = (Role.REVIEWER, Role.ADMIN)
 MAX_DESCRIPTION = 2000

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .errors import ActionError
-from .extensions import db
-from .models import HeldWord, User
+from ..errors import ActionError
+from ..extensions import db
+from ..models import HeldWord, User
 
 # The languages a list is kept for (BCP 47 as the product writes them).
 LANGUAGES = ("zh-TW", "ja", "ko", "en")

@@ -18,11 +18,11 @@ from flask_babel import ngettext
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import fields, sql
-from .errors import ActionError
-from .extensions import db
-from .inputs import storable, unstorable_message
-from .models import (
+from .. import fields, sql
+from ..errors import ActionError
+from ..extensions import db
+from ..inputs import storable, unstorable_message
+from ..models import (
     AccessCode,
     ApiToken,
     LoginSession,

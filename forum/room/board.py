@@ -14,14 +14,14 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from . import events
-from .errors import ActionError
-from .eventlog import Head, Logged
-from .extensions import db
-from .i18n import html_lang_of
-from .inputs import storable
-from .models import Event, ForumSession, Note, NoteVote
-from .room import (
+from ..errors import ActionError
+from ..extensions import db
+from ..i18n import html_lang_of
+from ..inputs import storable
+from ..log import events
+from ..log.eventlog import Head, Logged
+from ..models import Event, ForumSession, Note, NoteVote
+from . import (
     MAX_INT,
     Recorded,
     Seat,

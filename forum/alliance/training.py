@@ -16,12 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from . import access, fields
-from .clock import academic_year_of
-from .errors import ActionError, ValidationError
-from .extensions import db
-from .inputs import storable
-from .models import TrainingEvent, TrainingKind, TrainingParticipant, User
+from .. import fields
+from ..clock import academic_year_of
+from ..errors import ActionError, ValidationError
+from ..extensions import db
+from ..inputs import storable
+from ..models import TrainingEvent, TrainingKind, TrainingParticipant, User
+from ..people import access
 from .mous import require_admin, require_reader
 
 MAX_TITLE = 200

@@ -18,8 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .extensions import db
-from .models import Event, ForumSession, NameReveal, Role, User
+from ..extensions import db
+from ..models import Event, ForumSession, NameReveal, Role, User
 
 # The events that name someone besides their actor, in ``data["user_id"]``.
 ABOUT_SOMEONE = ("member.muted", "member.unmuted", "member.removed")

@@ -16,8 +16,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, vText, vUri
 
-from .models import ForumSession, utcnow
-from .sdgs import goal
+from ..models import ForumSession, utcnow
+from ..sdgs import goal
 
 PRODID = "-//SDG Forum//Sessions//EN"
 

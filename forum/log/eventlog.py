@@ -18,10 +18,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from . import sql
-from .extensions import db
-from .models import BreakoutGroup, Event, ForumSession, Message, Note, SessionStatus, utcnow
-from .timeutil import iso_utc
+from .. import sql
+from ..extensions import db
+from ..models import BreakoutGroup, Event, ForumSession, Message, Note, SessionStatus, utcnow
+from ..timeutil import iso_utc
 
 
 def genesis_hash(session_id: int) -> str:

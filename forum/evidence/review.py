@@ -13,11 +13,14 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from . import access, board, csvfile, eventlog, events, mous, showcases, training, transcript
-from .clock import academic_year_bounds, academic_year_of
-from .errors import ActionError
-from .extensions import db
-from .models import (
+from .. import csvfile
+from ..alliance import mous, training
+from ..clock import academic_year_bounds, academic_year_of
+from ..errors import ActionError
+from ..exchanges import showcases
+from ..extensions import db
+from ..log import eventlog, events
+from ..models import (
     Event,
     Exchange,
     ExchangeKind,
@@ -35,7 +38,10 @@ from .models import (
     User,
     exchange_classes,
 )
-from .sdgs import GOALS
+from ..people import access
+from ..room import board
+from ..sdgs import GOALS
+from . import transcript
 
 # --- one session's record, for people ---------------------------------------------
 
@@ -403,7 +409,7 @@ def _aware(moment: datetime | None) -> datetime | None:
     """A timestamp read by an aggregate (which SQLAlchemy may not type) as aware UTC."""
     if moment is None or isinstance(moment, datetime) and moment.tzinfo is not None:
         return moment
-    from . import sql
+    from .. import sql
 
     return sql.moment(moment)
 
@@ -552,7 +558,7 @@ def sealed_sessions(f: DeskFilter) -> list[tuple[ForumSession, Review | None]]:
             schools = schools.where(School.country == f.country.upper())
         if f.school:
             schools = schools.where(School.slug == f.school)
-        from .models import SchoolClass
+        from ..models import SchoolClass
 
         exchange_ids = (
             sa.select(exchange_classes.c.exchange_id)

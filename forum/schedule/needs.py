@@ -1,7 +1,7 @@
 """What needs me: what waits for a teacher (a proposal to answer, an application
 returned to them, a session of their exchange that someone else rescheduled or
 cancelled) and, for the Alliance, the applications waiting for its decision (never a
-showcase: ``forum.showcases``). Shown on the home page; nothing here changes anything."""
+showcase: ``forum.exchanges.showcases``). Shown on the home page; nothing here changes anything."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from . import access
-from .extensions import db
-from .models import (
+from ..extensions import db
+from ..models import (
     AllianceDecision,
     Exchange,
     ExchangeKind,
@@ -24,6 +23,7 @@ from .models import (
     exchange_classes,
     utcnow,
 )
+from ..people import access
 
 # How long a partner's change to a session stays on the home page.
 RECENT = timedelta(days=14)

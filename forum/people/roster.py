@@ -7,12 +7,12 @@ import io
 
 from flask_babel import gettext as _
 
+from ..errors import ActionError
+from ..extensions import db
+from ..inputs import storable
+from ..models import SchoolClass, User
 from . import consent
 from .accounts import add_student, issue_code
-from .errors import ActionError
-from .extensions import db
-from .inputs import storable
-from .models import SchoolClass, User
 
 MAX_ROSTER = 200
 MAX_FILE_BYTES = 256 * 1024
@@ -20,7 +20,7 @@ MAX_FILE_BYTES = 256 * 1024
 
 def create_class(teacher: User, name: str, grade: int | None) -> SchoolClass:
     """A new class at the teacher's school, taught by them."""
-    from .models import Role
+    from ..models import Role
 
     if teacher.role not in (Role.TEACHER, Role.ADMIN) or teacher.school_id is None:
         raise ActionError("forbidden", _("Only teachers of a school can create classes."))

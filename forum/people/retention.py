@@ -14,10 +14,10 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from flask import current_app
 
+from ..clock import academic_year_of
+from ..extensions import db
+from ..models import Exchange, ForumSession, Role, User, exchange_classes, utcnow
 from . import accounts
-from .clock import academic_year_of
-from .extensions import db
-from .models import Exchange, ForumSession, Role, User, exchange_classes, utcnow
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,12 @@ import sqlalchemy as sa
 from babel import Locale
 from flask_babel import gettext as _
 
-from . import accounts, fields
-from .errors import ActionError, ValidationError
-from .extensions import db
-from .inputs import storable, unstorable_message
-from .models import Role, School, User
+from .. import fields
+from ..errors import ActionError, ValidationError
+from ..extensions import db
+from ..inputs import storable, unstorable_message
+from ..models import Role, School, User
+from . import accounts
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")

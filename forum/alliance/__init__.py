@@ -1,0 +1,1 @@
+"""The Alliance's own records beside the exchanges: MOUs and training."""

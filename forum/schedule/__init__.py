@@ -1,0 +1,1 @@
+"""Sessions, their calendar, and what waits for each person on home."""
