@@ -7,7 +7,9 @@ the function that applies it to the room's state. Recording checks every event
 against its shape before it is stored (``require``); the fold, replay, the
 transcript, the review page and the tests read the rest from here. Adding an event
 type means one entry below and its fold, registered where its state lives
-(``room``, ``board``) with ``@folds``.
+(``room``, ``board``) with ``@folds``; the room page folds it too, in the module
+whose state it changes (``folds.on`` in ``static/js``), or lists it as one the page
+does not show (``tests/test_client_folds.py`` holds the page to this catalogue).
 
 The catalogue imports nothing of the room or the board: they import it. That is
 what keeps the dependency one way (the log knows its types; the room and the board

@@ -245,59 +245,55 @@ export function createBoard(ctx, root) {
 
   // --- applying events ------------------------------------------------------------------------
 
-  function apply(event, live) {
+  ctx.folds.on("note.added", (event, live) => {
     const d = event.data;
-    switch (event.type) {
-      case "note.added":
-        if (!notes.has(d.note.id)) upsert(d.note, { hidden: Boolean(d.note.hidden), group: d.group_id });
-        // Someone else's note is told like someone else's message (one's own: "Note added.").
-        if (live && event.actor && ctx.you && event.actor.id !== ctx.you.id && d.note.text
-            && columns.has(d.note.column)) {
-          ctx.announce(tParts("note_by", {
-            name: event.actor.name, column: columns.get(d.note.column).title,
-            text: { text: d.note.text, lang: d.note.lang || pageLang },
-          }));
-        }
-        break;
-      case "note.edited": {
-        const note = notes.get(d.note.id);
-        if (note && d.note.version >= note.version) upsert(d.note);
-        else if (!note) upsert(d.note, { hidden: Boolean(d.note.hidden), group: d.group_id });
-        break;
-      }
-      case "note.voted": {
-        const note = notes.get(d.note_id);
-        if (ctx.you && event.actor && event.actor.id === ctx.you.id) {
-          if (d.on) myVotes.add(d.note_id);
-          else myVotes.delete(d.note_id);
-        }
-        if (note) {
-          note.votes = d.votes;
-          update(note);
-        }
-        break;
-      }
-      case "note.removed":
-        removeNote(d.note_id);
-        break;
-      case "note.hidden":
-      case "note.unhidden": {
-        const note = notes.get(d.note_id);
-        if (!note) break;
-        note.hidden = event.type === "note.hidden";
-        if (note.hidden && !ctx.canModerate()) {
-          note.text = null;
-          closeEditor(note);
-        }
-        // Shown again but we never had its text: join again, the board comes with it.
-        if (!note.hidden && note.text === null) ctx.rejoin();
-        update(note);
-        break;
-      }
-      default:
-        break;
+    if (!notes.has(d.note.id)) upsert(d.note, { hidden: Boolean(d.note.hidden), group: d.group_id });
+    // Someone else's note is told like someone else's message (one's own: "Note added.").
+    if (live && event.actor && ctx.you && event.actor.id !== ctx.you.id && d.note.text
+        && columns.has(d.note.column)) {
+      ctx.announce(tParts("note_by", {
+        name: event.actor.name, column: columns.get(d.note.column).title,
+        text: { text: d.note.text, lang: d.note.lang || pageLang },
+      }));
     }
+  });
+
+  ctx.folds.on("note.edited", (event) => {
+    const d = event.data;
+    const note = notes.get(d.note.id);
+    if (note && d.note.version >= note.version) upsert(d.note);
+    else if (!note) upsert(d.note, { hidden: Boolean(d.note.hidden), group: d.group_id });
+  });
+
+  ctx.folds.on("note.voted", (event) => {
+    const d = event.data;
+    const note = notes.get(d.note_id);
+    if (ctx.you && event.actor && event.actor.id === ctx.you.id) {
+      if (d.on) myVotes.add(d.note_id);
+      else myVotes.delete(d.note_id);
+    }
+    if (note) {
+      note.votes = d.votes;
+      update(note);
+    }
+  });
+
+  ctx.folds.on("note.removed", (event) => removeNote(event.data.note_id));
+
+  function foldShown(event) {
+    const note = notes.get(event.data.note_id);
+    if (!note) return;
+    note.hidden = event.type === "note.hidden";
+    if (note.hidden && !ctx.canModerate()) {
+      note.text = null;
+      closeEditor(note);
+    }
+    // Shown again but we never had its text: join again, the board comes with it.
+    if (!note.hidden && note.text === null) ctx.rejoin();
+    update(note);
   }
+  ctx.folds.on("note.hidden", foldShown);
+  ctx.folds.on("note.unhidden", foldShown);
 
   /** The notes this reader has voted for, as the join ack says. */
   function setVotes(ids) {
@@ -482,5 +478,5 @@ export function createBoard(ctx, root) {
     return note && note.text !== null ? { text: note.text, lang: note.lang } : null;
   }
 
-  return { setColumns, apply, replaceAll, setVotes, refresh, textOf };
+  return { setColumns, replaceAll, setVotes, refresh, textOf };
 }

@@ -297,59 +297,58 @@ export function createChat(ctx, root) {
 
   // --- applying events ------------------------------------------------------------------
 
-  function apply(event, live) {
+  /** A message said: posted, held (told to its author and the teachers) or released. */
+  function foldSaid(event, live) {
     const d = event.data;
     const m = messages.get(d.message_id);
-    switch (event.type) {
-      case "message.posted":
-      case "message.held":
-      case "message.released": {
-        const wasNew = !m || !m.inLog;
-        keepScroll(() => {
-          const atEnd = windowAtEnd();
-          const model = posted(event);
-          resolvePending(model);
-          if (wasNew) {
-            model.inLog = true;
-            enter(model);
-            if (atEnd) draw(model);
-          }
-          if (model.node) update(model);
-          // Replies shown before this message arrived (out of order) get their quote now.
-          for (const other of messages.values()) if (other.replyTo === model.id && other.node) renderQuote(other);
-        });
-        const said = messages.get(d.message_id);
-        if (event.type !== "message.released" && event.actor) stopTyping(event.actor.id);
-        if (live && wasNew && said.actor && ctx.you && said.actor.id !== ctx.you.id && d.body) {
-          ctx.announce(tParts("new_message", {
-            name: said.actor.name || "", text: { text: shorten(d.body), lang: d.lang || pageLang },
-          }));
-        }
-        if (live && event.type === "message.held" && ctx.you && event.actor && event.actor.id === ctx.you.id
-            && !ctx.canModerate()) {
-          ctx.announce(t("held_notice"));
-        }
-        break;
+    const wasNew = !m || !m.inLog;
+    keepScroll(() => {
+      const atEnd = windowAtEnd();
+      const model = posted(event);
+      resolvePending(model);
+      if (wasNew) {
+        model.inLog = true;
+        enter(model);
+        if (atEnd) draw(model);
       }
-      case "message.reacted": {
-        // About a message older than what is loaded: kept until it is.
-        if (!m || !m.inLog) keep(orphans, d.message_id, event);
-        else foldAbout(m, event);
-        break;
-      }
-      case "message.hidden":
-      case "message.unhidden": {
-        if (!m || !m.inLog) keep(orphans, d.message_id, event);
-        if (m) foldAbout(m, event); // a quoted one shows it at once
-        break;
-      }
-      case "message.pinned":
-        for (const other of messages.values()) if (other.node) update(other);
-        break;
-      default:
-        break;
+      if (model.node) update(model);
+      // Replies shown before this message arrived (out of order) get their quote now.
+      for (const other of messages.values()) if (other.replyTo === model.id && other.node) renderQuote(other);
+    });
+    const said = messages.get(d.message_id);
+    if (event.type !== "message.released" && event.actor) stopTyping(event.actor.id);
+    if (live && wasNew && said.actor && ctx.you && said.actor.id !== ctx.you.id && d.body) {
+      ctx.announce(tParts("new_message", {
+        name: said.actor.name || "", text: { text: shorten(d.body), lang: d.lang || pageLang },
+      }));
+    }
+    if (live && event.type === "message.held" && ctx.you && event.actor && event.actor.id === ctx.you.id
+        && !ctx.canModerate()) {
+      ctx.announce(t("held_notice"));
     }
   }
+  ctx.folds.on("message.posted", foldSaid);
+  ctx.folds.on("message.held", foldSaid);
+  ctx.folds.on("message.released", foldSaid);
+
+  ctx.folds.on("message.reacted", (event) => {
+    const m = messages.get(event.data.message_id);
+    // About a message older than what is loaded: kept until it is.
+    if (!m || !m.inLog) keep(orphans, event.data.message_id, event);
+    else foldAbout(m, event);
+  });
+
+  function foldShown(event) {
+    const m = messages.get(event.data.message_id);
+    if (!m || !m.inLog) keep(orphans, event.data.message_id, event);
+    if (m) foldAbout(m, event); // a quoted one shows it at once
+  }
+  ctx.folds.on("message.hidden", foldShown);
+  ctx.folds.on("message.unhidden", foldShown);
+
+  ctx.folds.on("message.pinned", () => {
+    for (const other of messages.values()) if (other.node) update(other);
+  });
 
   /** A reaction, hiding or showing again, applied to a loaded (or quoted) message. */
   function foldAbout(m, event) {
@@ -678,7 +677,7 @@ export function createChat(ctx, root) {
     if (ack.ok) {
       // ctx.request folded the stored event already when it was next in seq; if not
       // (a gap), show it now in its place: the fold will find it there.
-      if (pending.has(item.clientId)) apply(ack.event, false);
+      if (pending.has(item.clientId)) foldSaid(ack.event, false);
       if (ctx.slowMode && !ctx.canModerate()) blockFor(ctx.slowMode);
       return;
     }
@@ -932,5 +931,5 @@ export function createChat(ctx, root) {
     return m && m.body !== null && m.body !== undefined ? { text: shorten(m.body), lang: m.lang } : null;
   }
 
-  return { apply, fillWithheld, refresh, onTyping, addQuoted, addOlder, addHeld, reset, textOf };
+  return { fillWithheld, refresh, onTyping, addQuoted, addOlder, addHeld, reset, textOf };
 }

@@ -64,21 +64,22 @@ export function createFlags(ctx, root, lookup) {
     for (const item of items || []) open.set(item.flag_id, item);
   }
 
-  function apply(event, live) {
+  ctx.folds.on("item.flagged", (event, live) => {
     const d = event.data;
-    if (event.type === "item.flagged") {
-      const found = lookup(d.target, d.id) || {};
-      open.set(d.flag_id, { flag_id: d.flag_id, target: d.target, id: d.id, reason: d.reason,
-        flagger: event.actor, excerpt: found.text ?? null, lang: found.lang || null });
-      if (live) ctx.announce(t("flag_new"));
-    } else if (event.type === "flag.dismissed") {
-      open.delete(d.flag_id);
-    } else if (event.type === "message.hidden" || event.type === "note.hidden") {
-      const target = event.type === "message.hidden" ? "message" : "note";
-      const id = target === "message" ? d.message_id : d.note_id;
-      for (const [fid, flag] of open) if (flag.target === target && flag.id === id) open.delete(fid);
-    }
+    const found = lookup(d.target, d.id) || {};
+    open.set(d.flag_id, { flag_id: d.flag_id, target: d.target, id: d.id, reason: d.reason,
+      flagger: event.actor, excerpt: found.text ?? null, lang: found.lang || null });
+    if (live) ctx.announce(t("flag_new"));
+  });
+
+  ctx.folds.on("flag.dismissed", (event) => open.delete(event.data.flag_id));
+
+  // Hiding an item resolves its open flags (as the server's also-fold does).
+  function resolveFlagsOf(target, id) {
+    for (const [fid, flag] of open) if (flag.target === target && flag.id === id) open.delete(fid);
   }
+  ctx.folds.on("message.hidden", (event) => resolveFlagsOf("message", event.data.message_id));
+  ctx.folds.on("note.hidden", (event) => resolveFlagsOf("note", event.data.note_id));
 
   async function resolve(flag, how, button) {
     button.disabled = true;
@@ -125,5 +126,5 @@ export function createFlags(ctx, root, lookup) {
     replaceChildren(queueList, flags.map(item));
   }
 
-  return { ask, apply, setAll, refresh };
+  return { ask, setAll, refresh };
 }

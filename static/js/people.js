@@ -23,13 +23,16 @@ export function createPeople(ctx, root) {
     render();
   }
 
-  function apply(event) {
-    const d = event.data;
-    if (event.type === "member.muted") mutes.set(d.user_id, d.until);
-    else if (event.type === "member.unmuted" || event.type === "member.removed") mutes.delete(d.user_id);
-    else return;
+  ctx.folds.on("member.muted", (event) => {
+    mutes.set(event.data.user_id, event.data.until);
     render();
-  }
+  });
+  const unmute = (event) => {
+    mutes.delete(event.data.user_id);
+    render();
+  };
+  ctx.folds.on("member.unmuted", unmute);
+  ctx.folds.on("member.removed", unmute);
 
   /** Who is muted now, as the join ack says (the events that muted them may be older than its page). */
   function setMutes(list) {
@@ -161,5 +164,5 @@ export function createPeople(ctx, root) {
     show(root, true);
   }
 
-  return { setMembers, setMutes, apply, refresh };
+  return { setMembers, setMutes, refresh };
 }

@@ -92,27 +92,31 @@ export function createPolls(ctx, root) {
     }
   }
 
-  function apply(event, live) {
+  ctx.folds.on("poll.opened", (event, live) => {
+    const p = event.data.poll;
+    if (polls.has(p.id)) return;
+    polls.set(p.id, { id: p.id, question: p.question, options: p.options, multiple: p.multiple,
+      counts: p.options.map(() => 0), closed: false, mine: [], node: null });
+    if (live) ctx.announce(t("poll_new", { question: p.question }));
+  });
+
+  ctx.folds.on("poll.voted", (event) => {
     const d = event.data;
-    if (event.type === "poll.opened") {
-      const p = d.poll;
-      if (polls.has(p.id)) return;
-      polls.set(p.id, { id: p.id, question: p.question, options: p.options, multiple: p.multiple,
-        counts: p.options.map(() => 0), closed: false, mine: [], node: null });
-      if (live) ctx.announce(t("poll_new", { question: p.question }));
-      return;
-    }
     const poll = polls.get(d.poll_id);
     if (!poll) return;
     poll.counts = d.counts;
-    if (event.type === "poll.voted") {
-      // Only our own copy (the ack, or a replay to us) carries choices and names us.
-      if (event.actor && ctx.you && event.actor.id === ctx.you.id && d.choices) poll.mine = d.choices;
-    } else if (event.type === "poll.closed") {
-      poll.closed = true;
-      if (live) ctx.announce(t("poll_closed_notice", { question: poll.question }));
-    }
-  }
+    // Only our own copy (the ack, or a replay to us) carries choices and names us.
+    if (event.actor && ctx.you && event.actor.id === ctx.you.id && d.choices) poll.mine = d.choices;
+  });
+
+  ctx.folds.on("poll.closed", (event, live) => {
+    const d = event.data;
+    const poll = polls.get(d.poll_id);
+    if (!poll) return;
+    poll.counts = d.counts;
+    poll.closed = true;
+    if (live) ctx.announce(t("poll_closed_notice", { question: poll.question }));
+  });
 
   // --- drawing -----------------------------------------------------------------------
 
@@ -224,5 +228,5 @@ export function createPolls(ctx, root) {
   }
 
   buildForm();
-  return { apply, setAll, refresh };
+  return { setAll, refresh };
 }

@@ -9,6 +9,7 @@ import { createChat } from "./chat.js";
 import { createControls } from "./controls.js";
 import { el, replaceChildren } from "./dom.js";
 import { createFlags } from "./flags.js";
+import { createFolds } from "./folds.js";
 import { localTime, t } from "./i18n.js";
 import { createPeople } from "./people.js";
 import { createPolls } from "./polls.js";
@@ -23,12 +24,15 @@ const GAP_WAIT_MS = 1500;
 const ACK_TIMEOUT_MS = 10000;
 
 const socket = io("/live", { transports: ["websocket", "polling"] });
+// Every module registers its folds here by event type (folds.js); applyEvent runs them.
+const folds = createFolds();
 
 // --- shared room state, read by the chat, board, people and controls modules -----------
 
 const ctx = {
   sessionId: boot.session_id,
   boot,
+  folds,
   you: null,
   status: boot.status,
   locked: false,
@@ -143,6 +147,48 @@ const ctx = {
   },
 };
 
+// --- the room's own folds: the shared state above, before any module's -------------------
+
+folds.on("session.opened", () => { ctx.status = "live"; });
+folds.on("session.closed", () => { ctx.status = "closed"; });
+folds.on("room.locked", (event) => { ctx.locked = event.data.locked; });
+folds.on("room.slow", (event) => { ctx.slowMode = event.data.seconds; });
+folds.on("room.approval", (event) => { ctx.approval = event.data.on; });
+folds.on("message.pinned", (event) => {
+  ctx.pinnedId = event.data.pinned ? event.data.message_id : null; // as the server folds it
+});
+folds.on("groups.formed", (event) => ctx.setGroups(event.data.groups));
+folds.on("groups.ended", () => {
+  ctx.groups = [];
+  ctx.viewGroup = null;
+});
+function foldMute(event, live) {
+  const data = event.data;
+  if (!ctx.you || data.user_id !== ctx.you.id) return;
+  ctx.you.muted = event.type === "member.muted";
+  ctx.you.muted_until = ctx.you.muted ? data.until : null;
+  // Told, not only shown under the message box: a screen reader user would
+  // otherwise find out only when typing stops working.
+  if (live && !ctx.canModerate()) {
+    if (!ctx.you.muted) ctx.announce(t("unmuted_notice"));
+    else if (data.until) ctx.announce(t("muted_until_notice", { time: localTime(data.until) }));
+    else ctx.announce(t("muted_notice"));
+  }
+}
+folds.on("member.muted", foldMute);
+folds.on("member.unmuted", foldMute);
+folds.on("member.removed", (event) => {
+  if (ctx.you && event.data.user_id === ctx.you.id) stop("removed");
+});
+// Received and shown nowhere: who is here is the people list's, and `presence` tells it.
+folds.unshown("member.joined", "member.left");
+
+// --- the modules: each registers its folds as it is made -------------------------------
+// Made in the order their folds run for a type they share: the tools' queue before the
+// chat (message.held, .released, .hidden), the flags' queue after the chat and board
+// (message.hidden, note.hidden).
+
+const tools = createTools(ctx, root);
 const chat = createChat(ctx, root.querySelector("[data-chat]"));
 const board = createBoard(ctx, root.querySelector("[data-board]"));
 const people = createPeople(ctx, root.querySelector("[data-people]"));
@@ -150,7 +196,6 @@ const controls = createControls(ctx, root);
 const polls = createPolls(ctx, root);
 const flags = createFlags(ctx, root, (target, id) =>
   (target === "note" ? board.textOf(id) : chat.textOf(id)));
-const tools = createTools(ctx, root);
 
 // --- the sequencer: events strictly in seq order, no duplicates, gaps refetched ---------
 
@@ -189,61 +234,7 @@ function skip(seq) {
 
 function applyEvent(event, live) {
   if (event.actor) ctx.actors.set(event.actor.id, event.actor);
-  const data = event.data;
-  switch (event.type) {
-    case "session.opened":
-      ctx.status = "live";
-      break;
-    case "session.closed":
-      ctx.status = "closed";
-      break;
-    case "room.locked":
-      ctx.locked = data.locked;
-      break;
-    case "room.slow":
-      ctx.slowMode = data.seconds;
-      break;
-    case "message.pinned":
-      ctx.pinnedId = data.pinned ? data.message_id : null; // as the server folds it
-      break;
-    case "member.muted":
-    case "member.unmuted":
-      if (ctx.you && data.user_id === ctx.you.id) {
-        ctx.you.muted = event.type === "member.muted";
-        ctx.you.muted_until = ctx.you.muted ? data.until : null;
-        // Told, not only shown under the message box: a screen reader user would
-        // otherwise find out only when typing stops working.
-        if (live && !ctx.canModerate()) {
-          if (!ctx.you.muted) ctx.announce(t("unmuted_notice"));
-          else if (data.until) ctx.announce(t("muted_until_notice", { time: localTime(data.until) }));
-          else ctx.announce(t("muted_notice"));
-        }
-      }
-      break;
-    case "member.removed":
-      if (ctx.you && data.user_id === ctx.you.id) stop("removed");
-      break;
-    case "room.approval":
-      ctx.approval = data.on;
-      break;
-    case "groups.formed":
-      ctx.setGroups(data.groups);
-      break;
-    case "groups.ended":
-      ctx.groups = [];
-      ctx.viewGroup = null;
-      break;
-    default:
-      break;
-  }
-  tools.apply(event, live);
-  if (event.type.startsWith("message.")) chat.apply(event, live);
-  if (event.type.startsWith("note.")) board.apply(event, live);
-  if (event.type.startsWith("member.")) people.apply(event);
-  if (event.type.startsWith("poll.")) polls.apply(event, live);
-  if (["item.flagged", "flag.dismissed", "message.hidden", "note.hidden"].includes(event.type)) {
-    flags.apply(event, live);
-  }
+  folds.apply(event, live);
   root.dataset.seq = String(lastSeq); // where the fold is, for tests and debugging
   if (!ctx.batching) ctx.refresh();
 }

@@ -96,33 +96,24 @@ export function createTools(ctx, root) {
 
   // --- events ----------------------------------------------------------------------------
 
-  function apply(event, live) {
-    const d = event.data;
-    switch (event.type) {
-      case "message.held":
-        if (ctx.canModerate()) keep(event);
-        if (live && ctx.canModerate()) ctx.announce(t("held_arrived"));
-        break;
-      case "message.released":
-      case "message.hidden":
-        held.delete(d.message_id);
-        break;
-      case "message.unhidden":
-        break; // shown again: if still held, the next join lists it in the queue
-      case "groups.formed": {
-        if (!live) break;
-        const mine = ctx.myGroup();
-        if (mine !== null) ctx.announce(t("groups_formed_you", { name: ctx.groupName(mine) }));
-        else ctx.announce(t("groups_formed"));
-        break;
-      }
-      case "groups.ended":
-        if (live) ctx.announce(t("groups_ended"));
-        break;
-      default:
-        break;
-    }
-  }
+  // A held message waits in the teachers' queue until it is released or hidden; shown
+  // again, it is not queued back here (if still held, the next join lists it).
+  ctx.folds.on("message.held", (event, live) => {
+    if (ctx.canModerate()) keep(event);
+    if (live && ctx.canModerate()) ctx.announce(t("held_arrived"));
+  });
+  const unqueue = (event) => held.delete(event.data.message_id);
+  ctx.folds.on("message.released", unqueue);
+  ctx.folds.on("message.hidden", unqueue);
+  ctx.folds.on("groups.formed", (event, live) => {
+    if (!live) return;
+    const mine = ctx.myGroup();
+    if (mine !== null) ctx.announce(t("groups_formed_you", { name: ctx.groupName(mine) }));
+    else ctx.announce(t("groups_formed"));
+  });
+  ctx.folds.on("groups.ended", (event, live) => {
+    if (live) ctx.announce(t("groups_ended"));
+  });
 
   // --- drawing ---------------------------------------------------------------------------
 
@@ -198,5 +189,5 @@ export function createTools(ctx, root) {
     approval.checked = ctx.approval;
   }
 
-  return { build, apply, setHeld, refresh };
+  return { build, setHeld, refresh };
 }
