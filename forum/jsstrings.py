@@ -43,6 +43,19 @@ def room_strings() -> dict[str, str]:
         "groups_formed": _("The teacher formed groups."),
         "groups_formed_you": _("The teacher formed groups. You are in group %(name)s."),
         "groups_ended": _("The groups are over: everyone is back together."),
+        # forming groups by hand (groups.js)
+        "hand_group_name": _("Name of group %(n)s"),
+        "hand_no_group": _("No group"),
+        **_plural("hand_group_size", lambda n: ngettext("%(num)s student", "%(num)s students", n)),
+        "hand_nobody": _("No students are in the room now."),
+        **_plural(
+            "hand_proposed",
+            lambda n: ngettext(
+                "%(num)s group proposed, the schools mixed: change it, then form it.",
+                "%(num)s groups proposed, the schools mixed: change them, then form them.",
+                n,
+            ),
+        ),
         "held_badge": _("waiting for a teacher"),
         "held_notice": _("Your message is waiting for a teacher."),
         "held_arrived": _("A message is waiting for you to release or hide it."),

@@ -1,8 +1,9 @@
 """Breakout groups in a real browser (issue 18): a teacher forms two mixed groups by
 size with the keyboard, a Taipei student (繁體中文) and a Shizuoka student (日本語)
 talk in their group while a student of the other group sees none of it, then the
-teacher brings everyone back. Chromium through Playwright against ``python wsgi.py``,
-as in test_room_browser.py (whose fixtures this module takes: a server of its own)."""
+teacher brings everyone back; and a Shizuoka teacher in 日本語 forms two named groups by
+hand. Chromium through Playwright against ``python wsgi.py``, as in test_room_browser.py
+(whose fixtures this module takes: a server of its own)."""
 
 from __future__ import annotations
 
@@ -94,3 +95,99 @@ def test_two_mixed_groups_talk_apart_and_come_back_together(room):  # noqa: F811
         expect(message(page, back)).to_have_count(1)
     expect(tw.locator("[data-chat-target-label]")).to_be_hidden()
     assert strings(tw)["groups_ended"]
+
+
+def test_a_teacher_in_japanese_forms_named_groups_by_hand(room):  # noqa: F811
+    """By hand: the Shizuoka teacher, on a phone in 日本語, has "by size" propose mixed
+    groups, sees an empty group refused in Japanese, then names two groups and chooses
+    their members (a Taipei and a Shizuoka student in each); each student's page says
+    their group's name. After the groups end, the menus hold them again."""
+    from babel.support import Translations
+    from playwright.sync_api import expect
+    from servers import ROOT
+
+    from forum.room.groups import MAX_GROUP_MEMBERS
+
+    sato = room.page(viewport=(390, 844), timezone="Asia/Tokyo", locale="ja-JP")
+    room.sign_in_teacher(sato, "sato.teacher", "ja")
+    students = {
+        "tw0": tw_student(room, 0),
+        "tw1": tw_student(room, 1),
+        "jp0": jp_student(room, 0),
+        "jp1": jp_student(room, 1),
+    }
+    names = {
+        key: room.student("taipei-daan" if key.startswith("tw") else "shizuoka-aoi", int(key[2]))[
+            "display_name"
+        ]
+        for key in students
+    }
+    for page in (sato, *students.values()):
+        room.enter(page)
+    expect(sato.locator("html")).to_have_attribute("lang", "ja")
+    said = strings(sato)
+
+    def menu(key: str):
+        return sato.locator("[data-hand-students] .hand-student").filter(has_text=names[key])
+
+    # "By size" proposes: groups of two, each with a Taipei and a Shizuoka student.
+    expect(sato.locator("[data-hand-students] .hand-student")).to_have_count(4)  # all here
+    sato.locator("[data-group-size]").fill("2")
+    sato.locator("[data-propose-groups]").click()
+    expect(sato.locator("[data-groups-by-hand]")).to_be_visible()
+    expect(sato.locator("[data-groups-by-size]")).to_be_hidden()
+    expect(sato.locator("[data-group-mode][value=hand]")).to_be_checked()
+    expect(sato.locator("[data-hand-count]")).to_have_value("2")
+    expect(sato.locator("[data-hand-students] .hand-student")).to_have_count(4)
+    for summary in sato.locator("[data-hand-summary]").all():
+        expect(summary).to_contain_text("TW 1")
+        expect(summary).to_contain_text("JP 1")
+
+    # An empty group: the server refuses, and says so in Japanese; nothing is formed.
+    menu("tw0").locator("select").select_option("0")
+    menu("jp1").locator("select").select_option("0")
+    menu("tw1").locator("select").select_option("")
+    menu("jp0").locator("select").select_option("")
+    sato.locator("[data-form-hand]").click()
+    ja = Translations.load(str(ROOT / "translations"), ["ja"])
+    refused = ja.gettext("Each group needs between 1 and %(n)s students.") % {
+        "n": MAX_GROUP_MEMBERS
+    }
+    assert not refused.startswith("Each group")  # the catalog has it in Japanese
+    expect(sato.locator("#room-message")).to_have_text(refused)
+    expect(sato.locator("[data-groups-by-hand]")).to_be_visible()
+    expect(students["tw0"].locator("[data-group-banner]")).to_be_hidden()
+
+    # Two named groups, chosen by hand, sent with the keyboard.
+    sato.locator("#hand-name-0").fill("富士")
+    sato.locator("#hand-name-1").fill("桜")
+    sakura = said["group_named"].replace("%(name)s", "桜")
+    menu("tw1").locator("select").select_option(label=sakura)  # the menus say the new names
+    menu("jp0").locator("select").select_option(label=sakura)
+    sato.locator("[data-form-hand]").focus()
+    sato.keyboard.press("Enter")
+    expect(sato.locator("[data-end-groups]")).to_be_focused()
+    expect(sato.locator("#room-message")).to_be_hidden()
+    expect(sato.locator("[data-groups-form]")).to_be_hidden()
+    expect(sato.locator("[data-group-banner]")).to_contain_text("富士")
+    expect(sato.locator("[data-group-banner]")).to_contain_text("桜")
+    # A phone's width holds the teacher's page.
+    assert sato.evaluate("document.documentElement.scrollWidth") <= 390
+
+    for key, page in students.items():
+        group = "富士" if key in ("tw0", "jp1") else "桜"
+        expect(page.locator("[data-group-banner]")).to_contain_text(group)
+        other = "桜" if group == "富士" else "富士"
+        expect(page.locator("[data-group-banner]")).not_to_contain_text(other)
+    assert students["tw0"].locator("#room").get_attribute("data-group") == students["jp1"].locator(
+        "#room"
+    ).get_attribute("data-group")
+
+    # Back together: the by-hand menus hold the groups just ended, to adjust and form again.
+    sato.locator("[data-end-groups]").click()
+    for page in students.values():
+        expect(page.locator("[data-group-banner]")).to_be_hidden()
+    expect(sato.locator("[data-groups-by-hand]")).to_be_visible()
+    expect(sato.locator("#hand-name-0")).to_have_value("富士")
+    expect(sato.locator("#hand-name-1")).to_have_value("桜")
+    expect(menu("jp0").locator("select")).to_have_value("1")

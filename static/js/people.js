@@ -6,7 +6,7 @@ import { localTime, pageLang, t } from "./i18n.js";
 
 // Names are written in their owner's language; without better knowledge the school's
 // country tells which CJK glyph shapes to use (same code points, different glyphs).
-const NAME_LANG = { TW: "zh-Hant-TW", JP: "ja", KR: "ko" };
+export const NAME_LANG = { TW: "zh-Hant-TW", JP: "ja", KR: "ko" };
 const MUTE_CHOICES = [5, 10, 30, 0]; // minutes; 0 = until a teacher unmutes
 
 export function createPeople(ctx, root) {

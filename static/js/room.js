@@ -10,6 +10,7 @@ import { createControls } from "./controls.js";
 import { el, replaceChildren } from "./dom.js";
 import { createFlags } from "./flags.js";
 import { createFolds } from "./folds.js";
+import { createGroupForm } from "./groups.js";
 import { localTime, t } from "./i18n.js";
 import { createPeople } from "./people.js";
 import { createPolls } from "./polls.js";
@@ -139,6 +140,7 @@ const ctx = {
     flags.refresh();
     controls.refresh();
     tools.refresh();
+    groupForm.refresh();
   },
 
   /** Ask for a reason and flag a message or a note for the teachers. */
@@ -189,6 +191,7 @@ folds.unshown("member.joined", "member.left");
 // (message.hidden, note.hidden).
 
 const tools = createTools(ctx, root);
+const groupForm = createGroupForm(ctx, root);
 const chat = createChat(ctx, root.querySelector("[data-chat]"));
 const board = createBoard(ctx, root.querySelector("[data-board]"));
 const people = createPeople(ctx, root.querySelector("[data-people]"));
@@ -285,6 +288,7 @@ function onJoined(ack) {
     joinedOnce = true;
     controls.build();
     tools.build();
+    groupForm.build();
     board.setColumns(ack.session.columns);
     // The page names schools in the page's language; the socket's list is a fallback.
     for (const s of ack.session.schools || []) if (!ctx.schools.has(s.slug)) ctx.schools.set(s.slug, s);
@@ -412,6 +416,7 @@ socket.on("presence", (payload) => {
   if (payload.session_id !== ctx.sessionId) return;
   for (const member of payload.members) ctx.actors.set(member.id, member);
   people.setMembers(payload.members);
+  groupForm.setMembers(payload.members);
 });
 socket.on("typing", (payload) => {
   if (payload.session_id === ctx.sessionId) chat.onTyping(payload.user);

@@ -1,15 +1,13 @@
-// The live tools of breakout groups and held messages: the teachers' controls (form
-// mixed groups by size, bring everyone back, "teacher approves every message"), the
-// queue of messages waiting for a teacher (Release / Hide), the line that tells each
-// person which group they are in, and whom a message or note goes to.
+// The live tools of breakout groups and held messages: the teachers' controls (bring
+// everyone back, "teacher approves every message"; forming the groups is groups.js's),
+// the queue of messages waiting for a teacher (Release / Hide), the line that tells
+// each person which group they are in, and whom a message or note goes to.
 
 import { el, replaceChildren, show } from "./dom.js";
 import { t } from "./i18n.js";
 
 export function createTools(ctx, root) {
   const panel = root.querySelector("[data-room-tools]");
-  const sizeInput = root.querySelector("[data-group-size]");
-  const formButton = root.querySelector("[data-form-groups]");
   const endButton = root.querySelector("[data-end-groups]");
   const approval = root.querySelector("[data-approve-all]");
   const banner = root.querySelector("[data-group-banner]");
@@ -49,10 +47,6 @@ export function createTools(ctx, root) {
     if (built) return;
     built = true;
     if (!ctx.canModerate() || !panel) return;
-    formButton.addEventListener("click", () => {
-      const size = Number(sizeInput.value);
-      act(formButton, "groups.form", { size });
-    });
     endButton.addEventListener("click", () => act(endButton, "groups.end"));
     approval.addEventListener("change", () => act(approval, "mod.approve_all", { on: approval.checked }));
     boardTarget.addEventListener("change", () => {
@@ -182,10 +176,7 @@ export function createTools(ctx, root) {
     const moderating = ctx.canModerate() && !ctx.removed && ctx.status === "live";
     show(panel, moderating);
     if (!moderating) return;
-    const grouped = ctx.groups.length > 0;
-    show(formButton.parentElement.querySelector("[data-group-size-label]"), !grouped);
-    show(formButton, !grouped);
-    show(endButton, grouped);
+    show(endButton, ctx.groups.length > 0);
     approval.checked = ctx.approval;
   }
 
