@@ -158,7 +158,7 @@ export function createGroupForm(ctx, root) {
     }, el("option", { value: "" }, t("hand_no_group")),
     names.map((_name, index) => el("option", { value: String(index) }, optionText(index))));
     select.value = chosen.has(m.id) ? String(chosen.get(m.id)) : "";
-    return el("li", { class: "hand-student", data: { userId: m.id } },
+    return el("li", { class: ["hand-student", m.online ? "is-online" : "is-away"], data: { userId: m.id } },
       el("label", { for: id },
         el("span", { class: "person-name", lang: NAME_LANG[m.country] || false }, m.name),
         m.online ? "" : [" ", el("span", { class: "badge" }, t("away"))]),
