@@ -134,11 +134,15 @@ def seed_case() -> dict[str, Any]:
     session = _session(exchange, classes, start)
     if exchange.status == ExchangeStatus.APPROVED:
         exchanges.complete(author, exchange, {"summary": e["summary"]})
-    _record_consent(classes)
     case = db.session.scalar(
         sa.select(Case).where(Case.exchange_id == exchange.id).order_by(Case.id)
-    ) or _draft(author, exchange, session)
-    if case.status in cases.EDITABLE:
+    )
+    if case is None:
+        _record_consent(classes)
+        case = _draft(author, exchange, session)
+    # A case already there is left as people made it (sent back, consent withdrawn…);
+    # only a run cut short is carried on.
+    if case.status == CaseStatus.DRAFT:
         cases.submit(author, case)
     if case.status == CaseStatus.SUBMITTED:
         cases.publish(reviewer, case)
