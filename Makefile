@@ -87,7 +87,7 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $
 
 run: install
 	$(BIN)/flask --app wsgi db upgrade
-	$(BIN)/flask --app wsgi forum seed-demo --with-applications --with-showcase
+	$(BIN)/flask --app wsgi forum seed-demo --with-applications --with-showcase --with-case
 	$(BIN)/python wsgi.py
 
 test: install

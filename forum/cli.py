@@ -37,13 +37,20 @@ def _fail(message: str) -> NoReturn:
     is_flag=True,
     help="Also add an upcoming showcase session (Taipei presents, Seoul in the audience).",
 )
-def seed_demo(as_json: bool, with_applications: bool, with_showcase: bool) -> None:
+@click.option(
+    "--with-case",
+    is_flag=True,
+    help="Also add a completed exchange and publish a case from its sealed session.",
+)
+def seed_demo(as_json: bool, with_applications: bool, with_showcase: bool, with_case: bool) -> None:
     """Load the demo schools, people, exchanges and sessions (idempotent)."""
     result: dict[str, Any] = demo.seed()
     if with_applications:
         result["applications"] = demo.seed_applications()
     if with_showcase:
         result["showcase"] = demo.seed_showcase()
+    if with_case:
+        result["case"] = demo.seed_case()
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return
