@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/live_room.py [--scenario chat|capacity|storm]
         [--client js|python] [--auth cookie|token] [--deflate] [--rooms R --clients N
-        --rate MSG_PER_S --duration S --warmup S] [--check]
+        --rate MSG_PER_S --duration S --warmup S] [--tools] [--check]
 
 Scenarios (each writes its own file in ``benchmarks/results/``):
 
@@ -17,6 +17,21 @@ Scenarios (each writes its own file in ``benchmarks/results/``):
   more students in the room chat at 1 msg/s. Time until each is back (join ack),
   the chatters' ack latency meanwhile, the ``presence`` messages and bytes everyone
   received, the server's RSS before and after.
+- ``chat --tools`` (``tools.json``): the chat scenario, plus the forum once more with
+  the live tools in use (``forum+tools``; protocol.md "Live tools"): in each room a
+  teacher, signed in as the students are, opens a poll every ``--poll-every`` s and
+  closes it two thirds of the way on, forms breakout groups of ``--group-size``
+  (schools mixed) a third into the measured window and ends them at two thirds, and
+  dismisses each flag a second after it arrives; students vote and change their
+  votes, and flag messages (teachers-only events: a ``skip`` for everyone else),
+  instead of a ``--tool-share`` of their chats (they act at rate / (1 - share), so
+  the chats keep ``--rate`` and their send times: the floor and the forum without
+  tools get the same chat); in a group they chat to the group (the others get skips).
+  Latency is measured on the chats as ever. "Nothing lost" stays exact: every member
+  must get every seq after its join up to the room's last acked one, as the event
+  when it is in the event's audience and as a ``skip`` when not (an event outside its
+  audience counts as leaked). The aims are judged again for ``forum+tools`` against
+  the floor, and the forum's figures with tools and without are set side by side.
 
 The clients (``--client js``, the default) are the official socket.io JavaScript
 client from node_modules, run by ``benchmarks/clients.mjs`` in Node processes: like a
@@ -1722,7 +1737,7 @@ def report_tools(tools: dict[str, Any], plain: dict[str, Any] | None) -> None:
     )
     for kind, k in sorted(t["actions"].items()):
         if kind == "idle":
-            print(f"  {'no tool to use (a poll closed)':<38}{k['tried']:>7,}")
+            print(f"  {'tool turns with no poll open':<38}{k['tried']:>7,}")
             continue
         refused = ", ".join(f"{n} {why}" for why, n in sorted(k["refused"].items()))
         extra = f"  (changed votes {t['vote_changes']:,})" if kind == "poll.vote" else ""
@@ -1754,14 +1769,15 @@ def report_tools(tools: dict[str, Any], plain: dict[str, Any] | None) -> None:
     print("\n  the forum with tools / without (same run)")
     for name, get in (
         ("latency p95 ms", p95_of),
-        ("lost", lambda r: r["lost"]["total"]),
+        ("lost", lambda r: float(r["lost"]["total"])),
         ("server CPU ms / 1k deliv.", cpu_of),
         ("deliveries/s", lambda r: r["deliveries_per_s"]),
     ):
         with_, without = get(tools), get(plain)
         r = ratio(with_, without)
+        digits = 0 if name == "lost" else 1
         print(
-            f"  {name:<38}{fmt(with_):>9} / {fmt(without)}"
+            f"  {name:<38}{fmt(with_, digits):>9} / {fmt(without, digits)}"
             + (f"  ({r:.2f}x)" if r is not None and name != "lost" else "")
         )
 
