@@ -1735,7 +1735,7 @@ def report_tools(tools: dict[str, Any], plain: dict[str, Any] | None) -> None:
         f"a poll every {t['config']['poll_every']:g} s; groups of "
         f"{t['config']['group_size']} for the middle third of the window)"
     )
-    for kind, k in sorted(t["actions"].items()):
+    for kind, k in sorted(t["actions"].items(), key=lambda item: (item[0] == "idle", item[0])):
         if kind == "idle":
             print(f"  {'tool turns with no poll open':<38}{k['tried']:>7,}")
             continue
@@ -2051,6 +2051,12 @@ def main() -> int:
         raise SystemExit("--tools is for --scenario chat with --client js")
     if args.tools and not 0 <= args.tool_share < 1:
         raise SystemExit("--tool-share must be at least 0 and below 1")
+    if args.tools and 1 + args.poll_every * 2 / 3 >= args.warmup + args.duration - 0.5:
+        print(
+            "warning: no poll fits in --warmup + --duration (a poll opens 1 s in and stays "
+            "open two thirds of --poll-every): the students will only flag",
+            file=sys.stderr,
+        )
     if args.output is None:
         args.output = RESULTS_DIR / ("tools.json" if args.tools else OUTPUTS[args.scenario])
     if args.scenario == "capacity" and args.only is None:
