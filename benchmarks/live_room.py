@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/live_room.py [--scenario chat|capacity|storm]
         [--client js|python] [--auth cookie|token] [--deflate] [--rooms R --clients N
-        --rate MSG_PER_S --duration S --warmup S] [--check]
+        --rate MSG_PER_S --duration S --warmup S] [--tools] [--check]
 
 Scenarios (each writes its own file in ``benchmarks/results/``):
 
@@ -17,6 +17,21 @@ Scenarios (each writes its own file in ``benchmarks/results/``):
   more students in the room chat at 1 msg/s. Time until each is back (join ack),
   the chatters' ack latency meanwhile, the ``presence`` messages and bytes everyone
   received, the server's RSS before and after.
+- ``chat --tools`` (``tools.json``): the chat scenario, plus the forum once more with
+  the live tools in use (``forum+tools``; protocol.md "Live tools"): in each room a
+  teacher, signed in as the students are, opens a poll every ``--poll-every`` s and
+  closes it two thirds of the way on, forms breakout groups of ``--group-size``
+  (schools mixed) a third into the measured window and ends them at two thirds, and
+  dismisses each flag a second after it arrives; students vote and change their
+  votes, and flag messages (teachers-only events: a ``skip`` for everyone else),
+  instead of a ``--tool-share`` of their chats (they act at rate / (1 - share), so
+  the chats keep ``--rate`` and their send times: the floor and the forum without
+  tools get the same chat); in a group they chat to the group (the others get skips).
+  Latency is measured on the chats as ever. "Nothing lost" stays exact: every member
+  must get every seq after its join up to the room's last acked one, as the event
+  when it is in the event's audience and as a ``skip`` when not (an event outside its
+  audience counts as leaked). The aims are judged again for ``forum+tools`` against
+  the floor, and the forum's figures with tools and without are set side by side.
 
 The clients (``--client js``, the default) are the official socket.io JavaScript
 client from node_modules, run by ``benchmarks/clients.mjs`` in Node processes: like a
@@ -86,6 +101,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -143,13 +159,17 @@ BODIES = [
 # --- setup: runs inside the app, in its own process -------------------------------
 
 
-def setup_data(rooms: int, clients: int, cookies: bool = False) -> dict[str, Any]:
+def setup_data(
+    rooms: int, clients: int, cookies: bool = False, teachers: bool = False
+) -> dict[str, Any]:
     """Create, through the app's own actions, R live sessions with N students each;
     return {"rooms": [{"session_id", "tokens": [...], "codes": [...], "cookies"?: [...]}]}:
     each student's API token and sign-in code, and with ``cookies`` the Cookie header
     of a sign-in made here as ``POST /auth/code`` makes it (a sign-in session, then
     Flask-Login's ``login_user``; the session cookie signed with the app's key, which
-    the server shares: ``FORUM_SECRET_KEY``)."""
+    the server shares: ``FORUM_SECRET_KEY``). With ``teachers`` (``--tools``), each room
+    also has its teacher's ``teacher`` credentials: the Taipei class's teacher, signed in
+    once per room (a device each) in the same way, and an API token."""
     sys.path.insert(0, str(ROOT))
     from flask import session as cookie_session
     from flask_login import login_user
@@ -252,6 +272,11 @@ def setup_data(rooms: int, clients: int, cookies: bool = False) -> dict[str, Any
             room_out = {"session_id": session.id, "tokens": tokens, "codes": codes}
             if cookies:
                 room_out["cookies"] = [signed_in(s) for s in students]
+            if teachers:
+                room_out["teacher"] = {
+                    "token": accounts.issue_token(teacher_tw),
+                    "cookie": signed_in(teacher_tw),
+                }
             db.session.commit()
             out.append(room_out)
     return {"rooms": out}
@@ -665,6 +690,7 @@ def start_workers(
     mode: str,
     rate: float | None = None,
     arrivals: str | None = None,
+    tools: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Start the load generators (appended to ``workers``, for the caller to close);
     return once every member is connected and joined: {"clients", "deflate",
@@ -683,6 +709,7 @@ def start_workers(
                     "arrivals": args.arrivals if arrivals is None else arrivals,
                     "seed": args.seed * 1000 + w,
                     "out": str(workdir / f"{label}-worker-{w}.json"),
+                    **({"tools": tools} if tools else {}),
                 },
                 workdir / f"{label}-worker-{w}.log",
                 args.client,
@@ -716,23 +743,48 @@ def drive(
     label: str,
     workdir: Path,
     profile: Path | None = None,
+    tools: bool = False,
 ) -> dict[str, Any]:
-    """Run the load against one server; return its figures."""
+    """Run the load against one server; return its figures. With ``tools``, each room
+    has its teacher too, and the clients use the live tools (``tool_config``)."""
     if args.wait_quiet:
         wait_for_quiet(args.wait_quiet, label)
     members = []
     for room in rooms:
         for credential in room["credentials"]:
             members.append((len(members), room["session_id"], credential, "chat"))
+    # The teachers (--tools) come last: the students keep their numbers, load generator
+    # and send times, those of the runs without tools.
+    for room in rooms if tools else []:
+        members.append((len(members), room["session_id"], room["teacher_credential"], "teacher"))
     workers: list[Worker] = []
     try:
-        ready = start_workers(workers, url, members, args, server, label, workdir, "chat")
+        ready = start_workers(
+            workers,
+            url,
+            members,
+            args,
+            server,
+            label,
+            workdir,
+            "chat",
+            tools=tool_config(args) if tools else None,
+        )
         time.sleep(1.0)  # let the join presence broadcasts settle
         start = time.monotonic() + 0.5
         measure = start + args.warmup
         end = measure + args.duration
+        plan: dict[str, Any] = {
+            "start": start,
+            "measure": measure,
+            "end": end,
+            "drain": args.drain,
+        }
+        if tools:
+            # The groups: formed a third into the measured window, ended at two thirds.
+            plan["groups_at"] = [measure + args.duration / 3, measure + args.duration * 2 / 3]
         for w in workers:
-            w.tell({"start": start, "measure": measure, "end": end, "drain": args.drain})
+            w.tell(plan)
         time.sleep(max(0.0, measure - time.monotonic()))
         cpu0, wall0 = server.cpu_seconds(), time.monotonic()
         clients0 = sum(process_cpu_seconds(w.proc.pid) for w in workers)
@@ -786,11 +838,28 @@ def drive(
     client_share = (clients1 - clients0) / wall
     other_share = max(0.0, (busy1 - busy0) / wall - (cpu1 - cpu0) / wall - client_share)
     summary = summarise(
-        label, rooms, results, measure, end, cpu1 - cpu0, wall, rss, client_share, other_share, args
+        label,
+        rooms,
+        results,
+        measure,
+        end,
+        cpu1 - cpu0,
+        wall,
+        rss,
+        client_share,
+        other_share,
+        args,
+        audience=tool_audience(results) if tools else None,
     )
     summary["client"] = args.client
     summary["client_procs"] = ready["procs"]
     summary["deflate_negotiated"] = ready["deflate"]
+    if tools:
+        summary["tools"] = summarise_tools(results, args)
+        lost = summary["lost"]
+        lost["chat_total"] = lost["total"]
+        lost["tool_events"] = summary["tools"]["lost"]
+        lost["total"] += summary["tools"]["lost"]["total"]
     return summary
 
 
@@ -813,7 +882,10 @@ def summarise(
     client_cpu_share: float,
     other_cpu_share: float,
     args: argparse.Namespace,
+    audience: Callable[[dict[str, Any]], list[int] | None] | None = None,
 ) -> dict[str, Any]:
+    """The figures of one side. ``audience`` (the live tools) names who should receive
+    a message, when not the whole room (a breakout group's, and the teachers)."""
     sends = {r["client_id"]: r for res in results for r in res["sends"]}
     members_of: dict[int, list[int]] = {}
     got: dict[int, set[str]] = {}
@@ -849,7 +921,10 @@ def summarise(
         acked += 1
         if measure <= r["t"] < end:
             ack_ms.append((r["ack_at"] - r["t"]) * 1000)
-        missing = sum(1 for m in members_of[r["session_id"]] if client_id not in got[m])
+        targets = audience(r) if audience is not None else None
+        if targets is None:
+            targets = members_of[r["session_id"]]
+        missing = sum(1 for m in targets if client_id not in got[m])
         missing_pairs += missing
         messages_missing += bool(missing)
     ack_ms.sort()
@@ -894,15 +969,179 @@ def summarise(
     }
 
 
+# --- the live tools (--tools) ------------------------------------------------------
+
+# Events that only the session's teachers hear (everyone else gets a ``skip``), and
+# those that its author hears too (never made here: the benchmark's bodies match no
+# word list and the teacher never switches on approval).
+TEACHERS_ONLY = frozenset({"item.flagged", "flag.dismissed"})
+TEACHERS_AND_AUTHOR = frozenset({"message.held"})
+TOOL_EVENTS = (
+    "poll.opened",
+    "poll.voted",
+    "poll.closed",
+    "item.flagged",
+    "flag.dismissed",
+    "groups.formed",
+    "groups.ended",
+)
+
+
+def tool_config(args: argparse.Namespace) -> dict[str, Any]:
+    """What clients.mjs needs of --tools (see its header)."""
+    return {
+        "share": args.tool_share,
+        "flag_share": args.flag_share,
+        "poll_every": args.poll_every,
+        "poll_open": args.poll_every * 2 / 3,
+        "group_size": args.group_size,
+    }
+
+
+def tool_members(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [m for res in results for m in res.get("tools", [])]
+
+
+def group_members(results: list[dict[str, Any]]) -> dict[tuple[int, int], set[int]]:
+    """(session_id, group_id) -> the member indexes in it, from the teacher's
+    ``groups.form`` ack (the groups as logged)."""
+    members = tool_members(results)
+    index_of = {(m["session_id"], m["user_id"]): m["index"] for m in members}
+    groups: dict[tuple[int, int], set[int]] = {}
+    for m in members:
+        sid = m["session_id"]
+        for action in m["actions"]:
+            for group_id, user_ids in action.get("groups") or []:
+                groups[(sid, group_id)] = {
+                    index_of[(sid, u)] for u in user_ids if (sid, u) in index_of
+                }
+    return groups
+
+
+def tool_audience(
+    results: list[dict[str, Any]],
+) -> Callable[[dict[str, Any]], list[int] | None]:
+    """Who should receive a chat message: None (the whole room) unless it was said in
+    a breakout group, then the group's members and the room's teachers."""
+    teachers: dict[int, set[int]] = {}
+    for m in tool_members(results):
+        if m["role"] == "teacher":
+            teachers.setdefault(m["session_id"], set()).add(m["index"])
+    groups = group_members(results)
+
+    def audience(record: dict[str, Any]) -> list[int] | None:
+        group_id = record.get("group_id")
+        if group_id is None:
+            return None
+        sid = record["session_id"]
+        return sorted(groups.get((sid, group_id), set()) | teachers.get(sid, set()))
+
+    return audience
+
+
+def summarise_tools(results: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
+    """The live tools' figures: the actions and their acks, the events they logged, and
+    whether every event reached its audience and only it: for each member, every seq
+    after its join up to the room's last acked seq must have come, as the event when
+    the member is in its audience, as a ``skip`` when not."""
+    members = tool_members(results)
+    groups = group_members(results)
+    sends = [r for res in results for r in res["sends"]]
+    actions = [
+        {**a, "session_id": m["session_id"], "role": m["role"]}
+        for m in members
+        for a in m["actions"]
+    ]
+    by_kind: dict[str, dict[str, Any]] = {}
+    no_ack = 0
+    for a in actions:
+        kind = by_kind.setdefault(a["kind"], {"tried": 0, "ok": 0, "refused": {}})
+        kind["tried"] += 1
+        if a["kind"] == "idle":
+            continue
+        if a["ok"]:
+            kind["ok"] += 1
+        else:
+            reason = "no ack" if a["ack_at"] is None else str(a["error"])
+            no_ack += reason == "no ack"
+            kind["refused"][reason] = kind["refused"].get(reason, 0) + 1
+    vote_changes = sum(1 for a in actions if a["kind"] == "poll.vote" and a["ok"] and a["change"])
+    # The last seq each room's own actions were acked with (a flag's id is its seq).
+    head: dict[int, int] = {}
+    for r in sends:
+        if r["ack"] and r["ack"]["ok"] and r.get("seq"):
+            head[r["session_id"]] = max(head.get(r["session_id"], 0), r["seq"])
+    for a in actions:
+        seq = a.get("seq") or (a.get("flag_id") if a["kind"] == "flag" else None)
+        if a.get("ok") and seq:
+            head[a["session_id"]] = max(head.get(a["session_id"], 0), seq)
+    # What each seq is, as those who heard it got it: (type, group_id).
+    kind_of: dict[tuple[int, int], tuple[str, int | None]] = {}
+    for m in members:
+        for seq, type_, group_id, *_flag in (e for e in m["seen"] if e[1] is not None):
+            kind_of.setdefault((m["session_id"], seq), (type_, group_id))
+    logged: dict[str, int] = {}
+    for (sid, seq), (type_, _group) in kind_of.items():
+        if seq <= head.get(sid, 0):
+            logged[type_] = logged.get(type_, 0) + 1
+    missing = undelivered = leaked = skips = tool_deliveries = 0
+    for m in members:
+        sid, teacher = m["session_id"], m["role"] == "teacher"
+        heard = {e[0] for e in m["seen"] if e[1] is not None}
+        skipped = {e[0] for e in m["seen"] if e[1] is None}
+        skips += len(skipped)
+        tool_deliveries += sum(1 for e in m["seen"] if e[1] in TOOL_EVENTS)
+        for seq in range(m["join_head"] + 1, head.get(sid, 0) + 1):
+            known = kind_of.get((sid, seq))
+            if known is None or known[0] in TEACHERS_AND_AUTHOR:
+                due = "event" if teacher else None  # a student may get either
+            elif known[0] in TEACHERS_ONLY:
+                due = "event" if teacher else "skip"
+            elif known[1] is not None:
+                in_group = m["index"] in groups.get((sid, known[1]), ())
+                due = "event" if teacher or in_group else "skip"
+            else:
+                due = "event"
+            if seq in heard:
+                leaked += due == "skip"
+            elif seq in skipped:
+                undelivered += due == "event"
+            else:
+                missing += 1
+    chats_ok = [r for r in sends if r["ack"] and r["ack"]["ok"]]
+    return {
+        "config": tool_config(args),
+        "teachers": sum(1 for m in members if m["role"] == "teacher"),
+        "actions": by_kind,
+        "vote_changes": vote_changes,
+        "chats": {
+            "acked": len(chats_ok),
+            "to_a_group": sum(1 for r in chats_ok if r.get("group_id") is not None),
+            "sent_again_to_the_room": sum(1 for r in sends if r.get("resent")),
+        },
+        "log": {"seqs": sum(head.values()), "events_by_type": dict(sorted(logged.items()))},
+        "deliveries": {"tool_events": tool_deliveries, "skips": skips},
+        "lost": {
+            "seqs_not_received": missing,
+            "skipped_instead_of_delivered": undelivered,
+            "tool_actions_without_ack": no_ack,
+            "total": missing + undelivered + no_ack,
+        },
+        "leaked": leaked,
+    }
+
+
 # --- the runs -------------------------------------------------------------------
 
 
 def start_forum(
-    args: argparse.Namespace, workdir: Path, rooms: int, clients: int
+    args: argparse.Namespace, workdir: Path, rooms: int, clients: int, teachers: bool = False
 ) -> tuple[ServerProcess, list[dict[str, Any]]]:
     """A fresh forum instance with ``rooms`` live sessions of ``clients`` students,
     served by ``python wsgi.py``; returns the running server and the rooms, each with
-    its students' ``credentials`` as --auth and --sign-in say."""
+    its students' ``credentials`` as --auth and --sign-in say (and with ``teachers``,
+    its teacher's ``teacher_credential``: a token with --auth token, else a sign-in
+    cookie made in the app)."""
     instance = workdir / "forum-instance"
     instance.mkdir(parents=True)
     env = forum_env(instance, args.database_url)
@@ -928,6 +1167,7 @@ def start_forum(
                 "--clients",
                 str(clients),
                 *(["--setup-cookies"] if in_app else []),
+                *(["--setup-teachers"] if teachers else []),
             ],
             setup_env,
         )
@@ -946,6 +1186,9 @@ def start_forum(
         print(f"forum: python wsgi.py pid {server.proc.pid} on {server.url}", flush=True)
         t0 = time.monotonic()
         for room in data["rooms"]:
+            if teachers:
+                kind = "token" if args.auth == "token" else "cookie"
+                room["teacher_credential"] = {kind: room["teacher"][kind]}
             if args.auth == "token":
                 room["credentials"] = [{"token": t} for t in room["tokens"]]
             elif in_app:
@@ -966,10 +1209,23 @@ def start_forum(
     return server, data["rooms"]
 
 
-def run_forum(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    server, rooms = start_forum(args, workdir, args.rooms, args.clients)
+def run_forum(args: argparse.Namespace, workdir: Path, tools: bool = False) -> dict[str, Any]:
+    """The forum's chat; with ``tools``, the same chat in a lesson (``--tools``): a
+    teacher in each room, polls, votes, flags and breakout groups (``forum+tools``)."""
+    if tools:
+        workdir = workdir.with_name(workdir.name + "-tools")
+    server, rooms = start_forum(args, workdir, args.rooms, args.clients, teachers=tools)
     try:
-        result = drive(server.url, rooms, args, server, "forum", workdir, profile=args.profile)
+        result = drive(
+            server.url,
+            rooms,
+            args,
+            server,
+            "forum+tools" if tools else "forum",
+            workdir,
+            profile=None if tools else args.profile,
+            tools=tools,
+        )
     finally:
         server.stop()
     return result
@@ -1307,6 +1563,11 @@ def p95_of(result: dict[str, Any] | None) -> float | None:
 
 
 SERVERS = ("forum", "floor", "floor+log", "floor+direct")
+SERVERS_TOOLS = ("forum", "forum+tools", "floor", "floor+log", "floor+direct")
+
+
+def servers_of(args: argparse.Namespace) -> tuple[str, ...]:
+    return SERVERS_TOOLS if args.tools else SERVERS
 
 
 def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, Any]:
@@ -1314,7 +1575,7 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
     the median CPU ratio within AIM_CPU_RATIO, the largest within AIM_CPU_RATIO_MAX."""
     last = rounds[-1]
     floor, stored, direct = last.get("floor"), last.get("floor+log"), last.get("floor+direct")
-    cols = [(name, last.get(name)) for name in SERVERS]
+    cols = [(name, last.get(name)) for name in servers_of(args)]
     cols = [(name, r) for name, r in cols if r]
     rows = [
         ("messages sent/s", lambda r: fmt(r["sent_per_s"])),
@@ -1337,6 +1598,9 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
         one["p95_ratio"] = ratio(p95_of(one.get("forum")), p95_of(one.get("floor")))
         one["log_cpu_ratio"] = ratio(cpu_of(one.get("floor+log")), cpu_of(one.get("floor")))
         one["direct_cpu_ratio"] = ratio(cpu_of(one.get("forum")), cpu_of(one.get("floor+direct")))
+        if args.tools:
+            one["tools_cpu_ratio"] = ratio(cpu_of(one.get("forum+tools")), cpu_of(one.get("floor")))
+            one["tools_p95_ratio"] = ratio(p95_of(one.get("forum+tools")), p95_of(one.get("floor")))
     print()
     client = (
         f"socket.io-client {js_client_version()} (Node)"
@@ -1357,14 +1621,24 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
         + (f"; round {len(rounds)} of {len(rounds)}" if len(rounds) > 1 else "")
     )
     header = f"{'':<30}" + "".join(f"{name:>13}" for name, _r in cols) + f"{'ratio':>10}"
+    if args.tools:
+        header += f"{'tools ratio':>13}"  # forum+tools / floor; "ratio" is forum / floor
     print(header)
     print("-" * len(header))
     ratios = {"server CPU ms / 1k deliv.": last["cpu_ratio"], "latency p95 ms": last["p95_ratio"]}
+    tools_ratios = {
+        "server CPU ms / 1k deliv.": last.get("tools_cpu_ratio"),
+        "latency p95 ms": last.get("tools_p95_ratio"),
+    }
     for name, get in rows:
         line = f"{name:<30}" + "".join(f"{get(r):>13}" for _, r in cols)
         if ratios.get(name) is not None:
             line += f"{ratios[name]:>9.2f}x"
+        if args.tools and tools_ratios.get(name) is not None:
+            line = f"{line:<{len(header) - 13}}{tools_ratios[name]:>12.2f}x"
         print(line)
+    if args.tools and last.get("forum+tools"):
+        report_tools(last["forum+tools"], last.get("forum"))
     if stored and floor:
         print(
             "\nfloor+log (the floor, storing and chaining each message before it tells anyone): "
@@ -1408,7 +1682,6 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
         for name, ok in aims.items():
             print(f"  {'PASS' if ok else 'FAIL'}  {name}")
     elif cpu_ratios:
-        at_aim_load = (args.rooms, args.clients, args.rate) == (10, 20, 0.5)
         middle = "median " if len(rounds) > 1 else ""
         aims = {
             f"{middle}CPU per delivery <= {AIM_CPU_RATIO}x floor": cpu_ratio <= AIM_CPU_RATIO,
@@ -1418,6 +1691,10 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
             and p95_ratio <= AIM_P95_RATIO,
             "nothing lost": all(r["forum"]["lost"]["total"] == 0 for r in rounds),
         }
+    if args.tools:
+        aims.update(tools_aims(rounds, len(rounds) > 1))
+    if aims and args.scenario != "capacity":
+        at_aim_load = (args.rooms, args.clients, args.rate) == (10, 20, 0.5)
         print()
         if not at_aim_load:
             print("(the aims are set for 10 rooms x 20 clients x 0.5 msg/s; shown anyway)")
@@ -1446,6 +1723,126 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
         "p95_ratio": p95_ratio,
         "aims": aims,
     }
+
+
+def report_tools(tools: dict[str, Any], plain: dict[str, Any] | None) -> None:
+    """The live tools' part of the report: the lesson's actions and events, and the
+    forum's figures with the tools against those without, from the same run."""
+    t = tools["tools"]
+    print(
+        f"\nforum+tools: the same chat in a lesson, {t['teachers']} teacher(s) (one a room) "
+        f"and the live tools (a share {t['config']['share']:g} of the students' actions; "
+        f"a poll every {t['config']['poll_every']:g} s; groups of "
+        f"{t['config']['group_size']} for the middle third of the window)"
+    )
+    for kind, k in sorted(t["actions"].items(), key=lambda item: (item[0] == "idle", item[0])):
+        if kind == "idle":
+            print(f"  {'tool turns with no poll open':<38}{k['tried']:>7,}")
+            continue
+        refused = ", ".join(f"{n} {why}" for why, n in sorted(k["refused"].items()))
+        extra = f"  (changed votes {t['vote_changes']:,})" if kind == "poll.vote" else ""
+        print(
+            f"  {kind + ' acked / tried':<38}{k['ok']:>7,} / {k['tried']:,}"
+            + (f"  refused: {refused}" if refused else "")
+            + extra
+        )
+    chats = t["chats"]
+    print(
+        f"  {'chats to a group / acked':<38}{chats['to_a_group']:>7,} / {chats['acked']:,}"
+        f"  (sent again to the room after the groups ended: {chats['sent_again_to_the_room']})"
+    )
+    logged = ", ".join(f"{name} {n:,}" for name, n in t["log"]["events_by_type"].items())
+    print(f"  {'events logged':<38}{t['log']['seqs']:>7,}  ({logged})")
+    print(
+        f"  {'tool events / skips received':<38}{t['deliveries']['tool_events']:>7,} / "
+        f"{t['deliveries']['skips']:,}"
+    )
+    lost = t["lost"]
+    print(
+        f"  {'seqs not received / skipped':<38}{lost['seqs_not_received']:>7,} / "
+        f"{lost['skipped_instead_of_delivered']:,}  (tool actions without an ack: "
+        f"{lost['tool_actions_without_ack']}; events to someone outside their audience: "
+        f"{t['leaked']})"
+    )
+    if plain is None:
+        return
+    print("\n  the forum with tools / without (same run)")
+    for name, get in (
+        ("latency p95 ms", p95_of),
+        ("lost", lambda r: float(r["lost"]["total"])),
+        ("server CPU ms / 1k deliv.", cpu_of),
+        ("deliveries/s", lambda r: r["deliveries_per_s"]),
+    ):
+        with_, without = get(tools), get(plain)
+        r = ratio(with_, without)
+        digits = 0 if name == "lost" else 1
+        print(
+            f"  {name:<38}{fmt(with_, digits):>9} / {fmt(without, digits)}"
+            + (f"  ({r:.2f}x)" if r is not None and name != "lost" else "")
+        )
+
+
+def tools_comparison(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The forum's figures with the live tools and without, from the same run (last
+    round), the tools' counts, and the ratios to the floor over the rounds."""
+    last = rounds[-1]
+
+    def figures(side: dict[str, Any] | None) -> dict[str, Any] | None:
+        if side is None:
+            return None
+        return {
+            "latency_p95_ms": p95_of(side),
+            "lost": side["lost"]["total"],
+            "server_cpu_ms_per_1000_deliveries": cpu_of(side),
+            "deliveries_per_s": side["deliveries_per_s"],
+            "sent_per_s": side["sent_per_s"],
+        }
+
+    tools = last.get("forum+tools")
+    cpu = [r["tools_cpu_ratio"] for r in rounds if r.get("tools_cpu_ratio") is not None]
+    p95 = [r["tools_p95_ratio"] for r in rounds if r.get("tools_p95_ratio") is not None]
+    return {
+        "forum": figures(last.get("forum")),
+        "forum+tools": figures(tools),
+        "floor": figures(last.get("floor")),
+        "tools": tools["tools"] if tools else None,
+        "forum+tools_to_floor": {
+            "cpu_per_delivery_ratio": statistics.median(cpu) if cpu else None,
+            "cpu_per_delivery_ratio_max": max(cpu) if cpu else None,
+            "p95_ratio": statistics.median(p95) if p95 else None,
+        },
+    }
+
+
+def tools_aims(rounds: list[dict[str, Any]], several: bool) -> dict[str, bool]:
+    """The aims again, for the forum with the live tools (``forum+tools``) against the
+    floor at the same chat rate; and every event to its audience, and only to it."""
+    sides = [r["forum+tools"] for r in rounds if r.get("forum+tools")]
+    if not sides:
+        return {}
+    aims = {
+        "with tools: nothing lost (chats, tool events, skips)": all(
+            s["lost"]["total"] == 0 for s in sides
+        ),
+        "with tools: no event to anyone outside its audience": all(
+            s["tools"]["leaked"] == 0 for s in sides
+        ),
+    }
+    cpu = [r["tools_cpu_ratio"] for r in rounds if r.get("tools_cpu_ratio") is not None]
+    p95 = [r["tools_p95_ratio"] for r in rounds if r.get("tools_p95_ratio") is not None]
+    middle = "median " if several else ""
+    if cpu:
+        aims[f"with tools: {middle}CPU per delivery <= {AIM_CPU_RATIO}x floor"] = (
+            statistics.median(cpu) <= AIM_CPU_RATIO
+        )
+        aims[f"with tools: CPU per delivery never > {AIM_CPU_RATIO_MAX}x floor"] = (
+            max(cpu) <= AIM_CPU_RATIO_MAX
+        )
+    if p95:
+        aims[f"with tools: {middle}p95 latency <= {AIM_P95_RATIO}x floor"] = (
+            statistics.median(p95) <= AIM_P95_RATIO
+        )
+    return aims
 
 
 def main() -> int:
@@ -1588,6 +1985,38 @@ def main() -> int:
         help="run the sides this many times, one after the other; the aims are judged on "
         "the median ratio and the largest",
     )
+    parser.add_argument(
+        "--tools",
+        action="store_true",
+        help="chat: also run the forum with the live tools in use (forum+tools): a teacher "
+        "in each room opens polls, forms and ends breakout groups and dismisses flags; "
+        "students vote, change votes and flag messages instead of some chats (chats keep "
+        "--rate); compared with the floor and with the forum without tools; "
+        "writes benchmarks/results/tools.json",
+    )
+    parser.add_argument(
+        "--tool-share",
+        type=float,
+        default=0.2,
+        help="--tools: the share of the students' actions that are tool actions (they act at "
+        "rate / (1 - share), so that chats keep --rate)",
+    )
+    parser.add_argument(
+        "--flag-share",
+        type=float,
+        default=0.1,
+        help="--tools: the share of the tool actions that flag a message (the rest vote "
+        "while a poll is open)",
+    )
+    parser.add_argument(
+        "--poll-every",
+        type=float,
+        default=15,
+        help="--tools: seconds between the teacher's polls (each open for two thirds of it)",
+    )
+    parser.add_argument(
+        "--group-size", type=int, default=4, help="--tools: breakout groups of this size"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument(
         "--output",
@@ -1600,6 +2029,7 @@ def main() -> int:
     )
     parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--setup-cookies", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--setup-teachers", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -1611,10 +2041,24 @@ def main() -> int:
     global NICE
     NICE = args.nice
     if args.setup:  # the in-app data step, in its own process (see start_forum)
-        print(json.dumps(setup_data(args.rooms, args.clients, args.setup_cookies)))
+        print(
+            json.dumps(
+                setup_data(args.rooms, args.clients, args.setup_cookies, args.setup_teachers)
+            )
+        )
         return 0
+    if args.tools and (args.scenario != "chat" or args.client != "js"):
+        raise SystemExit("--tools is for --scenario chat with --client js")
+    if args.tools and not 0 <= args.tool_share < 1:
+        raise SystemExit("--tool-share must be at least 0 and below 1")
+    if args.tools and 1 + args.poll_every * 2 / 3 >= args.warmup + args.duration - 0.5:
+        print(
+            "warning: no poll fits in --warmup + --duration (a poll opens 1 s in and stays "
+            "open two thirds of --poll-every): the students will only flag",
+            file=sys.stderr,
+        )
     if args.output is None:
-        args.output = RESULTS_DIR / OUTPUTS[args.scenario]
+        args.output = RESULTS_DIR / ("tools.json" if args.tools else OUTPUTS[args.scenario])
     if args.scenario == "capacity" and args.only is None:
         args.only = "forum"  # one forum process; --only floor measures the floor instead
     if args.rate > 1.0:
@@ -1648,6 +2092,8 @@ def main() -> int:
             one: dict[str, Any] = {}
             if args.only != "floor":
                 one["forum"] = run_forum(args, workdir / f"round-{number}")
+                if args.tools:
+                    one["forum+tools"] = run_forum(args, workdir / f"round-{number}", tools=True)
             if args.only != "forum":
                 one["floor"] = run_floor(args, workdir)
                 if args.stored_floor:
@@ -1681,6 +2127,7 @@ def main() -> int:
             "sign_in": args.sign_in if args.auth == "cookie" else None,
             "server_deflate": not args.no_deflate,
             "max_connections": args.max_connections,
+            **({"tools": tool_config(args)} if args.tools else {}),
         },
         "machine": {
             "cpus": os.cpu_count(),
@@ -1696,6 +2143,7 @@ def main() -> int:
         out.update(
             {
                 "forum": rounds[-1].get("forum"),
+                **({"forum+tools": rounds[-1].get("forum+tools")} if args.tools else {}),
                 "floor": rounds[-1].get("floor"),
                 "floor+log": rounds[-1].get("floor+log"),
                 "floor+direct": rounds[-1].get("floor+direct"),
@@ -1705,9 +2153,17 @@ def main() -> int:
                         "p95_ratio": r["p95_ratio"],
                         "log_cpu_ratio": r["log_cpu_ratio"],
                         "direct_cpu_ratio": r["direct_cpu_ratio"],
+                        **(
+                            {
+                                "tools_cpu_ratio": r.get("tools_cpu_ratio"),
+                                "tools_p95_ratio": r.get("tools_p95_ratio"),
+                            }
+                            if args.tools
+                            else {}
+                        ),
                         **{
                             f"{name}_cpu_ms_per_1000_deliveries": cpu_of(r.get(name))
-                            for name in SERVERS
+                            for name in servers_of(args)
                         },
                     }
                     for r in rounds
@@ -1716,6 +2172,8 @@ def main() -> int:
             }
         )
         aims = verdict["aims"]
+        if args.tools:
+            out["with_tools_vs_without"] = tools_comparison(rounds)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     shown = args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output
