@@ -17,7 +17,7 @@ chained bulk builder, above). Then ``python wsgi.py`` (eventlet) is started and:
   (VmHWM) after them;
 - verification: the step itself, timed in one process after start-up (wall and CPU
   time: on a loaded machine the wall time is mostly waiting for a CPU)
-  (``transcript.verify_stored`` on the database, ``transcript.verify_bytes`` on the
+  (``verification.verify_stored`` on the database, ``verification.verify_bytes`` on the
   downloaded export), and the whole ``forum verify FILE`` and ``forum verify
   --session ID`` commands (start-up included).
 
@@ -142,7 +142,7 @@ VERIFY_STEP = """
 import json, sys, time
 from pathlib import Path
 from forum import create_app
-from forum.evidence import transcript
+from forum.evidence import verification
 from forum.extensions import db
 from forum.models import ForumSession
 
@@ -150,11 +150,11 @@ app = create_app()
 with app.app_context():
     session = db.session.get(ForumSession, int(sys.argv[1]))
     began, cpu = time.perf_counter(), time.process_time()
-    stored = transcript.verify_stored(session)
+    stored = verification.verify_stored(session)
     stored_s, stored_cpu = time.perf_counter() - began, time.process_time() - cpu
     raw = Path(sys.argv[2]).read_bytes()
     began, cpu = time.perf_counter(), time.process_time()
-    filed = transcript.verify_bytes(raw)
+    filed = verification.verify_bytes(raw)
     file_s, file_cpu = time.perf_counter() - began, time.process_time() - cpu
 print(json.dumps({"stored_s": round(stored_s, 3), "stored_cpu_s": round(stored_cpu, 3),
                   "stored": stored.line[:40], "file_s": round(file_s, 3),

@@ -160,7 +160,7 @@ def word_list(lang: str, added: tuple[str, ...], removed: tuple[str, ...]) -> No
 )
 def verify(file: Path | None, session_id: int | None, key_file: Path | None) -> None:
     """Check a transcript export (offline) or a stored session; exit 1 if invalid."""
-    from .evidence import transcript
+    from .evidence import verification
     from .models import ForumSession
 
     if (file is None) == (session_id is None):
@@ -169,7 +169,7 @@ def verify(file: Path | None, session_id: int | None, key_file: Path | None) -> 
         session = db.session.get(ForumSession, session_id)
         if session is None:
             _fail(f"no session with id {session_id}")
-        verdict = transcript.verify_stored(session)
+        verdict = verification.verify_stored(session)
     elif file is not None:
         try:
             raw = file.read_bytes()
@@ -177,8 +177,8 @@ def verify(file: Path | None, session_id: int | None, key_file: Path | None) -> 
             click.echo(f"invalid: cannot read {file}: {exc.strerror}")
             sys.exit(1)
         # The signature counts only under --public-key, else this instance's key.
-        trusted = transcript.trust(key_file.read_text() if key_file else None)
-        verdict = transcript.verify_bytes(raw, trusted)
+        trusted = verification.trust(key_file.read_text() if key_file else None)
+        verdict = verification.verify_bytes(raw, trusted)
     click.echo(verdict.line)
     sys.exit(0 if verdict.valid else 1)
 
@@ -189,17 +189,17 @@ def verify(file: Path | None, session_id: int | None, key_file: Path | None) -> 
 def report(roc_year: int, fmt: str) -> None:
     """The academic-year report (1 August – 31 July) as JSON or CSV."""
     from . import csvfile
-    from .evidence import review
+    from .evidence import report as year_report
 
     if not 1 <= roc_year <= 300:
         _fail("--year is an ROC year such as 113")
-    data = review.report(roc_year)
+    data = year_report.report(roc_year)
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     writer = csvfile.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["figure", "key", "value"])
-    writer.writerows(review.report_rows(data))
+    writer.writerows(year_report.report_rows(data))
 
 
 @forum_cli.command("add-school")

@@ -91,7 +91,7 @@ def test_retention_lists_then_erases_names_and_records_still_verify(app, demo, r
     """Years after the demo's exchanges, ``forum retention`` lists the students; with
     ``--apply`` their names become pseudonyms, their codes stop working, what they
     wrote stays under the pseudonym, and the sealed record still verifies."""
-    from forum.evidence import transcript
+    from forum.evidence import verification
 
     sealed = next(s["id"] for s in demo["sessions"] if s["status"] == "closed")
     student = next(u for u in demo["users"] if u["role"] == "student")
@@ -128,7 +128,7 @@ def test_retention_lists_then_erases_names_and_records_still_verify(app, demo, r
         assert not db.session.scalar(
             sa.select(User).where(User.display_name == student["display_name"])
         )
-        assert transcript.verify_stored(db.session.get(ForumSession, sealed)).valid
+        assert verification.verify_stored(db.session.get(ForumSession, sealed)).valid
         erased = {r["id"] for r in rows} & authors
         assert erased  # some of the erased wrote in the sealed session
     # Their codes no longer work.

@@ -1062,11 +1062,11 @@ def test_review_desk_filters_and_verdicts(app, demo):
     assert _desk_ids(reviewer, "?state=flagged&country=KR") == set()
     # The verdicts sit beside the sealed record; the record is unchanged.
     assert {sid: head_of(app, sid) for sid in (plastic, rivers)} == record_before
-    from forum.evidence import transcript
+    from forum.evidence import verification
 
     with app.app_context():
         for sid in (plastic, rivers):
-            assert transcript.verify_stored(db.session.get(ForumSession, sid)).valid
+            assert verification.verify_stored(db.session.get(ForumSession, sid)).valid
         db.session.remove()
     # A teacher cannot mark.
     teacher = signed_in(app, demo, "teacher")
@@ -1081,7 +1081,7 @@ def test_a_live_sessions_export_matches_its_head_while_the_room_goes_on(app, dem
     """Exported or checked mid-conversation, the record is the log as far as the head
     that was read, not a head with more events after it."""
     from forum import room
-    from forum.evidence import transcript
+    from forum.evidence import readers, transcript, verification
     from forum.models import ForumSession, User
 
     sid = sessions_of(demo)["live"]
@@ -1089,7 +1089,7 @@ def test_a_live_sessions_export_matches_its_head_while_the_room_goes_on(app, dem
         session = db.session.get(ForumSession, sid)
         head = session.head_seq
         reader = db.session.scalar(sa.select(User).where(User.username == "chen.reviewer"))
-        reading = transcript.reading_for(reader, session)
+        reading = readers.reading_for(reader, session)
         # Someone writes in the room between reading the session and reading its log.
         with app.app_context():
             teacher = db.session.scalar(sa.select(User).where(User.username == "lin.teacher"))
@@ -1099,8 +1099,8 @@ def test_a_live_sessions_export_matches_its_head_while_the_room_goes_on(app, dem
             db.session.remove()
         doc = transcript.export(session, reading)
         assert [e["seq"] for e in doc["events"]] == list(range(1, head + 1))
-        assert transcript.verify_document(doc).valid
-        assert transcript.verify_stored(session).valid
+        assert verification.verify_document(doc).valid
+        assert verification.verify_stored(session).valid
         db.session.remove()
 
 

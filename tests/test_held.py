@@ -289,7 +289,7 @@ def test_students_records_leave_out_what_they_may_not_read_and_the_seal_verifies
     result = runner.invoke(args=["forum", "verify", str(evidence)])
     assert result.exit_code == 0 and result.output.startswith("valid"), result.output
     with app.app_context():
-        from forum.evidence.transcript import verify_stored
+        from forum.evidence.verification import verify_stored
         from forum.models import ForumSession
 
         assert verify_stored(db.session.get(ForumSession, sid)).valid

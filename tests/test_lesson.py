@@ -45,7 +45,7 @@ def _in(app, locale: str, text: str, **values) -> str:
     ("locale", "lang"), [("zh_Hant_TW", "zh-TW"), ("en", "en"), ("ja", "ja"), ("ko", "ko")]
 )
 def test_a_teacher_runs_a_whole_lesson_and_the_sealed_record_shows_it(people, app, locale, lang):
-    from forum.evidence import transcript
+    from forum.evidence import verification
 
     sid = people.live_session
     _speaks(app, people, "tw_teacher", locale)
@@ -128,8 +128,8 @@ def test_a_teacher_runs_a_whole_lesson_and_the_sealed_record_shows_it(people, ap
     reviewer = sign_in(app, people.users["reviewer"])
     doc = reviewer.get(f"/sessions/{sid}/transcript.json").get_json()
     with app.app_context():
-        assert transcript.verify_document(doc).valid
-        assert transcript.verify_stored(db.session.get(ForumSession, sid)).valid
+        assert verification.verify_document(doc).valid
+        assert verification.verify_stored(db.session.get(ForumSession, sid)).valid
     types = [e["type"] for e in doc["events"]]
     for step in (
         "poll.opened",

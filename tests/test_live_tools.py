@@ -426,7 +426,7 @@ def _signed_in(people, name: str):
 
 
 def test_the_sealed_record_keeps_who_voted_what_and_every_flag_and_still_verifies(people, app):
-    from forum.evidence import transcript
+    from forum.evidence import verification
     from forum.models import ForumSession
 
     lesson = _lesson(people)
@@ -434,8 +434,8 @@ def test_the_sealed_record_keeps_who_voted_what_and_every_flag_and_still_verifie
     reviewer = _signed_in(people, "reviewer")
     doc = reviewer.get(f"/sessions/{sid}/transcript.json").get_json()
     with app.app_context():
-        assert transcript.verify_document(doc).valid
-        assert transcript.verify_stored(db.session.get(ForumSession, sid)).valid
+        assert verification.verify_document(doc).valid
+        assert verification.verify_stored(db.session.get(ForumSession, sid)).valid
     votes = [e for e in doc["events"] if e["type"] == "poll.voted"]
     assert {(e["actor_id"], tuple(e["data"]["choices"])) for e in votes} == {
         (lesson["tw"].id, (0,)),
@@ -481,14 +481,14 @@ def test_the_review_page_shows_polls_with_pseudonymous_answers_and_flags(people,
 
 def test_the_years_report_counts_polls_and_flags(people, app):
     from forum.clock import academic_year_of
-    from forum.evidence import review
+    from forum.evidence import report
     from forum.models import ForumSession
 
     lesson = _lesson(people)
     with app.app_context():
         year = academic_year_of(db.session.get(ForumSession, lesson["sid"]).starts_at)
-        data = review.report(year)
-        rows = review.report_rows(data)
+        data = report.report(year)
+        rows = report.report_rows(data)
     assert data["polls"] >= 1 and data["flags"] >= 2
     assert ("polls", "", data["polls"]) in rows and ("flags", "", data["flags"]) in rows
     reviewer = _signed_in(people, "reviewer")

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from conftest import Auth
 
 from forum import room
-from forum.evidence import transcript
+from forum.evidence import read, readers, transcript, verification
 from forum.extensions import db
 from forum.log import eventlog, events
 from forum.people import pseudonyms
@@ -103,7 +103,7 @@ def whole_export(session, reading) -> dict:
     from forum.room import seal
 
     return {
-        "format": transcript.FORMAT,
+        "format": readers.FORMAT,
         "session": sessions.serialize(session),
         "actors": actors,
         "events": [
@@ -184,7 +184,7 @@ def test_streamed_exports_are_the_bytes_of_the_whole_document(
 
     from forum.models import ForumSession, User
 
-    monkeypatch.setattr(transcript, "BATCH", batch)
+    monkeypatch.setattr(read, "BATCH", batch)
     sealed_demo = next(s["id"] for s in demo["sessions"] if s["status"] == "closed")
     with app.app_context():
         room.close_room(
@@ -211,7 +211,7 @@ def test_streamed_exports_are_the_bytes_of_the_whole_document(
                     )
                     login_user(user)
                     session = db.session.get(ForumSession, sid)
-                    reading = transcript.reading_for(user, session, pseudonyms=bool(query))
+                    reading = readers.reading_for(user, session, pseudonyms=bool(query))
                     doc = whole_export(session, reading)
                     expected = app.json.response(doc).get_data()
                     assert transcript.export(session, reading) == doc
@@ -223,7 +223,7 @@ def test_streamed_exports_are_the_bytes_of_the_whole_document(
                 assert got_csv.get_data() == whole_csv(doc), (role, sid, query)
                 if role != "student":  # a student's copy withholds hidden text
                     with app.app_context():
-                        assert transcript.verify_bytes(got_json.get_data()).valid
+                        assert verification.verify_bytes(got_json.get_data()).valid
                 else:
                     hidden = [e for e in json.loads(expected)["events"] if e["data"].get("hidden")]
                     assert hidden and all(
@@ -236,7 +236,7 @@ def test_a_stream_holds_no_database_slot_while_the_client_reads(
 ):
     """Between batches, with the client not reading, the stream holds no admission
     slot and no session: a slow reader starves nobody."""
-    monkeypatch.setattr(transcript, "BATCH", 50)
+    monkeypatch.setattr(read, "BATCH", 50)
     gate = app.extensions["forum.sql.gate"]
     client = _signed_in(app, demo, "reviewer", None)
     for form in ("json", "csv"):
@@ -259,10 +259,10 @@ def test_verify_stored_names_the_first_bad_seq_and_a_head_beyond_the_log(
 ):
     from forum.models import Event, ForumSession
 
-    monkeypatch.setattr(transcript, "BATCH", 64)
+    monkeypatch.setattr(read, "BATCH", 64)
     with app.app_context():
         session = db.session.get(ForumSession, long_record)
-        verdict = transcript.verify_stored(session)
+        verdict = verification.verify_stored(session)
         assert verdict.valid and verdict.events == session.head_seq
         assert verdict.line.startswith(
             f"valid: {session.head_seq} events, head {session.head_hash}"
@@ -272,14 +272,14 @@ def test_verify_stored_names_the_first_bad_seq_and_a_head_beyond_the_log(
         )
         event.data = {**event.data, "body": "rewritten"}
         db.session.commit()
-        verdict = transcript.verify_stored(session)
+        verdict = verification.verify_stored(session)
         assert not verdict.valid and verdict.bad_seq == 333
         assert verdict.line == "invalid: seq 333: hash does not match the event's content"
         db.session.execute(
             sa.delete(Event).where(Event.session_id == long_record, Event.seq >= 333)
         )
         db.session.commit()
-        verdict = transcript.verify_stored(db.session.get(ForumSession, long_record))
+        verdict = verification.verify_stored(db.session.get(ForumSession, long_record))
         assert not verdict.valid and verdict.bad_seq == 333
         db.session.remove()
 
@@ -309,9 +309,9 @@ def test_every_page_of_a_long_record_keeps_pseudonyms_and_withholding(
     each page says which it is; a reply to a message on another page links there."""
     from markupsafe import escape
 
-    from forum.evidence import review
+    from forum.evidence import record
 
-    monkeypatch.setattr(review, "PER_PAGE", 40)
+    monkeypatch.setattr(record, "PER_PAGE", 40)
     with app.app_context():
         from forum.models import User
 
@@ -392,7 +392,7 @@ def test_forum_verify_session_checks_a_long_log_in_batches(
     seq named when an event deep in the log is rewritten."""
     from forum.models import Event, User
 
-    monkeypatch.setattr(transcript, "BATCH", 50)
+    monkeypatch.setattr(read, "BATCH", 50)
     with app.app_context():
         teacher = db.session.scalar(sa.select(User).where(User.username == "lin.teacher"))
         room.close_room(room.seat_for(teacher, long_record))

@@ -342,14 +342,14 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(
 
 
 def test_report_csvs_neutralise_formulas_too(app, demo, runner, monkeypatch):
-    from forum.evidence import review
+    from forum.evidence import report
 
     rows = [
         ("figure", "=cmd|' /C calc'!A0", 1),
         ("figure", "\tTAB", "-2+3"),
         ("sessions_held", "", 3),
     ]
-    monkeypatch.setattr(review, "report_rows", lambda data: rows)
+    monkeypatch.setattr(report, "report_rows", lambda data: rows)
     result = runner.invoke(args=["forum", "report", "--year", "113", "--format", "csv"])
     assert result.exit_code == 0, result.output
     lines = list(csv.reader(io.StringIO(result.stdout)))

@@ -158,11 +158,11 @@ def test_showcases_stay_out_of_exchanges_applications_and_their_figures(app, peo
     http, headers = api(app, people, "reviewer")
     with app.app_context():
         from forum.clock import academic_year_of
-        from forum.evidence import review
+        from forum.evidence import report
         from forum.models import utcnow
 
         roc = academic_year_of(utcnow())
-        before = review.report(roc)
+        before = report.report(roc)
     made = http.post("/api/v1/showcases", json=body_for(demo), headers=headers).get_json()
     listed = http.get("/api/v1/exchanges", headers=headers).get_json()["exchanges"]
     assert made["id"] not in {e["id"] for e in listed}
@@ -174,7 +174,7 @@ def test_showcases_stay_out_of_exchanges_applications_and_their_figures(app, peo
     desk = sign_in(app, people.users["reviewer"]).get("/desk/").get_data(as_text=True)
     assert "How our beach clean-up worked" not in desk
     with app.app_context():
-        after = review.report(roc)
+        after = report.report(roc)
     assert after["exchanges"] == before["exchanges"]
     assert after["applications"] == before["applications"]
     # A presenting teacher schedules no other session in it, nor changes its session.
@@ -357,11 +357,11 @@ def test_the_showcase_record_seals_verifies_and_the_report_counts_it(
     sid = showcase["id"]
     with app.app_context():
         from forum.clock import academic_year_of
-        from forum.evidence import review
+        from forum.evidence import report
         from forum.models import utcnow
 
         roc = academic_year_of(utcnow())
-        before = review.report(roc)
+        before = report.report(roc)
     assert before["showcases"] == {"held": 0, "presenting_schools": 0, "audience_schools": 0}
     teacher = _open(people, sid)
     asker = people.joined("kr_student", sid)
@@ -375,10 +375,10 @@ def test_the_showcase_record_seals_verifies_and_the_report_counts_it(
     result = runner.invoke(args=["forum", "verify", str(evidence)])
     assert result.exit_code == 0 and result.output.startswith("valid"), result.output
     with app.app_context():
-        from forum.evidence.transcript import verify_stored
+        from forum.evidence.verification import verify_stored
 
         assert verify_stored(db.session.get(ForumSession, sid)).valid
-        after = review.report(roc)
+        after = report.report(roc)
     # Counted apart: the exchanges' figures are what they were.
     assert after["showcases"] == {"held": 1, "presenting_schools": 1, "audience_schools": 1}
     for key in ("exchanges", "applications", "sessions_held", "messages", "held_messages"):

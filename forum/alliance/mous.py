@@ -2,7 +2,7 @@
 prefecture's board of education, say), planned or signed, per academic year.
 
 Admins record, edit and delete them; reviewers and admins read them; the academic-year
-report counts them (``review.report``). The pages, the API and the CLI act through here.
+report counts them (``evidence.report``). The pages, the API and the CLI act through here.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ workshops, international-education seminars, other) and who took part.
 An event keeps its participants by name and school (from a CSV, or a list in the API)
 or, where names are not kept, a head count. Admins record, edit and delete events;
 reviewers and admins read them; the academic-year report counts the educators trained
-(``review.report``). The pages, the API and the CLI act through here.
+(``evidence.report``). The pages, the API and the CLI act through here.
 """
 
 from __future__ import annotations

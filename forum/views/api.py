@@ -129,18 +129,18 @@ def close_session(session_id: int):
 @bp.get("/sessions/<int:session_id>/transcript")
 def session_transcript(session_id: int):
     """Same body as transcript.json."""
-    from ..evidence import transcript
+    from ..evidence import readers, transcript
     from ..models import Role
 
     session = access.get_session_for(current_user, session_id)
     pseudonyms = request.args.get("pseudonyms") == "1" or current_user.role == Role.REVIEWER
-    reading = transcript.reading_for(current_user, session, pseudonyms=pseudonyms)
+    reading = readers.reading_for(current_user, session, pseudonyms=pseudonyms)
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     if not transcript.streams_json(app):
         return jsonify(transcript.export(session, reading))
     # Streamed as transcript.json is: a batch of events at a time, no connection held
     # while the client reads; the same bytes.
-    snap = transcript.snapshot(session, reading)
+    snap = readers.snapshot(session, reading)
     return Response(transcript.export_chunks(snap, app), mimetype=app.json.mimetype)
 
 

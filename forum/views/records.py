@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..errors import ActionError
-from ..evidence import review, transcript
+from ..evidence import live_tools, readers, record, transcript
 from ..forms import RevealForm
 from ..models import Role
 from ..people import access, pseudonyms
@@ -56,7 +56,7 @@ class Pager:
             **self.keep,
         )
 
-    def window(self, view: review.RecordView, around: int = 2) -> list[int | None]:
+    def window(self, view: record.RecordView, around: int = 2) -> list[int | None]:
         """The page numbers to link: the first, the last and those around the current
         one, None where some are left out."""
         shown = sorted(
@@ -74,22 +74,22 @@ class Pager:
         return out
 
 
-def paged_record(session, reading, endpoint: str) -> tuple[review.RecordView, Pager]:
+def paged_record(session, reading, endpoint: str) -> tuple[record.RecordView, Pager]:
     """The page of a record the request asks for (``page``, or the page of
     ``message``), and its pager."""
     page = request.args.get("page", type=int) or 1
     message = request.args.get("message", type=int)
     if message is not None:
-        page = review.page_of_message(session, message) or page
+        page = record.page_of_message(session, message) or page
     keep = {name: value for name in ("pseudonyms", "names") if (value := request.args.get(name))}
-    return review.record_view(session, reading, page), Pager(endpoint, session.id, keep)
+    return record.record_view(session, reading, page), Pager(endpoint, session.id, keep)
 
 
 def _reading(session_id: int):
     """The session if the user may read its record, and how they read it."""
     session = access.get_session_for(current_user, session_id)
     pseudonyms = request.args.get("pseudonyms") == "1"
-    reading = transcript.reading_for(current_user, session, pseudonyms=pseudonyms)
+    reading = readers.reading_for(current_user, session, pseudonyms=pseudonyms)
     if (
         not reading.names
         and request.args.get("names") == "1"
@@ -103,7 +103,7 @@ def _reading(session_id: int):
 @login_required
 def transcript_json(session_id: int):
     """The evidence export (sdg-forum-transcript/1), streamed: what the record is read
-    against (``transcript.snapshot``) is taken here, then the events are read and
+    against (``readers.snapshot``) is taken here, then the events are read and
     written a batch at a time after the request has given its connection back, so
     a 100,000-event session costs neither the server's memory nor a connection held
     while a slow client reads. The bytes are those ``jsonify`` would send."""
@@ -114,7 +114,7 @@ def transcript_json(session_id: int):
         response = jsonify(transcript.export(session, reading))
         response.headers.update(headers)
         return response
-    snap = transcript.snapshot(session, reading)
+    snap = readers.snapshot(session, reading)
     return Response(
         transcript.export_chunks(snap, app), mimetype=app.json.mimetype, headers=headers
     )
@@ -125,7 +125,7 @@ def transcript_json(session_id: int):
 def transcript_csv(session_id: int):
     """One row per message, UTF-8 with BOM, streamed as the JSON export is."""
     session, reading = _reading(session_id)
-    snap = transcript.snapshot(session, reading)
+    snap = readers.snapshot(session, reading)
     return Response(
         transcript.csv_chunks(snap, current_app._get_current_object()),  # type: ignore[attr-defined]
         mimetype="text/csv",
@@ -139,11 +139,11 @@ def transcript_csv(session_id: int):
 @login_required
 def polls_csv(session_id: int):
     """The session's polls: counts per answer and, for staff and reviewers, who
-    answered what (``review.polls_csv``)."""
+    answered what (``live_tools.polls_csv``)."""
     session, reading = _reading(session_id)
     name = f"sdg-forum-session-{session.id}-polls.csv"
     return Response(
-        review.polls_csv(session, reading),
+        live_tools.polls_csv(session, reading),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

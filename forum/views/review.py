@@ -16,7 +16,8 @@ from .. import body_limit, csvfile, inputs
 from ..alliance import mous, training
 from ..clock import academic_year_of
 from ..errors import ActionError
-from ..evidence import review, transcript
+from ..evidence import readers, verdicts, verification
+from ..evidence import report as year_report
 from ..extensions import db
 from ..forms import ReviewForm, VerifyForm
 from ..models import MouStatus, Review, Role, School, Seal, TrainingKind, utcnow
@@ -44,16 +45,16 @@ def _int_arg(name: str, low: int, high: int) -> int | None:
 @bp.route("/")
 def desk():
     """Sealed sessions, filtered by academic year, country, school, SDG, review state."""
-    years = review.years_with_data() or [academic_year_of(utcnow())]
+    years = year_report.years_with_data() or [academic_year_of(utcnow())]
     state = request.args.get("state")
-    f = review.DeskFilter(
+    f = verdicts.DeskFilter(
         year=_int_arg("year", 1, 300),
         country=(request.args.get("country") or "").upper()[:2] or None,
         school=request.args.get("school") or None,
         sdg=_int_arg("sdg", 1, 17),
         state=state if state in ("verified", "flagged", "unreviewed") else None,
     )
-    rows = review.sealed_sessions(f)
+    rows = verdicts.sealed_sessions(f)
     schools = list(db.session.scalars(sa.select(School).order_by(School.country, School.slug)))
     return render_template(
         "review/desk.html",
@@ -75,7 +76,7 @@ def session(session_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            review.mark(current_user, forum_session, form.state.data, form.comment.data)
+            verdicts.mark(current_user, forum_session, form.state.data, form.comment.data)
         except ActionError as exc:
             for name, message in exc.fields.items():
                 getattr(form, name).errors = [*getattr(form, name).errors, message]
@@ -87,13 +88,13 @@ def session(session_id: int):
             return redirect(url_for("review.session", session_id=session_id))
     elif form.is_submitted():
         status = 422
-    reading = transcript.reading_for(
+    reading = readers.reading_for(
         current_user, forum_session, pseudonyms=current_user.role == Role.REVIEWER
     )
     view, pager = paged_record(forum_session, reading, "review.session")
     # The whole log is checked on the record's first page (for a long session, about a
     # second); the further pages link back to it instead of checking it again.
-    verdict = transcript.verify_stored(forum_session) if view.page == 1 else None
+    verdict = verification.verify_stored(forum_session) if view.page == 1 else None
     history = list(
         db.session.scalars(
             sa.select(Review).where(Review.session_id == session_id).order_by(Review.at.desc())
@@ -126,7 +127,7 @@ def verify():
             status = 413
         else:
             # Trusted: this platform's evidence key and every key it has sealed with.
-            verdict = transcript.verify_bytes(raw, transcript.trust(earlier_keys=True))
+            verdict = verification.verify_bytes(raw, verification.trust(earlier_keys=True))
             status = 200 if verdict.valid else 422
     elif form.is_submitted():
         status = 422
@@ -146,11 +147,11 @@ def transcript_max_bytes() -> int:
 @bp.route("/report")
 def report():
     """The academic-year report: page with charts, or ?format=csv|json."""
-    years = review.years_with_data() or [academic_year_of(utcnow())]
+    years = year_report.years_with_data() or [academic_year_of(utcnow())]
     year = _int_arg("year", 1, 300) or years[0]
     # The picker names the year shown, even one with nothing in it yet.
     years = sorted({*years, year}, reverse=True)
-    data = review.report(year)
+    data = year_report.report(year)
     fmt = request.args.get("format")
     if fmt == "json":
         return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json")
@@ -158,7 +159,7 @@ def report():
         buffer = io.StringIO()
         writer = csvfile.writer(buffer)
         writer.writerow(["figure", "key", "value"])
-        writer.writerows(review.report_rows(data))
+        writer.writerows(year_report.report_rows(data))
         return Response(
             "\ufeff" + buffer.getvalue(),
             mimetype="text/csv",
