@@ -31,7 +31,7 @@ def counts() -> dict[str, int]:
 
 def test_make_run_demo_publishes_a_case_from_a_sealed_session_once(app, runner, client):
     from forum.cases import quotes
-    from forum.evidence import transcript
+    from forum.evidence import verification
 
     first = seed(runner, *MAKE_RUN)
     with app.app_context():
@@ -50,7 +50,7 @@ def test_make_run_demo_publishes_a_case_from_a_sealed_session_once(app, runner, 
         ).all()
         assert {s.id for s in sealed} >= {case_out["session_id"]}
         for session in sealed:
-            verdict = transcript.verify_stored(session)
+            verdict = verification.verify_stored(session)
             assert verdict.valid and "sealed" in verdict.line, verdict.line
 
         sid = case_out["session_id"]

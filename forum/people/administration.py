@@ -110,6 +110,20 @@ def update_school(actor: User | None, school: School, data: dict[str, Any]) -> S
 # --- Staff accounts ----------------------------------------------------------------
 
 
+def user_named(username: str) -> User | None:
+    """The account with this username, or None."""
+    return db.session.scalar(sa.select(User).where(User.username == username))
+
+
+def active_admin(username: str | None = None) -> User | None:
+    """An active admin: the one named, else the first (the command line records the
+    Alliance's records as one)."""
+    query = sa.select(User).where(User.role == Role.ADMIN, User.is_active_account.is_(True))
+    if username:
+        query = query.where(User.username == username)
+    return db.session.scalars(query.order_by(User.id)).first()
+
+
 def staff() -> list[User]:
     return list(
         db.session.scalars(

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -82,6 +83,19 @@ def pseudonym(student: User) -> str:
         hashlib.sha256,
     ).hexdigest()
     return f"S-{mac[:6].upper()}"
+
+
+def serialize(candidate: Candidate) -> dict[str, Any]:
+    """A candidate as ``forum retention`` lists them: their name and the pseudonym that
+    replaces it."""
+    student = candidate.student
+    return {
+        "id": student.id,
+        "display_name": student.display_name,
+        "school": student.school.slug if student.school else None,
+        "last_academic_year": candidate.last_year,
+        "pseudonym": pseudonym(student),
+    }
 
 
 def erase(found: list[Candidate]) -> int:

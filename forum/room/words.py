@@ -153,6 +153,12 @@ def words_of(lang: str) -> list[HeldWord]:
     )
 
 
+def find_word(lang: str, text: str) -> HeldWord | None:
+    """The word on a language's list that ``text`` is (compared normalised), or None."""
+    key = normalize(text)
+    return next((w for w in words_of(lang) if w.normalized == key), None)
+
+
 def _language(lang: object) -> str:
     if lang not in LANGUAGES:
         raise ActionError("invalid", _("There is no word list for this language."))
