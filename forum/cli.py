@@ -15,7 +15,7 @@ from . import demo
 from .errors import ActionError
 from .extensions import db
 from .models import Role, SchoolClass, User
-from .people import access, accounts, roster
+from .people import access, codes, proofs, roster
 
 forum_cli = AppGroup("forum", help="SDG Forum administration.")
 
@@ -64,7 +64,7 @@ def token(username: str) -> None:
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None:
         _fail(f"no user named {username!r}")
-    value = accounts.issue_token(user)
+    value = proofs.issue_token(user)
     db.session.commit()
     click.echo(value)
 
@@ -82,7 +82,7 @@ def import_roster(class_id: int, file: Path, as_json: bool) -> None:
         issued = roster.import_roster(school_class, file.read_bytes())
     except ActionError as exc:
         _fail(exc.message)
-    rows = [{"display_name": s.display_name, "code": accounts.format_code(c)} for s, c in issued]
+    rows = [{"display_name": s.display_name, "code": codes.format_code(c)} for s, c in issued]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
     else:

@@ -41,7 +41,7 @@ from .models import (
     exchange_classes,
     utcnow,
 )
-from .people import accounts
+from .people import codes, proofs, signin
 from .room import Clock
 
 SCHOOLS: list[dict[str, Any]] = [
@@ -228,14 +228,14 @@ def _demo_code(school: str, name: str) -> str:
     reading this source, cannot compute them. Rejection sampling keeps every letter of
     the code alphabet equally likely."""
     key = current_app.config["SECRET_KEY"].encode()
-    alphabet = accounts.CODE_ALPHABET
+    alphabet = codes.CODE_ALPHABET
     bound = 256 - 256 % len(alphabet)
     code: list[str] = []
     counter = 0
-    while len(code) < accounts.CODE_LENGTH:
+    while len(code) < codes.CODE_LENGTH:
         message = f"sdg-forum-demo-code:{counter}:{school}:{name}".encode()
         for byte in hmac.new(key, message, hashlib.sha256).digest():
-            if byte < bound and len(code) < accounts.CODE_LENGTH:
+            if byte < bound and len(code) < codes.CODE_LENGTH:
                 code.append(alphabet[byte % len(alphabet)])
         counter += 1
     return "".join(code)
@@ -256,10 +256,10 @@ def _ensure_code(student: User, code: str) -> None:
             AccessCode.user_id == student.id, AccessCode.revoked_at.is_(None)
         )
     )
-    if active is not None and active.code_hash == accounts.digest(code):
+    if active is not None and active.code_hash == proofs.digest(code):
         return
-    accounts.revoke_codes(student)
-    db.session.add(AccessCode(user_id=student.id, code_hash=accounts.digest(code)))
+    codes.revoke_codes(student)
+    db.session.add(AccessCode(user_id=student.id, code_hash=proofs.digest(code)))
 
 
 def _ensure_session(
@@ -540,10 +540,10 @@ def seed() -> dict[str, list[dict[str, Any]]]:
             school=schools[s["school"]],
             locale=s["locale"],
         )
-        if not user.password_hash or not accounts.check_password_hash(
+        if not user.password_hash or not signin.check_password_hash(
             user.password_hash, s["password"]
         ):
-            accounts.set_password(user, s["password"])
+            signin.set_password(user, s["password"])
         staff[s["username"]] = user
         users_out.append(
             {
@@ -583,7 +583,7 @@ def seed() -> dict[str, list[dict[str, Any]]]:
                 {
                     "role": "student",
                     "school": c["school"],
-                    "code": accounts.format_code(code),
+                    "code": codes.format_code(code),
                     "display_name": name,
                 }
             )
