@@ -47,8 +47,8 @@ What one run does:
    ``flask db upgrade``, and - inside the app, through the app's own actions -
    creates per room one exchange of two classes (TW and JP) with N students,
    schedules and opens its session (``sessions.open_session``), issues an API
-   token per student (``accounts.issue_token``) and signs each student in
-   (``accounts.start_login_session`` + Flask-Login, as ``POST /auth/code`` does),
+   token per student (``proofs.issue_token``) and signs each student in
+   (``proofs.start_login_session`` + Flask-Login, as ``POST /auth/code`` does),
    keeping the session cookie it would set (``--sign-in http``: over HTTP instead).
 2. Starts the real server (``python wsgi.py``, eventlet) on a free port; the clients
    connect (websocket transport, the sign-in cookie, or ``auth: {token}`` with
@@ -177,14 +177,14 @@ def setup_data(
     from forum import create_app, exchanges
     from forum.extensions import db
     from forum.models import Role, School, SchoolClass, User, utcnow
-    from forum.people import accounts
+    from forum.people import codes, proofs
     from forum.schedule import sessions
 
     app = create_app()
 
     def signed_in(student: User) -> str:
         with app.test_request_context("/auth/code", method="POST"):
-            accounts.start_login_session(student)
+            proofs.start_login_session(student)
             login_user(student)
             value = app.session_interface.get_signing_serializer(app).dumps(dict(cookie_session))
         return f"{app.config['SESSION_COOKIE_NAME']}={value}"
@@ -236,13 +236,13 @@ def setup_data(
             class_jp.teachers.append(teacher_jp)
             db.session.add_all([class_tw, class_jp])
             db.session.flush()
-            students, codes = [], []
+            students, student_codes = [], []
             for i in range(clients):
                 home, locale = (class_tw, "zh_Hant_TW") if i % 2 == 0 else (class_jp, "ja")
-                student, code = accounts.add_student(home, f"Student {r + 1}-{i + 1}")
+                student, code = codes.add_student(home, f"Student {r + 1}-{i + 1}")
                 student.locale = locale
                 students.append(student)
-                codes.append(code)
+                student_codes.append(code)
             db.session.commit()
             exchange = exchanges.create(
                 teacher_tw,
@@ -268,13 +268,13 @@ def setup_data(
                 },
             )
             sessions.open_session(teacher_tw, session)
-            tokens = [accounts.issue_token(s) for s in students]
-            room_out = {"session_id": session.id, "tokens": tokens, "codes": codes}
+            tokens = [proofs.issue_token(s) for s in students]
+            room_out = {"session_id": session.id, "tokens": tokens, "codes": student_codes}
             if cookies:
                 room_out["cookies"] = [signed_in(s) for s in students]
             if teachers:
                 room_out["teacher"] = {
-                    "token": accounts.issue_token(teacher_tw),
+                    "token": proofs.issue_token(teacher_tw),
                     "cookie": signed_in(teacher_tw),
                 }
             db.session.commit()

@@ -154,7 +154,7 @@ def from_environment(instance_path: Path) -> dict:
         "BABEL_DEFAULT_LOCALE": "zh_Hant_TW",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Taipei",
         # Sign-in throttling: this many failed passwords per window per account and
-        # address (``accounts``: more per address, many more for access codes).
+        # address (``people.signin``: more per address, many more for access codes).
         "SIGNIN_MAX_FAILURES": _whole_number("FORUM_SIGNIN_MAX_FAILURES", 5, minimum=1),
         "SIGNIN_WINDOW_SECONDS": _whole_number("FORUM_SIGNIN_WINDOW_SECONDS", 300, minimum=1),
         # Reverse proxies in front of the server whose X-Forwarded-For, -Proto and -Host

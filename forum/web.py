@@ -19,7 +19,7 @@ from .errors import (
     ActionError,
 )
 from .extensions import login_manager
-from .people import accounts
+from .people import proofs
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please sign in to see this page.")
@@ -49,14 +49,14 @@ def _sign_in_first():
 
 @login_manager.user_loader
 def _load_user(sid: str):
-    return accounts.user_for_login_session(sid)
+    return proofs.user_for_login_session(sid)
 
 
 @login_manager.request_loader
 def _load_user_from_header(req):
     header = req.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        user = accounts.user_for_token(header[7:].strip())
+        user = proofs.user_for_token(header[7:].strip())
         if user is not None:
             g.auth_by_token = True
         return user

@@ -176,12 +176,12 @@ def auth(client, demo):
 def api_token(app, demo):
     """A Bearer token for a demo staff user, by username."""
     from forum.models import User
-    from forum.people import accounts
+    from forum.people import proofs
 
     def make(username: str) -> str:
         with app.app_context():
             user = db.session.scalar(sa.select(User).where(User.username == username))
-            token = accounts.issue_token(user)
+            token = proofs.issue_token(user)
             db.session.commit()
             return token
 
@@ -371,11 +371,11 @@ def _fast_password_hashing():
 
     from werkzeug.security import generate_password_hash
 
-    from forum.people import accounts
+    from forum.people import signin
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
-            accounts,
+            signin,
             "generate_password_hash",
             partial(generate_password_hash, method="pbkdf2:sha256:1000"),
         )

@@ -239,11 +239,11 @@ class People:
     def token(self, name: str) -> str:
         from forum.extensions import db
         from forum.models import User
-        from forum.people import accounts
+        from forum.people import proofs
 
         with self.app.app_context():
             user = db.session.get(User, self.users[name]["id"])
-            value = accounts.issue_token(user)
+            value = proofs.issue_token(user)
             db.session.commit()
             return value
 

@@ -6,7 +6,7 @@ some in several classes, some listed in the other role's table) × exchanges (ev
 status; the user's class in it or not; two and three classes) × sessions (scheduled,
 live, closed, cancelled, and one that does not exist) × states (a student removed
 from the session, the account deactivated, the sign-in ended or expired, the token
-revoked). For each, the ORM's answers (``accounts.user_for_token`` /
+revoked). For each, the ORM's answers (``proofs.user_for_token`` /
 ``user_for_login_session``, ``access.get_session_for``, ``can_view_session``,
 ``is_member``, ``can_manage_exchange``, ``visible_sessions``) are compared with the
 live path's (``access.caller_and_seat``, ``access.live_seat`` with and without the
@@ -44,7 +44,7 @@ from forum.models import (
     exchange_classes,
     utcnow,
 )
-from forum.people import access, accounts
+from forum.people import access, proofs
 from forum.room import write as room_record
 
 SESSION_STATES = ("scheduled", "live", "closed", "cancelled")
@@ -209,7 +209,7 @@ def _build(app) -> dict:
                 db.session.add(
                     ApiToken(
                         user_id=user.id,
-                        token_hash=accounts.digest(token),
+                        token_hash=proofs.digest(token),
                         revoked_at=now if proof == "token_revoked" else None,
                     )
                 )
@@ -219,7 +219,7 @@ def _build(app) -> dict:
                 db.session.add(
                     LoginSession(
                         user_id=user.id,
-                        sid_hash=accounts.digest(sid),
+                        sid_hash=proofs.digest(sid),
                         created_at=now - lifetime - timedelta(minutes=1)
                         if proof == "sign_in_expired"
                         else now - timedelta(minutes=1),
@@ -240,8 +240,8 @@ def _build(app) -> dict:
 
 def _orm_identity(kind: str, secret: str) -> User | None:
     if kind == "token":
-        return accounts.user_for_token(secret)
-    return accounts.user_for_login_session(secret)
+        return proofs.user_for_token(secret)
+    return proofs.user_for_login_session(secret)
 
 
 def _orm_answer(user: User, session_id: int) -> tuple:
@@ -271,7 +271,7 @@ def _orm_answer(user: User, session_id: int) -> tuple:
     )
 
 
-def _live_answer(person: accounts.Person, session_id: int) -> tuple:
+def _live_answer(person: proofs.Person, session_id: int) -> tuple:
     """What the live path decides: the seat (None: not_found), then a removed member."""
     seat = access.live_seat(person, session_id)
     again = access.live_seat(person, session_id)  # no early seat now: its own query
@@ -302,8 +302,8 @@ def _live_answer(person: accounts.Person, session_id: int) -> tuple:
     return "ok", True, (member, manager, audience)
 
 
-def _same_person(person: accounts.Person, user: User) -> bool:
-    school = accounts.SchoolRef(user.school.slug, user.school.country) if user.school else None
+def _same_person(person: proofs.Person, user: User) -> bool:
+    school = proofs.SchoolRef(user.school.slug, user.school.country) if user.school else None
     return (person.id, person.role, person.display_name, person.locale, person.school) == (
         user.id,
         user.role,
@@ -352,7 +352,7 @@ def test_orm_and_live_sql_agree_over_the_matrix(app, active):
                 assert (who is not None) == (active and proof in ("token", "sign_in"))
                 for session_id in session_ids:
                     g.pop("forum.early_seat", None)
-                    person = access.caller_and_seat(kind, accounts.digest(secret), session_id)
+                    person = access.caller_and_seat(kind, proofs.digest(secret), session_id)
                     live = None if person is None else _live_answer(person, session_id)
                     expected = None if who is None else orm[session_id]
                     checked += 1
@@ -363,7 +363,7 @@ def test_orm_and_live_sql_agree_over_the_matrix(app, active):
                     elif live != expected:
                         disagreements.append((name, proof, session_id, live, expected))
                 # Without a session to ask about, the same query without its seat.
-                alone = accounts.person_by_proof(kind, accounts.digest(secret))[0]
+                alone = proofs.person_by_proof(kind, proofs.digest(secret))[0]
                 assert (alone is None) == (who is None), (name, proof)
                 db.session.rollback()
         assert checked == len(PEOPLE) * len(PROOFS) * len(session_ids)

@@ -11,7 +11,7 @@ from livekit import People, check_event
 
 from forum import room
 from forum.extensions import db
-from forum.live import handlers
+from forum.live import actions
 from forum.models import BreakoutGroup, ForumSession, Message, Note, RoomMember
 
 TW = ("tw_student", "tw_student2", "tw_student3")
@@ -21,7 +21,7 @@ JP = ("jp_student", "jp_student2", "jp_student3")
 @pytest.fixture
 def people(app, demo):
     room.rate_limiter.forget()
-    handlers._typing_limiter.forget()
+    actions._typing_limiter.forget()
     people = People(app, demo)
     yield people
     people.check_everything_heard()

@@ -39,7 +39,7 @@ def _sign_in(app, username: str, password: str):
 def second_jp_class(app):
     """Another school in Japan (Hamamatsu, Shizuoka) with a class and its teacher."""
     from forum.models import Role, SchoolClass, User
-    from forum.people import accounts, administration
+    from forum.people import administration, signin
 
     with app.app_context():
         school = administration.create_school(
@@ -57,7 +57,7 @@ def second_jp_class(app):
         teacher = User(
             username="suzuki.teacher", role=Role.TEACHER, display_name="鈴木 先生", school=school
         )
-        accounts.set_password(teacher, "demo-suzuki-2024")
+        signin.set_password(teacher, "demo-suzuki-2024")
         cls = SchoolClass(school=school, name="3年2組", grade=9, teachers=[teacher])
         db.session.add(cls)
         db.session.commit()

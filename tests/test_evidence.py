@@ -232,11 +232,11 @@ def test_every_export_verifies_against_protocol_alone(app, demo, client):
 
 def _token(app, username: str) -> str:
     from forum.models import User
-    from forum.people import accounts
+    from forum.people import proofs
 
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.username == username))
-        value = accounts.issue_token(user)
+        value = proofs.issue_token(user)
         db.session.commit()
         return value
 

@@ -159,7 +159,7 @@ def test_students_of_an_unapproved_exchange_see_nothing_of_it(app, auth, propose
     """Even a session that somehow exists stays out of every student path: the API,
     the home page, the room, the live seat and the calendar feed."""
     from forum.models import ForumSession, SessionStatus, User, utcnow
-    from forum.people import access, accounts
+    from forum.people import access, proofs
 
     exchange = propose()
     with app.app_context():
@@ -191,7 +191,7 @@ def test_students_of_an_unapproved_exchange_see_nothing_of_it(app, auth, propose
                 if u.school.slug == school
             )
             assert access.live_seat(student, session_id) is None
-            feed = app.test_client().get(f"/calendar/{accounts.calendar_feed_key(student)}.ics")
+            feed = app.test_client().get(f"/calendar/{proofs.calendar_feed_key(student)}.ics")
             assert feed.status_code == 200
             assert "Not yet agreed" not in feed.get_data(as_text=True)
 

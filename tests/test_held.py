@@ -13,14 +13,14 @@ from livekit import People, check_event, sign_in
 
 from forum import room
 from forum.extensions import db
-from forum.live import handlers
+from forum.live import actions
 from forum.room import words
 
 
 @pytest.fixture
 def people(app, demo):
     room.rate_limiter.forget()
-    handlers._typing_limiter.forget()
+    actions._typing_limiter.forget()
     words.forget()
     people = People(app, demo)
     yield people

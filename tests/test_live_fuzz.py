@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from livekit import CLIENT_EVENTS, NS, People, check_ack
 
 from forum import room
-from forum.live import handlers
+from forum.live import actions, dispatch
 from forum.room import flags as room_flags
 from forum.room import polls as room_polls
 
@@ -169,17 +169,17 @@ def fuzz_people(app, demo, monkeypatch):
     crashes: list[tuple] = []
     # The handlers' catch-all logs and acks "invalid"; junk must never get that far.
     monkeypatch.setattr(
-        handlers.log,
+        dispatch.log,
         "exception",
         lambda *args, **kw: crashes.append((args, traceback.format_exc())),
     )
     room.rate_limiter.forget()
-    handlers._typing_limiter.forget()
+    actions._typing_limiter.forget()
     people = People(app, demo)
     people.crashes = crashes
     yield people
     room.rate_limiter.forget()
-    handlers._typing_limiter.forget()
+    actions._typing_limiter.forget()
 
 
 def _fuzz(client, event: str, valid: dict, crashes: list, restore=None) -> None:
@@ -187,7 +187,7 @@ def _fuzz(client, event: str, valid: dict, crashes: list, restore=None) -> None:
     @given(args=payloads(event, valid))
     def run(args):
         room.rate_limiter.forget()
-        handlers._typing_limiter.forget()
+        actions._typing_limiter.forget()
         room_polls.vote_limiter.forget()
         room_flags.flag_limiter.forget()
         crashes.clear()

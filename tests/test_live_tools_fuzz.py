@@ -12,7 +12,7 @@ from livekit import NS, check_ack
 from test_live_fuzz import FUZZ, MISSING, fuzz_people, ints, json_values, scalars, texts, weighted
 
 from forum import room
-from forum.live import handlers
+from forum.live import actions
 
 __all__ = ["fuzz_people"]  # the fixture, shared
 
@@ -86,7 +86,7 @@ def test_malformed_live_tools_payloads_get_protocol_errors(fuzz_people, who):
         @given(args=_payloads(event, valid))
         def run(args):
             room.rate_limiter.forget()
-            handlers._typing_limiter.forget()
+            actions._typing_limiter.forget()
             people.crashes.clear()
             ack = client.sio.emit(event, *args, namespace=NS, callback=True)
             check_ack(ack)

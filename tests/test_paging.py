@@ -14,7 +14,7 @@ from livekit import People, check_seqs
 
 from forum import room
 from forum.extensions import db
-from forum.live import handlers
+from forum.live import actions
 from forum.log import eventlog
 
 _spec = importlib.util.spec_from_file_location(
@@ -29,7 +29,7 @@ READERS = ("tw_student", "tw_teacher", "reviewer")
 @pytest.fixture
 def people(app, demo):
     room.rate_limiter.forget()
-    handlers._typing_limiter.forget()
+    actions._typing_limiter.forget()
     people = People(app, demo)
     yield people
     people.check_everything_heard()

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from livekit import Live, People, sign_in
 
 from forum import room
-from forum.live import handlers
+from forum.live import actions
 
 
 def sessions_of(demo: dict) -> dict[str, int]:
@@ -178,10 +178,10 @@ def test_after_a_key_rotation_the_desk_still_trusts_the_platforms_old_key(
 @pytest.fixture
 def people(app, demo):
     room.rate_limiter.forget()
-    handlers._typing_limiter.forget()
+    actions._typing_limiter.forget()
     yield People(app, demo)
     room.rate_limiter.forget()
-    handlers._typing_limiter.forget()
+    actions._typing_limiter.forget()
 
 
 RECORD_PATHS = (

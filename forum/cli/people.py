@@ -12,7 +12,7 @@ import click
 from ..errors import ActionError
 from ..extensions import db
 from ..models import SchoolClass
-from ..people import accounts, administration, roster
+from ..people import administration, codes, proofs, roster
 from .base import echo_rows, fail, fields_failed, forum_cli, row_or_fail
 
 
@@ -23,7 +23,7 @@ def token(username: str) -> None:
     user = administration.user_named(username)
     if user is None:
         fail(f"no user named {username!r}")
-    value = accounts.issue_token(user)
+    value = proofs.issue_token(user)
     db.session.commit()
     click.echo(value)
 
@@ -39,7 +39,7 @@ def import_roster(class_id: int, file: Path, as_json: bool) -> None:
         issued = roster.import_roster(school_class, file.read_bytes())
     except ActionError as exc:
         fail(exc.message)
-    rows = [{"display_name": s.display_name, "code": accounts.format_code(c)} for s, c in issued]
+    rows = [{"display_name": s.display_name, "code": codes.format_code(c)} for s, c in issued]
     echo_rows(rows, as_json, lambda row: f"{row['code']}  {row['display_name']}")
 
 

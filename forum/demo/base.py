@@ -30,7 +30,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..people import accounts
+from ..people import codes, proofs, signin
 from . import data
 from .replay import people_of, replay
 
@@ -42,14 +42,14 @@ def demo_code(school: str, name: str) -> str:
     reading this source, cannot compute them. Rejection sampling keeps every letter of
     the code alphabet equally likely."""
     key = current_app.config["SECRET_KEY"].encode()
-    alphabet = accounts.CODE_ALPHABET
+    alphabet = codes.CODE_ALPHABET
     bound = 256 - 256 % len(alphabet)
     code: list[str] = []
     counter = 0
-    while len(code) < accounts.CODE_LENGTH:
+    while len(code) < codes.CODE_LENGTH:
         message = f"sdg-forum-demo-code:{counter}:{school}:{name}".encode()
         for byte in hmac.new(key, message, hashlib.sha256).digest():
-            if byte < bound and len(code) < accounts.CODE_LENGTH:
+            if byte < bound and len(code) < codes.CODE_LENGTH:
                 code.append(alphabet[byte % len(alphabet)])
         counter += 1
     return "".join(code)
@@ -70,10 +70,10 @@ def _ensure_code(student: User, code: str) -> None:
             AccessCode.user_id == student.id, AccessCode.revoked_at.is_(None)
         )
     )
-    if active is not None and active.code_hash == accounts.digest(code):
+    if active is not None and active.code_hash == proofs.digest(code):
         return
-    accounts.revoke_codes(student)
-    db.session.add(AccessCode(user_id=student.id, code_hash=accounts.digest(code)))
+    codes.revoke_codes(student)
+    db.session.add(AccessCode(user_id=student.id, code_hash=proofs.digest(code)))
 
 
 def _ensure_session(exchange: Exchange, s: dict[str, Any]) -> ForumSession:
@@ -122,10 +122,10 @@ def _staff(schools: dict[str, School], out: list[dict[str, Any]]) -> dict[str, U
             school=schools[s["school"]],
             locale=s["locale"],
         )
-        if not user.password_hash or not accounts.check_password_hash(
+        if not user.password_hash or not signin.check_password_hash(
             user.password_hash, s["password"]
         ):
-            accounts.set_password(user, s["password"])
+            signin.set_password(user, s["password"])
         staff[s["username"]] = user
         out.append(
             {
@@ -159,7 +159,7 @@ def _class(c: dict[str, Any], school: School, teacher: User, out: list[dict]) ->
             {
                 "role": "student",
                 "school": c["school"],
-                "code": accounts.format_code(code),
+                "code": codes.format_code(code),
                 "display_name": name,
             }
         )

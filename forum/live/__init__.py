@@ -20,7 +20,7 @@ def init_socketio(app: Flask) -> None:
     # socketio.handlers and bound to every server init_app makes. Imported after, they
     # would be bound only to the first app's server, and a second app in the same
     # process (tests, CLI + server) would refuse every /live connection.
-    from . import dispatch, handlers, relay  # noqa: F401  (handlers registers the event handlers)
+    from . import actions, dispatch, handlers, messagequeue, relay  # noqa: F401  (registering)
 
     allowed = app.config["FORUM_ALLOWED_ORIGINS"]
     queue = app.config["FORUM_MESSAGE_QUEUE"]
@@ -29,7 +29,7 @@ def init_socketio(app: Flask) -> None:
     socketio.init_app(
         app,
         async_mode=app.config["FORUM_ASYNC_MODE"],
-        client_manager=relay.QueueManager(app, queue) if queue else relay.LocalManager(app),
+        client_manager=messagequeue.QueueManager(app, queue) if queue else relay.LocalManager(app),
         ping_interval=app.config["FORUM_PING_INTERVAL"],
         ping_timeout=app.config["FORUM_PING_TIMEOUT"],
         # None = same origin only (python-engineio compares Origin with Host).

@@ -17,7 +17,7 @@ from .. import room
 from ..errors import ActionError
 from ..extensions import db
 from ..models import Connection, User
-from ..people import accounts
+from ..people import proofs
 from . import presence
 
 
@@ -48,7 +48,7 @@ def arrived(sid: str, seat: room.Seat, login_hash: str | None, server_id: str) -
     return came_online
 
 
-def end_connection(sid: str, user: User | accounts.Person | None, session_id: int) -> None:
+def end_connection(sid: str, user: User | proofs.Person | None, session_id: int) -> None:
     """One connection has left a room (left, dropped, or its server died): forget it,
     log that the person left if it was their last, and tell the room who is here."""
     db.session.execute(

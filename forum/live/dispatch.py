@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from .. import i18n, room, sql
 from ..errors import UNAVAILABLE_LIVE, UNAVAILABLE_RETRY_AFTER, ActionError
 from ..extensions import db, socketio
-from ..people import access, accounts
+from ..people import access, proofs
 from .rooms import NAMESPACE
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def _leave_room(room_name: str) -> None:
 # --- who is connected ----------------------------------------------------------------
 
 
-def _current_user(session_id: object = None) -> accounts.Person | None:
+def _current_user(session_id: object = None) -> proofs.Person | None:
     """The person behind this connection, checked again now: a sign-out, an expired
     sign-in or a revoked token ends what the connection may do at its next event.
 
@@ -85,7 +85,7 @@ def _error_ack(exc: ActionError) -> dict[str, Any]:
 
 
 def _run(
-    fn: Callable[[accounts.Person, dict[str, Any]], dict[str, Any]], event: str, payload: object
+    fn: Callable[[proofs.Person, dict[str, Any]], dict[str, Any]], event: str, payload: object
 ) -> dict[str, Any]:
     """One event: who is asking, the action, and its ack; every failure an error ack."""
     try:
@@ -190,7 +190,7 @@ def handler(event: str, *, lane: Lane | None = None) -> Callable:
     """Register a ``/live`` event whose function takes (user, payload) and returns
     the ack's extra fields; every failure becomes an error ack."""
 
-    def decorate(fn: Callable[[accounts.Person, dict[str, Any]], dict[str, Any]]) -> Callable:
+    def decorate(fn: Callable[[proofs.Person, dict[str, Any]], dict[str, Any]]) -> Callable:
         @functools.wraps(fn)
         def wrapper(payload=None, *_extra):
             language = _call().environ.get("forum.language")
@@ -209,5 +209,5 @@ def handler(event: str, *, lane: Lane | None = None) -> Callable:
     return decorate
 
 
-def _seat(user: accounts.Person, payload: dict[str, Any]) -> room.Seat:
+def _seat(user: proofs.Person, payload: dict[str, Any]) -> room.Seat:
     return room.seat_for(user, payload.get("session_id"))

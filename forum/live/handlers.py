@@ -1,8 +1,10 @@
-"""Socket.IO handlers for ``/live``: each parses its payload, works out who is
-asking (again, on every event), calls one action in ``room`` or ``board`` and
-acks ``{"ok": true, ...}`` or ``{"ok": false, "error", "message"}``.
+"""Socket.IO handlers for ``/live``: connecting and disconnecting, joining a
+session's room (with what it missed), scrolling back, leaving. The events that are
+one action of the room are ``actions``'s.
 
-No exception leaves a handler: a bad payload gets an error ack, never a crash.
+Each handler parses its payload, works out who is asking (again, on every event)
+and acks ``{"ok": true, ...}`` or ``{"ok": false, "error", "message"}``: no
+exception leaves a handler, a bad payload gets an error ack, never a crash.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from .. import i18n, room, sql
 from ..errors import UNAVAILABLE_RETRY_AFTER, ActionError
 from ..extensions import db, socketio
 from ..models import Connection, RoomMember, User
-from ..people import accounts, pseudonyms, throttle
+from ..people import proofs, pseudonyms
 from ..room import board
 from ..schedule import sessions
 from . import attendance, breakout, presence, relay, servers
@@ -51,13 +53,13 @@ def _connect(auth: object) -> None:
         if current_user and current_user.is_authenticated:
             user = current_user._get_current_object()
         elif isinstance(auth, dict) and isinstance(auth.get("token"), str):
-            user = accounts.user_for_token(auth["token"])
+            user = proofs.user_for_token(auth["token"])
             if user is not None:
-                request.environ["forum.token_hash"] = accounts.digest(auth["token"])
+                request.environ["forum.token_hash"] = proofs.digest(auth["token"])
         if user is None:
             raise _refused(_("Please sign in first."))
         if user.current_sid:
-            request.environ["forum.login_hash"] = accounts.digest(user.current_sid)
+            request.environ["forum.login_hash"] = proofs.digest(user.current_sid)
             join_room(login_room(user.id, user.current_sid))
         join_room(f"user:{user.id}")
         request.environ["forum.live"] = True  # its cookie session is read once (web.py)
@@ -152,13 +154,13 @@ def _int_field(
     return value
 
 
-def _refuse_removed(seat: room.Seat, user: accounts.Person) -> None:
+def _refuse_removed(seat: room.Seat, user: proofs.Person) -> None:
     member = db.session.get(RoomMember, (seat.session.id, user.id))
     if member is not None and member.removed:
         raise ActionError("removed", _("A teacher has removed you from this session."))
 
 
-def _masked(seat: room.Seat, user: accounts.Person) -> bool:
+def _masked(seat: room.Seat, user: proofs.Person) -> bool:
     """Who reads the students under pseudonyms (reviewers): every copy they get is masked."""
     return seat.observer and pseudonyms.reads_pseudonyms(user, seat.session.id)
 
@@ -168,7 +170,7 @@ def _mask_page(events: list[dict[str, Any]], numbering: dict[int, int]) -> list[
 
 
 @handler("join", lane=arrivals)
-def on_join(user: accounts.Person, payload: dict[str, Any]) -> dict[str, Any]:
+def on_join(user: proofs.Person, payload: dict[str, Any]) -> dict[str, Any]:
     seat = _seat(user, payload)
     since = _int_field(payload, "since", None, 0, room.MAX_INT, _("since must be a number."))
     _refuse_removed(seat, user)
@@ -265,7 +267,7 @@ def on_history(user: User, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 @handler("leave")
-def on_leave(user: accounts.Person, payload: dict[str, Any]) -> dict[str, Any]:
+def on_leave(user: proofs.Person, payload: dict[str, Any]) -> dict[str, Any]:
     seat = _seat(user, payload)
     sid = _call().sid
     _leave_room(session_room(seat.session.id))
@@ -280,209 +282,3 @@ def on_leave(user: accounts.Person, payload: dict[str, Any]) -> dict[str, Any]:
 def relay_of_this_process() -> relay.Sequencer:
     """The sequencer that tells this process's rooms their events."""
     return socketio.server.manager.sequencer
-
-
-# --- chat ------------------------------------------------------------------------------
-
-
-def _ack_event(recorded: room.Recorded) -> dict[str, Any]:
-    return {"event": recorded.payload()}
-
-
-@handler("chat.send")
-def on_chat_send(user, payload):
-    return _ack_event(room.send_message(_seat(user, payload), payload))
-
-
-@handler("chat.react")
-def on_chat_react(user, payload):
-    return _ack_event(room.react(_seat(user, payload), payload))
-
-
-_typing_limiter = throttle.Limiter("typing", burst=3, per_second=0.5)
-
-
-@handler("typing")
-def on_typing(user, payload):
-    seat = _seat(user, payload)
-    room.typing(seat)  # locked, muted, removed or observing: an error ack, nobody told
-    try:
-        _typing_limiter.take(user.id)
-    except ActionError:
-        return {}  # typing is a hint: extra ones are dropped quietly
-    socketio.emit(
-        "typing",
-        {"session_id": seat.session.id, "user": {"id": user.id, "name": user.display_name}},
-        namespace=NAMESPACE,
-        to=session_room(seat.session.id),
-        skip_sid=_call().sid,
-    )
-    return {}
-
-
-# --- board -----------------------------------------------------------------------------
-
-
-@handler("note.add")
-def on_note_add(user, payload):
-    return _ack_event(board.add(_seat(user, payload), payload))
-
-
-@handler("note.edit")
-def on_note_edit(user, payload):
-    return _ack_event(board.edit(_seat(user, payload), payload))
-
-
-@handler("note.vote")
-def on_note_vote(user, payload):
-    return _ack_event(board.vote(_seat(user, payload), payload))
-
-
-@handler("note.remove")
-def on_note_remove(user, payload):
-    return _ack_event(board.remove(_seat(user, payload), payload))
-
-
-# --- moderation ------------------------------------------------------------------------
-
-
-@handler("mod.hide")
-def on_mod_hide(user, payload):
-    return _hide(user, payload, True)
-
-
-@handler("mod.unhide")
-def on_mod_unhide(user, payload):
-    return _hide(user, payload, False)
-
-
-def _hide(user: User, payload: dict[str, Any], hidden: bool) -> dict[str, Any]:
-    seat = _seat(user, payload)
-    target, item_id, reason = room.hide_request(payload, hidden)
-    act = board.hide if target == "note" else room.hide_message
-    return _ack_event(act(seat, item_id, hidden, reason))
-
-
-@handler("mod.mute")
-def on_mod_mute(user, payload):
-    return _ack_event(room.mute(_seat(user, payload), payload, True))
-
-
-@handler("mod.unmute")
-def on_mod_unmute(user, payload):
-    return _ack_event(room.mute(_seat(user, payload), payload, False))
-
-
-@handler("mod.lock")
-def on_mod_lock(user, payload):
-    return _ack_event(room.lock(_seat(user, payload), payload))
-
-
-@handler("mod.slow")
-def on_mod_slow(user, payload):
-    return _ack_event(room.slow(_seat(user, payload), payload))
-
-
-@handler("mod.pin")
-def on_mod_pin(user, payload):
-    return _ack_event(room.pin(_seat(user, payload), payload))
-
-
-@handler("mod.remove")
-def on_mod_remove(user, payload):
-    seat = _seat(user, payload)
-    session_id = seat.session.id
-    ack = _ack_event(room.remove(seat, payload))
-    # Read everything first: the disconnect runs the removed member's disconnect
-    # handler right here, in this app context, and that ends this database session.
-    disconnect_member(session_id, ack["event"]["data"]["user_id"])
-    attendance.presence_changed(session_id)
-    return ack
-
-
-def disconnect_member(session_id: int, user_id: int) -> None:
-    """Tell a removed student and end their connections to that room, on any process."""
-    socketio.emit("removed", {"session_id": session_id}, namespace=NAMESPACE, to=f"user:{user_id}")
-    sids = list(
-        db.session.scalars(
-            sa.select(Connection.sid).where(
-                Connection.session_id == session_id, Connection.user_id == user_id
-            )
-        )
-    )
-    db.session.execute(
-        sa.delete(Connection).where(
-            Connection.session_id == session_id, Connection.user_id == user_id
-        )
-    )
-    db.session.commit()
-    for sid in sids:
-        socketio.server.leave_room(sid, session_room(session_id), namespace=NAMESPACE)
-        socketio.server.disconnect(sid, namespace=NAMESPACE)
-
-
-# --- live tools: polls and flags --------------------------------------------------------
-
-
-@handler("poll.open")
-def on_poll_open(user, payload):
-    return _ack_event(room.polls.open_poll(_seat(user, payload), payload))
-
-
-@handler("poll.vote")
-def on_poll_vote(user, payload):
-    # The voter's ack carries their own choices; the room hears only the counts.
-    return {"event": room.polls.vote(_seat(user, payload), payload).own()}
-
-
-@handler("poll.close")
-def on_poll_close(user, payload):
-    return _ack_event(room.polls.close_poll(_seat(user, payload), payload))
-
-
-@handler("flag")
-def on_flag(user, payload):
-    """A flag's ack tells its author it was received, and nothing of the queue."""
-    recorded = room.flags.flag(_seat(user, payload), payload)
-    return {"flag_id": recorded.event.data["flag_id"]}
-
-
-@handler("flag.dismiss")
-def on_flag_dismiss(user, payload):
-    return _ack_event(room.flags.dismiss(_seat(user, payload), payload))
-
-
-# --- breakout groups and held messages ----------------------------------------------------
-
-
-@handler("groups.form")
-def on_groups_form(user, payload):
-    return _ack_event(room.form_groups(_seat(user, payload), payload))
-
-
-@handler("groups.end")
-def on_groups_end(user, payload):
-    return _ack_event(room.end_groups(_seat(user, payload)))
-
-
-@handler("mod.release")
-def on_mod_release(user, payload):
-    return _ack_event(room.release(_seat(user, payload), payload))
-
-
-@handler("mod.approve_all")
-def on_mod_approve_all(user, payload):
-    return _ack_event(room.approval(_seat(user, payload), payload))
-
-
-# --- the session's life ------------------------------------------------------------------
-
-
-@handler("session.open")
-def on_session_open(user, payload):
-    return _ack_event(room.open_room(_seat(user, payload)))
-
-
-@handler("session.close")
-def on_session_close(user, payload):
-    return _ack_event(room.close_room(_seat(user, payload)))

@@ -78,7 +78,7 @@ def audience(payload: dict[str, Any]) -> list[str] | None:
 
 def login_room(user_id: int, sid: str) -> str:
     """The Socket.IO room holding every connection of one sign-in."""
-    from ..people.accounts import digest
+    from ..people.proofs import digest
 
     return f"login:{digest(sid)[:32]}"
 
@@ -106,7 +106,7 @@ def disconnect_login_session(user_id: int, sid: str) -> None:
 
     from ..extensions import db
     from ..models import Connection
-    from ..people.accounts import digest
+    from ..people.proofs import digest
 
     if getattr(socketio, "server", None) is None:
         return

@@ -26,8 +26,8 @@ from ..models import (
     class_teachers,
     exchange_classes,
 )
-from . import accounts
-from .accounts import Person
+from . import proofs
+from .proofs import Person
 
 # The largest id a row can have (PostgreSQL INTEGER). A larger number names no row,
 # and SQLite's driver overflows on it, so it is turned away before the database.
@@ -298,7 +298,7 @@ def live_seat(user: User | Person, session_id: int) -> tuple[Head, bool, bool, b
 
 
 def caller_and_seat(proof: str, key_hash: str, session_id: object) -> Person | None:
-    """Who is asking (``accounts.person_by_proof``), and, when ``session_id`` can name
+    """Who is asking (``proofs.person_by_proof``), and, when ``session_id`` can name
     a session, their seat in it from the same query: ``live_seat`` takes it from there
     once, in this event, instead of asking the database again."""
     if (
@@ -306,8 +306,8 @@ def caller_and_seat(proof: str, key_hash: str, session_id: object) -> Person | N
         or not isinstance(session_id, int)
         or not 1 <= session_id <= MAX_ID
     ):
-        return accounts.person_by_proof(proof, key_hash)[0]
-    person, row = accounts.person_by_proof(
+        return proofs.person_by_proof(proof, key_hash)[0]
+    person, row = proofs.person_by_proof(
         proof,
         key_hash,
         also=_CALLER_SEAT,

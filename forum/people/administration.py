@@ -23,7 +23,7 @@ from ..errors import ActionError, ValidationError
 from ..extensions import db
 from ..inputs import storable, unstorable_message
 from ..models import Role, School, User
-from . import accounts
+from . import proofs, signin
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -193,7 +193,7 @@ def create_staff(actor: User | None, data: dict[str, Any]) -> tuple[User, str | 
     if not password:
         password = generated = new_password()
     user = User(username=username, role=role, display_name=display_name, school=school)
-    accounts.set_password(user, password)
+    signin.set_password(user, password)
     db.session.add(user)
     db.session.commit()
     return user, generated
@@ -216,8 +216,8 @@ def reset_password(actor: User | None, user: User, password: str | None = None) 
     generated = None
     if not chosen:
         chosen = generated = new_password()
-    accounts.set_password(user, chosen)
-    accounts.end_sign_ins(user)
+    signin.set_password(user, chosen)
+    proofs.end_sign_ins(user)
     db.session.commit()
     return generated
 
@@ -231,6 +231,6 @@ def set_active(actor: User | None, user: User, active: bool) -> User:
         raise ActionError("conflict", _("You cannot deactivate your own account."))
     user.is_active_account = active
     if not active:
-        accounts.end_sign_ins(user)
+        proofs.end_sign_ins(user)
     db.session.commit()
     return user

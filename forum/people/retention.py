@@ -18,7 +18,7 @@ from flask import current_app
 from ..clock import academic_year_of
 from ..extensions import db
 from ..models import Exchange, ForumSession, Role, User, exchange_classes, utcnow
-from . import accounts
+from . import codes
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,6 @@ def erase(found: list[Candidate]) -> int:
         student = candidate.student
         student.display_name = pseudonym(student)
         student.name_erased_at = now
-        accounts.revoke_codes(student)
+        codes.revoke_codes(student)
     db.session.commit()
     return len(found)

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..inputs import storable
 from ..models import SchoolClass, User
 from . import consent
-from .accounts import add_student, issue_code
+from .codes import add_student, issue_code
 
 MAX_ROSTER = 200
 MAX_FILE_BYTES = 256 * 1024

@@ -14,7 +14,7 @@ from ..models import (
     User,
 )
 from ..people import access
-from ..people.accounts import Person
+from ..people.proofs import Person
 
 MAX_BODY = 2000
 MAX_REASON = 500

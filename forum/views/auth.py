@@ -12,7 +12,7 @@ from .. import i18n
 from ..errors import ActionError
 from ..extensions import db
 from ..forms import CodeForm, LoginForm, LogoutForm
-from ..people import accounts
+from ..people import proofs, signin
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -41,7 +41,7 @@ def _sign_in(user) -> None:
         chosen = i18n.language_for(lang)
         if chosen is not None:
             user.locale = chosen.locale
-    accounts.start_login_session(user)
+    proofs.start_login_session(user)
     db.session.commit()
     login_user(user)
 
@@ -70,7 +70,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate_staff(
+            user = signin.authenticate_staff(
                 form.username.data or "", form.password.data or "", request.remote_addr or ""
             )
         except ActionError as exc:
@@ -87,7 +87,7 @@ def code():
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate_student(form.code.data or "", request.remote_addr or "")
+            user = signin.authenticate_student(form.code.data or "", request.remote_addr or "")
         except ActionError as exc:
             return _refused("auth/code.html", form, exc)
         _sign_in(user)
@@ -105,7 +105,7 @@ def logout():
         return redirect(url_for("home.index"))
     sid = current_user.get_id()
     user_id = current_user.id
-    accounts.end_login_session(sid)
+    proofs.end_login_session(sid)
     db.session.commit()
     from ..live.rooms import disconnect_login_session
 

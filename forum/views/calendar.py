@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import ForumSession
-from ..people import accounts
+from ..people import proofs
 from ..people.access import visible_exchange_ids
 from ..schedule import calendar
 
@@ -18,7 +18,7 @@ bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 @bp.route("/<key>.ics")
 def feed(key: str):
     """Every session of the user's, cancelled ones marked so calendars drop them."""
-    user = accounts.user_for_calendar_key(key)
+    user = proofs.user_for_calendar_key(key)
     if user is None:
         abort(404)
     query = sa.select(ForumSession).order_by(ForumSession.starts_at)

@@ -11,7 +11,7 @@ from ..errors import ActionError
 from ..extensions import db
 from ..forms import ClassForm, ConfirmForm, RosterForm, StudentForm
 from ..models import Role, User
-from ..people import access, accounts, consent, roster
+from ..people import access, codes, consent, roster
 from .confirm import confirmed
 
 bp = Blueprint("classes", __name__, url_prefix="/classes")
@@ -59,7 +59,7 @@ def show(class_id: int):
 
 def _cards(school_class, issued, status: int = 200):
     """The printable page of code cards; codes are shown this once only."""
-    cards = [(s, accounts.format_code(c)) for s, c in issued]
+    cards = [(s, codes.format_code(c)) for s, c in issued]
     return render_template("classes/cards.html", school_class=school_class, cards=cards), status
 
 
@@ -103,7 +103,7 @@ def add_student(class_id: int):
     try:
         name = form.display_name.data or ""
         roster.check_distinct(school_class, [" ".join(name.split())])
-        student, code = accounts.add_student(school_class, name)
+        student, code = codes.add_student(school_class, name)
         db.session.commit()
     except ActionError as exc:
         db.session.rollback()
@@ -126,7 +126,7 @@ def regenerate_code(class_id: int, student_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     student = _student_of(school_class, student_id)
-    code = accounts.issue_code(student)
+    code = codes.issue_code(student)
     db.session.commit()
     flash(
         _("New code for %(name)s. The old code no longer works.", name=student.display_name),
@@ -158,7 +158,7 @@ def revoke_code(class_id: int, student_id: int):
     )
     if ask is not None:
         return ask
-    accounts.revoke_codes(student)
+    codes.revoke_codes(student)
     db.session.commit()
     flash(_("%(name)s's code no longer works.", name=student.display_name), "success")
     return redirect(url_for("classes.show", class_id=class_id))

@@ -10,7 +10,7 @@ from .. import exchanges, i18n
 from ..extensions import db
 from ..forms import PreferencesForm
 from ..models import Role
-from ..people import accounts
+from ..people import proofs
 from ..schedule import needs, sessions
 
 bp = Blueprint("home", __name__)
@@ -82,5 +82,5 @@ def preferences():
     if not form.is_submitted():
         form.language.data = i18n.current_language().code
         form.timezone.data = zone
-    feed = url_for("calendar.feed", key=accounts.calendar_feed_key(current_user), _external=True)
+    feed = url_for("calendar.feed", key=proofs.calendar_feed_key(current_user), _external=True)
     return render_template("home/preferences.html", form=form, feed_url=feed)
