@@ -30,8 +30,11 @@ Scenarios (each writes its own file in ``benchmarks/results/``):
   Latency is measured on the chats as ever. "Nothing lost" stays exact: every member
   must get every seq after its join up to the room's last acked one, as the event
   when it is in the event's audience and as a ``skip`` when not (an event outside its
-  audience counts as leaked). The aims are judged again for ``forum+tools`` against
-  the floor, and the forum's figures with tools and without are set side by side.
+  audience counts as leaked). The floor runs the same lesson too (``floor+tools``:
+  ``floor_server.py`` carries the live tools as the forum's wire does, with no auth or
+  database), and must pass the same checks; the aims are judged again for
+  ``forum+tools`` against ``floor+tools``, and the forum's figures with tools and
+  without are set side by side (and forum+tools against the bare floor, as before).
 
 The clients (``--client js``, the default) are the official socket.io JavaScript
 client from node_modules, run by ``benchmarks/clients.mjs`` in Node processes: like a
@@ -1511,11 +1514,20 @@ def sign_in(url: str, code: str) -> str:
 
 
 def run_floor(
-    args: argparse.Namespace, workdir: Path, *, store: bool = False, direct: bool = False
+    args: argparse.Namespace,
+    workdir: Path,
+    *,
+    store: bool = False,
+    direct: bool = False,
+    tools: bool = False,
 ) -> dict[str, Any]:
     """The bare floor; with ``store``, the floor that also keeps a durable chained log;
-    with ``direct``, the floor delivering as the forum does (``forum.live.delivery``)."""
-    label = "floor+log" if store else "floor+direct" if direct else "floor"
+    with ``direct``, the floor delivering as the forum does (``forum.live.delivery``);
+    with ``tools``, the floor carrying the same lesson as forum+tools (``floor+tools``:
+    a teacher in each room, known to the floor by ``auth: {"token": "teacher"}``)."""
+    label = (
+        "floor+log" if store else "floor+direct" if direct else "floor+tools" if tools else "floor"
+    )
     port = free_port()
     command = [sys.executable, "benchmarks/floor_server.py", "--port", str(port)]
     if args.no_deflate:
@@ -1534,14 +1546,21 @@ def run_floor(
         workdir / f"{label}-server.log",
         port,
     )
-    rooms = [{"session_id": r + 1, "credentials": [None] * args.clients} for r in range(args.rooms)]
+    rooms = [
+        {
+            "session_id": r + 1,
+            "credentials": [None] * args.clients,
+            "teacher_credential": {"token": "teacher"},
+        }
+        for r in range(args.rooms)
+    ]
     try:
         server.wait_ready()
         print(
             f"{label}: benchmarks/floor_server.py pid {server.proc.pid} on {server.url}",
             flush=True,
         )
-        return drive(server.url, rooms, args, server, label, workdir)
+        return drive(server.url, rooms, args, server, label, workdir, tools=tools)
     finally:
         server.stop()
 
@@ -1563,7 +1582,7 @@ def p95_of(result: dict[str, Any] | None) -> float | None:
 
 
 SERVERS = ("forum", "floor", "floor+log", "floor+direct")
-SERVERS_TOOLS = ("forum", "forum+tools", "floor", "floor+log", "floor+direct")
+SERVERS_TOOLS = ("forum", "forum+tools", "floor", "floor+tools", "floor+log", "floor+direct")
 
 
 def servers_of(args: argparse.Namespace) -> tuple[str, ...]:
@@ -1599,8 +1618,13 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
         one["log_cpu_ratio"] = ratio(cpu_of(one.get("floor+log")), cpu_of(one.get("floor")))
         one["direct_cpu_ratio"] = ratio(cpu_of(one.get("forum")), cpu_of(one.get("floor+direct")))
         if args.tools:
-            one["tools_cpu_ratio"] = ratio(cpu_of(one.get("forum+tools")), cpu_of(one.get("floor")))
-            one["tools_p95_ratio"] = ratio(p95_of(one.get("forum+tools")), p95_of(one.get("floor")))
+            # The aims with the tools: forum+tools against the floor carrying the same
+            # lesson (floor+tools); against the bare floor too, as measured before.
+            tools, floor_tools = one.get("forum+tools"), one.get("floor+tools")
+            one["tools_cpu_ratio"] = ratio(cpu_of(tools), cpu_of(floor_tools))
+            one["tools_p95_ratio"] = ratio(p95_of(tools), p95_of(floor_tools))
+            one["tools_cpu_ratio_bare_floor"] = ratio(cpu_of(tools), cpu_of(one.get("floor")))
+            one["tools_p95_ratio_bare_floor"] = ratio(p95_of(tools), p95_of(one.get("floor")))
     print()
     client = (
         f"socket.io-client {js_client_version()} (Node)"
@@ -1622,7 +1646,7 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
     )
     header = f"{'':<30}" + "".join(f"{name:>13}" for name, _r in cols) + f"{'ratio':>10}"
     if args.tools:
-        header += f"{'tools ratio':>13}"  # forum+tools / floor; "ratio" is forum / floor
+        header += f"{'tools ratio':>13}"  # forum+tools / floor+tools; "ratio": forum / floor
     print(header)
     print("-" * len(header))
     ratios = {"server CPU ms / 1k deliv.": last["cpu_ratio"], "latency p95 ms": last["p95_ratio"]}
@@ -1637,8 +1661,15 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
         if args.tools and tools_ratios.get(name) is not None:
             line = f"{line:<{len(header) - 13}}{tools_ratios[name]:>12.2f}x"
         print(line)
+    if args.tools:
+        print(
+            "\n(ratio: forum / floor; tools ratio: forum+tools / floor+tools, the floor "
+            "carrying the same lesson)"
+        )
     if args.tools and last.get("forum+tools"):
         report_tools(last["forum+tools"], last.get("forum"))
+    if args.tools and last.get("floor+tools"):
+        report_tools(last["floor+tools"], last.get("floor"), label="floor+tools")
     if stored and floor:
         print(
             "\nfloor+log (the floor, storing and chaining each message before it tells anyone): "
@@ -1657,6 +1688,14 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
                 f"CPU {fmt(r['cpu_ratio'], 2)}x p95 {fmt(r['p95_ratio'], 2)}x" for r in rounds
             )
         )
+        if args.tools:
+            print(
+                "rounds (forum+tools/floor+tools): "
+                + ", ".join(
+                    f"CPU {fmt(r['tools_cpu_ratio'], 2)}x p95 {fmt(r['tools_p95_ratio'], 2)}x"
+                    for r in rounds
+                )
+            )
         if any(r["direct_cpu_ratio"] for r in rounds):
             print(
                 "rounds (forum/floor+direct): CPU "
@@ -1725,12 +1764,15 @@ def report(args: argparse.Namespace, rounds: list[dict[str, Any]]) -> dict[str, 
     }
 
 
-def report_tools(tools: dict[str, Any], plain: dict[str, Any] | None) -> None:
+def report_tools(
+    tools: dict[str, Any], plain: dict[str, Any] | None, label: str = "forum+tools"
+) -> None:
     """The live tools' part of the report: the lesson's actions and events, and the
-    forum's figures with the tools against those without, from the same run."""
+    server's figures with the tools against those without, from the same run (the
+    forum's, or with ``label`` floor+tools the floor's)."""
     t = tools["tools"]
     print(
-        f"\nforum+tools: the same chat in a lesson, {t['teachers']} teacher(s) (one a room) "
+        f"\n{label}: the same chat in a lesson, {t['teachers']} teacher(s) (one a room) "
         f"and the live tools (a share {t['config']['share']:g} of the students' actions; "
         f"a poll every {t['config']['poll_every']:g} s; groups of "
         f"{t['config']['group_size']} for the middle third of the window)"
@@ -1766,7 +1808,7 @@ def report_tools(tools: dict[str, Any], plain: dict[str, Any] | None) -> None:
     )
     if plain is None:
         return
-    print("\n  the forum with tools / without (same run)")
+    print(f"\n  the {label.split('+')[0]} with tools / without (same run)")
     for name, get in (
         ("latency p95 ms", p95_of),
         ("lost", lambda r: float(r["lost"]["total"])),
@@ -1799,28 +1841,47 @@ def tools_comparison(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         }
 
     tools = last.get("forum+tools")
-    cpu = [r["tools_cpu_ratio"] for r in rounds if r.get("tools_cpu_ratio") is not None]
-    p95 = [r["tools_p95_ratio"] for r in rounds if r.get("tools_p95_ratio") is not None]
+    floor_tools = last.get("floor+tools")
+
+    def over_rounds(cpu_key: str, p95_key: str) -> dict[str, float | None]:
+        cpu = [r[cpu_key] for r in rounds if r.get(cpu_key) is not None]
+        p95 = [r[p95_key] for r in rounds if r.get(p95_key) is not None]
+        return {
+            "cpu_per_delivery_ratio": statistics.median(cpu) if cpu else None,
+            "cpu_per_delivery_ratio_max": max(cpu) if cpu else None,
+            "p95_ratio": statistics.median(p95) if p95 else None,
+        }
+
     return {
         "forum": figures(last.get("forum")),
         "forum+tools": figures(tools),
         "floor": figures(last.get("floor")),
+        "floor+tools": figures(floor_tools),
         "tools": tools["tools"] if tools else None,
-        "forum+tools_to_floor": {
-            "cpu_per_delivery_ratio": statistics.median(cpu) if cpu else None,
-            "cpu_per_delivery_ratio_max": max(cpu) if cpu else None,
-            "p95_ratio": statistics.median(p95) if p95 else None,
-        },
+        "floor_tools": floor_tools["tools"] if floor_tools else None,
+        # The aims' measure: against the floor carrying the same lesson.
+        "forum+tools_to_floor+tools": over_rounds("tools_cpu_ratio", "tools_p95_ratio"),
+        # As measured before floor+tools: against the floor carrying the chat alone.
+        "forum+tools_to_floor": over_rounds(
+            "tools_cpu_ratio_bare_floor", "tools_p95_ratio_bare_floor"
+        ),
     }
 
 
 def tools_aims(rounds: list[dict[str, Any]], several: bool) -> dict[str, bool]:
     """The aims again, for the forum with the live tools (``forum+tools``) against the
-    floor at the same chat rate; and every event to its audience, and only to it."""
+    floor carrying the same lesson (``floor+tools``); and every event to its audience,
+    and only to it. The floor must pass those checks too, or the comparison is void."""
     sides = [r["forum+tools"] for r in rounds if r.get("forum+tools")]
+    floors = [r["floor+tools"] for r in rounds if r.get("floor+tools")]
+    aims: dict[str, bool] = {}
+    if floors:
+        aims["floor+tools: nothing lost or leaked (it carries the same lesson)"] = all(
+            s["lost"]["total"] == 0 and s["tools"]["leaked"] == 0 for s in floors
+        )
     if not sides:
-        return {}
-    aims = {
+        return aims
+    aims |= {
         "with tools: nothing lost (chats, tool events, skips)": all(
             s["lost"]["total"] == 0 for s in sides
         ),
@@ -1832,14 +1893,14 @@ def tools_aims(rounds: list[dict[str, Any]], several: bool) -> dict[str, bool]:
     p95 = [r["tools_p95_ratio"] for r in rounds if r.get("tools_p95_ratio") is not None]
     middle = "median " if several else ""
     if cpu:
-        aims[f"with tools: {middle}CPU per delivery <= {AIM_CPU_RATIO}x floor"] = (
+        aims[f"with tools: {middle}CPU per delivery <= {AIM_CPU_RATIO}x floor+tools"] = (
             statistics.median(cpu) <= AIM_CPU_RATIO
         )
-        aims[f"with tools: CPU per delivery never > {AIM_CPU_RATIO_MAX}x floor"] = (
+        aims[f"with tools: CPU per delivery never > {AIM_CPU_RATIO_MAX}x floor+tools"] = (
             max(cpu) <= AIM_CPU_RATIO_MAX
         )
     if p95:
-        aims[f"with tools: {middle}p95 latency <= {AIM_P95_RATIO}x floor"] = (
+        aims[f"with tools: {middle}p95 latency <= {AIM_P95_RATIO}x floor+tools"] = (
             statistics.median(p95) <= AIM_P95_RATIO
         )
     return aims
@@ -1991,7 +2052,8 @@ def main() -> int:
         help="chat: also run the forum with the live tools in use (forum+tools): a teacher "
         "in each room opens polls, forms and ends breakout groups and dismisses flags; "
         "students vote, change votes and flag messages instead of some chats (chats keep "
-        "--rate); compared with the floor and with the forum without tools; "
+        "--rate); and the floor carrying the same lesson (floor+tools), the aims' "
+        "measure; compared with the floor and with the forum without tools too; "
         "writes benchmarks/results/tools.json",
     )
     parser.add_argument(
@@ -2096,6 +2158,8 @@ def main() -> int:
                     one["forum+tools"] = run_forum(args, workdir / f"round-{number}", tools=True)
             if args.only != "forum":
                 one["floor"] = run_floor(args, workdir)
+                if args.tools:
+                    one["floor+tools"] = run_floor(args, workdir, tools=True)
                 if args.stored_floor:
                     one["floor+log"] = run_floor(args, workdir, store=True)
                 if args.direct_floor:
@@ -2145,6 +2209,7 @@ def main() -> int:
                 "forum": rounds[-1].get("forum"),
                 **({"forum+tools": rounds[-1].get("forum+tools")} if args.tools else {}),
                 "floor": rounds[-1].get("floor"),
+                **({"floor+tools": rounds[-1].get("floor+tools")} if args.tools else {}),
                 "floor+log": rounds[-1].get("floor+log"),
                 "floor+direct": rounds[-1].get("floor+direct"),
                 "rounds": [
@@ -2157,6 +2222,8 @@ def main() -> int:
                             {
                                 "tools_cpu_ratio": r.get("tools_cpu_ratio"),
                                 "tools_p95_ratio": r.get("tools_p95_ratio"),
+                                "tools_cpu_ratio_bare_floor": r.get("tools_cpu_ratio_bare_floor"),
+                                "tools_p95_ratio_bare_floor": r.get("tools_p95_ratio_bare_floor"),
                             }
                             if args.tools
                             else {}
