@@ -2130,11 +2130,12 @@ def main() -> int:
             file=sys.stderr,
         )
     students = args.rooms * args.clients + (args.chatters if args.scenario == "storm" else 0)
-    if students > 1000 and not args.max_connections:
+    if students > 1000 and not args.max_connections and args.only != "forum":
+        # The forum serves FORUM_MAX_CONNECTIONS (10,000 by default); the floor keeps
+        # eventlet's default unless told.
         print(
-            f"warning: {students} connections, and eventlet's WSGI server serves at most "
-            "1,024 at once unless told otherwise: this run will stall past ~1,000 until "
-            "FORUM_MAX_CONNECTIONS has landed (then pass --max-connections)",
+            f"warning: {students} connections, and the floor's eventlet WSGI server serves "
+            "at most 1,024 at once unless told otherwise: pass --max-connections",
             file=sys.stderr,
         )
     if args.scenario != "chat" and (args.rounds > 1 or args.stored_floor or args.direct_floor):
