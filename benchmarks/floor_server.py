@@ -330,12 +330,31 @@ def on_chat_send(sid, payload=None):
 # --- the live tools (protocol.md "Live tools"): polls, flags, breakout groups ----------
 
 
-@sio.on("poll.open", namespace=NAMESPACE)
-def on_poll_open(sid, payload=None):
-    seat = _teacher(sid, payload)
-    if isinstance(seat, dict):
-        return seat
-    session_id, room, actor = seat
+def live_tool(name: str, *, teachers_only: bool = False):
+    """Register a live tool's handler: who is asking first (a member of the session, or
+    one of its teachers), then ``handler(session_id, room, actor, payload)``. An event
+    the store refused answers ``not stored``; the handlers change the room only after
+    ``record``, so nothing of it changed."""
+    seat_of = _teacher if teachers_only else _seat
+
+    def register(handler):
+        def on_event(sid, payload=None):
+            seat = seat_of(sid, payload)
+            if isinstance(seat, dict):
+                return seat
+            try:
+                return handler(*seat, payload)
+            except sqlite3.Error:
+                return refused("invalid", "not stored")
+
+        sio.on(name, namespace=NAMESPACE)(on_event)
+        return handler
+
+    return register
+
+
+@live_tool("poll.open", teachers_only=True)
+def on_poll_open(session_id, room, actor, payload):
     question, options = payload.get("question"), payload.get("options")
     multiple = payload.get("multiple", False)
     if not isinstance(question, str) or not question.strip():
@@ -353,10 +372,7 @@ def on_poll_open(sid, payload=None):
         poll = {"id": seq, "question": question, "options": options, "multiple": multiple}
         return {"poll": poll}
 
-    try:
-        event = record(session_id, "poll.opened", actor, build, payload.get("client_id"))
-    except sqlite3.Error:
-        return refused("invalid", "not stored")
+    event = record(session_id, "poll.opened", actor, build, payload.get("client_id"))
     room.polls[event["seq"]] = {
         "options": len(options),
         "multiple": multiple,
@@ -368,12 +384,8 @@ def on_poll_open(sid, payload=None):
     return {"ok": True, "event": event}
 
 
-@sio.on("poll.vote", namespace=NAMESPACE)
-def on_poll_vote(sid, payload=None):
-    seat = _seat(sid, payload)
-    if isinstance(seat, dict):
-        return seat
-    session_id, room, actor = seat
+@live_tool("poll.vote")
+def on_poll_vote(session_id, room, actor, payload):
     choices, poll_id = payload.get("choices"), payload.get("poll_id")
     if (
         not isinstance(choices, list)
@@ -397,27 +409,20 @@ def on_poll_vote(sid, payload=None):
     for c in choices:
         counts[c] += 1
     mine = sorted(choices)
-    try:
-        event = record(
-            session_id,
-            "poll.voted",
-            actor,
-            lambda _seq: {"poll_id": poll_id, "counts": counts, "choices": mine},
-        )
-    except sqlite3.Error:
-        return refused("invalid", "not stored")
+    event = record(
+        session_id,
+        "poll.voted",
+        actor,
+        lambda _seq: {"poll_id": poll_id, "counts": counts, "choices": mine},
+    )
     poll["counts"], poll["votes"][actor["id"]] = counts, mine
     # The room hears the counts only, with no actor; the voter's ack has the whole vote.
     tell({**event, "actor": None, "data": {"poll_id": poll_id, "counts": counts}})
     return {"ok": True, "event": event}
 
 
-@sio.on("poll.close", namespace=NAMESPACE)
-def on_poll_close(sid, payload=None):
-    seat = _teacher(sid, payload)
-    if isinstance(seat, dict):
-        return seat
-    session_id, room, actor = seat
+@live_tool("poll.close", teachers_only=True)
+def on_poll_close(session_id, room, actor, payload):
     poll_id = payload.get("poll_id")
     poll = room.polls.get(poll_id) if _int(poll_id) else None
     if poll is None:
@@ -425,23 +430,16 @@ def on_poll_close(sid, payload=None):
     if poll["closed"]:
         return refused("conflict", "This poll is already closed.")
     counts = list(poll["counts"])
-    try:
-        event = record(
-            session_id, "poll.closed", actor, lambda _seq: {"poll_id": poll_id, "counts": counts}
-        )
-    except sqlite3.Error:
-        return refused("invalid", "not stored")
+    event = record(
+        session_id, "poll.closed", actor, lambda _seq: {"poll_id": poll_id, "counts": counts}
+    )
     poll["closed"] = True
     tell(event)
     return {"ok": True, "event": event}
 
 
-@sio.on("flag", namespace=NAMESPACE)
-def on_flag(sid, payload=None):
-    seat = _seat(sid, payload)
-    if isinstance(seat, dict):
-        return seat
-    session_id, room, actor = seat
+@live_tool("flag")
+def on_flag(session_id, room, actor, payload):
     target, item_id, reason = payload.get("target"), payload.get("id"), payload.get("reason")
     if target not in ("message", "note") or not _int(item_id):
         return refused("invalid", "Flag a message or a note by its id.")
@@ -453,30 +451,20 @@ def on_flag(sid, payload=None):
     def build(seq: int) -> dict:
         return {"flag_id": seq, "target": target, "id": item_id, "reason": reason}
 
-    try:
-        event = record(session_id, "item.flagged", actor, build)
-    except sqlite3.Error:
-        return refused("invalid", "not stored")
+    event = record(session_id, "item.flagged", actor, build)
     room.flags[event["seq"]] = True
     tell(event, [_teachers_room(session_id)])  # the teachers only
     return {"ok": True, "flag_id": event["seq"]}
 
 
-@sio.on("flag.dismiss", namespace=NAMESPACE)
-def on_flag_dismiss(sid, payload=None):
-    seat = _teacher(sid, payload)
-    if isinstance(seat, dict):
-        return seat
-    session_id, room, actor = seat
+@live_tool("flag.dismiss", teachers_only=True)
+def on_flag_dismiss(session_id, room, actor, payload):
     flag_id = payload.get("flag_id")
     if not _int(flag_id) or flag_id not in room.flags:
         return refused("not_found", "There is no such flag.")
     if not room.flags[flag_id]:
         return refused("conflict", "This flag has already been resolved.")
-    try:
-        event = record(session_id, "flag.dismissed", actor, lambda _seq: {"flag_id": flag_id})
-    except sqlite3.Error:
-        return refused("invalid", "not stored")
+    event = record(session_id, "flag.dismissed", actor, lambda _seq: {"flag_id": flag_id})
     room.flags[flag_id] = False
     tell(event, [_teachers_room(session_id)])
     return {"ok": True, "event": event}
@@ -521,12 +509,8 @@ def _students_here(session_id: int) -> dict[int, list[str]]:
     return here
 
 
-@sio.on("groups.form", namespace=NAMESPACE)
-def on_groups_form(sid, payload=None):
-    seat = _teacher(sid, payload)
-    if isinstance(seat, dict):
-        return seat
-    session_id, room, actor = seat
+@live_tool("groups.form", teachers_only=True)
+def on_groups_form(session_id, room, actor, payload):
     size = payload.get("size")
     if not _int(size) or not MIN_SIZE <= size <= MAX_SIZE:
         return refused("invalid", "size must be between 2 and 20.")  # by hand: not here
@@ -546,10 +530,7 @@ def on_groups_form(sid, payload=None):
             ]
         }
 
-    try:
-        event = record(session_id, "groups.formed", actor, build)
-    except sqlite3.Error:
-        return refused("invalid", "not stored")
+    event = record(session_id, "groups.formed", actor, build)
     for group in event["data"]["groups"]:
         room.groups[group["id"]] = group["member_ids"]
         room.last_group = max(room.last_group, group["id"])
@@ -560,19 +541,12 @@ def on_groups_form(sid, payload=None):
     return {"ok": True, "event": event}
 
 
-@sio.on("groups.end", namespace=NAMESPACE)
-def on_groups_end(sid, payload=None):
-    seat = _teacher(sid, payload)
-    if isinstance(seat, dict):
-        return seat
-    session_id, room, actor = seat
+@live_tool("groups.end", teachers_only=True)
+def on_groups_end(session_id, room, actor, payload):
     if not room.groups:
         return refused("conflict", "No groups are formed.")
     group_ids = sorted(room.groups)
-    try:
-        event = record(session_id, "groups.ended", actor, lambda _seq: {"group_ids": group_ids})
-    except sqlite3.Error:
-        return refused("invalid", "not stored")
+    event = record(session_id, "groups.ended", actor, lambda _seq: {"group_ids": group_ids})
     room.groups.clear()
     for group_id in group_ids:
         sio.close_room(_group_room(session_id, group_id), NAMESPACE)
