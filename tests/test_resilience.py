@@ -59,16 +59,20 @@ def body(tag: str) -> str:
 
 
 class Member(Client):
-    """A Client that also keeps every ``presence`` it is sent, with when it came."""
+    """A Client that also keeps every ``presence`` it is sent, with when it came, and
+    the online members of the last."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.presences: list[float] = []
+        self.online: set[int] = set()
         self.sio.on("presence", self._on_presence, namespace=NS)
 
-    def _on_presence(self, _payload=None) -> None:
+    def _on_presence(self, payload=None) -> None:
         with self._lock:
             self.presences.append(time.monotonic())
+            if isinstance(payload, dict):
+                self.online = {m["id"] for m in payload["members"] if m["online"]}
 
     def presence_since(self, start: float) -> int:
         with self._lock:
@@ -401,6 +405,10 @@ def _storm(forum: Forum, n: int) -> int:
             live = [e["seq"] for e in r.after.heard()]
             assert len(live) == len(set(live)), f"live events after the rejoin repeat: {live}"
             assert live == sorted(live), f"live events after the rejoin out of order: {live}"
+            # Each is shown who is here, themselves among them (one snapshot, encoded
+            # once, goes to every joiner of the storm).
+            assert r.after.presences, "a student back in the room was never shown who is here"
+            assert r.rejoin is not None and r.rejoin["you"]["id"] in r.after.online
         return sum(c.presence_since(dropped_at) for c in clients)
     finally:
         stop.set()

@@ -209,7 +209,10 @@ def on_join(user: proofs.Person, payload: dict[str, Any]) -> dict[str, Any]:
         numbering = feed.numbering(seat.session.id, fresh=True)
         here = pseudonyms.mask_presence(here, numbering)
         events, quoted = _mask_page(events, numbering), _mask_page(quoted, numbering)
-    socketio.emit("presence", here, namespace=NAMESPACE, to=call.sid)
+    if masked:
+        socketio.emit("presence", here, namespace=NAMESPACE, to=call.sid)
+    else:
+        presence.tell(call.sid, here)
     # The room may have gone on since the seat was read: the head covers the events.
     head = max(seat.session.head_seq, events[-1]["seq"] if events else 0)
     relay_of_this_process().joined(seat.session.id, head)
