@@ -62,6 +62,8 @@ def serve_eventlet() -> None:
 
     import eventlet.wsgi
 
+    from forum import capacity
+
     host, port = app.config["FORUM_HOST"], app.config["FORUM_PORT"]
     family, *_, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     listener = eventlet.listen(address, family)
@@ -69,7 +71,7 @@ def serve_eventlet() -> None:
     # One green thread per client connection, HTTP or live, up to this many at once;
     # more wait to be accepted. eventlet's own default, 1,024, is one big class day.
     eventlet.wsgi.server(
-        listener,
+        capacity.ArrivalsTakeTurns(listener, eventlet.sleep),
         app,
         max_size=app.config["FORUM_MAX_CONNECTIONS"],
         log_output=os.environ.get("FORUM_ACCESS_LOG", "1") == "1",

@@ -171,3 +171,32 @@ def test_forum_ws_deflate_decides_whether_websockets_are_compressed(instance, se
     assert status.startswith(b"HTTP/1.1 101"), status
     offered = headers.get("sec-websocket-extensions", "")
     assert ("permessage-deflate" in offered) == compressed, headers
+
+
+def test_arrivals_take_turns_with_the_open_connections():
+    """A class reconnecting at once is accepted a few at a time: after every
+    ``PER_TURN`` accepts the accept loop gives the event loop up, so messages on the
+    connections already open are read between arrivals (the storm benchmark's acks)."""
+    from forum.capacity import ArrivalsTakeTurns
+
+    happened: list[str] = []
+
+    class Listener:
+        def accept(self):
+            happened.append("accept")
+            return object(), ("127.0.0.1", len(happened))
+
+        def getsockname(self):
+            return ("127.0.0.1", 5000)
+
+    listener = ArrivalsTakeTurns(Listener(), lambda seconds: happened.append(f"turn {seconds}"))
+    for _ in range(20):
+        listener.accept()
+    per_turn = ArrivalsTakeTurns.PER_TURN
+    assert happened.count("accept") == 20
+    turns = [i for i, what in enumerate(happened) if what.startswith("turn")]
+    assert len(turns) == 20 // per_turn and all(happened[i] == "turn 0" for i in turns)
+    # Never more than PER_TURN arrivals between two turns.
+    runs = "".join("a" if what == "accept" else "|" for what in happened).split("|")
+    assert max(len(run) for run in runs) <= per_turn
+    assert listener.getsockname() == ("127.0.0.1", 5000)  # the rest passes through
