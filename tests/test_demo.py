@@ -7,7 +7,9 @@ whose guardians consented."""
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
 import sqlalchemy as sa
 
 from forum.extensions import db
@@ -84,3 +86,38 @@ def test_make_run_demo_publishes_a_case_from_a_sealed_session_once(app, runner, 
     for lang in ("ja", "ko", "zh-TW"):
         page = client.get(f"/cases/{case_out['id']}?lang={lang}")
         assert page.status_code == 200 and titles[lang] in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("hour", [0, 15, 23])
+def test_scheduled_demo_sessions_fall_in_school_hours_whatever_the_hour_it_is_loaded(
+    app, client, monkeypatch, hour
+):
+    """Loaded at 15:11 UTC (CI's hour when this was found), the Taipei–Seoul session
+    started at 23:11 in Taipei and 00:11 in Seoul, so a Seoul student's card showed two
+    different days. Scheduled demo sessions now fall in the school day in every zone."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from conftest import Auth
+
+    from forum import demo as demo_module
+    from forum.demo import base, extras
+
+    today = datetime.now(UTC).replace(hour=hour, minute=11, second=0, microsecond=0)
+    monkeypatch.setattr(base, "utcnow", lambda: today)
+    monkeypatch.setattr(extras, "utcnow", lambda: today)
+    with app.app_context():
+        data = demo_module.seed()
+        demo_module.seed_showcase()
+        scheduled = db.session.scalars(
+            sa.select(ForumSession).where(ForumSession.status == SessionStatus.SCHEDULED)
+        ).all()
+        assert len(scheduled) == 3  # two of the exchanges', the showcase
+        for session in scheduled:
+            for zone in ("Asia/Taipei", "Asia/Tokyo", "Asia/Seoul"):
+                local = session.starts_at.astimezone(ZoneInfo(zone))
+                assert 8 <= local.hour < 17, (session.title, zone, local)
+
+    Auth(client, data).login("student", "seoul-hanbit")
+    html = client.get("/?lang=en").get_data(as_text=True)
+    assert re.search(r"\d\d:\d\d Seoul · \d\d:\d\d Taipei", html)

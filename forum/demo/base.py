@@ -91,7 +91,10 @@ def _ensure_session(exchange: Exchange, s: dict[str, Any]) -> ForumSession:
         query = query.where(ForumSession.status == SessionStatus.LIVE)
     session = db.session.scalar(query.order_by(ForumSession.id.desc()))
     if session is None:
-        start = (now + s["starts"]).replace(second=0, microsecond=0)
+        # A scheduled session at a school hour: from "now" it could fall at night, where
+        # Taipei and Seoul show different days.
+        base = now if live else now.replace(hour=0, minute=0)
+        start = (base + s["starts"]).replace(second=0, microsecond=0)
         session = ForumSession(
             exchange=exchange,
             title=s["title"],

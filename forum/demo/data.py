@@ -84,15 +84,17 @@ EXCHANGES = table(
 )
 
 # Their sessions, by exchange (an index of EXCHANGES): one live now (started 15 minutes
-# ago), two scheduled; ``starts`` is from now.
+# ago), two scheduled. A live session's ``starts`` is from now; a scheduled one's is from
+# today's midnight UTC, so it falls in school hours whatever the hour the demo is loaded
+# (05:00 UTC is 13:00 in Taipei, 14:00 in Tokyo and Seoul).
 SESSIONS = table(
     "exchange title sdgs status starts length",
     (0, "Our rivers and the sea", [14], SessionStatus.LIVE,
      timedelta(minutes=-15), timedelta(hours=2)),
     (0, "Typhoons, heavy rain and us", [13], SessionStatus.SCHEDULED,
-     timedelta(days=7, hours=2), timedelta(minutes=90)),
+     timedelta(days=7, hours=5), timedelta(minutes=90)),
     (1, "Saving energy in our classrooms", [7], SessionStatus.SCHEDULED,
-     timedelta(days=3, hours=1), timedelta(hours=1)),
+     timedelta(days=3, hours=6), timedelta(hours=1)),
 )
 # fmt: on
 

@@ -77,7 +77,8 @@ def seed_showcase() -> dict[str, Any]:
     if showcase is None:
         reviewer = _users("chen.reviewer")["chen.reviewer"]
         classes = demo_classes()
-        start = (utcnow() + timedelta(days=10)).replace(second=0, microsecond=0)
+        # Ten days on, at 06:00 UTC: 14:00 in Taipei, 15:00 in Tokyo and Seoul.
+        start = utcnow().replace(hour=6, minute=0, second=0, microsecond=0) + timedelta(days=10)
         showcase = showcases.schedule(
             reviewer,
             {
