@@ -71,13 +71,6 @@ def _read_poll(session_id: int, poll_id: int) -> PollRow | None:
     return PollRow(sql.loads(options), bool(multiple), bool(closed), sql.loads(counts))
 
 
-def _logged_poll(session_id: int, poll_id: int) -> PollRow:
-    """A poll the log has opened: what the builders read."""
-    poll = _read_poll(session_id, poll_id)
-    assert poll is not None, (session_id, poll_id)
-    return poll
-
-
 def _own_choices(session_id: int, poll_id: int, user_id: int) -> list[int]:
     """What this person chose in this poll ([] if they have not answered)."""
     row = sql.reader().one(
@@ -234,12 +227,14 @@ def vote(seat: Seat, payload: dict[str, Any]) -> Recorded:
         raise ActionError("invalid", _("choices must be a list of answer numbers."))
     poll_id = _int(payload.get("poll_id"), "poll_id")
     vote_limiter.take(seat.user.id)
+    read: list[PollRow] = []  # the row check read, under the same lock as build
 
     def check(seat, member, now) -> None:
         # Any member may answer, even in a locked room or while muted: a vote says
         # nothing to the room but a count.
         check_can_write(seat, member)
         poll = _poll(seat, poll_id)
+        read.append(poll)
         if poll.closed:
             raise ActionError("closed", _("This poll is closed."))
         if not all(0 <= c < len(poll.options) for c in choices):
@@ -248,7 +243,7 @@ def vote(seat: Seat, payload: dict[str, Any]) -> Recorded:
             raise ActionError("invalid", _("Choose exactly one answer."))
 
     def build(session, member, now) -> dict[str, Any]:
-        counts = list(_logged_poll(session.id, poll_id).counts)
+        counts = list(read[-1].counts)
         for c in _own_choices(session.id, poll_id, seat.user.id):
             counts[c] -= 1
         for c in choices:
@@ -263,12 +258,15 @@ def close_poll(seat: Seat, payload: dict[str, Any]) -> Recorded:
     answers ``conflict``."""
     check_manager(seat)
     poll_id = _int(payload.get("poll_id"), "poll_id")
+    read: list[PollRow] = []  # the row check read, under the same lock as build
 
     def check(seat, member, now) -> None:
-        if _poll(seat, poll_id).closed:
+        poll = _poll(seat, poll_id)
+        if poll.closed:
             raise ActionError("conflict", _("This poll is already closed."))
+        read.append(poll)
 
     def build(session, member, now) -> dict[str, Any]:
-        return {"poll_id": poll_id, "counts": list(_logged_poll(session.id, poll_id).counts)}
+        return {"poll_id": poll_id, "counts": list(read[-1].counts)}
 
     return record(seat, "poll.closed", build, check=check)
