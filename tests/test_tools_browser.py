@@ -159,7 +159,10 @@ def test_a_teacher_in_japanese_forms_named_groups_by_hand(room):  # noqa: F811
     expect(sato.locator("[data-groups-by-hand]")).to_be_visible()
     expect(students["tw0"].locator("[data-group-banner]")).to_be_hidden()
 
-    # Two named groups, chosen by hand, sent with the keyboard.
+    # Two named groups, chosen by hand, sent with the keyboard. Until named, they are
+    # A and B, as groups formed by size are.
+    expect(sato.locator("#hand-name-0")).to_have_value("A")
+    expect(sato.locator("#hand-name-1")).to_have_value("B")
     sato.locator("#hand-name-0").fill("富士")
     sato.locator("#hand-name-1").fill("桜")
     sakura = said["group_named"].replace("%(name)s", "桜")

@@ -20,7 +20,15 @@ const MAX_GROUPS = 20;
 const MAX_NAME = 60;
 const SIZES = [2, 20];
 
-const defaultName = (index) => String(index + 1);
+// A, B, … Z, AA, AB …: the names groups formed by size get (forum/room/groups.py, _letter),
+// so a teacher sees the same names whichever way they form the groups.
+function defaultName(index) {
+  let name = "";
+  for (let n = index + 1; n > 0; n = Math.floor((n - 1) / 26)) {
+    name = String.fromCharCode(65 + ((n - 1) % 26)) + name;
+  }
+  return name;
+}
 
 export function createGroupForm(ctx, root) {
   const box = root.querySelector("[data-groups-form]");
