@@ -314,6 +314,20 @@ def form_fields(html: str, action: str | None = None) -> dict[str, str | list[st
 
 
 @pytest.fixture
+def people(app, demo):
+    """The demo's people in the live room (``livekit.People``), on fresh live limits;
+    afterwards, every message any of their clients was sent is checked against the
+    protocol."""
+    from livekit import People, fresh_limits
+
+    fresh_limits()
+    people = People(app, demo)
+    yield people
+    people.check_everything_heard()
+    fresh_limits()
+
+
+@pytest.fixture
 def count_rows(app):
     """The number of rows of a model, read afresh from the database."""
 

@@ -278,3 +278,24 @@ class People:
         assert client.connected, name
         client.ok("join", {"session_id": session_id or self.live_session})
         return client
+
+
+def fresh_limits() -> None:
+    """Start the in-process live limits afresh: they live in the process, and user ids
+    repeat from test to test (chat, typing, votes, flags, showcase questions; the held
+    words' cache too)."""
+    from forum import room
+    from forum.exchanges import showcases
+    from forum.live import actions
+    from forum.room import flags, polls, words
+
+    limiters = (
+        room.rate_limiter,
+        actions._typing_limiter,
+        polls.vote_limiter,
+        flags.flag_limiter,
+        showcases.limiter,
+    )
+    for limiter in limiters:
+        limiter.forget()
+    words.forget()

@@ -7,23 +7,13 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
-from livekit import People
 
 from forum import room
 from forum.extensions import db
 from forum.room import board
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def people(app, demo):
-    # The rate limiter lives in the process; user ids repeat from test to test.
-    room.rate_limiter.forget()
-    yield People(app, demo)
-    room.rate_limiter.forget()
 
 
 def sealed_session(demo: dict) -> int:

@@ -7,25 +7,14 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from livekit import People, check_event
+from livekit import check_event
 
 from forum import room
 from forum.extensions import db
-from forum.live import actions
 from forum.models import BreakoutGroup, ForumSession, Message, Note, RoomMember
 
 TW = ("tw_student", "tw_student2", "tw_student3")
 JP = ("jp_student", "jp_student2", "jp_student3")
-
-
-@pytest.fixture
-def people(app, demo):
-    room.rate_limiter.forget()
-    actions._typing_limiter.forget()
-    people = People(app, demo)
-    yield people
-    people.check_everything_heard()
-    room.rate_limiter.forget()
 
 
 @pytest.fixture

@@ -9,24 +9,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from livekit import People, check_event, sign_in
+from livekit import check_event, sign_in
 
-from forum import room
 from forum.extensions import db
-from forum.live import actions
 from forum.room import words
-
-
-@pytest.fixture
-def people(app, demo):
-    room.rate_limiter.forget()
-    actions._typing_limiter.forget()
-    words.forget()
-    people = People(app, demo)
-    yield people
-    people.check_everything_heard()
-    room.rate_limiter.forget()
-    words.forget()
 
 
 def listed(app, lang: str, *entries: str) -> None:

@@ -10,24 +10,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as translate
 from livekit import People, sign_in
 
-from forum import room
 from forum.extensions import db
-from forum.live import actions
 from forum.models import ForumSession, User
 
 TW = ("tw_student", "tw_student2", "tw_student3")
 JP = ("jp_student", "jp_student2", "jp_student3")
-
-
-@pytest.fixture
-def people(app, demo):
-    room.rate_limiter.forget()
-    actions._typing_limiter.forget()
-    people = People(app, demo)
-    yield people
-    people.check_everything_heard()
-    room.rate_limiter.forget()
-    actions._typing_limiter.forget()
 
 
 def _speaks(app, people: People, name: str, locale: str) -> None:

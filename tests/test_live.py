@@ -16,20 +16,7 @@ from livekit import MOD_EVENTS, Live, People, check_event, check_seqs
 
 from forum import room
 from forum.extensions import db
-from forum.live import actions
 from forum.room import rules as room_rules
-
-
-@pytest.fixture
-def people(app, demo):
-    # The rate limiters live in the process; user ids repeat from test to test.
-    room.rate_limiter.forget()
-    actions._typing_limiter.forget()
-    people = People(app, demo)
-    yield people
-    people.check_everything_heard()
-    room.rate_limiter.forget()
-    actions._typing_limiter.forget()
 
 
 def send(client, body: str, cid: str, **extra):

@@ -8,27 +8,10 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from livekit import People
 
 from forum import room
 from forum.extensions import db
-from forum.room import flags as room_flags
 from forum.room import polls as room_polls
-
-
-def _forget() -> None:
-    room.rate_limiter.forget()
-    room_polls.vote_limiter.forget()
-    room_flags.flag_limiter.forget()
-
-
-@pytest.fixture
-def people(app, demo):
-    _forget()
-    people = People(app, demo)
-    yield people
-    people.check_everything_heard()
-    _forget()
 
 
 def _open(teacher, sid: int, **extra):

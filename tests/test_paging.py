@@ -10,11 +10,10 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from livekit import People, check_seqs
+from livekit import check_seqs
 
 from forum import room
 from forum.extensions import db
-from forum.live import actions
 from forum.log import eventlog
 
 _spec = importlib.util.spec_from_file_location(
@@ -24,16 +23,6 @@ long_session = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(long_session)
 
 READERS = ("tw_student", "tw_teacher", "reviewer")
-
-
-@pytest.fixture
-def people(app, demo):
-    room.rate_limiter.forget()
-    actions._typing_limiter.forget()
-    people = People(app, demo)
-    yield people
-    people.check_everything_heard()
-    room.rate_limiter.forget()
 
 
 @pytest.fixture

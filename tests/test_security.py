@@ -10,14 +10,12 @@ import hashlib
 import io
 import json
 
-import pytest
 from conftest import Auth, csrf_token
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from livekit import Live, People, sign_in
+from livekit import Live, sign_in
 
 from forum import room
-from forum.live import actions
 
 
 def sessions_of(demo: dict) -> dict[str, int]:
@@ -173,15 +171,6 @@ def test_after_a_key_rotation_the_desk_still_trusts_the_platforms_old_key(
 
 
 # --- 2. a removed student loses the record -----------------------------------------------
-
-
-@pytest.fixture
-def people(app, demo):
-    room.rate_limiter.forget()
-    actions._typing_limiter.forget()
-    yield People(app, demo)
-    room.rate_limiter.forget()
-    actions._typing_limiter.forget()
 
 
 RECORD_PATHS = (

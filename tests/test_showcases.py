@@ -12,23 +12,10 @@ import re
 
 import pytest
 from conftest import csrf_token, when
-from livekit import People, sign_in
+from livekit import sign_in
 
-from forum import room
-from forum.exchanges import showcases
 from forum.extensions import db
 from forum.models import ForumSession
-
-
-@pytest.fixture
-def people(app, demo):
-    room.rate_limiter.forget()
-    showcases.limiter.forget()
-    people = People(app, demo)
-    yield people
-    people.check_everything_heard()
-    room.rate_limiter.forget()
-    showcases.limiter.forget()
 
 
 @pytest.fixture
