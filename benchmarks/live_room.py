@@ -1228,7 +1228,8 @@ def run_forum(args: argparse.Namespace, workdir: Path, tools: bool = False) -> d
             server,
             "forum+tools" if tools else "forum",
             workdir,
-            profile=None if tools else args.profile,
+            # With --tools the lesson is what the aims are about: profile that side.
+            profile=args.profile if tools == bool(args.tools) else None,
             tools=tools,
         )
     finally:
@@ -2059,7 +2060,7 @@ def main() -> int:
         type=Path,
         help="py-spy record the forum server over the measured window into "
         "this file (.svg flame graph, .txt collapsed stacks, "
-        ".json speedscope)",
+        ".json speedscope); with --tools, the forum+tools side",
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed of the send times")
     # The floor now always sets TCP_NODELAY, as python wsgi.py; kept for old commands.
