@@ -121,3 +121,30 @@ def test_scheduled_demo_sessions_fall_in_school_hours_whatever_the_hour_it_is_lo
     Auth(client, data).login("student", "seoul-hanbit")
     html = client.get("/?lang=en").get_data(as_text=True)
     assert re.search(r"\d\d:\d\d Seoul · \d\d:\d\d Taipei", html)
+
+
+@pytest.mark.parametrize(
+    "now",
+    ["2027-08-05T03:00:00+00:00", "2027-08-01T09:00:00+00:00", "2027-08-20T03:00:00+00:00"],
+)
+def test_the_sealed_demo_session_is_in_this_academic_year_even_early_in_august(
+    app, monkeypatch, now
+):
+    """From 1 to 14 August, two weeks ago is last academic year; the demo's sealed
+    session belongs to this year's exchange, and the year's report counts it."""
+    from datetime import datetime
+
+    from forum import demo as demo_module
+    from forum.clock import academic_year_of
+    from forum.demo import base
+
+    clock = datetime.fromisoformat(now)
+    monkeypatch.setattr(base, "utcnow", lambda: clock)
+    with app.app_context():
+        demo_module.seed()
+        sealed = db.session.scalar(
+            sa.select(ForumSession).where(ForumSession.title == "Plastic on our beaches")
+        )
+        assert sealed.status == SessionStatus.CLOSED
+        assert academic_year_of(sealed.starts_at) == academic_year_of(clock)
+        assert sealed.ends_at <= clock

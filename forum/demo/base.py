@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from flask import current_app
 
 from .. import exchanges as exchange_actions
 from .. import room
-from ..clock import academic_year_of
+from ..clock import academic_year_bounds, academic_year_of
 from ..extensions import db
 from ..models import (
     AccessCode,
@@ -210,13 +210,22 @@ def _past_session(
     exchange: Exchange, staff: dict[str, User], classes: dict[str, SchoolClass]
 ) -> ForumSession:
     """``data.PAST``: the Taiwan–Japan session two weeks ago, replayed and sealed."""
-    start = (utcnow() - timedelta(days=14)).replace(hour=6, minute=0, second=0, microsecond=0)
+    now = utcnow()
+    p = data.PAST
+    length = timedelta(minutes=p["length"])
+    start = (now - timedelta(days=14)).replace(hour=6, minute=0, second=0, microsecond=0)
+    # In the year's first two weeks, "two weeks ago" is last academic year; the session
+    # is this year's exchange's, and the year's report counts it: on the year's first
+    # day at 06:00 UTC (14:00 in Taipei), or, on that day's morning, just before now
+    year = academic_year_of(now)
+    if academic_year_of(start) != year:
+        first = datetime.combine(academic_year_bounds(year)[0], time(6, 0), tzinfo=UTC)
+        # (ending before the live one of the same exchange starts, 15 minutes ago)
+        start = min(first, (now - length - timedelta(minutes=20)).replace(second=0, microsecond=0))
     people = people_of(
         {"tw": staff["lin.teacher"], "jp": staff["sato.teacher"]},
         {"tw": classes["taipei-daan"].students, "jp": classes["shizuoka-aoi"].students},
     )
-    p = data.PAST
-    length = timedelta(minutes=p["length"])
     return replay(exchange, p["title"], p["sdgs"], start, length, data.PAST_SCRIPT, people)
 
 
