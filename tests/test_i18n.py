@@ -4,7 +4,7 @@ order, and times in each reader's zone and calendar."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -290,8 +290,6 @@ def test_times_across_zones_and_midnight_in_each_language(app):
 
 
 def test_relative_times_are_localized(app):
-    from datetime import timedelta
-
     from flask_babel import force_locale
 
     from forum.clock import relative
@@ -308,24 +306,44 @@ def test_relative_times_are_localized(app):
             assert relative(now + timedelta(hours=2), now) == "2 小時後"
 
 
-def test_home_shows_each_reader_their_own_time(app, demo):
-    """The live session's start, as a TW teacher and a JP teacher read it."""
+@pytest.mark.parametrize(
+    "utc_hour",
+    [
+        6,  # 14:00 Taipei, 15:00 Tokyo: one day
+        15,  # 23:47 Taipei, 00:47 Tokyo: the other school's card shows its own date
+    ],
+)
+def test_home_shows_each_reader_their_own_time(app, demo, utc_hour):
+    """The live session's start, as a TW teacher and a JP teacher read it. (It failed in
+    CI when the demo's live session, started 15 minutes before, fell at 23:47 in Taipei:
+    the test expected no date where the page rightly showed Tokyo's.)"""
+    from zoneinfo import ZoneInfo
+
     from forum.extensions import db
     from forum.models import ForumSession
 
     live_id = next(s["id"] for s in demo["sessions"] if s["status"] == "live")
+    starts = datetime.now(UTC).replace(hour=utc_hour, minute=47, second=0, microsecond=0)
     with app.app_context():
-        starts = db.session.get(ForumSession, live_id).starts_at
+        session = db.session.get(ForumSession, live_id)
+        session.starts_at, session.ends_at = starts, starts + timedelta(hours=2)
+        db.session.commit()
     tw, jp = app.test_client(), app.test_client()
     _sign_in(tw, demo, "teacher", "taipei-daan")
     _sign_in(jp, demo, "teacher", "shizuoka-aoi")
     tw_html = tw.get("/?lang=en").get_data(as_text=True)
     jp_html = jp.get("/?lang=en").get_data(as_text=True)
-    taipei = starts.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Taipei"))
-    tokyo = starts.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
-    tw_time, jp_time = taipei.strftime("%H:%M"), tokyo.strftime("%H:%M")
-    assert f"{tw_time} Taipei · {jp_time} Tokyo" in tw_html
-    assert f"{jp_time} Tokyo · {tw_time} Taipei" in jp_html
+    taipei = starts.astimezone(ZoneInfo("Asia/Taipei"))
+    tokyo = starts.astimezone(ZoneInfo("Asia/Tokyo"))
+
+    def after(first: datetime, other: datetime, city: str) -> str:
+        """How the other school's time follows the reader's: with its date when that
+        is another day."""
+        day = "" if other.date() == first.date() else f"{other:%b} {other.day}, {other.year} "
+        return f"{day}{other:%H:%M} {city}"
+
+    assert f"{taipei:%H:%M} Taipei · {after(taipei, tokyo, 'Tokyo')}" in tw_html
+    assert f"{tokyo:%H:%M} Tokyo · {after(tokyo, taipei, 'Taipei')}" in jp_html
 
 
 def test_academic_year_boundary():
