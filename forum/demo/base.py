@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -213,14 +213,14 @@ def _past_session(
     now = utcnow()
     p = data.PAST
     length = timedelta(minutes=p["length"])
-    start = (now - timedelta(days=14)).replace(hour=6, minute=0, second=0, microsecond=0)
-    # In the year's first two weeks, "two weeks ago" is last academic year; the session
-    # is this year's exchange's, and the year's report counts it: on the year's first
-    # day at 06:00 UTC (14:00 in Taipei), or, on that day's morning, just before now
+    start = data.at_school_hour((now - timedelta(days=14)).date())
+    # From 1 to 14 August two weeks ago is last academic year, but the session belongs
+    # to this year's exchange and this year's report: it is then on the year's first day
+    # or, if that day's school hour is still to come, ends 20 minutes ago (before the
+    # live session of the same exchange, which started 15 minutes ago).
     year = academic_year_of(now)
     if academic_year_of(start) != year:
-        first = datetime.combine(academic_year_bounds(year)[0], time(6, 0), tzinfo=UTC)
-        # (ending before the live one of the same exchange starts, 15 minutes ago)
+        first = data.at_school_hour(academic_year_bounds(year)[0])
         start = min(first, (now - length - timedelta(minutes=20)).replace(second=0, microsecond=0))
     people = people_of(
         {"tw": staff["lin.teacher"], "jp": staff["sato.teacher"]},

@@ -9,7 +9,7 @@ verifies and the case quotes only what ``cases.quotes`` lets it (idempotent, aft
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,7 +41,7 @@ def _session_start() -> datetime:
     """Mid-January of last academic year, 06:00 UTC (afternoon in Shizuoka and Seoul)."""
     first_day, _ = academic_year_bounds(academic_year_of(utcnow()) - 1)
     day = first_day + timedelta(days=170)
-    return datetime.combine(day, time(6, 0), tzinfo=utcnow().tzinfo)
+    return data.at_school_hour(day)
 
 
 def _exchange(classes: dict[str, SchoolClass], author: User, start: datetime) -> Exchange:

@@ -9,10 +9,18 @@ are derived from the instance's secret key (``base.demo_code``).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from ..models import ExchangeMode, MouStatus, Role, SessionStatus, TrainingKind
+
+# The demo's sessions that are not "now" happen in school hours in all three zones.
+SCHOOL_HOUR = time(6, 0, tzinfo=UTC)  # 14:00 in Taipei, 15:00 in Tokyo and Seoul
+
+
+def at_school_hour(day: date) -> datetime:
+    """That day at ``SCHOOL_HOUR``."""
+    return datetime.combine(day, SCHOOL_HOUR)
 
 
 def table(columns: str, *rows: tuple[Any, ...]) -> list[dict[str, Any]]:

@@ -77,8 +77,7 @@ def seed_showcase() -> dict[str, Any]:
     if showcase is None:
         reviewer = _users("chen.reviewer")["chen.reviewer"]
         classes = demo_classes()
-        # Ten days on, at 06:00 UTC: 14:00 in Taipei, 15:00 in Tokyo and Seoul.
-        start = utcnow().replace(hour=6, minute=0, second=0, microsecond=0) + timedelta(days=10)
+        start = data.at_school_hour(utcnow().date() + timedelta(days=10))
         showcase = showcases.schedule(
             reviewer,
             {
